@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: MIT
+# Budbringer — plain GNU Makefile. `make help` lists the targets.
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /lib/systemd/system
+BUILD     ?= build
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := sqlite3 libconfig libcurl libesmtp-1.0 libmicrohttpd jansson libsystemd libssl libcrypto
+
+# Debian packages `make deps` installs when missing (build + test peers).
+DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libconfig-dev \
+	libcurl4-openssl-dev libesmtp-dev libmicrohttpd-dev libjansson-dev \
+	libsystemd-dev libcmocka-dev libunistring-dev libssl-dev curl
+DEB_TEST  := kannel kannel-extras postfix python3-aiosmtpd openssl wrk \
+	python3 procps psmisc
+
+WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wvla -fno-common \
+	-Werror
+# User CFLAGS come first so they can add but never remove our warnings.
+ALL_CFLAGS = $(CFLAGS) -O2 -g -D_GNU_SOURCE $(WARN) -Iinclude \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka 2>/dev/null) $(SAN_FLAGS)
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -lm -lpthread
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ifdef SANITIZE
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+CLI_SRC  := $(wildcard src/cli/*.c)
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/main.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+DEPS     := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
+
+.PHONY: all deps run check unit unit-asan integration bench install clean help fuzz demo
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/budbringerd $(BUILD)/budbringer
+
+help:
+	@echo "targets: deps all run check unit unit-asan integration bench fuzz install clean"
+
+deps:
+	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  scripts/install-deps.sh $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libbudbringer.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/budbringerd: $(MAIN_OBJ) $(BUILD)/libbudbringer.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/budbringer: $(CLI_OBJ) $(BUILD)/libbudbringer.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbudbringer.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(BUILD)/libbudbringer.a $(LIBS) $(CMOCKA_LIBS)
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+# The unit tests again, built apart under AddressSanitizer + UBSan.
+unit-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=address,undefined unit
+
+integration: all
+	@tests/integration/run.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory unit-asan
+	$(Q)$(MAKE) --no-print-directory integration
+
+run: deps all
+	@scripts/demo.sh
+
+bench: deps all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(SYSCONFDIR)/budbringer $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/budbringerd $(DESTDIR)$(PREFIX)/sbin/budbringerd
+	install -m 0755 $(BUILD)/budbringer $(DESTDIR)$(PREFIX)/bin/budbringer
+	install -m 0640 etc/budbringer.conf $(DESTDIR)$(SYSCONFDIR)/budbringer/budbringer.conf.sample
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/budbringerd.service > $(DESTDIR)$(UNITDIR)/budbringerd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/budbringerd.service
+
+clean:
+	rm -rf build tests/output
+
+-include $(DEPS)

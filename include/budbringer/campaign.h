@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BUDBRINGER_CAMPAIGN_H
+#define BUDBRINGER_CAMPAIGN_H
+
+/*
+ * DESIGN: campaigns turn an opportunity into messages.
+ *
+ *   published opportunity --campaign_create_auto()--> campaign (scheduled)
+ *   campaign --campaign_expand_step()--> one message per matching
+ *            subscriber and channel (queued, or suppressed with a reason)
+ *
+ * Expansion streams subscribers by id in batches; each batch is one
+ * transaction that also advances the campaign's cursor, so a crash
+ * resumes at the last committed batch and the unique key on (campaign,
+ * subscriber, channel) makes a replayed batch insert nothing twice.
+ * The daemon calls one step per loop turn, so a million subscribers never
+ * sit in memory and inbound replies keep flowing between batches.
+ */
+
+#include "budbringer/config.h"
+#include "budbringer/db.h"
+
+/* Creates the automatic campaign of each newly published opportunity.
+ * Returns how many were created, or -1. */
+int campaign_create_auto(struct db *db, const struct config *cfg, long long now);
+
+/* Expands one batch of the oldest due campaign. Returns 1 when a batch was
+ * done (call again soon), 0 when nothing is due, -1 on error. */
+int campaign_expand_step(struct db *db, const struct config *cfg, long long now);
+
+/* Statistics of a dry run or an expansion, per language and channel. */
+struct expand_stats {
+	long long matched[MODEL_MAX_LANGS][CHANNEL_COUNT];
+	long long suppressed_cap;
+	char langs[MODEL_MAX_LANGS][4];
+	size_t n_langs;
+};
+
+/* Cancels a campaign: it stops expanding and its queued messages become
+ * cancelled at once. 0 ok, 1 no such campaign or already final, -1 error. */
+int campaign_cancel(struct db *db, long long id, long long now);
+
+
+/* What an association or staff member asks for; validated by campaign_create(). */
+struct campaign_request {
+	const char *kind;              /* association or staff */
+	long long opportunity_id;
+	long long association_id;      /* when set, the opportunity must be this association's */
+	bool channels[CHANNEL_COUNT];
+	int min_age, max_age;          /* -1 = none */
+	const char *langs[MODEL_MAX_LANGS + 1];
+	const char *interests[MODEL_MAX_INTERESTS + 1];
+	struct { const char *lang, *body; } texts[MODEL_MAX_LANGS];
+	size_t n_texts;
+	long long send_at;             /* 0 = now */
+	long long valid_until;         /* 0 = send_at + campaigns.valid_hours */
+	const char *idempotency_key;   /* NULL = derived from the request */
+	const char *created_by;
+};
+
+enum campaign_create_result {
+	CAMPAIGN_CREATED = 0,
+	CAMPAIGN_DUPLICATE = 1,        /* same request seen before: *id_out is the first one */
+	CAMPAIGN_INVALID = -2,         /* err says what is wrong */
+	CAMPAIGN_FORBIDDEN = -3,       /* not this association's opportunity */
+	CAMPAIGN_ERROR = -1,
+};
+
+/* Validates and stores a campaign (pending_approval when the config asks
+ * for approval of association campaigns, else scheduled). */
+enum campaign_create_result campaign_create(struct db *db, const struct config *cfg,
+					    const struct campaign_request *rq, long long now,
+					    long long *id_out, struct sbuf *err);
+
+/* pending_approval -> scheduled. 0 ok, 1 not pending, -1 error. */
+int campaign_approve(struct db *db, long long id, const char *who, long long now);
+
+#endif

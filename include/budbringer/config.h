@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BUDBRINGER_CONFIG_H
+#define BUDBRINGER_CONFIG_H
+
+/*
+ * The configuration file (libconfig syntax) loaded into one typed struct.
+ *
+ * cfg_load() reads and validates everything: types, ranges, URLs, paths,
+ * language codes, the interest taxonomy, templates; unknown settings are
+ * errors. Error messages have the form "FILE:LINE: setting: problem".
+ * The struct owns all its strings; cfg_free() releases them. A loaded
+ * config is never modified: SIGHUP loads a new one and swaps pointers.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "budbringer/sbuf.h"
+
+#define CFG_DEFAULT_PATH "/etc/budbringer/budbringer.conf"
+#define CFG_MAX_LANGS 32
+
+/* A per-language string ("da" -> "…"). */
+struct cfg_text {
+	char lang[4];
+	char *text;
+};
+
+struct cfg_texts {
+	struct cfg_text *v;
+	size_t n;
+};
+
+struct cfg_interest {
+	char *code;
+	struct cfg_text *keywords; /* lang -> one keyword each; several entries per lang allowed */
+	size_t n_keywords;
+};
+
+/* One word for one intent in one language, from the keywords group. */
+struct cfg_keyword {
+	char lang[4];
+	char *intent; /* join, confirm, stop, language, help, … */
+	char *word;
+};
+
+enum cfg_starttls { CFG_TLS_DISABLED, CFG_TLS_ENABLED, CFG_TLS_REQUIRED };
+enum cfg_both_channels { CFG_BOTH_SEND_BOTH, CFG_BOTH_PREFER_SMS, CFG_BOTH_PREFER_EMAIL };
+
+struct cfg_sms_provider {
+	char *name;
+	char *type;          /* spool, kannel, rest */
+	int priority;        /* lower goes first */
+	double rate;         /* messages (segments where billed) per second; 0 = unlimited */
+	int concurrency;
+	int connect_timeout; /* seconds */
+	int timeout;         /* seconds, whole request */
+	bool idempotent;     /* provider deduplicates by our message id */
+	bool bills_segments;
+	/* spool */
+	char *directory;
+	/* kannel, rest */
+	char *url;
+	char *username;
+	char *password;
+	char *token;
+	char *sender;
+	int dlr_mask;
+	char *dlr_url;       /* default: http.public_url + /sms/dlr */
+	/* rest: request shape */
+	char *auth_header;   /* e.g. "Authorization" */
+	char *auth_scheme;   /* e.g. "Bearer" */
+};
+
+struct cfg_smtp {
+	char *host;
+	int port;
+	enum cfg_starttls starttls;
+	char *username;
+	char *password;
+	int timeout;
+	int connections;
+	int messages_per_session;
+	double rate;
+	char *helo;
+	char *ca_file;
+	bool verify_peer;
+};
+
+struct config {
+	char *path;
+	char *database;
+	char *log_level;
+	int poll_interval;
+	char *default_country;
+	int min_age;
+	char *languages[CFG_MAX_LANGS + 1];  /* NULL-terminated */
+	char *fallback[CFG_MAX_LANGS + 1];   /* NULL-terminated */
+	char *secret_key;
+	char *timezone;
+	int retention_days;
+
+	struct {
+		char *listen_addr;
+		int listen_port;
+		char *public_url;
+		size_t body_limit;
+		char *inbound_secret;
+		char *dlr_secret;
+		char *portal_token_sha256;
+		int threads;
+	} http;
+
+	struct cfg_interest *interests;
+	size_t n_interests;
+
+	struct {
+		struct cfg_texts sms;
+		struct cfg_texts email_subject;
+		struct cfg_texts email_text;
+		struct cfg_texts stop;
+	} templates;
+
+	struct {
+		bool require_approval;
+		int frequency_cap;     /* per rolling 7 days; 0 = off */
+		enum cfg_both_channels both_channels;
+		int expand_batch;
+		int valid_hours;
+		bool quiet_enabled;
+		int quiet_start_min;   /* minutes after local midnight */
+		int quiet_end_min;
+		bool quiet_hold_email;
+	} campaigns;
+
+	struct {
+		char *sender;
+		bool transliterate;
+		int max_attempts;
+		int backoff_initial;
+		int backoff_max;
+		int failover_after;    /* consecutive temporary failures */
+		int cooldown;          /* seconds a failing provider is put aside */
+		struct cfg_sms_provider *providers;  /* sorted by priority */
+		size_t n_providers;
+	} sms;
+
+	struct {
+		char *provider;        /* spool or smtp */
+		char *spool_directory;
+		char *from;
+		char *from_name;
+		char *domain;
+		char *unsubscribe_mailto;
+		int max_attempts;
+		struct cfg_smtp smtp;
+	} email;
+
+	struct cfg_keyword *keywords;
+	size_t n_keywords;
+};
+
+/*
+ * Loads and validates `path` into *cfg. Returns 0; or -1 with every
+ * problem found appended to err, one "FILE:LINE: setting: problem" per
+ * line. *cfg is untouched on error. Warns (log_warn) when the file holds
+ * secrets and is readable by group or others.
+ */
+int cfg_load(const char *path, struct config *cfg, struct sbuf *err);
+void cfg_free(struct config *cfg);
+
+/* Lookups used by the renderer and matcher; NULL when absent. */
+const char *cfg_text_get(const struct cfg_texts *t, const char *lang);
+bool cfg_has_language(const struct config *cfg, const char *lang);
+const struct cfg_interest *cfg_interest_find(const struct config *cfg, const char *code);
+const struct cfg_sms_provider *cfg_sms_provider_find(const struct config *cfg, const char *name);
+
+#endif

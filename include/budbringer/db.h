@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BUDBRINGER_DB_H
+#define BUDBRINGER_DB_H
+
+/*
+ * The database: one SQLite file in WAL mode. All SQL of the project lives
+ * in src/db*.c, as prepared statements made once per connection and
+ * reused (db_prepare() caches by the SQL literal's address).
+ *
+ * A struct db is one connection and must only be used by one thread at a
+ * time; each thread that touches the database opens its own.
+ * Times in the daemon's own tables are unix seconds (INTEGER); the
+ * portal's tables keep the ISO 8601 text the spec gives them.
+ *
+ * Area files: db_portal.c (associations, opportunities), db_subscriber.c
+ * (subscribers, consent, suppressions), db_campaign.c (campaigns and
+ * their expansion), db_message.c (messages and events), db_inbound.c.
+ */
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct db;
+
+/* The schema version this build creates and understands. */
+#define DB_SCHEMA_VERSION 1
+
+/*
+ * Opens (creating if missing) and migrates the database at path.
+ * Returns NULL and logs why on failure. Sets WAL, busy_timeout,
+ * foreign_keys. A database newer than DB_SCHEMA_VERSION is refused.
+ */
+struct db *db_open(const char *path);
+void db_close(struct db *db);
+int db_schema_version(struct db *db);
+
+int db_begin(struct db *db);     /* BEGIN IMMEDIATE */
+int db_commit(struct db *db);
+int db_rollback(struct db *db);
+
+/*
+ * Returns the cached prepared statement for the SQL literal `sql`
+ * (reset, bindings cleared), preparing it on first use. NULL on error
+ * (logged). Only db*.c files call this.
+ */
+sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+/* Steps a statement that returns no rows; 0 or -1 (logged). */
+int db_exec_stmt(struct db *db, sqlite3_stmt *st);
+sqlite3 *db_handle(struct db *db);
+long long db_last_id(struct db *db);
+int db_changes(struct db *db);
+
+/* Binds a C string or NULL (as SQL NULL). */
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+/* Copies column text (NULL -> NULL). Caller frees. */
+char *db_column_strdup(sqlite3_stmt *st, int col);
+
+/* ---- db_portal.c: associations, tokens, opportunities ------------------ */
+
+#include "budbringer/model.h"
+
+/* Adds an association; *id_out set. -1 when the name exists (logged). */
+int db_association_add(struct db *db, const char *name, const char *email, long long *id_out);
+long long db_association_find(struct db *db, const char *name);  /* 0 = none */
+struct association_row { long long id; const char *name, *contact_email, *created_at; int active; int n_tokens; };
+int db_association_each(struct db *db, int (*cb)(const struct association_row *, void *), void *arg);
+/* Revokes the association's tokens and stores the new token's hash. */
+int db_association_set_token(struct db *db, long long assoc_id, const char *sha256_hex, long long now);
+/* The association an active token hash belongs to; 0 = none. */
+long long db_association_by_token(struct db *db, const char *sha256_hex);
+
+struct opportunity_in {
+	long long association_id;  /* 0 = municipality's own */
+	const char *status;        /* draft / published */
+	int min_age, max_age;      /* -1 = none */
+	const char *location, *url, *starts_at, *ends_at;
+	const struct opportunity_text *texts;
+	size_t n_texts;
+	const char *const *interests; /* NULL-terminated */
+};
+int db_opportunity_add(struct db *db, const struct opportunity_in *in, const char *now_iso,
+		       long long *id_out);
+/* draft/published/closed; sets published_at when first published. 0, -1, or 1 = no such id. */
+int db_opportunity_set_status(struct db *db, long long id, const char *status, const char *now_iso);
+/* Loads one opportunity with its texts and interests; 1 = not found. */
+int db_opportunity_get(struct db *db, long long id, struct opportunity *out);
+int db_opportunity_each(struct db *db, int (*cb)(const struct opportunity *, void *), void *arg);
+
+/* ---- db_subscriber.c: subscribers, interests, consent log, suppressions -- */
+
+struct subscriber_in {
+	const char *phone;        /* E.164 or NULL */
+	const char *email;        /* or NULL */
+	const char *lang;
+	int birth_year;           /* 0 = unknown */
+	const char *status;       /* pending or active */
+	bool consent[CHANNEL_COUNT]; /* confirmed consent given now */
+	const char *source;       /* e.g. "cli:staff", "sms:+4512345678", "api:portal" */
+	const char *evidence;     /* text of what they agreed to, may be NULL */
+	const char *const *interests; /* NULL-terminated, may be NULL */
+	long long now;
+};
+/* Adds a subscriber with its interests and consent log rows, in one
+ * transaction. -1 (logged) when phone or email already exists. */
+int db_subscriber_add(struct db *db, const struct subscriber_in *in, long long *id_out);
+/* 0 found, 1 not found, -1 error. Caller releases *out. */
+int db_subscriber_get(struct db *db, long long id, struct subscriber *out);
+int db_subscriber_each(struct db *db, int (*cb)(const struct subscriber *, void *), void *arg);
+/* Appends one consent log row (inside the caller's transaction if any). */
+int db_consent_log(struct db *db, long long subscriber_id, long long at, const char *channel,
+		   const char *action, const char *source, const char *evidence);
+/* True when the address (E.164 or email) is on the suppression list. */
+bool db_is_suppressed(struct db *db, const char *address, const char *channel);
+int db_suppress(struct db *db, const char *address, const char *channel, const char *reason,
+		const char *source, long long now);
+/* SHA-256 hex of a normalised address, as stored in suppressions. */
+void db_address_hash(const char *address, char out[65]);
+
+/* ---- db_campaign.c: campaigns and the expansion stream ------------------ */
+
+/*
+ * Creates the automatic campaign for every published opportunity that has
+ * none yet (a unique index makes it once, ever). Writes up to max new ids
+ * to ids and their number to *n. channels e.g. "sms,email".
+ */
+int db_campaign_create_auto(struct db *db, const char *channels, long long now,
+			    const char *now_iso, long long valid_for, long long *ids,
+			    size_t max, size_t *n);
+/* Inserts c (status, filters, texts) in one transaction; *id_out set.
+ * Returns 1 (and the existing id) when c's idempotency key exists. */
+int db_campaign_create(struct db *db, const struct campaign *c, const char *idempotency_key,
+		       long long *id_out);
+/* 0 found, 1 none, -1 error. Caller releases *out. */
+int db_campaign_get(struct db *db, long long id, struct campaign *out);
+/* The oldest campaign that is due to expand (scheduled/expanding, send_at <= now). */
+int db_campaign_next_due(struct db *db, long long now, struct campaign *out);
+int db_campaign_set_status(struct db *db, long long id, const char *status, long long now);
+/* pending_approval -> scheduled, recording who approved. */
+int db_campaign_approve(struct db *db, long long id, const char *who, long long now);
+int db_campaign_set_cursor(struct db *db, long long id, long long cursor, long long now);
+/* Marks sending campaigns with nothing left in flight as done. */
+int db_campaign_finish(struct db *db, long long now);
+int db_campaign_each(struct db *db, int (*cb)(const struct campaign *, void *), void *arg);
+
+/* One row of the expansion stream: an active subscriber with its interests. */
+struct expand_row {
+	long long id;
+	const char *phone, *email, *lang, *interests_csv;
+	int birth_year;
+	bool consent[CHANNEL_COUNT];
+};
+/* Calls cb for up to limit active subscribers with id > after, by id. */
+int db_expand_candidates(struct db *db, long long after, int limit,
+			 int (*cb)(const struct expand_row *, void *), void *arg);
+/* Campaign messages (not suppressed/cancelled) to the subscriber since `since`. */
+int db_campaign_messages_since(struct db *db, long long subscriber_id, long long since);
+
+/* ---- db_message.c: messages and their events ----------------------------- */
+
+struct message_in {
+	long long campaign_id;     /* 0 = transactional */
+	long long subscriber_id;   /* 0 = none */
+	const char *kind;          /* campaign, reply, confirm */
+	enum channel channel;
+	const char *recipient, *lang, *subject, *body;
+	const char *state;         /* queued or suppressed */
+	const char *reason;        /* for suppressed */
+	const char *coding;        /* gsm7/ucs2 for SMS, NULL otherwise */
+	int segments;
+	long long not_before, expires_at, now;
+};
+/* Inserts a message and its first event. 0 inserted, 1 it existed already
+ * (same campaign, subscriber, channel), -1 error. */
+int db_message_insert(struct db *db, const struct message_in *in, long long *id_out);
+/* Loads up to max queued messages of `channel` due at `now`, oldest first. */
+int db_message_due(struct db *db, enum channel channel, long long now, struct message *out,
+		   size_t max, size_t *n);
+/*
+ * Moves a message from state `from` (NULL = any non-final state) to `to`,
+ * recording an event. Only rows still in `from` change, so a late answer
+ * never overrides a final state. Returns 0 changed, 1 not changed, -1 error.
+ */
+struct message_change {
+	const char *to;
+	const char *provider, *provider_msgid, *reason, *detail;
+	bool count_attempt;
+	long long not_before;      /* 0 = leave */
+	long long now;
+};
+int db_message_transition(struct db *db, long long id, const char *from,
+			  const struct message_change *ch);
+/* After a crash: 'sending' rows become 'queued' for idempotent providers
+ * (listed, NULL-terminated) and 'unknown' for the rest. Returns count. */
+int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now);
+/* Cancels still-queued messages of a campaign (or of a subscriber when
+ * campaign_id is 0). Returns the count. */
+int db_message_cancel_queued(struct db *db, long long campaign_id, long long subscriber_id,
+			     const char *reason, long long now);
+/* Attempts made so far for a message (0 if unknown). */
+int db_message_attempts(struct db *db, long long id);
+
+/* ---- db_stats.c: figures for /metrics, stats and reports ----------------- */
+
+#include "budbringer/sbuf.h"
+/* Appends Prometheus text: messages by state and channel, queue depth. */
+int db_metrics(struct db *db, struct sbuf *out);
+
+/* One message event with its message, for `budbringer log`. */
+struct event_row {
+	long long event_id, message_id, campaign_id, subscriber_id, at;
+	const char *channel, *recipient, *state, *provider, *provider_msgid, *detail, *lang;
+};
+struct event_filter {
+	long long campaign_id;     /* 0 = any */
+	long long subscriber_id;   /* 0 = any */
+	const char *state, *channel, *provider;  /* NULL = any */
+	long long since;           /* unix time, 0 = any */
+	long long after_event;     /* only events with a larger id (for --follow) */
+	int limit;                 /* newest `limit` events, printed oldest first; 0 = all */
+};
+int db_events_each(struct db *db, const struct event_filter *f,
+		   int (*cb)(const struct event_row *, void *), void *arg);
+/* Message counts by (state, channel) over all messages, or one campaign (id > 0). */
+int db_message_counts(struct db *db, long long campaign_id,
+		      int (*cb)(const char *state, const char *channel, long long n, void *), void *arg);
+
+#endif

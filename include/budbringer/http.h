@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BUDBRINGER_HTTP_H
+#define BUDBRINGER_HTTP_H
+
+/*
+ * DESIGN: one libmicrohttpd listener (config http.listen). libmicrohttpd
+ * runs the connections on its own threads; every handler gets a
+ * database connection of its own from a small pool and the config that
+ * was current when the server started. Handlers validate, write, answer;
+ * they never call a gateway or an SMTP server — work for the daemon's
+ * loop is queued in the database and the loop is woken through
+ * http_request_wake().
+ *
+ * Routes live in the table in http.c; each handler sits in the file of its
+ * area (http_sms.c, http_api.c, http_links.c, http_dashboard.c).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "budbringer/config.h"
+#include "budbringer/db.h"
+#include "budbringer/sbuf.h"
+
+struct http_server;
+
+struct http_request {
+	struct http_server *server;
+	const struct config *cfg;
+	struct db *db;             /* this request's connection */
+	const char *method;
+	const char *path;          /* without the query string */
+	const char *body;          /* NUL-terminated, may be "" */
+	size_t body_len;
+	void *conn;                /* libmicrohttpd connection (opaque) */
+	const char *remote;        /* client address, for logs */
+	void *priv;                /* the listener's own state */
+};
+
+struct http_response {
+	int status;
+	const char *content_type;  /* default application/json */
+	struct sbuf body;
+	char headers[4][2][256];   /* extra headers: name, value */
+	size_t n_headers;
+};
+
+typedef void http_handler_fn(struct http_request *req, struct http_response *resp);
+
+/* Starts listening. NULL with a reason in err. `wake_fd` is written one
+ * byte to when a handler queued work for the daemon loop (-1 = none). */
+struct http_server *http_start(const struct config *cfg, int wake_fd, struct sbuf *err);
+/* Starts a server for cfg on the old server's listening socket, then stops
+ * the old one after its requests finish: a reload drops no connection.
+ * On failure the old server keeps running and NULL is returned. */
+struct http_server *http_restart(struct http_server *old, const struct config *cfg,
+				 struct sbuf *err);
+void http_stop(struct http_server *s);
+/* The port actually bound (useful when listen asked for port 0). */
+int http_port(const struct http_server *s);
+
+/* Request helpers for handlers. */
+const char *http_query(struct http_request *req, const char *name);   /* GET args or form fields */
+const char *http_header(struct http_request *req, const char *name);
+void http_request_wake(struct http_request *req);
+
+/* Response helpers. */
+void http_json_error(struct http_response *resp, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void http_add_header(struct http_response *resp, const char *name, const char *value);
+
+/* Metrics counters kept by the server (thread-safe). */
+void http_count(struct http_server *s, const char *name, long long delta);
+
+#endif

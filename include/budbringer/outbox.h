@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BUDBRINGER_OUTBOX_H
+#define BUDBRINGER_OUTBOX_H
+
+/*
+ * DESIGN: the outbox moves queued messages to providers and records
+ * every answer. The state machine of one message:
+ *
+ *   queued --claim--> sending --provider OK--> sent --DLR--> delivered/failed
+ *                        |--temporary failure--> queued (later, backoff+jitter)
+ *                        |                       or failed after max_attempts
+ *                        `--permanent failure--> failed
+ *   queued past its expiry --> expired
+ *
+ * The move to `sending` is committed *before* the provider sees the
+ * message. If the process dies after that, the message is found in
+ * `sending` at start-up and becomes `unknown` (never resent blindly) —
+ * unless its provider is idempotent (it deduplicates by our message id),
+ * in which case it goes back to `queued` and is retried with the same id.
+ *
+ * Providers of one channel are tried in priority order; one that fails
+ * `failover_after` times in a row rests for `cooldown` seconds and the
+ * next takes over.
+ */
+
+#include "budbringer/config.h"
+#include "budbringer/db.h"
+#include "budbringer/sbuf.h"
+
+struct outbox;
+
+/* Builds the providers the config names. NULL with a reason in err. */
+struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *err);
+void outbox_free(struct outbox *ob);
+
+/* Start-up recovery of messages left in `sending`. Returns count or -1. */
+int outbox_recover(struct outbox *ob, long long now);
+
+/*
+ * One turn: claims due messages up to the providers' capacity, submits
+ * them, collects answers (waiting at most wait_ms for in-flight ones) and
+ * records them. Returns the number of messages that changed state, or -1.
+ */
+int outbox_step(struct outbox *ob, long long now, int wait_ms);
+
+/* Messages handed to providers and not answered yet. */
+size_t outbox_in_flight(const struct outbox *ob);
+
+#endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BUDBRINGER_PROVIDER_H
+#define BUDBRINGER_PROVIDER_H
+
+/*
+ * DESIGN: a provider takes messages of one channel to the outside world
+ * (a gateway, an SMTP server, a spool directory). The outbox submits a
+ * message, the provider works on it (synchronously or in the background)
+ * and reports a result through provider_poll(). Adding a gateway is
+ * adding one file with a `struct provider_ops` and one line in the
+ * registry in provider.c.
+ *
+ * Providers never touch the database: results flow back to the outbox,
+ * which records every state change. All calls come from the daemon's
+ * main thread.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "budbringer/config.h"
+#include "budbringer/model.h"
+#include "budbringer/sbuf.h"
+
+enum send_status {
+	SEND_OK,        /* the provider accepted it: message becomes `sent` */
+	SEND_TEMPFAIL,  /* try again later (503, timeout, 4xx SMTP) */
+	SEND_PERMFAIL,  /* never going to work (4xx HTTP, 5xx SMTP) */
+};
+
+struct send_result {
+	long long msg_id;
+	enum send_status status;
+	char provider_msgid[128];
+	char detail[256];   /* the provider's answer, for the event log */
+};
+
+/* What a provider gets: the message, ready to go. */
+struct outbound {
+	const struct message *msg;
+	const char *coding;       /* SMS: gsm7 / ucs2 */
+	int segments;
+	const char *unsubscribe_url; /* email: signed link, may be NULL */
+	const char *sender;
+};
+
+struct provider;
+
+struct provider_ops {
+	const char *type;
+	enum channel channel;
+	/* Sets p->priv from the provider's config; -1 with a reason in err. */
+	int (*init)(struct provider *p, struct sbuf *err);
+	/* Takes a message. 0 accepted (result comes from poll), -1 cannot take
+	 * it now (no capacity): the outbox retries later. */
+	int (*submit)(struct provider *p, const struct outbound *o);
+	/* Does pending I/O for up to timeout_ms; writes up to max results. */
+	size_t (*poll)(struct provider *p, int timeout_ms, struct send_result *out, size_t max);
+	/* Messages it can take right now. */
+	size_t (*capacity)(struct provider *p);
+	void (*free)(struct provider *p);
+};
+
+struct provider {
+	const struct provider_ops *ops;
+	char *name;
+	const struct config *cfg;           /* the daemon's config at init time */
+	const struct cfg_sms_provider *sms; /* NULL for email providers */
+	bool idempotent;                    /* retries with our message id are safe */
+	void *priv;
+	/* Health, kept by the outbox for failover. */
+	int consecutive_failures;
+	long long cooldown_until;
+	/* Token bucket for the rate limit. */
+	double tokens;
+	double rate;
+	long long last_refill_ms;
+};
+
+/* Creates the provider of the given type; NULL with a reason in err. */
+struct provider *provider_new(const char *type, const char *name, const struct config *cfg,
+			      const struct cfg_sms_provider *sms, struct sbuf *err);
+void provider_free(struct provider *p);
+
+/* Common helpers for provider files. */
+void send_result_set(struct send_result *r, long long msg_id, enum send_status st,
+		     const char *provider_msgid, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+#endif

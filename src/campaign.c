@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+#include "budbringer/campaign.h"
+#include "budbringer/log.h"
+#include "budbringer/match.h"
+#include "budbringer/render.h"
+#include "budbringer/template.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define WEEK (7LL * 24 * 3600)
+
+int campaign_create_auto(struct db *db, const struct config *cfg, long long now)
+{
+	long long ids[64];
+	size_t n = 0;
+	char now_iso[32];
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(now_iso, sizeof(now_iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (db_campaign_create_auto(db, "sms,email", now, now_iso,
+				    (long long)cfg->campaigns.valid_hours * 3600, ids, 64, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		log_info("campaign created campaign=%lld kind=auto", ids[i]);
+	return (int)n;
+}
+
+struct expand_ctx {
+	struct db *db;
+	const struct config *cfg;
+	const struct campaign *c;
+	const struct opportunity *o;
+	const struct render_set *rs;
+	struct match_audience aud;
+	int year;
+	long long now;
+	long long last_id;
+	int rows;
+	long long queued, suppressed;
+	int failed;
+};
+
+static int insert_for_channel(struct expand_ctx *x, const struct expand_row *r, enum channel ch,
+			      const struct rendered *rd, bool capped)
+{
+	struct message_in in = {
+		.campaign_id = x->c->id,
+		.subscriber_id = r->id,
+		.kind = "campaign",
+		.channel = ch,
+		.recipient = ch == CHANNEL_SMS ? r->phone : r->email,
+		.lang = rd->lang,
+		.subject = ch == CHANNEL_EMAIL ? rd->subject : NULL,
+		.body = ch == CHANNEL_SMS ? rd->sms : rd->email,
+		.state = capped ? "suppressed" : "queued",
+		.reason = capped ? "cap" : NULL,
+		.coding = ch == CHANNEL_SMS ? gsm_coding_name(rd->gsm.coding) : NULL,
+		.segments = ch == CHANNEL_SMS ? (int)rd->gsm.segments : 0,
+		.not_before = x->c->send_at > x->now ? x->c->send_at : x->now,
+		.expires_at = x->c->valid_until,
+		.now = x->now,
+	};
+	int rc = db_message_insert(x->db, &in, NULL);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		if (capped)
+			x->suppressed++;
+		else
+			x->queued++;
+	}
+	return 0;
+}
+
+static int expand_row(const struct expand_row *r, void *arg)
+{
+	struct expand_ctx *x = arg;
+	char *interests[MODEL_MAX_INTERESTS + 1];
+	bool want[CHANNEL_COUNT] = { false, false };
+	const struct rendered *rd;
+	bool capped = false;
+	int ret = 0;
+
+	x->last_id = r->id;
+	x->rows++;
+	model_split_csv(r->interests_csv, interests, MODEL_MAX_INTERESTS);
+	for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
+		const char *addr = ch == CHANNEL_SMS ? r->phone : r->email;
+		struct match_subscriber s = {
+			.active = true,
+			.consent = r->consent[ch] && addr,
+			.birth_year = r->birth_year,
+			.lang = r->lang,
+			.interests = (const char *const *)interests,
+		};
+		want[ch] = x->c->channels[ch] &&
+			match_subscriber(&x->aud, &s, x->year) == MATCH_OK;
+	}
+	if (want[CHANNEL_SMS] && want[CHANNEL_EMAIL]) {
+		if (x->cfg->campaigns.both_channels == CFG_BOTH_PREFER_SMS)
+			want[CHANNEL_EMAIL] = false;
+		else if (x->cfg->campaigns.both_channels == CFG_BOTH_PREFER_EMAIL)
+			want[CHANNEL_SMS] = false;
+	}
+	if (!want[CHANNEL_SMS] && !want[CHANNEL_EMAIL])
+		goto out;
+	rd = render_pick(x->rs, x->cfg, r->lang);
+	if (!rd)
+		goto out;
+	if (x->cfg->campaigns.frequency_cap > 0) {
+		int recent = db_campaign_messages_since(x->db, r->id, x->now - WEEK);
+		if (recent < 0) {
+			ret = -1;
+			goto out;
+		}
+		capped = recent >= x->cfg->campaigns.frequency_cap;
+	}
+	for (int ch = 0; ch < CHANNEL_COUNT && !ret; ch++)
+		if (want[ch])
+			ret = insert_for_channel(x, r, (enum channel)ch, rd, capped);
+out:
+	model_free_vec(interests);
+	return ret;
+}
+
+static int current_year(long long now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	return tm.tm_year + 1900;
+}
+
+int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
+{
+	struct campaign c;
+	struct opportunity o;
+	struct render_set rs;
+	struct sbuf err = SBUF_INIT;
+	struct expand_ctx x;
+	int rc, ret = -1;
+
+	rc = db_campaign_next_due(db, now, &c);
+	if (rc)
+		return rc == 1 ? 0 : -1;
+	if (c.valid_until && c.valid_until < now) {
+		log_info("campaign expired before it could go out campaign=%lld", c.id);
+		ret = db_campaign_set_status(db, c.id, "expired", now) < 0 ? -1 : 1;
+		campaign_release(&c);
+		return ret;
+	}
+	if (db_opportunity_get(db, c.opportunity_id, &o) != 0) {
+		log_warn("campaign=%lld: opportunity %lld is missing; cancelling", c.id, c.opportunity_id);
+		db_campaign_set_status(db, c.id, "cancelled", now);
+		campaign_release(&c);
+		return 1;
+	}
+	if (render_campaign(cfg, &o, &c, &rs, &err) < 0) {
+		log_warn("campaign=%lld cannot be rendered: %s; cancelling", c.id, err.buf);
+		db_campaign_set_status(db, c.id, "cancelled", now);
+		ret = 1;
+		goto out_opp;
+	}
+
+	memset(&x, 0, sizeof(x));
+	x.db = db;
+	x.cfg = cfg;
+	x.c = &c;
+	x.o = &o;
+	x.rs = &rs;
+	x.year = current_year(now);
+	x.now = now;
+	x.aud.min_age = c.min_age;
+	x.aud.max_age = c.max_age;
+	x.aud.opp_min_age = o.min_age;
+	x.aud.opp_max_age = o.max_age;
+	x.aud.interests = (const char *const *)(c.interests[0] ? c.interests : o.interests);
+	x.aud.langs = (const char *const *)c.langs;
+	x.last_id = c.expand_cursor;
+
+	if (db_begin(db) < 0)
+		goto out_rs;
+	if (db_expand_candidates(db, c.expand_cursor, cfg->campaigns.expand_batch, expand_row, &x) != 0 ||
+	    db_campaign_set_cursor(db, c.id, x.last_id, now) < 0 ||
+	    db_campaign_set_status(db, c.id,
+				   x.rows < cfg->campaigns.expand_batch ? "sending" : "expanding",
+				   now) < 0) {
+		db_rollback(db);
+		goto out_rs;
+	}
+	if (db_commit(db) < 0) {
+		db_rollback(db);
+		goto out_rs;
+	}
+	log_debug("campaign=%lld expanded batch rows=%d queued=%lld suppressed=%lld cursor=%lld",
+		  c.id, x.rows, x.queued, x.suppressed, x.last_id);
+	if (x.rows < cfg->campaigns.expand_batch)
+		log_info("campaign expanded campaign=%lld", c.id);
+	ret = 1;
+out_rs:
+	render_set_release(&rs);
+out_opp:
+	opportunity_release(&o);
+	campaign_release(&c);
+	sbuf_release(&err);
+	return ret;
+}
+
+int campaign_cancel(struct db *db, long long id, long long now)
+{
+	struct campaign c;
+	int rc = db_campaign_get(db, id, &c), n;
+
+	if (rc)
+		return rc;
+	if (!strcmp(c.status, "done") || !strcmp(c.status, "cancelled") ||
+	    !strcmp(c.status, "expired")) {
+		campaign_release(&c);
+		return 1;
+	}
+	campaign_release(&c);
+	if (db_begin(db) < 0)
+		return -1;
+	if (db_campaign_set_status(db, id, "cancelled", now) < 0 ||
+	    (n = db_message_cancel_queued(db, id, 0, "campaign cancelled", now)) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	if (db_commit(db) < 0)
+		return -1;
+	log_info("campaign cancelled campaign=%lld messages=%d", id, n);
+	return 0;
+}
+
+/* A request's idempotency key when the caller gave none: the same
+ * association, opportunity, audience and texts within the same hour
+ * is the same campaign (a double click, a retried API call). */
+static void derive_key(const struct campaign_request *rq, long long now, struct sbuf *out)
+{
+	struct sbuf in = SBUF_INIT;
+	char hex[65];
+
+	sbuf_addf(&in, "%s|%lld|%lld|%d%d|%d|%d|%lld|%lld", rq->kind, rq->association_id,
+		    rq->opportunity_id, rq->channels[0], rq->channels[1], rq->min_age, rq->max_age,
+		    rq->send_at, now / 3600);
+	for (size_t i = 0; rq->langs[i]; i++)
+		sbuf_addf(&in, "|l:%s", rq->langs[i]);
+	for (size_t i = 0; rq->interests[i]; i++)
+		sbuf_addf(&in, "|i:%s", rq->interests[i]);
+	for (size_t i = 0; i < rq->n_texts; i++)
+		sbuf_addf(&in, "|t:%s=%zu:%s", rq->texts[i].lang, strlen(rq->texts[i].body),
+			    rq->texts[i].body);
+	db_address_hash(in.buf, hex);
+	sbuf_addf(out, "auto:%s", hex);
+	sbuf_release(&in);
+}
+
+enum campaign_create_result campaign_create(struct db *db, const struct config *cfg,
+					    const struct campaign_request *rq, long long now,
+					    long long *id_out, struct sbuf *err)
+{
+	struct opportunity o;
+	struct campaign c;
+	struct sbuf key = SBUF_INIT, terr = SBUF_INIT;
+	enum campaign_create_result ret = CAMPAIGN_INVALID;
+	size_t n = 0;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = db_opportunity_get(db, rq->opportunity_id, &o);
+	if (rc < 0)
+		return CAMPAIGN_ERROR;
+	if (rc == 1) {
+		sbuf_addf(err, "no opportunity %lld", rq->opportunity_id);
+		return CAMPAIGN_INVALID;
+	}
+	if (rq->association_id && o.association_id != rq->association_id) {
+		sbuf_addf(err, "opportunity %lld belongs to another association", rq->opportunity_id);
+		ret = CAMPAIGN_FORBIDDEN;
+		goto out;
+	}
+	if (strcmp(o.status, "published")) {
+		sbuf_addf(err, "opportunity %lld is %s, not published", o.id, o.status);
+		goto out;
+	}
+	if (!rq->channels[CHANNEL_SMS] && !rq->channels[CHANNEL_EMAIL]) {
+		sbuf_addstr(err, "no channel: give sms, email or both");
+		goto out;
+	}
+	if ((rq->min_age >= 0 && rq->min_age > 120) || (rq->max_age > 120) ||
+	    (rq->min_age >= 0 && rq->max_age >= 0 && rq->min_age > rq->max_age)) {
+		sbuf_addf(err, "age range %d-%d is not valid", rq->min_age, rq->max_age);
+		goto out;
+	}
+	for (size_t i = 0; rq->langs[i]; i++) {
+		if (!cfg_has_language(cfg, rq->langs[i])) {
+			sbuf_addf(err, "language '%s' is not configured", rq->langs[i]);
+			goto out;
+		}
+	}
+	for (size_t i = 0; rq->interests[i]; i++) {
+		if (!cfg_interest_find(cfg, rq->interests[i])) {
+			sbuf_addf(err, "interest '%s' is not in the taxonomy", rq->interests[i]);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < rq->n_texts; i++) {
+		if (!cfg_has_language(cfg, rq->texts[i].lang)) {
+			sbuf_addf(err, "text language '%s' is not configured", rq->texts[i].lang);
+			goto out;
+		}
+		sbuf_reset(&terr);
+		if (!*rq->texts[i].body || template_validate(rq->texts[i].body, &terr) < 0) {
+			sbuf_addf(err, "text for '%s': %s", rq->texts[i].lang,
+				    terr.len ? terr.buf : "empty");
+			goto out;
+		}
+	}
+	memcpy(c.kind, rq->kind, strlen(rq->kind) < sizeof(c.kind) ? strlen(rq->kind) + 1 : 1);
+	c.opportunity_id = o.id;
+	c.association_id = o.association_id;
+	c.channels[0] = rq->channels[0];
+	c.channels[1] = rq->channels[1];
+	c.min_age = rq->min_age;
+	c.max_age = rq->max_age;
+	for (n = 0; rq->langs[n] && n < MODEL_MAX_LANGS; n++)
+		c.langs[n] = xstrdup(rq->langs[n]);
+	for (n = 0; rq->interests[n] && n < MODEL_MAX_INTERESTS; n++)
+		c.interests[n] = xstrdup(rq->interests[n]);
+	for (n = 0; n < rq->n_texts; n++) {
+		memcpy(c.texts[n].lang, rq->texts[n].lang, 3);
+		c.texts[n].body = xstrdup(rq->texts[n].body);
+	}
+	c.n_texts = rq->n_texts;
+	c.send_at = rq->send_at ? rq->send_at : now;
+	c.valid_until = rq->valid_until ? rq->valid_until
+					: c.send_at + (long long)cfg->campaigns.valid_hours * 3600;
+	if (c.valid_until <= c.send_at) {
+		sbuf_addstr(err, "valid_until must be after the send time");
+		goto out;
+	}
+	c.created_by = xstrdup(rq->created_by ? rq->created_by : "?");
+	c.created_at = now;
+	memcpy(c.status, "scheduled", sizeof("scheduled"));
+	if (cfg->campaigns.require_approval && strcmp(rq->kind, "staff"))
+		memcpy(c.status, "pending_approval", sizeof("pending_approval"));
+	if (rq->idempotency_key)
+		sbuf_addstr(&key, rq->idempotency_key);
+	else
+		derive_key(rq, now, &key);
+	rc = db_campaign_create(db, &c, key.buf, id_out);
+	ret = rc < 0 ? CAMPAIGN_ERROR : rc == 1 ? CAMPAIGN_DUPLICATE : CAMPAIGN_CREATED;
+	if (ret == CAMPAIGN_CREATED)
+		log_info("campaign created campaign=%lld kind=%s opportunity=%lld status=%s", *id_out,
+			 c.kind, c.opportunity_id, c.status);
+out:
+	campaign_release(&c);
+	opportunity_release(&o);
+	sbuf_release(&key);
+	sbuf_release(&terr);
+	return ret;
+}
+
+int campaign_approve(struct db *db, long long id, const char *who, long long now)
+{
+	struct campaign c;
+	int rc = db_campaign_get(db, id, &c);
+	if (rc)
+		return rc;
+	rc = strcmp(c.status, "pending_approval") ? 1 : db_campaign_approve(db, id, who, now);
+	campaign_release(&c);
+	if (rc == 0)
+		log_info("campaign approved campaign=%lld by=%s", id, who);
+	return rc;
+}

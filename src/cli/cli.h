@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BUDBRINGER_CLI_H
+#define BUDBRINGER_CLI_H
+
+/*
+ * The staff CLI: main.c parses the global options and calls one command
+ * group; each group (one file) parses its own arguments and calls the
+ * modules. Output: a human table, or with --json machine-readable JSON
+ * (one array for listings).
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "budbringer/config.h"
+#include "budbringer/db.h"
+
+struct cli {
+	const char *config_path;
+	struct config cfg;
+	bool cfg_loaded;
+	struct db *db;
+	bool json;
+	const char *prog;
+};
+
+/* Loads the config (exit 2 on error) and opens the database (exit 1). */
+int cli_open(struct cli *c);
+/* Prints a usage error and returns 2. */
+int cli_usage(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a runtime error and returns 1. */
+int cli_fail(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints JSON (steals the reference) followed by a newline. */
+void cli_print_json(json_t *j);
+/* Parses a positive id; -1 on error. */
+long long cli_parse_id(const char *s);
+/* Strict integer parsing; -1 when s is not an integer within [min, max]. */
+int cli_parse_int(const char *s, long long min, long long max, long long *out);
+/* db_message_counts() callback: counts[channel][state] = n in a JSON object. */
+int cli_add_count(const char *state, const char *channel, long long n, void *counts);
+long long cli_now(void);
+void cli_now_iso(char *buf, size_t n);
+
+int cli_cmd_init(struct cli *c, int argc, char **argv);
+int cli_cmd_check_config(struct cli *c, int argc, char **argv);
+int cli_cmd_association(struct cli *c, int argc, char **argv);
+int cli_cmd_opportunity(struct cli *c, int argc, char **argv);
+int cli_cmd_subscriber(struct cli *c, int argc, char **argv);
+int cli_cmd_campaign(struct cli *c, int argc, char **argv);
+int cli_cmd_log(struct cli *c, int argc, char **argv);
+int cli_cmd_stats(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/* campaign create | list | show | approve | cancel. */
+#include "cli.h"
+#include "budbringer/campaign.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define USAGE \
+	"usage: campaign create --opportunity ID [--channels sms,email] [--age 15-25]\n" \
+	"         [--lang ar,tr] [--interest CODE …] [--text LANG=TEXT …] [--at TIME]\n" \
+	"         [--idempotency-key KEY]\n" \
+	"       campaign list | show ID | approve ID | cancel ID"
+
+static const char *whoami(void)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "?";
+}
+
+/* "2026-12-01T18:00" in the configured local time zone, or "+2h". */
+static int parse_time(const char *tz, const char *s, long long *out)
+{
+	struct tm tm;
+	const char *end;
+	long long v;
+	char unit;
+
+	if (s[0] == '+' && sscanf(s + 1, "%lld%c", &v, &unit) == 2 && v > 0 && v < 100000) {
+		*out = cli_now() + v * (unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0);
+		return unit == 'm' || unit == 'h' || unit == 'd' ? 0 : -1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%d %H:%M", &tm);
+	if (!end || *end)
+		return -1;
+	tm.tm_isdst = -1;
+	setenv("TZ", tz, 1);
+	tzset();
+	*out = (long long)mktime(&tm);
+	return *out == -1 ? -1 : 0;
+}
+
+static int cmd_create(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "opportunity", required_argument, NULL, 'o' }, { "channels", required_argument, NULL, 'c' },
+		{ "age", required_argument, NULL, 'a' }, { "lang", required_argument, NULL, 'l' },
+		{ "interest", required_argument, NULL, 'i' }, { "text", required_argument, NULL, 't' },
+		{ "at", required_argument, NULL, 'A' }, { "idempotency-key", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct campaign_request rq = { .kind = "staff", .min_age = -1, .max_age = -1,
+		.channels = { true, true }, .created_by = whoami() };
+	char *langs[MODEL_MAX_LANGS + 1] = { NULL };
+	struct sbuf err = SBUF_INIT;
+	size_t n_int = 0;
+	long long id = 0;
+	int o, ret = 2, a, b;
+	char tail;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'o':
+			if ((rq.opportunity_id = cli_parse_id(optarg)) < 0)
+				return cli_usage(c, "--opportunity '%s' is not an id", optarg);
+			break;
+		case 'c':
+			rq.channels[CHANNEL_SMS] = strstr(optarg, "sms") != NULL;
+			rq.channels[CHANNEL_EMAIL] = strstr(optarg, "email") != NULL;
+			if (strspn(optarg, "smsemail,") != strlen(optarg) ||
+			    (!rq.channels[0] && !rq.channels[1]))
+				return cli_usage(c, "--channels '%s' must be sms, email or sms,email", optarg);
+			break;
+		case 'a':
+			if (sscanf(optarg, "%d-%d%c", &a, &b, &tail) != 2 || a < 0 || b > 120 || a > b)
+				return cli_usage(c, "--age '%s' must be MIN-MAX, e.g. 15-25", optarg);
+			rq.min_age = a;
+			rq.max_age = b;
+			break;
+		case 'l':
+			model_free_vec(langs);
+			model_split_csv(optarg, langs, MODEL_MAX_LANGS);
+			for (size_t i = 0; langs[i]; i++)
+				rq.langs[i] = langs[i];
+			break;
+		case 'i':
+			if (n_int < MODEL_MAX_INTERESTS)
+				rq.interests[n_int++] = optarg;
+			break;
+		case 't':
+			if (strlen(optarg) < 4 || optarg[2] != '=' || rq.n_texts == MODEL_MAX_LANGS)
+				return cli_usage(c, "--text '%s' must be LANG=TEXT", optarg);
+			optarg[2] = '\0';
+			rq.texts[rq.n_texts].lang = optarg;
+			rq.texts[rq.n_texts++].body = optarg + 3;
+			break;
+		case 'A':
+			if (parse_time(c->cfg.timezone, optarg, &rq.send_at) < 0)
+				return cli_usage(c, "--at '%s' must be YYYY-MM-DDTHH:MM (%s) or +30m/+2h/+1d",
+						 optarg, c->cfg.timezone);
+			break;
+		case 'k': rq.idempotency_key = optarg; break;
+		default: goto usage;
+		}
+	}
+	if (optind != argc || rq.opportunity_id <= 0)
+		goto usage;
+	switch (campaign_create(c->db, &c->cfg, &rq, cli_now(), &id, &err)) {
+	case CAMPAIGN_CREATED:
+		if (c->json)
+			cli_print_json(json_pack("{s:I, s:b}", "id", (json_int_t)id, "duplicate", 0));
+		else
+			printf("campaign %lld created\n", id);
+		ret = 0;
+		break;
+	case CAMPAIGN_DUPLICATE:
+		if (c->json)
+			cli_print_json(json_pack("{s:I, s:b}", "id", (json_int_t)id, "duplicate", 1));
+		else
+			printf("campaign %lld exists already (same request); nothing new queued\n", id);
+		ret = 0;
+		break;
+	case CAMPAIGN_INVALID:
+	case CAMPAIGN_FORBIDDEN:
+		ret = cli_usage(c, "%s", err.buf);
+		break;
+	default:
+		ret = cli_fail(c, "cannot create the campaign");
+	}
+	model_free_vec(langs);
+	sbuf_release(&err);
+	return ret;
+usage:
+	model_free_vec(langs);
+	return cli_usage(c, USAGE);
+}
+
+static void channels_str(const struct campaign *cp, char *buf, size_t n)
+{
+	if (bsnprintf(buf, n, "%s%s%s", cp->channels[0] ? "sms" : "",
+		      cp->channels[0] && cp->channels[1] ? "," : "", cp->channels[1] ? "email" : "") < 0)
+		buf[0] = '\0';
+}
+
+static json_t *campaign_json(const struct campaign *cp)
+{
+	char ch[16];
+	json_t *langs = json_array(), *interests = json_array(), *texts = json_object();
+	channels_str(cp, ch, sizeof(ch));
+	for (size_t i = 0; cp->langs[i]; i++)
+		json_array_append_new(langs, json_string(cp->langs[i]));
+	for (size_t i = 0; cp->interests[i]; i++)
+		json_array_append_new(interests, json_string(cp->interests[i]));
+	for (size_t i = 0; i < cp->n_texts; i++)
+		json_object_set_new(texts, cp->texts[i].lang, json_string(cp->texts[i].body));
+	return json_pack("{s:I, s:s, s:I, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:s?, s:I, s:o}",
+		"id", (json_int_t)cp->id, "kind", cp->kind, "opportunity_id", (json_int_t)cp->opportunity_id,
+		"association_id", cp->association_id ? json_integer(cp->association_id) : json_null(),
+		"status", cp->status, "channels", ch,
+		"min_age", cp->min_age < 0 ? json_null() : json_integer(cp->min_age),
+		"max_age", cp->max_age < 0 ? json_null() : json_integer(cp->max_age),
+		"langs", langs, "interests", interests, "send_at", (json_int_t)cp->send_at,
+		"valid_until", (json_int_t)cp->valid_until, "created_by", cp->created_by,
+		"created_at", (json_int_t)cp->created_at, "texts", texts);
+}
+
+static int print_campaign(const struct campaign *cp, void *arg)
+{
+	json_t *arr = arg;
+	char ch[16], when[32];
+	time_t t = (time_t)cp->send_at;
+	struct tm tm;
+
+	if (arr) {
+		json_array_append_new(arr, campaign_json(cp));
+		return 0;
+	}
+	channels_str(cp, ch, sizeof(ch));
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	printf("%-5lld %-11s %-17s opp=%-5lld %-10s %s\n", cp->id, cp->kind, cp->status,
+	       cp->opportunity_id, ch, when);
+	return 0;
+}
+
+static int cmd_show(struct cli *c, long long id)
+{
+	struct campaign cp;
+	json_t *j, *counts = json_object();
+	int rc = db_campaign_get(c->db, id, &cp);
+
+	if (rc) {
+		json_decref(counts);
+		return rc < 0 ? 1 : cli_fail(c, "no campaign %lld", id);
+	}
+	if (db_message_counts(c->db, id, cli_add_count, counts) < 0) {
+		json_decref(counts);
+		campaign_release(&cp);
+		return 1;
+	}
+	if (c->json) {
+		j = campaign_json(&cp);
+		json_object_set_new(j, "counts", counts);
+		cli_print_json(j);
+	} else {
+		const char *chan;
+		json_t *per;
+		print_campaign(&cp, NULL);
+		json_object_foreach(counts, chan, per) {
+			const char *state;
+			json_t *n;
+			printf("  %-6s", chan);
+			json_object_foreach(per, state, n)
+				printf(" %s=%lld", state, (long long)json_integer_value(n));
+			printf("\n");
+		}
+		for (size_t i = 0; i < cp.n_texts; i++)
+			printf("  text[%s]: %s\n", cp.texts[i].lang, cp.texts[i].body);
+		json_decref(counts);
+	}
+	campaign_release(&cp);
+	return 0;
+}
+
+int cli_cmd_campaign(struct cli *c, int argc, char **argv)
+{
+	int ret;
+	long long id;
+
+	if (argc < 2)
+		return cli_usage(c, USAGE);
+	if ((ret = cli_open(c)))
+		return ret;
+	if (!strcmp(argv[1], "create"))
+		return cmd_create(c, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list") && argc == 2) {
+		json_t *arr = c->json ? json_array() : NULL;
+		setenv("TZ", c->cfg.timezone, 1);
+		tzset();
+		if (db_campaign_each(c->db, print_campaign, arr) < 0)
+			return 1;
+		if (arr)
+			cli_print_json(arr);
+		return 0;
+	}
+	if (argc != 3 || (id = cli_parse_id(argv[2])) < 0)
+		return cli_usage(c, USAGE);
+	if (!strcmp(argv[1], "show"))
+		return cmd_show(c, id);
+	if (!strcmp(argv[1], "approve")) {
+		ret = campaign_approve(c->db, id, whoami(), cli_now());
+		if (ret < 0)
+			return 1;
+		if (ret)
+			return cli_fail(c, "campaign %lld is not waiting for approval", id);
+		printf("campaign %lld approved\n", id);
+		return 0;
+	}
+	if (!strcmp(argv[1], "cancel")) {
+		ret = campaign_cancel(c->db, id, cli_now());
+		if (ret < 0)
+			return 1;
+		if (ret)
+			return cli_fail(c, "campaign %lld does not exist or is already finished", id);
+		printf("campaign %lld cancelled\n", id);
+		return 0;
+	}
+	return cli_usage(c, USAGE);
+}

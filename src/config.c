@@ -1,0 +1,894 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DESIGN: the loader walks the libconfig tree with a handful of typed
+ * getters that record every problem (not just the first) as
+ * "FILE:LINE: path: problem", then rejects any setting it did not read,
+ * so a typo such as `frequncy_cap` is an error and not a silent default.
+ */
+#include "budbringer/config.h"
+#include "budbringer/log.h"
+#include "budbringer/match.h"
+#include "budbringer/template.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct loader {
+	const char *file;
+	struct sbuf *err;
+	int errors;
+	bool has_secrets;
+};
+
+static void setting_path(const config_setting_t *s, struct sbuf *out)
+{
+	const char *names[16];
+	int n = 0;
+	for (; s && !config_setting_is_root(s) && n < 16; s = config_setting_parent(s)) {
+		const char *nm = config_setting_name(s);
+		names[n++] = nm ? nm : "[]";
+	}
+	while (n--) {
+		sbuf_addstr(out, names[n]);
+		if (n)
+			sbuf_addch(out, '.');
+	}
+}
+
+__attribute__((format(printf, 4, 5)))
+static void problem(struct loader *ld, const config_setting_t *s, const char *name,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	unsigned line = s ? config_setting_source_line(s) : 0;
+
+	sbuf_addf(ld->err, "%s:%u: ", ld->file, line);
+	if (s && !config_setting_is_root(s))
+		setting_path(s, ld->err);
+	if (name) {
+		if (s && !config_setting_is_root(s))
+			sbuf_addch(ld->err, '.');
+		sbuf_addstr(ld->err, name);
+	}
+	sbuf_addstr(ld->err, ": ");
+	va_start(ap, fmt);
+	sbuf_vaddf(ld->err, fmt, ap);
+	va_end(ap);
+	sbuf_addch(ld->err, '\n');
+	ld->errors++;
+}
+
+/* Every setting of a group must be one of `allowed` (NULL-terminated). */
+static void reject_unknown(struct loader *ld, const config_setting_t *group,
+			   const char *const *allowed)
+{
+	int n = config_setting_length(group);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *nm = config_setting_name(s);
+		bool ok = false;
+		for (const char *const *a = allowed; *a && nm; a++)
+			if (!strcmp(*a, nm))
+				ok = true;
+		if (!ok)
+			problem(ld, s, NULL, "unknown setting");
+	}
+}
+
+static const config_setting_t *get_group(struct loader *ld, const config_setting_t *parent,
+					 const char *name, bool required)
+{
+	const config_setting_t *s = config_setting_get_member(parent, name);
+	if (!s) {
+		if (required)
+			problem(ld, parent, name, "missing group");
+		return NULL;
+	}
+	if (!config_setting_is_group(s)) {
+		problem(ld, s, NULL, "must be a group { … }");
+		return NULL;
+	}
+	return s;
+}
+
+static void get_str(struct loader *ld, const config_setting_t *g, const char *name,
+		    const char *def, char **out)
+{
+	const config_setting_t *s = g ? config_setting_get_member(g, name) : NULL;
+	const char *v = def;
+
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+			problem(ld, s, NULL, "must be a string");
+		} else {
+			v = config_setting_get_string(s);
+			for (const char *p = v; *p; p++)
+				if ((unsigned char)*p < 0x20) {
+					problem(ld, s, NULL, "contains a control character");
+					v = def;
+					break;
+				}
+		}
+	} else if (!def) {
+		problem(ld, g, name, "missing (required)");
+	}
+	*out = v ? xstrdup(v) : NULL;
+}
+
+static void get_secret(struct loader *ld, const config_setting_t *g, const char *name,
+		       char **out)
+{
+	get_str(ld, g, name, "", out);
+	if (**out)
+		ld->has_secrets = true;
+}
+
+static void get_int(struct loader *ld, const config_setting_t *g, const char *name,
+		    int def, int min, int max, int *out)
+{
+	const config_setting_t *s = g ? config_setting_get_member(g, name) : NULL;
+	long long v = def;
+
+	if (s) {
+		int t = config_setting_type(s);
+		if (t == CONFIG_TYPE_INT)
+			v = config_setting_get_int(s);
+		else if (t == CONFIG_TYPE_INT64)
+			v = config_setting_get_int64(s);
+		else {
+			problem(ld, s, NULL, "must be an integer");
+			v = def;
+		}
+		if (v < min || v > max) {
+			problem(ld, s, NULL, "%lld is out of range %d..%d", v, min, max);
+			v = def;
+		}
+	}
+	*out = (int)v;
+}
+
+static void get_double(struct loader *ld, const config_setting_t *g, const char *name,
+		       double def, double min, double max, double *out)
+{
+	const config_setting_t *s = g ? config_setting_get_member(g, name) : NULL;
+	double v = def;
+
+	if (s) {
+		int t = config_setting_type(s);
+		if (t == CONFIG_TYPE_FLOAT)
+			v = config_setting_get_float(s);
+		else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+			v = (double)config_setting_get_int64(s);
+		else {
+			problem(ld, s, NULL, "must be a number");
+			v = def;
+		}
+		if (!isfinite(v) || v < min || v > max) {
+			problem(ld, s, NULL, "%g is out of range %g..%g", v, min, max);
+			v = def;
+		}
+	}
+	*out = v;
+}
+
+static void get_bool(struct loader *ld, const config_setting_t *g, const char *name,
+		     bool def, bool *out)
+{
+	const config_setting_t *s = g ? config_setting_get_member(g, name) : NULL;
+	*out = def;
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		problem(ld, s, NULL, "must be true or false");
+	else
+		*out = config_setting_get_bool(s);
+}
+
+/* One of `choices` (NULL-terminated); returns its index. */
+static int get_choice(struct loader *ld, const config_setting_t *g, const char *name,
+		      const char *const *choices, int def)
+{
+	char *v = NULL;
+	int ret = def;
+
+	get_str(ld, g, name, choices[def], &v);
+	for (int i = 0; choices[i]; i++)
+		if (!strcmp(v, choices[i]))
+			ret = i;
+	if (strcmp(v, choices[ret])) {
+		struct sbuf list = SBUF_INIT;
+		for (int i = 0; choices[i]; i++)
+			sbuf_addf(&list, "%s%s", i ? ", " : "", choices[i]);
+		problem(ld, config_setting_get_member(g, name), NULL,
+			"'%s' is not one of: %s", v, list.buf);
+		sbuf_release(&list);
+	}
+	free(v);
+	return ret;
+}
+
+static bool is_http_url(const char *u)
+{
+	const char *rest;
+	if (!strncmp(u, "http://", 7))
+		rest = u + 7;
+	else if (!strncmp(u, "https://", 8))
+		rest = u + 8;
+	else
+		return false;
+	if (!*rest || *rest == '/')
+		return false;
+	for (const char *p = u; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == '"' || *p == '<' || *p == '>')
+			return false;
+	return true;
+}
+
+static void check_url(struct loader *ld, const config_setting_t *g, const char *name,
+		      const char *v)
+{
+	if (v && *v && !is_http_url(v))
+		problem(ld, config_setting_get_member(g, name), NULL,
+			"'%s' is not an http:// or https:// URL", v);
+}
+
+static void check_abs_path(struct loader *ld, const config_setting_t *g, const char *name,
+			   const char *v)
+{
+	if (v && *v && v[0] != '/')
+		problem(ld, config_setting_get_member(g, name), NULL,
+			"'%s' must be an absolute path", v);
+}
+
+/* An array of language codes into a NULL-terminated vector. */
+static void get_lang_list(struct loader *ld, const config_setting_t *g, const char *name,
+			  const char *const *def, char **out)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+	size_t n = 0;
+
+	if (!s) {
+		for (; def[n] && n < CFG_MAX_LANGS; n++)
+			out[n] = xstrdup(def[n]);
+		out[n] = NULL;
+		return;
+	}
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		problem(ld, s, NULL, "must be a list of language codes [\"da\", \"en\"]");
+		out[0] = NULL;
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		if (!v || !match_is_lang_code(v)) {
+			problem(ld, s, NULL, "element %d is not an ISO 639-1 code (two lowercase letters)", i + 1);
+			continue;
+		}
+		if (n == CFG_MAX_LANGS) {
+			problem(ld, s, NULL, "more than %d languages", CFG_MAX_LANGS);
+			break;
+		}
+		out[n++] = xstrdup(v);
+	}
+	out[n] = NULL;
+}
+
+static bool lang_listed(char *const *langs, const char *code)
+{
+	for (; *langs; langs++)
+		if (!strcmp(*langs, code))
+			return true;
+	return false;
+}
+
+/* A group of lang = "text" pairs; each text must be a valid template. */
+static void get_texts(struct loader *ld, const config_setting_t *parent, const char *name,
+		      char *const *langs, bool is_template, struct cfg_texts *out)
+{
+	const config_setting_t *g = get_group(ld, parent, name, false);
+	struct sbuf terr = SBUF_INIT;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!g)
+		return;
+	out->v = xcalloc((size_t)config_setting_length(g) + 1, sizeof(*out->v));
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *lang = config_setting_name(s);
+		const char *v = config_setting_get_string(s);
+		if (!match_is_lang_code(lang) || !lang_listed(langs, lang)) {
+			problem(ld, s, NULL, "'%s' is not one of the configured languages", lang);
+			continue;
+		}
+		if (!v) {
+			problem(ld, s, NULL, "must be a string");
+			continue;
+		}
+		sbuf_reset(&terr);
+		if (is_template && template_validate(v, &terr) < 0) {
+			problem(ld, s, NULL, "%s", terr.buf);
+			continue;
+		}
+		memcpy(out->v[out->n].lang, lang, 3);
+		out->v[out->n].text = xstrdup(v);
+		out->n++;
+	}
+	sbuf_release(&terr);
+}
+
+static bool is_interest_code(const char *s)
+{
+	if (!*s || strlen(s) > 32)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+static void load_interests(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	const config_setting_t *g = get_group(ld, root, "interests", true);
+	if (!g)
+		return;
+	cfg->interests = xcalloc((size_t)config_setting_length(g) + 1, sizeof(*cfg->interests));
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *code = config_setting_name(s);
+		struct cfg_interest *in;
+		size_t cap = 0;
+
+		if (!is_interest_code(code)) {
+			problem(ld, s, NULL, "interest code must be lowercase a-z, 0-9, _");
+			continue;
+		}
+		if (!config_setting_is_group(s)) {
+			problem(ld, s, NULL, "must be a group of lang = [\"KEYWORD\", …]");
+			continue;
+		}
+		in = &cfg->interests[cfg->n_interests++];
+		in->code = xstrdup(code);
+		for (int j = 0; j < config_setting_length(s); j++)
+			cap += (size_t)config_setting_length(config_setting_get_elem(s, (unsigned)j)) + 1;
+		in->keywords = xcalloc(cap + 1, sizeof(*in->keywords));
+		for (int j = 0; j < config_setting_length(s); j++) {
+			const config_setting_t *l = config_setting_get_elem(s, (unsigned)j);
+			const char *lang = config_setting_name(l);
+			if (!lang_listed(cfg->languages, lang)) {
+				problem(ld, l, NULL, "'%s' is not one of the configured languages", lang);
+				continue;
+			}
+			if (!config_setting_is_array(l) && !config_setting_is_list(l)) {
+				problem(ld, l, NULL, "must be a list of keywords");
+				continue;
+			}
+			for (int k = 0; k < config_setting_length(l); k++) {
+				const char *w = config_setting_get_string_elem(l, k);
+				if (!w || !*w) {
+					problem(ld, l, NULL, "keyword %d must be a non-empty string", k + 1);
+					continue;
+				}
+				memcpy(in->keywords[in->n_keywords].lang, lang, 3);
+				in->keywords[in->n_keywords++].text = xstrdup(w);
+			}
+		}
+	}
+}
+
+static const char *const keyword_intents[] = {
+	"join", "confirm", "stop", "language", "help", "details", NULL
+};
+
+static void load_keywords(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	const config_setting_t *g = get_group(ld, root, "keywords", false);
+	size_t cap = 0;
+
+	if (!g)
+		return;
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *l = config_setting_get_elem(g, (unsigned)i);
+		for (int j = 0; config_setting_is_group(l) && j < config_setting_length(l); j++)
+			cap += (size_t)config_setting_length(config_setting_get_elem(l, (unsigned)j));
+	}
+	cfg->keywords = xcalloc(cap + 1, sizeof(*cfg->keywords));
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *l = config_setting_get_elem(g, (unsigned)i);
+		const char *lang = config_setting_name(l);
+		if (!lang_listed(cfg->languages, lang)) {
+			problem(ld, l, NULL, "'%s' is not one of the configured languages", lang);
+			continue;
+		}
+		if (!config_setting_is_group(l)) {
+			problem(ld, l, NULL, "must be a group of intent = [\"WORD\", …]");
+			continue;
+		}
+		reject_unknown(ld, l, keyword_intents);
+		for (int j = 0; j < config_setting_length(l); j++) {
+			const config_setting_t *s = config_setting_get_elem(l, (unsigned)j);
+			if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+				problem(ld, s, NULL, "must be a list of words");
+				continue;
+			}
+			for (int k = 0; k < config_setting_length(s); k++) {
+				const char *w = config_setting_get_string_elem(s, k);
+				struct cfg_keyword *kw;
+				if (!w || !*w) {
+					problem(ld, s, NULL, "word %d must be a non-empty string", k + 1);
+					continue;
+				}
+				kw = &cfg->keywords[cfg->n_keywords++];
+				memcpy(kw->lang, lang, 3);
+				kw->intent = xstrdup(config_setting_name(s));
+				kw->word = xstrdup(w);
+			}
+		}
+	}
+}
+
+static void parse_listen(struct loader *ld, const config_setting_t *g, const char *v,
+			 struct config *cfg)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == v) {
+		problem(ld, config_setting_get_member(g, "listen"), NULL,
+			"'%s' must be ADDRESS:PORT, e.g. 127.0.0.1:8080", v);
+		return;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || port < 1 || port > 65535) {
+		problem(ld, config_setting_get_member(g, "listen"), NULL,
+			"port in '%s' must be 1..65535", v);
+		return;
+	}
+	cfg->http.listen_addr = xstrndup(v, (size_t)(colon - v));
+	cfg->http.listen_port = (int)port;
+}
+
+static int parse_hhmm(const char *s)
+{
+	int h, m;
+	char tail;
+	if (sscanf(s, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 || m < 0 || m > 59)
+		return -1;
+	return h * 60 + m;
+}
+
+static void load_http(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const allowed[] = { "listen", "public_url", "body_limit",
+		"inbound_secret", "dlr_secret", "portal_token_sha256", "threads", NULL };
+	const config_setting_t *g = get_group(ld, root, "http", false);
+	char *listen = NULL;
+	int body_limit;
+
+	if (g)
+		reject_unknown(ld, g, allowed);
+	get_str(ld, g, "listen", "127.0.0.1:8080", &listen);
+	parse_listen(ld, g, listen, cfg);
+	free(listen);
+	get_str(ld, g, "public_url", "http://127.0.0.1:8080", &cfg->http.public_url);
+	check_url(ld, g, "public_url", cfg->http.public_url);
+	get_int(ld, g, "body_limit", 65536, 1024, 16 * 1024 * 1024, &body_limit);
+	cfg->http.body_limit = (size_t)body_limit;
+	get_secret(ld, g, "inbound_secret", &cfg->http.inbound_secret);
+	get_secret(ld, g, "dlr_secret", &cfg->http.dlr_secret);
+	get_str(ld, g, "portal_token_sha256", "", &cfg->http.portal_token_sha256);
+	if (*cfg->http.portal_token_sha256 &&
+	    (strlen(cfg->http.portal_token_sha256) != 64 ||
+	     strspn(cfg->http.portal_token_sha256, "0123456789abcdef") != 64))
+		problem(ld, config_setting_get_member(g, "portal_token_sha256"), NULL,
+			"must be 64 lowercase hex digits (sha256sum of the token)");
+	get_int(ld, g, "threads", 2, 1, 64, &cfg->http.threads);
+}
+
+static void load_campaigns(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const allowed[] = { "require_approval", "frequency_cap",
+		"both_channels", "expand_batch", "valid_hours", "quiet_hours", NULL };
+	static const char *const quiet_allowed[] = { "start", "end", "hold_email", NULL };
+	static const char *const both[] = { "both", "prefer_sms", "prefer_email", NULL };
+	const config_setting_t *g = get_group(ld, root, "campaigns", false);
+	const config_setting_t *q;
+	char *start = NULL, *end = NULL;
+
+	if (g)
+		reject_unknown(ld, g, allowed);
+	get_bool(ld, g, "require_approval", false, &cfg->campaigns.require_approval);
+	get_int(ld, g, "frequency_cap", 3, 0, 1000, &cfg->campaigns.frequency_cap);
+	cfg->campaigns.both_channels = (enum cfg_both_channels)get_choice(ld, g, "both_channels", both, 0);
+	get_int(ld, g, "expand_batch", 5000, 10, 1000000, &cfg->campaigns.expand_batch);
+	get_int(ld, g, "valid_hours", 72, 1, 24 * 365, &cfg->campaigns.valid_hours);
+
+	q = g ? get_group(ld, g, "quiet_hours", false) : NULL;
+	if (!q)
+		return;
+	reject_unknown(ld, q, quiet_allowed);
+	get_str(ld, q, "start", "21:00", &start);
+	get_str(ld, q, "end", "08:00", &end);
+	cfg->campaigns.quiet_start_min = parse_hhmm(start);
+	cfg->campaigns.quiet_end_min = parse_hhmm(end);
+	if (cfg->campaigns.quiet_start_min < 0)
+		problem(ld, config_setting_get_member(q, "start"), NULL, "'%s' is not HH:MM", start);
+	if (cfg->campaigns.quiet_end_min < 0)
+		problem(ld, config_setting_get_member(q, "end"), NULL, "'%s' is not HH:MM", end);
+	cfg->campaigns.quiet_enabled = cfg->campaigns.quiet_start_min >= 0 &&
+		cfg->campaigns.quiet_end_min >= 0 &&
+		cfg->campaigns.quiet_start_min != cfg->campaigns.quiet_end_min;
+	get_bool(ld, q, "hold_email", false, &cfg->campaigns.quiet_hold_email);
+	free(start);
+	free(end);
+}
+
+static void load_provider(struct loader *ld, const config_setting_t *p,
+			  struct cfg_sms_provider *sp, const struct config *cfg)
+{
+	static const char *const types[] = { "spool", "kannel", "rest", NULL };
+	static const char *const common[] = { "name", "type", "priority", "rate", "concurrency",
+		"connect_timeout", "timeout", NULL };
+	static const char *const spool_keys[] = { "directory", NULL };
+	static const char *const kannel_keys[] = { "url", "username", "password", "sender",
+		"dlr_mask", "dlr_url", NULL };
+	static const char *const rest_keys[] = { "url", "token", "sender", "dlr_url",
+		"auth_header", "auth_scheme", "idempotent", "bills_segments", NULL };
+	const char *const *specific[] = { spool_keys, kannel_keys, rest_keys };
+	int type;
+
+	get_str(ld, p, "name", "", &sp->name);
+	if (!*sp->name)
+		problem(ld, p, "name", "missing (required)");
+	type = get_choice(ld, p, "type", types, 0);
+	sp->type = xstrdup(types[type]);
+	/* Every setting must be common or belong to this type. */
+	for (int i = 0; i < config_setting_length(p); i++) {
+		const config_setting_t *s = config_setting_get_elem(p, (unsigned)i);
+		const char *nm = config_setting_name(s);
+		bool ok = false;
+		for (const char *const *a = common; *a && !ok; a++)
+			ok = !strcmp(*a, nm);
+		for (const char *const *a = specific[type]; *a && !ok; a++)
+			ok = !strcmp(*a, nm);
+		if (!ok)
+			problem(ld, s, NULL, "unknown setting for a provider of type '%s'", types[type]);
+	}
+	get_int(ld, p, "priority", 10, 0, 1000, &sp->priority);
+	get_double(ld, p, "rate", 0, 0, 100000, &sp->rate);
+	get_int(ld, p, "concurrency", 4, 1, 256, &sp->concurrency);
+	get_int(ld, p, "connect_timeout", 5, 1, 120, &sp->connect_timeout);
+	get_int(ld, p, "timeout", 15, 1, 600, &sp->timeout);
+	get_str(ld, p, "directory", "", &sp->directory);
+	get_str(ld, p, "url", "", &sp->url);
+	get_str(ld, p, "username", "", &sp->username);
+	get_secret(ld, p, "password", &sp->password);
+	get_secret(ld, p, "token", &sp->token);
+	get_str(ld, p, "sender", cfg->sms.sender, &sp->sender);
+	get_int(ld, p, "dlr_mask", 31, 0, 31, &sp->dlr_mask);
+	get_str(ld, p, "dlr_url", "", &sp->dlr_url);
+	get_str(ld, p, "auth_header", "Authorization", &sp->auth_header);
+	get_str(ld, p, "auth_scheme", "Bearer", &sp->auth_scheme);
+	get_bool(ld, p, "idempotent", type == 0, &sp->idempotent);
+	get_bool(ld, p, "bills_segments", type != 0, &sp->bills_segments);
+	check_url(ld, p, "url", sp->url);
+	check_url(ld, p, "dlr_url", sp->dlr_url);
+	if (type == 0) {
+		if (!*sp->directory)
+			problem(ld, p, "directory", "missing (required for type 'spool')");
+		check_abs_path(ld, p, "directory", sp->directory);
+	} else if (!*sp->url) {
+		problem(ld, p, "url", "missing (required for type '%s')", types[type]);
+	}
+}
+
+static int provider_cmp(const void *a, const void *b)
+{
+	const struct cfg_sms_provider *x = a, *y = b;
+	return (x->priority > y->priority) - (x->priority < y->priority);
+}
+
+static void load_sms(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const allowed[] = { "sender", "gsm_transliterate", "max_attempts",
+		"backoff_initial", "backoff_max", "failover_after", "cooldown", "providers", NULL };
+	const config_setting_t *g = get_group(ld, root, "sms", false);
+	const config_setting_t *list;
+
+	if (g)
+		reject_unknown(ld, g, allowed);
+	get_str(ld, g, "sender", "Budbringer", &cfg->sms.sender);
+	get_bool(ld, g, "gsm_transliterate", false, &cfg->sms.transliterate);
+	get_int(ld, g, "max_attempts", 6, 1, 100, &cfg->sms.max_attempts);
+	get_int(ld, g, "backoff_initial", 10, 1, 3600, &cfg->sms.backoff_initial);
+	get_int(ld, g, "backoff_max", 1800, 1, 86400, &cfg->sms.backoff_max);
+	get_int(ld, g, "failover_after", 3, 1, 1000, &cfg->sms.failover_after);
+	get_int(ld, g, "cooldown", 60, 1, 86400, &cfg->sms.cooldown);
+
+	list = g ? config_setting_get_member(g, "providers") : NULL;
+	if (!list) {
+		/* The embedded default: a fresh install runs without any account. */
+		cfg->sms.providers = xcalloc(1, sizeof(*cfg->sms.providers));
+		cfg->sms.n_providers = 1;
+		struct cfg_sms_provider *sp = &cfg->sms.providers[0];
+		sp->name = xstrdup("spool");
+		sp->type = xstrdup("spool");
+		sp->directory = xstrdup("/var/spool/budbringer/sms");
+		sp->concurrency = 1;
+		sp->idempotent = true;
+		sp->connect_timeout = 5;
+		sp->timeout = 15;
+		sp->url = xstrdup("");
+		sp->username = xstrdup("");
+		sp->password = xstrdup("");
+		sp->token = xstrdup("");
+		sp->dlr_url = xstrdup("");
+		sp->sender = xstrdup(cfg->sms.sender);
+		sp->auth_header = xstrdup("Authorization");
+		sp->auth_scheme = xstrdup("Bearer");
+		return;
+	}
+	if (!config_setting_is_list(list)) {
+		problem(ld, list, NULL, "must be a list of provider groups ( { … }, { … } )");
+		return;
+	}
+	cfg->sms.providers = xcalloc((size_t)config_setting_length(list) + 1, sizeof(*cfg->sms.providers));
+	for (int i = 0; i < config_setting_length(list); i++) {
+		const config_setting_t *p = config_setting_get_elem(list, (unsigned)i);
+		if (!config_setting_is_group(p)) {
+			problem(ld, p, NULL, "provider %d must be a group { … }", i + 1);
+			continue;
+		}
+		load_provider(ld, p, &cfg->sms.providers[cfg->sms.n_providers++], cfg);
+	}
+	for (size_t i = 0; i < cfg->sms.n_providers; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cfg->sms.providers[i].name, cfg->sms.providers[j].name))
+				problem(ld, list, NULL, "provider name '%s' used twice",
+					cfg->sms.providers[i].name);
+	if (!cfg->sms.n_providers)
+		problem(ld, list, NULL, "at least one provider is needed");
+	qsort(cfg->sms.providers, cfg->sms.n_providers, sizeof(*cfg->sms.providers), provider_cmp);
+}
+
+static void load_email(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const allowed[] = { "provider", "spool_directory", "from", "from_name",
+		"domain", "unsubscribe_mailto", "max_attempts", "smtp", NULL };
+	static const char *const smtp_allowed[] = { "host", "port", "starttls", "username",
+		"password", "timeout", "connections", "messages_per_session", "rate", "helo",
+		"ca_file", "verify_peer", NULL };
+	static const char *const providers[] = { "spool", "smtp", NULL };
+	static const char *const tls[] = { "disabled", "enabled", "required", NULL };
+	const config_setting_t *g = get_group(ld, root, "email", false);
+	const config_setting_t *s;
+	struct cfg_smtp *m = &cfg->email.smtp;
+
+	if (g)
+		reject_unknown(ld, g, allowed);
+	cfg->email.provider = xstrdup(providers[get_choice(ld, g, "provider", providers, 0)]);
+	get_str(ld, g, "spool_directory", "/var/spool/budbringer/mail", &cfg->email.spool_directory);
+	check_abs_path(ld, g, "spool_directory", cfg->email.spool_directory);
+	get_str(ld, g, "from", "frivillig@example.dk", &cfg->email.from);
+	get_str(ld, g, "from_name", "Budbringer", &cfg->email.from_name);
+	get_str(ld, g, "domain", "example.dk", &cfg->email.domain);
+	get_str(ld, g, "unsubscribe_mailto", "", &cfg->email.unsubscribe_mailto);
+	get_int(ld, g, "max_attempts", 8, 1, 100, &cfg->email.max_attempts);
+	if (!strchr(cfg->email.from, '@'))
+		problem(ld, config_setting_get_member(g, "from"), NULL, "'%s' is not an email address",
+			cfg->email.from);
+
+	s = g ? get_group(ld, g, "smtp", false) : NULL;
+	if (s)
+		reject_unknown(ld, s, smtp_allowed);
+	get_str(ld, s, "host", "127.0.0.1", &m->host);
+	get_int(ld, s, "port", 25, 1, 65535, &m->port);
+	m->starttls = (enum cfg_starttls)get_choice(ld, s, "starttls", tls, 1);
+	get_str(ld, s, "username", "", &m->username);
+	get_secret(ld, s, "password", &m->password);
+	get_int(ld, s, "timeout", 30, 1, 600, &m->timeout);
+	get_int(ld, s, "connections", 2, 1, 64, &m->connections);
+	get_int(ld, s, "messages_per_session", 100, 1, 100000, &m->messages_per_session);
+	get_double(ld, s, "rate", 0, 0, 100000, &m->rate);
+	get_str(ld, s, "helo", "", &m->helo);
+	get_str(ld, s, "ca_file", "", &m->ca_file);
+	check_abs_path(ld, s, "ca_file", m->ca_file);
+	get_bool(ld, s, "verify_peer", true, &m->verify_peer);
+	if (!strcmp(cfg->email.provider, "smtp") && !s)
+		problem(ld, g, "smtp", "missing group (needed for provider \"smtp\")");
+}
+
+static void load_root(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const allowed[] = { "database", "log_level", "poll_interval",
+		"default_country", "min_age", "languages", "fallback", "secret_key", "timezone",
+		"retention_days", "http", "interests", "templates", "campaigns", "sms", "email",
+		"keywords", NULL };
+	static const char *const template_allowed[] = { "sms", "email_subject", "email_text",
+		"stop", NULL };
+	static const char *const def_langs[] = { "da", "en", "ar", "tr", "so", "ur", "pl", NULL };
+	static const char *const def_fallback[] = { "en", "da", NULL };
+	enum log_level lvl;
+	const config_setting_t *t;
+
+	reject_unknown(ld, root, allowed);
+	get_str(ld, root, "database", NULL, &cfg->database);
+	check_abs_path(ld, root, "database", cfg->database);
+	get_str(ld, root, "log_level", "info", &cfg->log_level);
+	if (log_level_parse(cfg->log_level, &lvl) < 0)
+		problem(ld, config_setting_get_member(root, "log_level"), NULL,
+			"'%s' is not one of: error, warn, info, debug", cfg->log_level);
+	get_int(ld, root, "poll_interval", 5, 1, 3600, &cfg->poll_interval);
+	get_str(ld, root, "default_country", "45", &cfg->default_country);
+	if (!*cfg->default_country || strlen(cfg->default_country) > 3 ||
+	    strspn(cfg->default_country, "0123456789") != strlen(cfg->default_country) ||
+	    cfg->default_country[0] == '0')
+		problem(ld, config_setting_get_member(root, "default_country"), NULL,
+			"'%s' must be a country calling code such as \"45\"", cfg->default_country);
+	get_int(ld, root, "min_age", 15, 0, 120, &cfg->min_age);
+	get_lang_list(ld, root, "languages", def_langs, cfg->languages);
+	get_lang_list(ld, root, "fallback", def_fallback, cfg->fallback);
+	for (char **f = cfg->fallback; *f; f++)
+		if (!lang_listed(cfg->languages, *f))
+			problem(ld, config_setting_get_member(root, "fallback"), NULL,
+				"'%s' is not in languages", *f);
+	get_secret(ld, root, "secret_key", &cfg->secret_key);
+	if (strlen(cfg->secret_key) < 32)
+		problem(ld, config_setting_get_member(root, "secret_key"), "secret_key",
+			"must be at least 32 characters (it signs unsubscribe links)");
+	get_str(ld, root, "timezone", "Europe/Copenhagen", &cfg->timezone);
+	{
+		struct sbuf zp = SBUF_INIT;
+		struct stat st;
+		sbuf_addf(&zp, "/usr/share/zoneinfo/%s", cfg->timezone);
+		if (strstr(cfg->timezone, "..") || stat(zp.buf, &st) < 0 || !S_ISREG(st.st_mode))
+			problem(ld, config_setting_get_member(root, "timezone"), NULL,
+				"'%s' is not a time zone of the system's tz database", cfg->timezone);
+		sbuf_release(&zp);
+	}
+	get_int(ld, root, "retention_days", 180, 1, 3650, &cfg->retention_days);
+
+	load_http(ld, root, cfg);
+	load_interests(ld, root, cfg);
+	t = get_group(ld, root, "templates", false);
+	if (t)
+		reject_unknown(ld, t, template_allowed);
+	if (t) {
+		get_texts(ld, t, "sms", cfg->languages, true, &cfg->templates.sms);
+		get_texts(ld, t, "email_subject", cfg->languages, true, &cfg->templates.email_subject);
+		get_texts(ld, t, "email_text", cfg->languages, true, &cfg->templates.email_text);
+		get_texts(ld, t, "stop", cfg->languages, false, &cfg->templates.stop);
+	}
+	if (!cfg->templates.sms.n)
+		problem(ld, t ? t : root, "templates.sms", "at least one language needs an SMS template");
+	load_campaigns(ld, root, cfg);
+	load_sms(ld, root, cfg);
+	load_email(ld, root, cfg);
+	load_keywords(ld, root, cfg);
+}
+
+int cfg_load(const char *path, struct config *out, struct sbuf *err)
+{
+	config_t lc;
+	struct config cfg;
+	struct loader ld = { .file = path, .err = err };
+	struct stat st;
+	int ret = -1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	config_init(&lc);
+	if (!config_read_file(&lc, path)) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			sbuf_addf(err, "%s:0: cannot read file: %s\n", path, strerror(errno));
+		else
+			sbuf_addf(err, "%s:%d: syntax: %s\n", path, config_error_line(&lc),
+				    config_error_text(&lc));
+		goto out;
+	}
+	cfg.path = xstrdup(path);
+	load_root(&ld, config_root_setting(&lc), &cfg);
+	if (ld.errors) {
+		cfg_free(&cfg);
+		goto out;
+	}
+	if (ld.has_secrets && stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+		log_warn("config '%s' holds secrets and is readable by group or others (mode %03o); "
+			 "chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+	*out = cfg;
+	ret = 0;
+out:
+	config_destroy(&lc);
+	return ret;
+}
+
+static void texts_free(struct cfg_texts *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].text);
+	free(t->v);
+}
+
+void cfg_free(struct config *cfg)
+{
+	free(cfg->path);
+	free(cfg->database);
+	free(cfg->log_level);
+	free(cfg->default_country);
+	for (char **l = cfg->languages; *l; l++)
+		free(*l);
+	for (char **l = cfg->fallback; *l; l++)
+		free(*l);
+	free(cfg->secret_key);
+	free(cfg->timezone);
+	free(cfg->http.listen_addr);
+	free(cfg->http.public_url);
+	free(cfg->http.inbound_secret);
+	free(cfg->http.dlr_secret);
+	free(cfg->http.portal_token_sha256);
+	for (size_t i = 0; i < cfg->n_interests; i++) {
+		free(cfg->interests[i].code);
+		for (size_t j = 0; j < cfg->interests[i].n_keywords; j++)
+			free(cfg->interests[i].keywords[j].text);
+		free(cfg->interests[i].keywords);
+	}
+	free(cfg->interests);
+	texts_free(&cfg->templates.sms);
+	texts_free(&cfg->templates.email_subject);
+	texts_free(&cfg->templates.email_text);
+	texts_free(&cfg->templates.stop);
+	free(cfg->sms.sender);
+	for (size_t i = 0; i < cfg->sms.n_providers; i++) {
+		struct cfg_sms_provider *p = &cfg->sms.providers[i];
+		free(p->name); free(p->type); free(p->directory); free(p->url);
+		free(p->username); free(p->password); free(p->token); free(p->sender);
+		free(p->dlr_url); free(p->auth_header); free(p->auth_scheme);
+	}
+	free(cfg->sms.providers);
+	free(cfg->email.provider); free(cfg->email.spool_directory); free(cfg->email.from);
+	free(cfg->email.from_name); free(cfg->email.domain); free(cfg->email.unsubscribe_mailto);
+	free(cfg->email.smtp.host); free(cfg->email.smtp.username); free(cfg->email.smtp.password);
+	free(cfg->email.smtp.helo); free(cfg->email.smtp.ca_file);
+	for (size_t i = 0; i < cfg->n_keywords; i++) {
+		free(cfg->keywords[i].intent);
+		free(cfg->keywords[i].word);
+	}
+	free(cfg->keywords);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *cfg_text_get(const struct cfg_texts *t, const char *lang)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].lang, lang))
+			return t->v[i].text;
+	return NULL;
+}
+
+bool cfg_has_language(const struct config *cfg, const char *lang)
+{
+	return lang && lang_listed(cfg->languages, lang);
+}
+
+const struct cfg_interest *cfg_interest_find(const struct config *cfg, const char *code)
+{
+	for (size_t i = 0; i < cfg->n_interests; i++)
+		if (!strcmp(cfg->interests[i].code, code))
+			return &cfg->interests[i];
+	return NULL;
+}
+
+const struct cfg_sms_provider *cfg_sms_provider_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->sms.n_providers; i++)
+		if (!strcmp(cfg->sms.providers[i].name, name))
+			return &cfg->sms.providers[i];
+	return NULL;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+#include "budbringer/daemon.h"
+#include "budbringer/campaign.h"
+#include "budbringer/db.h"
+#include "budbringer/http.h"
+#include "budbringer/log.h"
+#include "budbringer/outbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Written only by signal handlers, read by the loop. */
+static volatile sig_atomic_t got_stop;
+static volatile sig_atomic_t got_reload;
+
+struct daemon {
+	struct config *cfg;
+	struct db *db;
+	struct outbox *outbox;
+	struct http_server *http;
+	int wake[2];
+	sigset_t run_mask;         /* the mask ppoll() waits with: signals open */
+	long long last_poll;
+	uint64_t watchdog_usec;
+};
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	got_stop = 1;
+}
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	got_reload = 1;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+		return -1;
+	sa.sa_handler = on_reload;
+	if (sigaction(SIGHUP, &sa, NULL) < 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+static long long now_s(void)
+{
+	return (long long)time(NULL);
+}
+
+/* Times in quiet hours and logs use this zone; set once before threads start. */
+static void set_timezone(const char *tz)
+{
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+static int start_parts(struct daemon *d, struct sbuf *err)
+{
+	d->db = db_open(d->cfg->database);
+	if (!d->db) {
+		sbuf_addf(err, "cannot open database '%s'", d->cfg->database);
+		return -1;
+	}
+	d->outbox = outbox_new(d->db, d->cfg, err);
+	if (!d->outbox)
+		return -1;
+	if (outbox_recover(d->outbox, now_s()) < 0) {
+		sbuf_addstr(err, "cannot recover in-flight messages");
+		return -1;
+	}
+	d->http = http_start(d->cfg, d->wake[1], err);
+	return d->http ? 0 : -1;
+}
+
+/* Lets answers for messages already handed to providers come in. */
+static void drain_outbox(struct daemon *d, int max_ms)
+{
+	long long deadline = now_s() * 1000 + max_ms;
+	while (outbox_in_flight(d->outbox) && now_s() * 1000 < deadline)
+		outbox_step(d->outbox, now_s(), 100);
+}
+
+static void reload(struct daemon *d)
+{
+	struct config *next = xcalloc(1, sizeof(*next));
+	struct sbuf err = SBUF_INIT;
+	struct outbox *ob;
+	struct http_server *hs;
+
+	sd_notify(0, "RELOADING=1");
+	log_info("reloading configuration from '%s'", d->cfg->path);
+	if (cfg_load(d->cfg->path, next, &err) < 0) {
+		log_error("reload failed, keeping the running configuration:\n%s", err.buf);
+		free(next);
+		goto out;
+	}
+	if (strcmp(next->database, d->cfg->database) || strcmp(next->timezone, d->cfg->timezone))
+		log_warn("reload: database and timezone changes take effect at the next restart");
+	/* Build the new parts first; on any failure keep the old ones. */
+	drain_outbox(d, 3000);
+	ob = outbox_new(d->db, next, &err);
+	if (!ob) {
+		log_error("reload failed, keeping the running configuration: %s", err.buf);
+		cfg_free(next);
+		free(next);
+		goto out;
+	}
+	hs = http_restart(d->http, next, &err);
+	if (!hs) {
+		log_error("reload failed, keeping the running configuration: %s", err.buf);
+		outbox_free(ob);
+		cfg_free(next);
+		free(next);
+		goto out;
+	}
+	outbox_free(d->outbox);
+	d->outbox = ob;
+	d->http = hs;
+	cfg_free(d->cfg);
+	free(d->cfg);
+	d->cfg = next;
+	{
+		enum log_level lvl;
+		if (log_level_parse(d->cfg->log_level, &lvl) == 0)
+			log_init("budbringerd", lvl);
+	}
+	log_info("configuration reloaded");
+out:
+	sd_notify(0, "READY=1");
+	sbuf_release(&err);
+}
+
+static void periodic(struct daemon *d, long long now)
+{
+	if (campaign_create_auto(d->db, d->cfg, now) < 0)
+		log_warn("cannot check for new opportunities; trying again in %ds", d->cfg->poll_interval);
+	if (db_campaign_finish(d->db, now) < 0)
+		log_warn("cannot mark finished campaigns");
+	d->last_poll = now;
+}
+
+/*
+ * Signals are blocked everywhere except inside this ppoll(), so they
+ * always reach the main thread here and never a libmicrohttpd thread;
+ * a busy loop still passes through with a zero timeout each turn.
+ */
+static void wait_for_work(struct daemon *d, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = d->wake[0], .events = POLLIN };
+	struct timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L };
+	char buf[256];
+
+	if (ppoll(&pfd, 1, &ts, &d->run_mask) > 0 && (pfd.revents & POLLIN))
+		while (read(d->wake[0], buf, sizeof(buf)) > 0)
+			;
+}
+
+static int loop(struct daemon *d)
+{
+	long long last_watchdog = 0;
+
+	while (!got_stop) {
+		long long now = now_s();
+		int busy = 0, rc;
+
+		if (got_reload) {
+			got_reload = 0;
+			reload(d);
+		}
+		if (now - d->last_poll >= d->cfg->poll_interval)
+			periodic(d, now);
+		rc = campaign_expand_step(d->db, d->cfg, now);
+		if (rc > 0)
+			busy = 1;
+		rc = outbox_step(d->outbox, now, 50);
+		if (rc > 0)
+			busy = 1;
+		if (d->watchdog_usec && (now * 1000000LL - last_watchdog) * 2 >= (long long)d->watchdog_usec) {
+			sd_notify(0, "WATCHDOG=1");
+			last_watchdog = now * 1000000LL;
+		}
+		/* Nothing moved: sleep until the next poll, a wake-up or a signal. */
+		wait_for_work(d, busy ? 0 : outbox_in_flight(d->outbox) ? 50 : 1000);
+	}
+	return 0;
+}
+
+int daemon_run(const struct daemon_opts *opts)
+{
+	struct daemon d;
+	struct sbuf err = SBUF_INIT;
+	enum log_level lvl = LOG_LVL_INFO;
+	int ret = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.wake[0] = d.wake[1] = -1;
+	d.cfg = xcalloc(1, sizeof(*d.cfg));
+	if (cfg_load(opts->config_path, d.cfg, &err) < 0) {
+		log_error("invalid configuration:\n%s", err.buf);
+		free(d.cfg);
+		sbuf_release(&err);
+		return 2;
+	}
+	if (log_level_parse(d.cfg->log_level, &lvl) == 0)
+		log_init("budbringerd", lvl);
+	set_timezone(d.cfg->timezone);
+	{
+		sigset_t block;
+		sigemptyset(&block);
+		sigaddset(&block, SIGTERM);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGHUP);
+		/* Before any thread exists, so every thread inherits the block. */
+		pthread_sigmask(SIG_BLOCK, &block, &d.run_mask);
+	}
+	if (install_signals() < 0 || pipe2(d.wake, O_NONBLOCK | O_CLOEXEC) < 0) {
+		log_error("cannot set up signals: %s", strerror(errno));
+		goto out;
+	}
+	if (start_parts(&d, &err) < 0) {
+		log_error("cannot start: %s", err.buf);
+		goto out;
+	}
+	if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
+		d.watchdog_usec = 0;
+	sd_notify(0, "READY=1");
+	log_info("ready pid=%d database='%s' poll_interval=%ds", (int)getpid(), d.cfg->database,
+		 d.cfg->poll_interval);
+	ret = loop(&d);
+	sd_notify(0, "STOPPING=1");
+	log_info("stopping: waiting for in-flight messages");
+	http_stop(d.http);
+	d.http = NULL;
+	drain_outbox(&d, 3000);
+	log_info("stopped");
+out:
+	http_stop(d.http);
+	outbox_free(d.outbox);
+	db_close(d.db);
+	if (d.wake[0] >= 0)
+		close(d.wake[0]);
+	if (d.wake[1] >= 0)
+		close(d.wake[1]);
+	cfg_free(d.cfg);
+	free(d.cfg);
+	sbuf_release(&err);
+	return ret;
+}

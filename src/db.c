@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connection, migrations and the statement cache. Migrations are a list of
+ * SQL scripts; PRAGMA user_version says how many have run. Each runs in
+ * one transaction, so a crash mid-migration leaves the previous version.
+ */
+#include "budbringer/db.h"
+#include "budbringer/log.h"
+#include "budbringer/sbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DB_STMT_CACHE 128
+
+struct db_cached {
+	const char *sql; /* the literal's address is the key */
+	sqlite3_stmt *st;
+};
+
+struct db {
+	sqlite3 *h;
+	struct db_cached cache[DB_STMT_CACHE];
+	size_t n_cached;
+};
+
+static const char *const migrations[] = {
+	/* 1: the portal's tables exactly as the spec has them, then ours. */
+	"CREATE TABLE IF NOT EXISTS associations(id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE, contact_email TEXT,"
+	" active INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS opportunities(id INTEGER PRIMARY KEY,"
+	" association_id INTEGER REFERENCES associations,"
+	" status TEXT NOT NULL CHECK (status IN ('draft','published','closed')),"
+	" min_age INTEGER, max_age INTEGER, location TEXT, url TEXT,"
+	" starts_at TEXT, ends_at TEXT, published_at TEXT, updated_at TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS opportunity_texts(opportunity_id INTEGER REFERENCES opportunities,"
+	" lang TEXT NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL,"
+	" PRIMARY KEY (opportunity_id, lang));"
+	"CREATE TABLE IF NOT EXISTS opportunity_interests(opportunity_id INTEGER REFERENCES opportunities,"
+	" interest TEXT NOT NULL, PRIMARY KEY (opportunity_id, interest));"
+	"CREATE INDEX IF NOT EXISTS opportunities_status ON opportunities(status);"
+
+	"CREATE TABLE association_tokens(id INTEGER PRIMARY KEY,"
+	" association_id INTEGER NOT NULL REFERENCES associations ON DELETE CASCADE,"
+	" token_sha256 TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER);"
+
+	"CREATE TABLE subscribers(id INTEGER PRIMARY KEY, phone TEXT UNIQUE, email TEXT UNIQUE,"
+	" lang TEXT NOT NULL, birth_year INTEGER,"
+	" status TEXT NOT NULL CHECK (status IN ('pending','active','unsubscribed')),"
+	" sms_consent INTEGER NOT NULL DEFAULT 0, sms_consent_at INTEGER, sms_consent_source TEXT,"
+	" email_consent INTEGER NOT NULL DEFAULT 0, email_consent_at INTEGER, email_consent_source TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" CHECK (phone IS NOT NULL OR email IS NOT NULL));"
+	"CREATE INDEX subscribers_status ON subscribers(status, id);"
+	"CREATE TABLE subscriber_interests(subscriber_id INTEGER NOT NULL"
+	" REFERENCES subscribers ON DELETE CASCADE, interest TEXT NOT NULL,"
+	" PRIMARY KEY (subscriber_id, interest)) WITHOUT ROWID;"
+	/* Append-only: rows are never changed; GDPR erasure may delete them. */
+	"CREATE TABLE consent_log(id INTEGER PRIMARY KEY, subscriber_id INTEGER,"
+	" at INTEGER NOT NULL, channel TEXT NOT NULL, action TEXT NOT NULL,"
+	" source TEXT NOT NULL, evidence TEXT);"
+	"CREATE INDEX consent_log_subscriber ON consent_log(subscriber_id);"
+	"CREATE TRIGGER consent_log_append_only BEFORE UPDATE ON consent_log"
+	" BEGIN SELECT RAISE(ABORT, 'consent_log is append-only'); END;"
+	"CREATE TABLE suppressions(address_sha256 TEXT NOT NULL, channel TEXT NOT NULL,"
+	" reason TEXT NOT NULL, source TEXT, created_at INTEGER NOT NULL,"
+	" PRIMARY KEY (address_sha256, channel)) WITHOUT ROWID;"
+
+	"CREATE TABLE campaigns(id INTEGER PRIMARY KEY,"
+	" kind TEXT NOT NULL CHECK (kind IN ('auto','association','staff')),"
+	" opportunity_id INTEGER NOT NULL REFERENCES opportunities,"
+	" association_id INTEGER REFERENCES associations,"
+	" status TEXT NOT NULL CHECK (status IN ('pending_approval','scheduled','expanding',"
+	"  'sending','done','cancelled','expired')),"
+	" channels TEXT NOT NULL, min_age INTEGER, max_age INTEGER,"
+	" langs TEXT, interests TEXT,"
+	" send_at INTEGER NOT NULL, valid_until INTEGER NOT NULL,"
+	" idempotency_key TEXT UNIQUE, expand_cursor INTEGER NOT NULL DEFAULT 0,"
+	" created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" approved_by TEXT, approved_at INTEGER, cancelled_at INTEGER);"
+	/* The automatic campaign of an opportunity exists at most once. */
+	"CREATE UNIQUE INDEX campaigns_auto_once ON campaigns(opportunity_id) WHERE kind = 'auto';"
+	"CREATE INDEX campaigns_status ON campaigns(status, send_at);"
+	"CREATE TABLE campaign_texts(campaign_id INTEGER NOT NULL REFERENCES campaigns ON DELETE CASCADE,"
+	" lang TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (campaign_id, lang));"
+
+	"CREATE TABLE messages(id INTEGER PRIMARY KEY,"
+	" campaign_id INTEGER REFERENCES campaigns,"
+	" subscriber_id INTEGER REFERENCES subscribers ON DELETE SET NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('campaign','reply','confirm')),"
+	" channel TEXT NOT NULL CHECK (channel IN ('sms','email')),"
+	" recipient TEXT NOT NULL, lang TEXT NOT NULL, subject TEXT, body TEXT,"
+	" state TEXT NOT NULL CHECK (state IN ('queued','sending','sent','delivered','failed',"
+	"  'expired','unknown','suppressed','cancelled')),"
+	" reason TEXT, provider TEXT, provider_msgid TEXT, coding TEXT, segments INTEGER,"
+	" attempts INTEGER NOT NULL DEFAULT 0, not_before INTEGER NOT NULL, expires_at INTEGER,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	/* Never twice for the same (campaign, subscriber, channel). */
+	"CREATE UNIQUE INDEX messages_once ON messages(campaign_id, subscriber_id, channel)"
+	" WHERE campaign_id IS NOT NULL;"
+	"CREATE INDEX messages_due ON messages(not_before, id) WHERE state = 'queued';"
+	"CREATE INDEX messages_subscriber ON messages(subscriber_id, created_at);"
+	"CREATE INDEX messages_state ON messages(campaign_id, state);"
+	"CREATE INDEX messages_provider_msgid ON messages(provider_msgid) WHERE provider_msgid IS NOT NULL;"
+	"CREATE TABLE message_events(id INTEGER PRIMARY KEY,"
+	" message_id INTEGER NOT NULL REFERENCES messages ON DELETE CASCADE,"
+	" at INTEGER NOT NULL, state TEXT NOT NULL, provider TEXT, provider_msgid TEXT, detail TEXT);"
+	"CREATE INDEX message_events_message ON message_events(message_id);"
+
+	"CREATE TABLE inbound(id INTEGER PRIMARY KEY, gateway_id TEXT UNIQUE,"
+	" sender TEXT NOT NULL, receiver TEXT, text TEXT, received_at INTEGER NOT NULL,"
+	" intent TEXT, subscriber_id INTEGER REFERENCES subscribers ON DELETE SET NULL,"
+	" reply_message_id INTEGER);"
+	"CREATE INDEX inbound_sender ON inbound(sender, received_at);"
+	"CREATE TABLE audit_log(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+	" actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT, detail TEXT);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+sqlite3 *db_handle(struct db *db)
+{
+	return db->h;
+}
+
+static int exec_sql(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error("sql: %s", msg ? msg : sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int db_schema_version(struct db *db)
+{
+	sqlite3_stmt *st = db_prepare(db, "PRAGMA user_version");
+	int v = -1;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return v;
+}
+
+static int migrate(struct db *db)
+{
+	int v = db_schema_version(db);
+
+	if (v < 0)
+		return -1;
+	if (v > N_MIGRATIONS)
+		return error("database schema version %d is newer than this build knows (%d)",
+			     v, N_MIGRATIONS);
+	for (; v < N_MIGRATIONS; v++) {
+		char pragma[64];
+		if (db_begin(db) < 0)
+			return -1;
+		if (bsnprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1) < 0 ||
+		    exec_sql(db, migrations[v]) < 0 || exec_sql(db, pragma) < 0) {
+			db_rollback(db);
+			return error("migration to schema version %d failed", v + 1);
+		}
+		if (db_commit(db) < 0)
+			return -1;
+		log_info("database migrated to schema version %d", v + 1);
+	}
+	return 0;
+}
+
+struct db *db_open(const char *path)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	int rc = sqlite3_open_v2(path, &db->h,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		error("cannot open database '%s': %s", path,
+		      db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->h, 15000);
+	sqlite3_extended_result_codes(db->h, 1);
+	if (exec_sql(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		     " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;") < 0)
+		goto fail;
+	if (migrate(db) < 0)
+		goto fail;
+	return db;
+fail:
+	db_close(db);
+	return NULL;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->n_cached; i++)
+		sqlite3_finalize(db->cache[i].st);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+sqlite3_stmt *db_prepare(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < db->n_cached; i++) {
+		if (db->cache[i].sql == sql) {
+			st = db->cache[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		error("sql prepare: %s", sqlite3_errmsg(db->h));
+		return NULL;
+	}
+	if (db->n_cached == DB_STMT_CACHE)
+		fatal("statement cache full: raise DB_STMT_CACHE");
+	db->cache[db->n_cached].sql = sql;
+	db->cache[db->n_cached].st = st;
+	db->n_cached++;
+	return st;
+}
+
+int db_exec_stmt(struct db *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return error("sql: %s", sqlite3_errmsg(db->h));
+	return 0;
+}
+
+int db_begin(struct db *db)
+{
+	static const char sql[] = "BEGIN IMMEDIATE";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	return st ? db_exec_stmt(db, st) : -1;
+}
+
+int db_commit(struct db *db)
+{
+	static const char sql[] = "COMMIT";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	return st ? db_exec_stmt(db, st) : -1;
+}
+
+int db_rollback(struct db *db)
+{
+	static const char sql[] = "ROLLBACK";
+	sqlite3_stmt *st;
+	if (sqlite3_get_autocommit(db->h))
+		return 0;
+	st = db_prepare(db, sql);
+	return st ? db_exec_stmt(db, st) : -1;
+}
+
+long long db_last_id(struct db *db)
+{
+	return (long long)sqlite3_last_insert_rowid(db->h);
+}
+
+int db_changes(struct db *db)
+{
+	return sqlite3_changes(db->h);
+}
+
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+char *db_column_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? xstrdup((const char *)t) : NULL;
+}

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/* SQL for campaigns: creation, state, and the subscriber stream for expansion. */
+#include "budbringer/db.h"
+#include "budbringer/log.h"
+#include "budbringer/sbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int db_campaign_create_auto(struct db *db, const char *channels, long long now,
+			    const char *now_iso, long long valid_for, long long *ids,
+			    size_t max, size_t *n)
+{
+	/* Opportunities already over get no campaign: nobody can join them. */
+	static const char sql[] =
+		"INSERT INTO campaigns(kind, opportunity_id, association_id, status, channels,"
+		" send_at, valid_until, created_by, created_at, updated_at)"
+		" SELECT 'auto', o.id, o.association_id, 'scheduled', ?1, ?2, ?2 + ?4, 'daemon', ?2, ?2"
+		" FROM opportunities o WHERE o.status = 'published'"
+		" AND (o.ends_at IS NULL OR o.ends_at = '' OR o.ends_at > ?3)"
+		" AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.kind = 'auto'"
+		"  AND c.opportunity_id = o.id) ORDER BY o.id LIMIT ?5"
+		" ON CONFLICT DO NOTHING RETURNING id";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	*n = 0;
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, channels);
+	sqlite3_bind_int64(st, 2, now);
+	db_bind_text(st, 3, now_iso);
+	sqlite3_bind_int64(st, 4, valid_for);
+	sqlite3_bind_int64(st, 5, (long long)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return error("cannot create automatic campaigns: %s", sqlite3_errmsg(db_handle(db)));
+	return 0;
+}
+
+static char *join_vec(char *const *v)
+{
+	struct sbuf sb = SBUF_INIT;
+	for (size_t i = 0; v[i]; i++) {
+		if (i)
+			sbuf_addch(&sb, ',');
+		sbuf_addstr(&sb, v[i]);
+	}
+	if (!sb.len)
+		return NULL;
+	return sbuf_detach(&sb, NULL);
+}
+
+static void bind_age(sqlite3_stmt *st, int idx, int age)
+{
+	if (age < 0)
+		sqlite3_bind_null(st, idx);
+	else
+		sqlite3_bind_int(st, idx, age);
+}
+
+int db_campaign_create(struct db *db, const struct campaign *c, const char *idempotency_key,
+		       long long *id_out)
+{
+	static const char find[] = "SELECT id FROM campaigns WHERE idempotency_key = ?";
+	static const char add[] =
+		"INSERT INTO campaigns(kind, opportunity_id, association_id, status, channels,"
+		" min_age, max_age, langs, interests, send_at, valid_until, idempotency_key,"
+		" created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	static const char add_text[] =
+		"INSERT INTO campaign_texts(campaign_id, lang, body) VALUES (?,?,?)";
+	sqlite3_stmt *st;
+	char *langs = join_vec(c->langs), *interests = join_vec(c->interests);
+	char channels[16];
+	int ret = -1;
+
+	if (bsnprintf(channels, sizeof(channels), "%s%s%s",
+		      c->channels[CHANNEL_SMS] ? "sms" : "",
+		      c->channels[CHANNEL_SMS] && c->channels[CHANNEL_EMAIL] ? "," : "",
+		      c->channels[CHANNEL_EMAIL] ? "email" : "") < 0)
+		goto out;
+	if (db_begin(db) < 0)
+		goto out;
+	if (idempotency_key) {
+		if (!(st = db_prepare(db, find)))
+			goto fail;
+		db_bind_text(st, 1, idempotency_key);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*id_out = sqlite3_column_int64(st, 0);
+			sqlite3_reset(st);
+			db_rollback(db);
+			ret = 1;
+			goto out;
+		}
+		sqlite3_reset(st);
+	}
+	if (!(st = db_prepare(db, add)))
+		goto fail;
+	db_bind_text(st, 1, c->kind);
+	sqlite3_bind_int64(st, 2, c->opportunity_id);
+	if (c->association_id)
+		sqlite3_bind_int64(st, 3, c->association_id);
+	db_bind_text(st, 4, c->status);
+	db_bind_text(st, 5, channels);
+	bind_age(st, 6, c->min_age);
+	bind_age(st, 7, c->max_age);
+	db_bind_text(st, 8, langs);
+	db_bind_text(st, 9, interests);
+	sqlite3_bind_int64(st, 10, c->send_at);
+	sqlite3_bind_int64(st, 11, c->valid_until);
+	db_bind_text(st, 12, idempotency_key);
+	db_bind_text(st, 13, c->created_by);
+	sqlite3_bind_int64(st, 14, c->created_at);
+	sqlite3_bind_int64(st, 15, c->created_at);
+	if (db_exec_stmt(db, st) < 0)
+		goto fail;
+	*id_out = db_last_id(db);
+	for (size_t i = 0; i < c->n_texts; i++) {
+		if (!(st = db_prepare(db, add_text)))
+			goto fail;
+		sqlite3_bind_int64(st, 1, *id_out);
+		db_bind_text(st, 2, c->texts[i].lang);
+		db_bind_text(st, 3, c->texts[i].body);
+		if (db_exec_stmt(db, st) < 0)
+			goto fail;
+	}
+	if (db_commit(db) < 0)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	db_rollback(db);
+out:
+	free(langs);
+	free(interests);
+	return ret;
+}
+
+#define CAMPAIGN_COLUMNS \
+	"SELECT id, kind, opportunity_id, association_id, status, channels, min_age, max_age," \
+	" langs, interests, send_at, valid_until, expand_cursor, created_by, created_at" \
+	" FROM campaigns"
+
+static void copy_small(char *dst, size_t n, const unsigned char *src)
+{
+	const char *s = src ? (const char *)src : "";
+	size_t len = strlen(s);
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
+static void load_campaign_row(sqlite3_stmt *st, struct campaign *c)
+{
+	const char *channels = (const char *)sqlite3_column_text(st, 5);
+
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(st, 0);
+	copy_small(c->kind, sizeof(c->kind), sqlite3_column_text(st, 1));
+	c->opportunity_id = sqlite3_column_int64(st, 2);
+	c->association_id = sqlite3_column_int64(st, 3);
+	copy_small(c->status, sizeof(c->status), sqlite3_column_text(st, 4));
+	c->channels[CHANNEL_SMS] = channels && strstr(channels, "sms");
+	c->channels[CHANNEL_EMAIL] = channels && strstr(channels, "email");
+	c->min_age = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6);
+	c->max_age = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7);
+	model_split_csv((const char *)sqlite3_column_text(st, 8), c->langs, MODEL_MAX_LANGS);
+	model_split_csv((const char *)sqlite3_column_text(st, 9), c->interests, MODEL_MAX_INTERESTS);
+	c->send_at = sqlite3_column_int64(st, 10);
+	c->valid_until = sqlite3_column_int64(st, 11);
+	c->expand_cursor = sqlite3_column_int64(st, 12);
+	c->created_by = db_column_strdup(st, 13);
+	c->created_at = sqlite3_column_int64(st, 14);
+}
+
+static int load_campaign_texts(struct db *db, struct campaign *c)
+{
+	static const char sql[] =
+		"SELECT lang, body FROM campaign_texts WHERE campaign_id = ? ORDER BY lang";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, c->id);
+	while (sqlite3_step(st) == SQLITE_ROW && c->n_texts < MODEL_MAX_LANGS) {
+		copy_small(c->texts[c->n_texts].lang, sizeof(c->texts[0].lang), sqlite3_column_text(st, 0));
+		c->texts[c->n_texts].body = db_column_strdup(st, 1);
+		c->n_texts++;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int get_one(struct db *db, sqlite3_stmt *st, struct campaign *out)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		load_campaign_row(st, out);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 1 : error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	if (load_campaign_texts(db, out) < 0) {
+		campaign_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+int db_campaign_get(struct db *db, long long id, struct campaign *out)
+{
+	static const char sql[] = CAMPAIGN_COLUMNS " WHERE id = ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return get_one(db, st, out);
+}
+
+int db_campaign_next_due(struct db *db, long long now, struct campaign *out)
+{
+	static const char sql[] = CAMPAIGN_COLUMNS
+		" WHERE status IN ('scheduled', 'expanding') AND send_at <= ? ORDER BY send_at, id LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	return get_one(db, st, out);
+}
+
+int db_campaign_set_status(struct db *db, long long id, const char *status, long long now)
+{
+	static const char sql[] =
+		"UPDATE campaigns SET status = ?, updated_at = ?,"
+		" cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?2 ELSE cancelled_at END WHERE id = ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, status);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, id);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	return db_changes(db) ? 0 : 1;
+}
+
+int db_campaign_set_cursor(struct db *db, long long id, long long cursor, long long now)
+{
+	static const char sql[] =
+		"UPDATE campaigns SET expand_cursor = ?, updated_at = ? WHERE id = ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, cursor);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, id);
+	return db_exec_stmt(db, st);
+}
+
+int db_campaign_finish(struct db *db, long long now)
+{
+	static const char sql[] =
+		"UPDATE campaigns SET status = 'done', updated_at = ? WHERE status = 'sending'"
+		" AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = campaigns.id"
+		"  AND m.state IN ('queued', 'sending'))";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	return db_exec_stmt(db, st);
+}
+
+int db_campaign_each(struct db *db, int (*cb)(const struct campaign *, void *), void *arg)
+{
+	static const char sql[] = CAMPAIGN_COLUMNS " ORDER BY id";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int ret = 0;
+	if (!st)
+		return -1;
+	while (!ret && sqlite3_step(st) == SQLITE_ROW) {
+		struct campaign c;
+		load_campaign_row(st, &c);
+		ret = cb(&c, arg);
+		campaign_release(&c);
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+int db_expand_candidates(struct db *db, long long after, int limit,
+			 int (*cb)(const struct expand_row *, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT s.id, s.phone, s.email, s.lang, s.birth_year, s.sms_consent, s.email_consent,"
+		" (SELECT group_concat(interest, ',') FROM subscriber_interests i"
+		"  WHERE i.subscriber_id = s.id)"
+		" FROM subscribers s WHERE s.status = 'active' AND s.id > ? ORDER BY s.id LIMIT ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct expand_row r = {
+			.id = sqlite3_column_int64(st, 0),
+			.phone = (const char *)sqlite3_column_text(st, 1),
+			.email = (const char *)sqlite3_column_text(st, 2),
+			.lang = (const char *)sqlite3_column_text(st, 3),
+			.birth_year = sqlite3_column_int(st, 4),
+			.interests_csv = (const char *)sqlite3_column_text(st, 7),
+		};
+		r.consent[CHANNEL_SMS] = sqlite3_column_int(st, 5) != 0;
+		r.consent[CHANNEL_EMAIL] = sqlite3_column_int(st, 6) != 0;
+		if ((ret = cb(&r, arg)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	sqlite3_reset(st);
+	return ret;
+}
+
+int db_campaign_messages_since(struct db *db, long long subscriber_id, long long since)
+{
+	static const char sql[] =
+		"SELECT count(DISTINCT campaign_id) FROM messages WHERE subscriber_id = ? AND created_at >= ?"
+		" AND kind = 'campaign' AND state NOT IN ('suppressed', 'cancelled')";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, subscriber_id);
+	sqlite3_bind_int64(st, 2, since);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+int db_campaign_approve(struct db *db, long long id, const char *who, long long now)
+{
+	static const char sql[] =
+		"UPDATE campaigns SET status = 'scheduled', approved_by = ?, approved_at = ?,"
+		" updated_at = ?2 WHERE id = ? AND status = 'pending_approval'";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, who);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, id);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	return db_changes(db) ? 0 : 1;
+}

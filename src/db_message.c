@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SQL for messages and their events. Every state change goes through
+ * db_message_transition(), which writes the event in the same statement
+ * batch and only moves rows still in the expected state.
+ */
+#include "budbringer/db.h"
+#include "budbringer/log.h"
+#include "budbringer/sbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int add_event(struct db *db, long long id, long long at, const char *state,
+		     const char *provider, const char *provider_msgid, const char *detail)
+{
+	static const char sql[] =
+		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
+		" VALUES (?,?,?,?,?,?)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, at);
+	db_bind_text(st, 3, state);
+	db_bind_text(st, 4, provider);
+	db_bind_text(st, 5, provider_msgid);
+	db_bind_text(st, 6, detail);
+	return db_exec_stmt(db, st);
+}
+
+int db_message_insert(struct db *db, const struct message_in *in, long long *id_out)
+{
+	static const char sql[] =
+		"INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang,"
+		" subject, body, state, reason, coding, segments, not_before, expires_at,"
+		" created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT DO NOTHING";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	long long id;
+
+	if (!st)
+		return -1;
+	if (in->campaign_id)
+		sqlite3_bind_int64(st, 1, in->campaign_id);
+	if (in->subscriber_id)
+		sqlite3_bind_int64(st, 2, in->subscriber_id);
+	db_bind_text(st, 3, in->kind);
+	db_bind_text(st, 4, channel_name(in->channel));
+	db_bind_text(st, 5, in->recipient);
+	db_bind_text(st, 6, in->lang);
+	db_bind_text(st, 7, in->subject);
+	db_bind_text(st, 8, in->body);
+	db_bind_text(st, 9, in->state);
+	db_bind_text(st, 10, in->reason);
+	db_bind_text(st, 11, in->coding);
+	if (in->segments)
+		sqlite3_bind_int(st, 12, in->segments);
+	sqlite3_bind_int64(st, 13, in->not_before);
+	if (in->expires_at)
+		sqlite3_bind_int64(st, 14, in->expires_at);
+	sqlite3_bind_int64(st, 15, in->now);
+	sqlite3_bind_int64(st, 16, in->now);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	if (!db_changes(db))
+		return 1;
+	id = db_last_id(db);
+	if (id_out)
+		*id_out = id;
+	return add_event(db, id, in->now, in->state, NULL, NULL, in->reason) < 0 ? -1 : 0;
+}
+
+int db_message_due(struct db *db, enum channel channel, long long now, struct message *out,
+		   size_t max, size_t *n)
+{
+	static const char sql[] =
+		"SELECT m.id, m.campaign_id, m.subscriber_id, m.kind, m.recipient, m.lang, m.subject,"
+		" m.body, m.attempts, m.expires_at, o.url,"
+		" coalesce((SELECT t.title FROM opportunity_texts t WHERE t.opportunity_id = o.id"
+		"  AND t.lang = m.lang), (SELECT t.title FROM opportunity_texts t"
+		"  WHERE t.opportunity_id = o.id ORDER BY t.lang LIMIT 1))"
+		" FROM messages m LEFT JOIN campaigns c ON c.id = m.campaign_id"
+		" LEFT JOIN opportunities o ON o.id = c.opportunity_id"
+		" WHERE m.state = 'queued' AND m.not_before <= ? AND m.channel = ?"
+		" ORDER BY m.not_before, m.id LIMIT ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	db_bind_text(st, 2, channel_name(channel));
+	sqlite3_bind_int64(st, 3, (long long)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct message *m = &out[(*n)++];
+		const char *kind = (const char *)sqlite3_column_text(st, 3);
+		const char *lang = (const char *)sqlite3_column_text(st, 5);
+
+		memset(m, 0, sizeof(*m));
+		m->id = sqlite3_column_int64(st, 0);
+		m->campaign_id = sqlite3_column_int64(st, 1);
+		m->subscriber_id = sqlite3_column_int64(st, 2);
+		if (kind && strlen(kind) < sizeof(m->kind))
+			memcpy(m->kind, kind, strlen(kind) + 1);
+		m->channel = channel;
+		m->recipient = db_column_strdup(st, 4);
+		if (lang && strlen(lang) < sizeof(m->lang))
+			memcpy(m->lang, lang, strlen(lang) + 1);
+		m->subject = db_column_strdup(st, 6);
+		m->body = db_column_strdup(st, 7);
+		m->attempts = sqlite3_column_int(st, 8);
+		m->expires_at = sqlite3_column_int64(st, 9);
+		m->url = db_column_strdup(st, 10);
+		m->title = db_column_strdup(st, 11);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < *n; i++)
+			message_release(&out[i]);
+		*n = 0;
+		return error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	}
+	return 0;
+}
+
+int db_message_transition(struct db *db, long long id, const char *from,
+			  const struct message_change *ch)
+{
+	static const char sql[] =
+		"UPDATE messages SET state = ?1, updated_at = ?2,"
+		" provider = coalesce(?3, provider), provider_msgid = coalesce(?4, provider_msgid),"
+		" reason = coalesce(?5, reason), attempts = attempts + ?6,"
+		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END"
+		" WHERE id = ?8 AND (state = ?9 OR (?9 IS NULL AND state NOT IN"
+		"  ('delivered', 'failed', 'expired', 'suppressed', 'cancelled')))";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, ch->to);
+	sqlite3_bind_int64(st, 2, ch->now);
+	db_bind_text(st, 3, ch->provider);
+	db_bind_text(st, 4, ch->provider_msgid);
+	db_bind_text(st, 5, ch->reason);
+	sqlite3_bind_int(st, 6, ch->count_attempt ? 1 : 0);
+	sqlite3_bind_int64(st, 7, ch->not_before);
+	sqlite3_bind_int64(st, 8, id);
+	db_bind_text(st, 9, from);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	if (!db_changes(db))
+		return 1;
+	return add_event(db, id, ch->now, ch->to, ch->provider, ch->provider_msgid,
+			 ch->detail ? ch->detail : ch->reason) < 0 ? -1 : 0;
+}
+
+int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now)
+{
+	static const char sql[] =
+		"SELECT id, provider FROM messages WHERE state = 'sending'";
+	sqlite3_stmt *st;
+	long long *ids = NULL;
+	bool *retry = NULL;
+	size_t n = 0, cap = 0;
+	int ret = -1;
+
+	if (!(st = db_prepare(db, sql)))
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *prov = (const char *)sqlite3_column_text(st, 1);
+		bool idem = false;
+		for (const char *const *p = idempotent_providers; prov && *p; p++)
+			if (!strcmp(*p, prov))
+				idem = true;
+		if (n == cap) {
+			cap = cap * 2 + 16;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+			retry = xrealloc(retry, cap * sizeof(*retry));
+		}
+		ids[n] = sqlite3_column_int64(st, 0);
+		retry[n++] = idem;
+	}
+	sqlite3_reset(st);
+	if (db_begin(db) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct message_change ch = {
+			.to = retry[i] ? "queued" : "unknown",
+			.detail = retry[i] ? "in flight at restart; retried with the same idempotency key"
+					   : "in flight when the daemon stopped; not resent automatically",
+			.now = now,
+		};
+		if (db_message_transition(db, ids[i], "sending", &ch) < 0) {
+			db_rollback(db);
+			goto out;
+		}
+	}
+	if (db_commit(db) < 0)
+		goto out;
+	ret = (int)n;
+out:
+	free(ids);
+	free(retry);
+	return ret;
+}
+
+int db_message_cancel_queued(struct db *db, long long campaign_id, long long subscriber_id,
+			     const char *reason, long long now)
+{
+	static const char sql[] =
+		"SELECT id FROM messages WHERE state = 'queued' AND kind = 'campaign'"
+		" AND ((?1 > 0 AND campaign_id = ?1) OR (?1 = 0 AND subscriber_id = ?2))";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	long long *ids = NULL;
+	size_t n = 0, cap = 0;
+	int ret = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	sqlite3_bind_int64(st, 2, subscriber_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap)
+			ids = xrealloc(ids, (cap = cap * 2 + 64) * sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++) {
+		struct message_change ch = { .to = "cancelled", .reason = reason, .now = now };
+		if (db_message_transition(db, ids[i], "queued", &ch) < 0)
+			goto out;
+	}
+	ret = (int)n;
+out:
+	free(ids);
+	return ret;
+}
+
+int db_message_attempts(struct db *db, long long id)
+{
+	static const char sql[] = "SELECT attempts FROM messages WHERE id = ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int n = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return n;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* SQL for subscribers, their interests, the consent log and suppressions. */
+#include "budbringer/db.h"
+#include "budbringer/log.h"
+#include "budbringer/sbuf.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+int db_consent_log(struct db *db, long long subscriber_id, long long at, const char *channel,
+		   const char *action, const char *source, const char *evidence)
+{
+	static const char sql[] =
+		"INSERT INTO consent_log(subscriber_id, at, channel, action, source, evidence)"
+		" VALUES (?,?,?,?,?,?)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	if (subscriber_id)
+		sqlite3_bind_int64(st, 1, subscriber_id);
+	sqlite3_bind_int64(st, 2, at);
+	db_bind_text(st, 3, channel);
+	db_bind_text(st, 4, action);
+	db_bind_text(st, 5, source);
+	db_bind_text(st, 6, evidence);
+	return db_exec_stmt(db, st);
+}
+
+int db_subscriber_add(struct db *db, const struct subscriber_in *in, long long *id_out)
+{
+	static const char add[] =
+		"INSERT INTO subscribers(phone, email, lang, birth_year, status,"
+		" sms_consent, sms_consent_at, sms_consent_source,"
+		" email_consent, email_consent_at, email_consent_source, created_at, updated_at)"
+		" VALUES (?1,?2,?3,?4,?5,?6,CASE WHEN ?6 THEN ?8 END,CASE WHEN ?6 THEN ?9 END,"
+		" ?7,CASE WHEN ?7 THEN ?8 END,CASE WHEN ?7 THEN ?9 END,?8,?8)";
+	static const char add_interest[] =
+		"INSERT OR IGNORE INTO subscriber_interests(subscriber_id, interest) VALUES (?,?)";
+	sqlite3_stmt *st;
+	long long id;
+
+	if (db_begin(db) < 0)
+		return -1;
+	if (!(st = db_prepare(db, add)))
+		goto fail;
+	db_bind_text(st, 1, in->phone);
+	db_bind_text(st, 2, in->email);
+	db_bind_text(st, 3, in->lang);
+	if (in->birth_year)
+		sqlite3_bind_int(st, 4, in->birth_year);
+	db_bind_text(st, 5, in->status);
+	sqlite3_bind_int(st, 6, in->consent[CHANNEL_SMS] && in->phone);
+	sqlite3_bind_int(st, 7, in->consent[CHANNEL_EMAIL] && in->email);
+	sqlite3_bind_int64(st, 8, in->now);
+	db_bind_text(st, 9, in->source);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error("cannot add subscriber: %s", sqlite3_errmsg(db_handle(db)));
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	id = db_last_id(db);
+	for (const char *const *p = in->interests; p && *p; p++) {
+		if (!(st = db_prepare(db, add_interest)))
+			goto fail;
+		sqlite3_bind_int64(st, 1, id);
+		db_bind_text(st, 2, *p);
+		if (db_exec_stmt(db, st) < 0)
+			goto fail;
+	}
+	for (int c = 0; c < CHANNEL_COUNT; c++) {
+		const char *addr = c == CHANNEL_SMS ? in->phone : in->email;
+		if (!addr)
+			continue;
+		if (db_consent_log(db, id, in->now, channel_name((enum channel)c),
+				   in->consent[c] ? "grant" : "request", in->source, in->evidence) < 0)
+			goto fail;
+	}
+	if (db_commit(db) < 0)
+		goto fail;
+	*id_out = id;
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+#define SUBSCRIBER_COLUMNS \
+	"SELECT s.id, s.phone, s.email, s.lang, s.birth_year, s.status, s.sms_consent," \
+	" s.email_consent, s.created_at," \
+	" (SELECT group_concat(interest, ',') FROM subscriber_interests i" \
+	"  WHERE i.subscriber_id = s.id) FROM subscribers s"
+
+static void load_subscriber_row(sqlite3_stmt *st, struct subscriber *s)
+{
+	const char *lang = (const char *)sqlite3_column_text(st, 3);
+	const char *status = (const char *)sqlite3_column_text(st, 5);
+
+	memset(s, 0, sizeof(*s));
+	s->id = sqlite3_column_int64(st, 0);
+	s->phone = db_column_strdup(st, 1);
+	s->email = db_column_strdup(st, 2);
+	if (lang && strlen(lang) < sizeof(s->lang))
+		memcpy(s->lang, lang, strlen(lang) + 1);
+	s->birth_year = sqlite3_column_int(st, 4);
+	if (status && strlen(status) < sizeof(s->status))
+		memcpy(s->status, status, strlen(status) + 1);
+	s->consent[CHANNEL_SMS] = sqlite3_column_int(st, 6) != 0;
+	s->consent[CHANNEL_EMAIL] = sqlite3_column_int(st, 7) != 0;
+	s->created_at = sqlite3_column_int64(st, 8);
+	model_split_csv((const char *)sqlite3_column_text(st, 9), s->interests, MODEL_MAX_INTERESTS);
+}
+
+int db_subscriber_get(struct db *db, long long id, struct subscriber *out)
+{
+	static const char sql[] = SUBSCRIBER_COLUMNS " WHERE s.id = ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		load_subscriber_row(st, out);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+int db_subscriber_each(struct db *db, int (*cb)(const struct subscriber *, void *), void *arg)
+{
+	static const char sql[] = SUBSCRIBER_COLUMNS " ORDER BY s.id";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int ret = 0;
+
+	if (!st)
+		return -1;
+	while (!ret && sqlite3_step(st) == SQLITE_ROW) {
+		struct subscriber s;
+		load_subscriber_row(st, &s);
+		ret = cb(&s, arg);
+		subscriber_release(&s);
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+void db_address_hash(const char *address, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	EVP_Digest(address, strlen(address), md, &len, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+bool db_is_suppressed(struct db *db, const char *address, const char *channel)
+{
+	static const char sql[] =
+		"SELECT 1 FROM suppressions WHERE address_sha256 = ? AND channel = ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	char h[65];
+	bool found;
+
+	if (!st)
+		return true; /* fail closed: never message someone we cannot check */
+	db_address_hash(address, h);
+	db_bind_text(st, 1, h);
+	db_bind_text(st, 2, channel);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
+int db_suppress(struct db *db, const char *address, const char *channel, const char *reason,
+		const char *source, long long now)
+{
+	static const char sql[] =
+		"INSERT INTO suppressions(address_sha256, channel, reason, source, created_at)"
+		" VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET reason = excluded.reason,"
+		" source = excluded.source, created_at = excluded.created_at";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	char h[65];
+
+	if (!st)
+		return -1;
+	db_address_hash(address, h);
+	db_bind_text(st, 1, h);
+	db_bind_text(st, 2, channel);
+	db_bind_text(st, 3, reason);
+	db_bind_text(st, 4, source);
+	sqlite3_bind_int64(st, 5, now);
+	return db_exec_stmt(db, st);
+}

@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The listener: request assembly (with the body limit), routing, the
+ * database connection pool and the JSON error shape. Handlers live in
+ * their area's file and are listed in `routes` below.
+ */
+#include "budbringer/http.h"
+#include "budbringer/log.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_COUNTERS 64
+
+struct counter {
+	char name[96];
+	long long value;
+};
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	const struct config *cfg;
+	int wake_fd;
+	int port;
+	pthread_mutex_t lock;          /* guards pool and counters */
+	pthread_cond_t pool_cond;
+	struct db **pool;
+	bool *pool_busy;
+	size_t pool_size;
+	struct counter counters[MAX_COUNTERS];
+	size_t n_counters;
+};
+
+/* Per-connection state while the body arrives. */
+struct pending {
+	struct sbuf body;
+	bool too_large;
+	/* Parsed form fields (application/x-www-form-urlencoded body). */
+	char **form;                   /* name, value, name, value, …, NULL */
+	size_t n_form;
+};
+
+extern http_handler_fn http_healthz, http_metrics;
+
+static const struct route {
+	const char *methods;           /* space-separated */
+	const char *path;
+	bool prefix;                   /* path is a prefix ("/api/v1/campaigns/") */
+	http_handler_fn *fn;
+} routes[] = {
+	{ "GET HEAD", "/healthz", false, http_healthz },
+	{ "GET", "/metrics", false, http_metrics },
+};
+
+static struct db *pool_get(struct http_server *s)
+{
+	struct db *db = NULL;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		for (size_t i = 0; i < s->pool_size; i++) {
+			if (!s->pool_busy[i]) {
+				s->pool_busy[i] = true;
+				db = s->pool[i];
+				break;
+			}
+		}
+		if (db)
+			break;
+		pthread_cond_wait(&s->pool_cond, &s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return db;
+}
+
+static void pool_put(struct http_server *s, struct db *db)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->pool_size; i++)
+		if (s->pool[i] == db)
+			s->pool_busy[i] = false;
+	pthread_cond_signal(&s->pool_cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void http_count(struct http_server *s, const char *name, long long delta)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t i;
+	for (i = 0; i < s->n_counters; i++)
+		if (!strcmp(s->counters[i].name, name))
+			break;
+	if (i == s->n_counters && i < MAX_COUNTERS &&
+	    bsnprintf(s->counters[i].name, sizeof(s->counters[i].name), "%s", name) == 0)
+		s->n_counters++;
+	if (i < s->n_counters)
+		s->counters[i].value += delta;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void http_request_wake(struct http_request *req)
+{
+	char c = 1;
+	if (req->server->wake_fd >= 0 && write(req->server->wake_fd, &c, 1) < 0) {
+		/* A full pipe already means the loop will wake. */
+	}
+}
+
+void http_add_header(struct http_response *resp, const char *name, const char *value)
+{
+	if (resp->n_headers == 4)
+		return;
+	if (bsnprintf(resp->headers[resp->n_headers][0], 256, "%s", name) < 0 ||
+	    bsnprintf(resp->headers[resp->n_headers][1], 256, "%s", value) < 0)
+		return;
+	resp->n_headers++;
+}
+
+void http_json_error(struct http_response *resp, int status, const char *fmt, ...)
+{
+	struct sbuf msg = SBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	resp->status = status;
+	resp->content_type = "application/json";
+	sbuf_reset(&resp->body);
+	sbuf_addstr(&resp->body, "{\"error\": \"");
+	for (const char *p = msg.buf; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"' || c == '\\')
+			sbuf_addf(&resp->body, "\\%c", c);
+		else if (c < 0x20)
+			sbuf_addf(&resp->body, "\\u%04x", c);
+		else
+			sbuf_addch(&resp->body, c);
+	}
+	sbuf_addstr(&resp->body, "\"}\n");
+	sbuf_release(&msg);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes application/x-www-form-urlencoded text into a new string. */
+static char *form_decode(const char *s, size_t n)
+{
+	struct sbuf out = SBUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '+') {
+			sbuf_addch(&out, ' ');
+		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+			   hexval(s[i + 2]) >= 0) {
+			sbuf_addch(&out, hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else {
+			sbuf_addch(&out, s[i]);
+		}
+	}
+	return sbuf_detach(&out, NULL);
+}
+
+static void parse_form(struct pending *pd)
+{
+	const char *p = pd->body.buf, *end = p + pd->body.len;
+	size_t cap = 0;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		if (eq && pd->n_form < 256) {
+			if (pd->n_form + 3 > cap)
+				pd->form = xrealloc(pd->form, (cap = cap * 2 + 8) * sizeof(char *));
+			pd->form[pd->n_form++] = form_decode(p, (size_t)(eq - p));
+			pd->form[pd->n_form++] = form_decode(eq + 1, (size_t)(stop - eq - 1));
+			pd->form[pd->n_form] = NULL;
+		}
+		p = stop + 1;
+	}
+}
+
+const char *http_query(struct http_request *req, const char *name)
+{
+	struct MHD_Connection *c = req->conn;
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	const struct pending *pd = req->priv;
+
+	if (v || !pd)
+		return v;
+	for (size_t i = 0; i + 1 < pd->n_form; i += 2)
+		if (!strcmp(pd->form[i], name))
+			return pd->form[i + 1];
+	return NULL;
+}
+
+const char *http_header(struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static bool method_listed(const char *list, const char *m)
+{
+	size_t n = strlen(m);
+	for (const char *p = list; (p = strstr(p, m)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(resp->body.len, resp->body.buf, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type",
+				resp->content_type ? resp->content_type : "application/json");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	for (size_t i = 0; i < resp->n_headers; i++)
+		MHD_add_response_header(r, resp->headers[i][0], resp->headers[i][1]);
+	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct pending *pd = *con_cls;
+	struct http_response resp = { .status = 200, .body = SBUF_INIT };
+	const struct route *match = NULL;
+	bool path_known = false;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (!pd) {
+		pd = xcalloc(1, sizeof(*pd));
+		sbuf_init(&pd->body, 0);
+		*con_cls = pd;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (pd->body.len + *upload_data_size > s->cfg->http.body_limit)
+			pd->too_large = true;
+		else
+			sbuf_add(&pd->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+		bool hit = r->prefix ? !strncmp(url, r->path, strlen(r->path)) : !strcmp(url, r->path);
+		if (!hit)
+			continue;
+		path_known = true;
+		if (method_listed(r->methods, method)) {
+			match = &routes[i];
+			break;
+		}
+	}
+	if (pd->too_large) {
+		http_json_error(&resp, 413, "request body is larger than %zu bytes",
+				s->cfg->http.body_limit);
+	} else if (!match) {
+		if (path_known)
+			http_json_error(&resp, 405, "method %s is not allowed on %s", method, url);
+		else
+			http_json_error(&resp, 404, "no such route");
+	} else {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		char addr[INET6_ADDRSTRLEN] = "?";
+		struct http_request req = {
+			.server = s, .cfg = s->cfg, .method = method, .path = url,
+			.body = pd->body.buf, .body_len = pd->body.len, .conn = conn, .remote = addr,
+			.priv = pd,
+		};
+		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
+				  addr, sizeof(addr));
+		parse_form(pd);
+		req.db = pool_get(s);
+		match->fn(&req, &resp);
+		pool_put(s, req.db);
+	}
+	if (!strcmp(method, "HEAD"))
+		sbuf_reset(&resp.body);
+	ret = send_response(conn, &resp);
+	sbuf_release(&resp.body);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct pending *pd = *con_cls;
+	(void)cls; (void)conn; (void)toe;
+	if (!pd)
+		return;
+	sbuf_release(&pd->body);
+	for (size_t i = 0; i < pd->n_form; i++)
+		free(pd->form[i]);
+	free(pd->form);
+	free(pd);
+	*con_cls = NULL;
+}
+
+static struct http_server *server_new(const struct config *cfg, int wake_fd, struct sbuf *err)
+{
+	struct http_server *s = xcalloc(1, sizeof(*s));
+	s->cfg = cfg;
+	s->wake_fd = wake_fd;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->pool_cond, NULL);
+	s->pool_size = (size_t)cfg->http.threads;
+	s->pool = xcalloc(s->pool_size, sizeof(*s->pool));
+	s->pool_busy = xcalloc(s->pool_size, sizeof(*s->pool_busy));
+	for (size_t i = 0; i < s->pool_size; i++) {
+		s->pool[i] = db_open(cfg->database);
+		if (!s->pool[i]) {
+			sbuf_addf(err, "cannot open database '%s' for the http listener", cfg->database);
+			http_stop(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+static int start_mhd(struct http_server *s, int listen_fd, struct sbuf *err)
+{
+	struct sockaddr_in sa;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ITC;
+	const union MHD_DaemonInfo *di;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)s->cfg->http.listen_port);
+	if (inet_pton(AF_INET, s->cfg->http.listen_addr, &sa.sin_addr) != 1) {
+		sbuf_addf(err, "http.listen: '%s' is not an IPv4 address", s->cfg->http.listen_addr);
+		return -1;
+	}
+	if (s->cfg->http.threads > 1)
+		flags &= ~(unsigned)MHD_USE_EPOLL;
+	s->mhd = MHD_start_daemon(flags, (uint16_t)s->cfg->http.listen_port, NULL, NULL,
+				  on_request, s,
+				  MHD_OPTION_SOCK_ADDR, &sa,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg->http.threads,
+				  listen_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, listen_fd,
+				  MHD_OPTION_END);
+	if (!s->mhd) {
+		sbuf_addf(err, "cannot listen on %s:%d (in use, or not permitted)",
+			    s->cfg->http.listen_addr, s->cfg->http.listen_port);
+		return -1;
+	}
+	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : s->cfg->http.listen_port;
+	return 0;
+}
+
+struct http_server *http_start(const struct config *cfg, int wake_fd, struct sbuf *err)
+{
+	struct http_server *s = server_new(cfg, wake_fd, err);
+	if (!s)
+		return NULL;
+	if (start_mhd(s, -1, err) < 0) {
+		http_stop(s);
+		return NULL;
+	}
+	log_info("listening on http://%s:%d", cfg->http.listen_addr, s->port);
+	return s;
+}
+
+struct http_server *http_restart(struct http_server *old, const struct config *cfg,
+				 struct sbuf *err)
+{
+	struct http_server *s;
+	MHD_socket fd;
+
+	if (strcmp(cfg->http.listen_addr, old->cfg->http.listen_addr) ||
+	    cfg->http.listen_port != old->cfg->http.listen_port) {
+		/* A new address: stop the old listener first, then bind anew. */
+		s = server_new(cfg, old->wake_fd, err);
+		if (!s)
+			return NULL;
+		http_stop(old);
+		if (start_mhd(s, -1, err) < 0) {
+			http_stop(s);
+			return NULL;
+		}
+		return s;
+	}
+	s = server_new(cfg, old->wake_fd, err);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < old->n_counters; i++)
+		s->counters[i] = old->counters[i];
+	s->n_counters = old->n_counters;
+	fd = MHD_quiesce_daemon(old->mhd);
+	if (fd == MHD_INVALID_SOCKET || start_mhd(s, fd, err) < 0) {
+		http_stop(s);
+		return NULL;
+	}
+	http_stop(old);
+	return s;
+}
+
+void http_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	if (s->mhd)
+		MHD_stop_daemon(s->mhd);
+	for (size_t i = 0; i < s->pool_size; i++)
+		db_close(s->pool[i]);
+	free(s->pool);
+	free(s->pool_busy);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->pool_cond);
+	free(s);
+}
+
+int http_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+void http_healthz(struct http_request *req, struct http_response *resp)
+{
+	(void)req;
+	resp->content_type = "application/json";
+	sbuf_addstr(&resp->body, "{\"status\": \"ok\"}\n");
+}
+
+void http_metrics(struct http_request *req, struct http_response *resp)
+{
+	struct http_server *s = req->server;
+	resp->content_type = "text/plain; version=0.0.4";
+	db_metrics(req->db, &resp->body);
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_counters; i++)
+		sbuf_addf(&resp->body, "%s %lld\n", s->counters[i].name, s->counters[i].value);
+	pthread_mutex_unlock(&s->lock);
+}

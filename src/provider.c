@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* The provider registry: type name -> ops table. */
+#include "budbringer/provider.h"
+#include "budbringer/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct provider_ops spool_sms_ops;
+extern const struct provider_ops spool_mail_ops;
+
+static const struct provider_ops *const registry[] = {
+	&spool_sms_ops,
+	&spool_mail_ops,
+};
+
+struct provider *provider_new(const char *type, const char *name, const struct config *cfg,
+			      const struct cfg_sms_provider *sms, struct sbuf *err)
+{
+	enum channel ch = sms ? CHANNEL_SMS : CHANNEL_EMAIL;
+
+	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++) {
+		const struct provider_ops *ops = registry[i];
+		struct provider *p;
+
+		if (strcmp(ops->type, type) || ops->channel != ch)
+			continue;
+		p = xcalloc(1, sizeof(*p));
+		p->ops = ops;
+		p->name = xstrdup(name);
+		p->cfg = cfg;
+		p->sms = sms;
+		p->idempotent = sms ? sms->idempotent : !strcmp(type, "spool");
+		p->rate = sms ? sms->rate : cfg->email.smtp.rate;
+		p->tokens = p->rate > 0 ? p->rate : 0;
+		if (ops->init(p, err) < 0) {
+			free(p->name);
+			free(p);
+			return NULL;
+		}
+		return p;
+	}
+	sbuf_addf(err, "no %s provider of type '%s' in this build", channel_name(ch), type);
+	return NULL;
+}
+
+void provider_free(struct provider *p)
+{
+	if (!p)
+		return;
+	if (p->ops->free)
+		p->ops->free(p);
+	free(p->name);
+	free(p);
+}
+
+void send_result_set(struct send_result *r, long long msg_id, enum send_status st,
+		     const char *provider_msgid, const char *fmt, ...)
+{
+	va_list ap;
+	r->msg_id = msg_id;
+	r->status = st;
+	if (bsnprintf(r->provider_msgid, sizeof(r->provider_msgid), "%s",
+		      provider_msgid ? provider_msgid : "") < 0)
+		r->provider_msgid[0] = '\0';
+	va_start(ap, fmt);
+	if (vsnprintf(r->detail, sizeof(r->detail), fmt, ap) < 0)
+		r->detail[0] = '\0';
+	va_end(ap);
+}
