@@ -87,7 +87,8 @@ assert_ne() {
 
 # assert_contains HAYSTACK NEEDLE [MSG]: fixed-string containment.
 assert_contains() {
-	local haystack=$1 needle=$2 msg=${3:-text contains '$2'}
+	local haystack=$1 needle=$2 msg=${3:-}
+	[ -n "$msg" ] || msg="text contains '$2'"
 	if [[ "$haystack" == *"$needle"* ]]; then
 		pass "$msg"
 		return 0
@@ -99,7 +100,8 @@ assert_contains() {
 }
 
 assert_not_contains() {
-	local haystack=$1 needle=$2 msg=${3:-text does not contain '$2'}
+	local haystack=$1 needle=$2 msg=${3:-}
+	[ -n "$msg" ] || msg="text does not contain '$2'"
 	if [[ "$haystack" != *"$needle"* ]]; then
 		pass "$msg"
 		return 0
@@ -111,7 +113,8 @@ assert_not_contains() {
 
 # assert_match STRING ERE [MSG]: bash [[ =~ ]] regular expression.
 assert_match() {
-	local string=$1 re=$2 msg=${3:-text matches /$2/}
+	local string=$1 re=$2 msg=${3:-}
+	[ -n "$msg" ] || msg="text matches /$2/"
 	if [[ "$string" =~ $re ]]; then
 		pass "$msg"
 		return 0
@@ -125,7 +128,7 @@ assert_match() {
 # assert_num OP A B [MSG]: integer comparison, OP one of -eq -ne -lt -le -gt -ge.
 assert_num() {
 	local op=$1 a=$2 b=$3 msg=${4:-$2 $1 $3}
-	if [[ "$a" =~ ^-?[0-9]+$ && "$b" =~ ^-?[0-9]+$ ]] && [ "$a" "$op" "$b" ]; then
+	if [[ "$a" =~ ^-?[0-9]+$ && "$b" =~ ^-?[0-9]+$ ]] && test "$a" "$op" "$b"; then
 		pass "$msg"
 		return 0
 	fi

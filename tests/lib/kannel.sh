@@ -96,7 +96,9 @@ concatenation = true
 
 EOF
 		svc=$(<"$TESTS_LIB_DIR/kannel-sms-service.conf.in") || return 1
+		# shellcheck disable=SC2016 # the template's literal ${...} names
 		svc=${svc//'${BB_HTTP_PORT}'/"$BB_HTTP_PORT"}
+		# shellcheck disable=SC2016
 		svc=${svc//'${BB_INBOUND_SECRET}'/"$BB_INBOUND_SECRET"}
 		printf '%s\n' "$svc"
 		printf '\n%s\n' "${KANNEL_CONF_EXTRA:-}"
@@ -195,11 +197,11 @@ kannel_start_smsbox() {
 	KANNEL_SMSBOX_PID=$!
 	export KANNEL_SMSBOX_PID
 	on_exit "stop_pid $KANNEL_SMSBOX_PID"
-	wait_until "_kannel_ready smsbox" 15 "$KANNEL_SMSBOX_PID" &&
-		wait_for_port "$KANNEL_SENDSMS_PORT" 10 "$KANNEL_SMSBOX_PID" || {
+	if ! wait_until "_kannel_ready smsbox" 15 "$KANNEL_SMSBOX_PID" ||
+		! wait_for_port "$KANNEL_SENDSMS_PORT" 10 "$KANNEL_SMSBOX_PID"; then
 		note "smsbox did not come up, see $KANNEL_DIR/smsbox.log"
 		return 1
-	}
+	fi
 }
 
 # kannel_stop_smsbox: stop smsbox (SIGTERM, by pid) and wait until bearerbox

@@ -82,11 +82,11 @@ smtp_start() {
 		--faults "$SMTP_FAULTS" "${args[@]}"
 	export SMTP_HOST SMTP_PORT SMTP_PID SMTP_DIR SMTP_MAILDIR SMTP_LOG \
 		SMTP_FAULTS SMTP_CERT SMTP_KEY SMTP_USER SMTP_PASS
-	wait_until "[ -s '$SMTP_DIR/smtp_server.out' ]" 10 "$SMTP_PID" &&
-		wait_for_port "$port" 10 "$SMTP_PID" || {
+	if ! wait_until "[ -s '$SMTP_DIR/smtp_server.out' ]" 10 "$SMTP_PID" ||
+		! wait_for_port "$port" 10 "$SMTP_PID"; then
 		note "smtp_server did not start: $(cat "$SMTP_DIR/smtp_server.out")"
 		return 1
-	}
+	fi
 }
 
 # smtp_faults 'JSON': write the faults file atomically and wait until the

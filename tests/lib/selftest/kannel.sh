@@ -4,6 +4,7 @@
 # UCS-2, single and multi-part) reaches fakesmsc and decodes back byte for
 # byte, DLRs reach the dlr-url, MO reaches the get-url, an smsbox outage and
 # restart work, and everything stops by pid.
+# shellcheck source=../common.sh
 . "$(dirname "$0")/../common.sh"
 . "$TESTS_LIB_DIR/kannel.sh"
 . "$TESTS_LIB_DIR/http.sh"
@@ -11,7 +12,7 @@
 # The recorder stands in for budbringerd's HTTP listener.
 recorder_start "$TEST_TMPDIR/bb" || die "recorder did not start"
 BB_HTTP_PORT=$RECORDER_PORT
-BB_INBOUND_SECRET=s3cret-For-Test
+export BB_INBOUND_SECRET=s3cret-For-Test
 kannel_start "$TEST_TMPDIR/kannel" || die "kannel did not start"
 pass "kannel started (bearerbox $KANNEL_BEARERBOX_PID, smsbox $KANNEL_SMSBOX_PID)"
 

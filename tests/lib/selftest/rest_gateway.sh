@@ -3,6 +3,7 @@
 # Self-test of rest_gateway.py and http_recorder.py through tests/lib/http.sh:
 # success, auth, every injected fault, control file, idempotency, DLR
 # callbacks and the --fast benchmark mode.
+# shellcheck source=../common.sh
 . "$(dirname "$0")/../common.sh"
 . "$TESTS_LIB_DIR/http.sh"
 
@@ -42,7 +43,7 @@ assert_eq '400 {"error": "invalid JSON"}' "$(req 'not json')" "non-JSON body get
 
 # --- faults ---
 restgw_config '{"fail_first": 2, "fail_status": 500}' || fail "control config"
-codes=$(for i in 1 2 3; do req "$(body 4511111111)" | cut -d' ' -f1; done | tr '\n' ' ')
+codes=$(for _ in 1 2 3; do req "$(body 4511111111)" | cut -d' ' -f1; done | tr '\n' ' ')
 assert_eq "500 500 200 " "$codes" "fail_first: two 500s then success"
 
 restgw_config '{"mode": "503"}'
@@ -69,7 +70,7 @@ restgw_config '{"mode": "garbage"}'
 assert_match "$(req "$(body 4511111111)")" '^200 <html>' "garbage: 200 with a non-JSON body"
 
 restgw_config '{"sequence": ["429", "garbage", "ok"], "mode": "502"}'
-codes=$(for i in 1 2 3 4; do req "$(body 4511111111)" | cut -d' ' -f1; done | tr '\n' ' ')
+codes=$(for _ in 1 2 3 4; do req "$(body 4511111111)" | cut -d' ' -f1; done | tr '\n' ' ')
 assert_eq "429 200 200 502 " "$codes" "sequence then mode"
 
 # The control file works too and is re-read when it changes.

@@ -3,6 +3,7 @@
 # Self-test of tests/lib/smtp.sh: smtp_server.py (plain, STARTTLS + AUTH,
 # per-recipient 451/550, DATA faults, 421 greeting, down, hang) driven by
 # Python's smtplib, and Postfix smtp-sink driven by smtp-source.
+# shellcheck source=../common.sh
 . "$(dirname "$0")/../common.sh"
 . "$TESTS_LIB_DIR/smtp.sh"
 
@@ -69,7 +70,8 @@ rcpt a@example.org 250
 rcpt b@example.org 250
 data 250" "$out" "plain delivery to two recipients"
 smtp_wait_mail 2 || fail "mail files did not appear"
-eml=$(ls "$SMTP_MAILDIR"/*.eml | head -1)
+emls=("$SMTP_MAILDIR"/*.eml)
+eml=${emls[0]}
 assert_eq "$SMTP_MAILDIR/000001-a@example.org.eml" "$eml" "file named counter-recipient"
 printf 'From: Budbringer <noreply@example.org>\r\nTo: x@example.org\r\nSubject: =?UTF-8?B?SGVqIMOmw7jDpQ==?=\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHej æøå\r\n.leading dot\r\nمرحبا\r\n' >"$TEST_TMPDIR/expected.eml"
 assert_file_eq "$TEST_TMPDIR/expected.eml" "$eml" "message stored byte for byte (CRLF, dot-unstuffed)"
@@ -155,7 +157,7 @@ sink_stop || fail "smtp-sink did not stop on SIGTERM"
 sink_start "$TEST_TMPDIR/sinkdump" --dump || die "smtp-sink --dump did not start"
 smtp-source -m 3 "127.0.0.1:$SINK_PORT" >/dev/null 2>&1
 sink_wait 3 10
-wait_until "[ \$(ls '$SINK_DIR/dump' | wc -l) -ge 3 ]" 5
-assert_eq 3 "$(ls "$SINK_DIR/dump" | wc -l)" "smtp-sink dumped one file per message"
+wait_until "[ \$(find '$SINK_DIR/dump' -type f | wc -l) -ge 3 ]" 5
+assert_eq 3 "$(find "$SINK_DIR/dump" -type f | wc -l)" "smtp-sink dumped one file per message"
 sink_stop
 done_testing
