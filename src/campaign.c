@@ -226,7 +226,7 @@ int campaign_cancel(struct db *db, long long id, long long now)
 	if (db_begin(db) < 0)
 		return -1;
 	if (db_campaign_set_status(db, id, "cancelled", now) < 0 ||
-	    (n = db_message_cancel_queued(db, id, 0, "campaign cancelled", now)) < 0) {
+	    (n = db_message_cancel_queued(db, id, "campaign cancelled", now)) < 0) {
 		db_rollback(db);
 		return -1;
 	}

@@ -206,21 +206,27 @@ out:
 	return ret;
 }
 
-int db_message_cancel_queued(struct db *db, long long campaign_id, long long subscriber_id,
-			     const char *reason, long long now)
+int db_message_attempts(struct db *db, long long id)
 {
-	static const char sql[] =
-		"SELECT id FROM messages WHERE state = 'queued' AND kind = 'campaign'"
-		" AND ((?1 > 0 AND campaign_id = ?1) OR (?1 = 0 AND subscriber_id = ?2))";
+	static const char sql[] = "SELECT attempts FROM messages WHERE id = ?";
 	sqlite3_stmt *st = db_prepare(db, sql);
+	int n = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+/* Cancels every queued message the (bound) statement selects by id. */
+static int cancel_selected(struct db *db, sqlite3_stmt *st, const char *reason, long long now)
+{
 	long long *ids = NULL;
 	size_t n = 0, cap = 0;
 	int ret = -1;
 
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, campaign_id);
-	sqlite3_bind_int64(st, 2, subscriber_id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (n == cap)
 			ids = xrealloc(ids, (cap = cap * 2 + 64) * sizeof(*ids));
@@ -238,16 +244,27 @@ out:
 	return ret;
 }
 
-int db_message_attempts(struct db *db, long long id)
+int db_message_cancel_queued(struct db *db, long long campaign_id, const char *reason,
+			     long long now)
 {
-	static const char sql[] = "SELECT attempts FROM messages WHERE id = ?";
+	static const char sql[] = "SELECT id FROM messages WHERE state = 'queued' AND campaign_id = ?";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	int n = 0;
 	if (!st)
-		return 0;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return n;
+		return -1;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	return cancel_selected(db, st, reason, now);
+}
+
+int db_message_cancel_queued_channel(struct db *db, long long subscriber_id, const char *channel,
+				     const char *reason, long long now)
+{
+	static const char sql[] =
+		"SELECT id FROM messages WHERE state = 'queued' AND kind = 'campaign'"
+		" AND subscriber_id = ?1 AND (?2 IS NULL OR channel = ?2)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, subscriber_id);
+	db_bind_text(st, 2, channel);
+	return cancel_selected(db, st, reason, now);
 }

@@ -198,3 +198,50 @@ int db_suppress(struct db *db, const char *address, const char *channel, const c
 	sqlite3_bind_int64(st, 5, now);
 	return db_exec_stmt(db, st);
 }
+
+int db_unsuppress(struct db *db, const char *address, const char *channel)
+{
+	static const char sql[] = "DELETE FROM suppressions WHERE address_sha256 = ? AND channel = ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	char h[65];
+	if (!st)
+		return -1;
+	db_address_hash(address, h);
+	db_bind_text(st, 1, h);
+	db_bind_text(st, 2, channel);
+	return db_exec_stmt(db, st);
+}
+
+int db_subscriber_set_consent(struct db *db, long long id, enum channel ch, bool on,
+			      const char *source, long long now)
+{
+	static const char sms[] =
+		"UPDATE subscribers SET sms_consent = ?1, sms_consent_at = ?2, sms_consent_source = ?3,"
+		" updated_at = ?2 WHERE id = ?4";
+	static const char email[] =
+		"UPDATE subscribers SET email_consent = ?1, email_consent_at = ?2,"
+		" email_consent_source = ?3, updated_at = ?2 WHERE id = ?4";
+	sqlite3_stmt *st = db_prepare(db, ch == CHANNEL_SMS ? sms : email);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, on ? 1 : 0);
+	sqlite3_bind_int64(st, 2, now);
+	db_bind_text(st, 3, source);
+	sqlite3_bind_int64(st, 4, id);
+	return db_exec_stmt(db, st);
+}
+
+int db_subscriber_settle_status(struct db *db, long long id, long long now)
+{
+	static const char sql[] =
+		"UPDATE subscribers SET updated_at = ?2, status = CASE"
+		" WHEN (sms_consent = 1 AND phone IS NOT NULL) OR (email_consent = 1 AND email IS NOT NULL)"
+		"  THEN 'active' WHEN status = 'pending' THEN 'pending' ELSE 'unsubscribed' END"
+		" WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	return db_exec_stmt(db, st);
+}

@@ -114,6 +114,16 @@ int db_consent_log(struct db *db, long long subscriber_id, long long at, const c
 bool db_is_suppressed(struct db *db, const char *address, const char *channel);
 int db_suppress(struct db *db, const char *address, const char *channel, const char *reason,
 		const char *source, long long now);
+int db_unsuppress(struct db *db, const char *address, const char *channel);
+/* Sets or clears one channel's consent (time and source with it). */
+int db_subscriber_set_consent(struct db *db, long long id, enum channel ch, bool on,
+			      const char *source, long long now);
+/* Status follows consent: active with any confirmed channel, else
+ * unsubscribed (a pending subscriber that never confirmed stays pending). */
+int db_subscriber_settle_status(struct db *db, long long id, long long now);
+/* Cancels the subscriber's queued campaign messages on `channel` (NULL = all). */
+int db_message_cancel_queued_channel(struct db *db, long long subscriber_id, const char *channel,
+				     const char *reason, long long now);
 /* SHA-256 hex of a normalised address, as stored in suppressions. */
 void db_address_hash(const char *address, char out[65]);
 
@@ -193,10 +203,9 @@ int db_message_transition(struct db *db, long long id, const char *from,
 /* After a crash: 'sending' rows become 'queued' for idempotent providers
  * (listed, NULL-terminated) and 'unknown' for the rest. Returns count. */
 int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now);
-/* Cancels still-queued messages of a campaign (or of a subscriber when
- * campaign_id is 0). Returns the count. */
-int db_message_cancel_queued(struct db *db, long long campaign_id, long long subscriber_id,
-			     const char *reason, long long now);
+/* Cancels the still-queued messages of a campaign. Returns the count. */
+int db_message_cancel_queued(struct db *db, long long campaign_id, const char *reason,
+			     long long now);
 /* Attempts made so far for a message (0 if unknown). */
 int db_message_attempts(struct db *db, long long id);
 

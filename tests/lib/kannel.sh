@@ -39,7 +39,6 @@ KANNEL_FAKESMSC=${KANNEL_FAKESMSC:-/usr/lib/kannel/test/fakesmsc}
 KANNEL_BEARERBOX=${KANNEL_BEARERBOX:-$(command -v bearerbox || echo /usr/sbin/bearerbox)}
 KANNEL_SMSBOX=${KANNEL_SMSBOX:-$(command -v smsbox || echo /usr/sbin/smsbox)}
 _KANNEL_MO_FD=""
-_KANNEL_SMSBOX_STARTS=0
 
 _kannel_write_conf() {
 	local d=$KANNEL_DIR throughput="" svc
@@ -191,7 +190,6 @@ kannel_start() {
 # kannel_start_smsbox: (re)start smsbox and wait until bearerbox lists it and
 # sendsms answers. Used after kannel_stop_smsbox to end a simulated outage.
 kannel_start_smsbox() {
-	_KANNEL_SMSBOX_STARTS=$((_KANNEL_SMSBOX_STARTS + 1))
 	"$KANNEL_SMSBOX" "$KANNEL_CONF" \
 		>>"$KANNEL_DIR/smsbox.out" 2>&1 </dev/null &
 	KANNEL_SMSBOX_PID=$!

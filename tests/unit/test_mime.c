@@ -85,7 +85,11 @@ static void assert_wire_form(const char *msg, size_t len)
 	}
 }
 
-/* Runs Debian's Python MIME parser over msg and returns its JSON verdict. */
+/*
+ * Runs Debian's Python MIME parser over msg and returns its JSON verdict.
+ * The script is found relative to the working directory (the repository
+ * root under make) or to $BUDBRINGER_SRCDIR.
+ */
 static json_t *roundtrip(const char *msg, size_t len)
 {
 	char path[] = "/tmp/test_mime.XXXXXX";
