@@ -621,7 +621,7 @@ static void load_sms(struct loader *ld, const config_setting_t *root, struct con
 		struct cfg_sms_provider *sp = &cfg->sms.providers[0];
 		sp->name = xstrdup("spool");
 		sp->type = xstrdup("spool");
-		sp->directory = xstrdup("/var/spool/budbringer/sms");
+		sp->directory = xstrdup("/var/lib/budbringer/spool/sms");
 		sp->concurrency = 1;
 		sp->idempotent = true;
 		sp->connect_timeout = 5;
@@ -675,7 +675,7 @@ static void load_email(struct loader *ld, const config_setting_t *root, struct c
 	if (g)
 		reject_unknown(ld, g, allowed);
 	cfg->email.provider = xstrdup(providers[get_choice(ld, g, "provider", providers, 0)]);
-	get_str(ld, g, "spool_directory", "/var/spool/budbringer/mail", &cfg->email.spool_directory);
+	get_str(ld, g, "spool_directory", "/var/lib/budbringer/spool/mail", &cfg->email.spool_directory);
 	check_abs_path(ld, g, "spool_directory", cfg->email.spool_directory);
 	get_str(ld, g, "from", "frivillig@example.dk", &cfg->email.from);
 	get_str(ld, g, "from_name", "Budbringer", &cfg->email.from_name);

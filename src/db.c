@@ -115,6 +115,29 @@ static const char *const migrations[] = {
 	"CREATE INDEX inbound_sender ON inbound(sender, received_at);"
 	"CREATE TABLE audit_log(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
 	" actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT, detail TEXT);",
+
+	/* 2: staff — indexes for the delivery log and figures, retention,
+	 * GDPR erasure that keeps anonymised counts, dashboard sessions. */
+	"CREATE INDEX message_events_state ON message_events(state, id);"
+	"CREATE INDEX message_events_at ON message_events(at);"
+	"CREATE INDEX messages_created ON messages(created_at);"
+	/* Partial: shrinks as retention purges, so the hourly purge stays cheap. */
+	"CREATE INDEX messages_body_created ON messages(created_at) WHERE body IS NOT NULL;"
+	"CREATE INDEX inbound_received ON inbound(received_at);"
+	"CREATE INDEX inbound_text_received ON inbound(received_at) WHERE text IS NOT NULL;"
+	"CREATE INDEX inbound_subscriber ON inbound(subscriber_id);"
+	"CREATE INDEX audit_log_at ON audit_log(at);"
+	/* An erased person leaves one row without identity: when they joined
+	 * and left, their language and age band, for the evaluation figures. */
+	"CREATE TABLE erased_subscribers(id INTEGER PRIMARY KEY, erased_at INTEGER NOT NULL,"
+	" joined_at INTEGER, left_at INTEGER, lang TEXT, age_band TEXT NOT NULL,"
+	" sms INTEGER NOT NULL DEFAULT 0, email INTEGER NOT NULL DEFAULT 0);"
+	"ALTER TABLE messages ADD COLUMN erased_id INTEGER REFERENCES erased_subscribers;"
+	"CREATE INDEX messages_erased ON messages(erased_id) WHERE erased_id IS NOT NULL;"
+	"CREATE TABLE dashboard_sessions(token_sha256 TEXT PRIMARY KEY, user TEXT NOT NULL,"
+	" csrf TEXT NOT NULL, lang TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE housekeeping(task TEXT PRIMARY KEY, last_run INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -66,32 +66,33 @@ struct keyword_table {
 
 enum fold_class { FC_DROP, FC_SEP, FC_EDGE, FC_CORE };
 
+/* Letters folded by hand: no decomposition, but users type them as
+ * the base letter, or two keyboards give two code points. */
+static const struct {
+	ucs4_t from, to;
+} letter_map[] = {
+	{ 0x0131, 'i' },    /* Turkish dotless i */
+	{ 0x0142, 'l' },    /* Polish l with stroke */
+	{ 0x0671, 0x0627 }, /* alef wasla -> alef */
+	{ 0x0649, 0x064A }, /* alef maksura -> yeh */
+	{ 0x06CC, 0x064A }, /* Farsi yeh (Urdu keyboards) -> yeh */
+	{ 0x06A9, 0x0643 }, /* keheh (Urdu keyboards) -> kaf */
+	{ 0x0629, 0x0647 }, /* teh marbuta -> heh */
+	{ 0x06C1, 0x0647 }, /* heh goal -> heh */
+	{ 0x06C3, 0x0647 }, /* teh marbuta goal -> heh */
+};
+
 static enum fold_class fold_map(ucs4_t *uc)
 {
-	switch (*uc) {
-	case 0x0131: /* ı dotless i */
-		*uc = 'i';
-		return FC_CORE;
-	case 0x0142: /* ł */
-		*uc = 'l';
-		return FC_CORE;
-	case 0x0640: /* tatweel */
+	size_t i;
+
+	if (*uc == 0x0640) /* tatweel only stretches a word */
 		return FC_DROP;
-	case 0x0671: /* alef wasla */
-		*uc = 0x0627;
-		return FC_CORE;
-	case 0x0649: /* alef maksura */
-	case 0x06CC: /* Farsi yeh (Urdu keyboards) */
-		*uc = 0x064A;
-		return FC_CORE;
-	case 0x06A9: /* keheh (Urdu keyboards) */
-		*uc = 0x0643;
-		return FC_CORE;
-	case 0x0629: /* teh marbuta */
-	case 0x06C1: /* heh goal */
-	case 0x06C3: /* teh marbuta goal */
-		*uc = 0x0647;
-		return FC_CORE;
+	for (i = 0; *uc >= 0x0131 && i < sizeof(letter_map) / sizeof(letter_map[0]); i++) {
+		if (*uc == letter_map[i].from) {
+			*uc = letter_map[i].to;
+			return FC_CORE;
+		}
 	}
 	if (uc_is_property_white_space(*uc) ||
 	    uc_is_general_category_withtable(*uc, UC_CATEGORY_MASK_Z | UC_CATEGORY_MASK_Cc))
@@ -384,25 +385,17 @@ out:
 int keyword_table_add(struct keyword_table *t, const char *lang, enum keyword_intent intent,
 		      const char *word)
 {
-	switch (intent) {
-	case KW_JOIN:
-		return add_word(t, lang, K_JOIN, NULL, word);
-	case KW_CONFIRM:
-		return add_word(t, lang, K_CONFIRM, NULL, word);
-	case KW_STOP:
-		return add_word(t, lang, K_STOP, NULL, word);
-	case KW_HELP:
-		return add_word(t, lang, K_HELP, NULL, word);
-	case KW_DETAILS:
-		return add_word(t, lang, K_DETAILS, NULL, word);
-	case KW_LANGUAGE:
-		return add_word(t, lang, K_LANGKW, NULL, word);
-	case KW_UNKNOWN:
-	case KW_INTERESTS:
-		break;
-	}
-	return error("keyword: intent '%s' cannot have words of its own (word '%s')",
-		     keyword_intent_name(intent), word ? word : "");
+	/* which kind of word each intent has; interests have their own adder */
+	static const int kind_of[] = {
+		[KW_UNKNOWN] = -1,	  [KW_JOIN] = K_JOIN,	  [KW_CONFIRM] = K_CONFIRM,
+		[KW_STOP] = K_STOP,	  [KW_LANGUAGE] = K_LANGKW, [KW_INTERESTS] = -1,
+		[KW_HELP] = K_HELP,	  [KW_DETAILS] = K_DETAILS,
+	};
+
+	if ((unsigned)intent >= sizeof(kind_of) / sizeof(kind_of[0]) || kind_of[intent] < 0)
+		return error("keyword: intent '%s' takes no words of its own",
+			     keyword_intent_name(intent));
+	return add_word(t, lang, (enum kw_kind)kind_of[intent], NULL, word);
 }
 
 int keyword_table_add_interest(struct keyword_table *t, const char *lang, const char *code,
@@ -509,10 +502,7 @@ static void split_units(const struct keyword_table *t, const char *buf, size_t l
 			q++;
 		}
 		u = &msg->u[msg->m++];
-		u->e = NULL;
-		u->used = false;
-		u->s = buf + p;
-		u->len = ends[0] - p;
+		*u = (struct unit){ .s = buf + p, .len = ends[0] - p };
 		for (k = n; k > 0; k--) {
 			const struct kw_entry *e = table_find(t, buf + p, ends[k - 1] - p);
 
@@ -524,19 +514,6 @@ static void split_units(const struct keyword_table *t, const char *buf, size_t l
 		}
 		p += u->len + 1;
 	}
-}
-
-static bool unit_year(const struct unit *u, int *year)
-{
-	int y;
-
-	if (u->len != 4 || !all_digits(u->s, 4))
-		return false;
-	y = (u->s[0] - '0') * 1000 + (u->s[1] - '0') * 100 + (u->s[2] - '0') * 10 + (u->s[3] - '0');
-	if (y < 1900 || y > 2100)
-		return false;
-	*year = y;
-	return true;
 }
 
 static bool unit_id(const struct unit *u, long long *id)
@@ -611,6 +588,20 @@ static void mark_rest(struct msg *msg, size_t from, enum kw_kind k)
 			msg->u[i].used = true;
 }
 
+/* Settles on intent: the first `from` units are its words, fillers and
+ * words of kind k after them are understood too. */
+static void take(struct msg *msg, struct keyword_result *r, enum keyword_intent intent,
+		 const char *lang, size_t from, enum kw_kind k)
+{
+	size_t i;
+
+	r->intent = intent;
+	set_lang(r->lang, lang);
+	for (i = 0; i < from; i++)
+		msg->u[i].used = true;
+	mark_rest(msg, from, k);
+}
+
 static bool rule_stop(struct msg *msg, struct keyword_result *r)
 {
 	struct unit *hit = NULL;
@@ -624,9 +615,7 @@ static bool rule_stop(struct msg *msg, struct keyword_result *r)
 		hit = &msg->u[msg->m - 1];
 	if (!hit)
 		return false;
-	r->intent = KW_STOP;
-	set_lang(r->lang, unit_lang(hit, K_STOP));
-	mark_rest(msg, 0, K_STOP);
+	take(msg, r, KW_STOP, unit_lang(hit, K_STOP), 0, K_STOP);
 	return true;
 }
 
@@ -634,13 +623,11 @@ static void rule_join(const struct keyword_table *t, struct msg *msg, struct key
 {
 	size_t i;
 
-	r->intent = KW_JOIN;
-	set_lang(r->lang, unit_lang(&msg->u[0], K_JOIN));
-	msg->u[0].used = true;
+	take(msg, r, KW_JOIN, unit_lang(&msg->u[0], K_JOIN), 1, K_JOIN);
 	for (i = 1; i < msg->m; i++) {
 		struct unit *u = &msg->u[i];
 		char target[KEYWORD_LANG_MAX];
-		int year;
+		long long year;
 
 		u->used = true;
 		if (is_kind(u, K_INTEREST)) {
@@ -653,8 +640,9 @@ static void rule_join(const struct keyword_table *t, struct msg *msg, struct key
 			if (!r->target_lang[0])
 				set_lang(r->target_lang, target);
 			msg->u[++i].used = true;
-		} else if (!r->birth_year && unit_year(u, &year)) {
-			r->birth_year = year;
+		} else if (!r->birth_year && u->len == 4 && unit_id(u, &year) && year >= 1900 &&
+			   year <= 2100) {
+			r->birth_year = (int)year;
 		} else {
 			u->used = is_kind(u, K_FILLER) || is_kind(u, K_JOIN);
 		}
@@ -664,13 +652,10 @@ static void rule_join(const struct keyword_table *t, struct msg *msg, struct key
 static void rule_language_kw(const struct keyword_table *t, struct msg *msg,
 			     struct keyword_result *r)
 {
-	r->intent = KW_LANGUAGE;
-	set_lang(r->lang, unit_lang(&msg->u[0], K_LANGKW));
-	msg->u[0].used = true;
-	if (msg->m > 1 && unit_target(t, &msg->u[1], r->target_lang)) {
-		msg->u[1].used = true;
-		mark_rest(msg, 2, K_FILLER);
-	}
+	if (msg->m > 1 && unit_target(t, &msg->u[1], r->target_lang))
+		take(msg, r, KW_LANGUAGE, unit_lang(&msg->u[0], K_LANGKW), 2, K_FILLER);
+	else
+		take(msg, r, KW_LANGUAGE, unit_lang(&msg->u[0], K_LANGKW), 1, K_FILLER);
 }
 
 static bool rule_interests(struct msg *msg, struct keyword_result *r)
@@ -698,9 +683,7 @@ static bool rule_interests(struct msg *msg, struct keyword_result *r)
 	}
 	if (!r->n_interests)
 		return false;
-	r->intent = KW_INTERESTS;
-	mark_rest(msg, 0, K_INTEREST);
-	set_lang(r->lang, lang && !conflict ? lang : "");
+	take(msg, r, KW_INTERESTS, lang && !conflict ? lang : "", 0, K_INTEREST);
 	return true;
 }
 
@@ -712,10 +695,7 @@ static void choose(const struct keyword_table *t, struct msg *msg, struct keywor
 	if (rule_stop(msg, r))
 		return;
 	if (is_kind(u0, K_DETAILS) && msg->m > 1 && unit_id(&msg->u[1], &r->opportunity_id)) {
-		r->intent = KW_DETAILS;
-		set_lang(r->lang, unit_lang(u0, K_DETAILS));
-		u0->used = msg->u[1].used = true;
-		mark_rest(msg, 2, K_FILLER);
+		take(msg, r, KW_DETAILS, unit_lang(u0, K_DETAILS), 2, K_FILLER);
 		return;
 	}
 	if (is_kind(u0, K_JOIN)) {
@@ -723,9 +703,7 @@ static void choose(const struct keyword_table *t, struct msg *msg, struct keywor
 		return;
 	}
 	if (is_kind(u0, K_CONFIRM) && rest_ok(msg, 1, K_CONFIRM)) {
-		r->intent = KW_CONFIRM;
-		set_lang(r->lang, unit_lang(u0, K_CONFIRM));
-		mark_rest(msg, 0, K_CONFIRM);
+		take(msg, r, KW_CONFIRM, unit_lang(u0, K_CONFIRM), 1, K_CONFIRM);
 		return;
 	}
 	if (is_kind(u0, K_LANGKW)) {
@@ -733,20 +711,15 @@ static void choose(const struct keyword_table *t, struct msg *msg, struct keywor
 		return;
 	}
 	if (is_kind(u0, K_LANGNAME) && rest_ok(msg, 1, K_FILLER)) {
-		r->intent = KW_LANGUAGE;
 		set_lang(r->target_lang, u0->e->target);
-		set_lang(r->lang, u0->e->target);
-		u0->used = true;
-		mark_rest(msg, 1, K_FILLER);
+		take(msg, r, KW_LANGUAGE, u0->e->target, 1, K_FILLER);
 		return;
 	}
 	if (rule_interests(msg, r))
 		return;
 	if (is_kind(u0, K_HELP) || is_kind(u0, K_DETAILS)) {
-		r->intent = KW_HELP;
-		set_lang(r->lang, unit_lang(u0, is_kind(u0, K_HELP) ? K_HELP : K_DETAILS));
-		u0->used = true;
-		mark_rest(msg, 1, K_FILLER);
+		take(msg, r, KW_HELP, unit_lang(u0, is_kind(u0, K_HELP) ? K_HELP : K_DETAILS), 1,
+		     K_FILLER);
 		return;
 	}
 	/* KW_UNKNOWN: name the first word the table does not know at all,

@@ -23,6 +23,7 @@ int subscription_confirm(struct db *db, long long subscriber_id, enum channel ch
 	if (db_subscriber_set_consent(db, subscriber_id, ch, true, source, now) < 0 ||
 	    db_consent_log(db, subscriber_id, now, channel_name(ch), "grant", source, evidence) < 0 ||
 	    db_unsuppress(db, addr, channel_name(ch)) < 0 ||
+	    db_subscriber_settle_status(db, subscriber_id, now) < 0 ||
 	    db_commit(db) < 0) {
 		db_rollback(db);
 		goto fail;

@@ -24,7 +24,7 @@
 struct db;
 
 /* The schema version this build creates and understands. */
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 /*
  * Opens (creating if missing) and migrates the database at path.

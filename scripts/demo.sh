@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `make run`: a demo database on the spool provider, the daemon in the
+# foreground. Everything lives in ./demo (delete it to start over).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+demo=$top/demo
+mkdir -p "$demo/spool/sms" "$demo/spool/mail"
+if [ ! -f "$demo/budbringer.conf" ]; then
+	secret=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+	sed -e "s|/var/lib/budbringer/budbringer.db|$demo/budbringer.db|" \
+	    -e "s|/var/lib/budbringer/spool|$demo/spool|g" \
+	    -e "s|CHANGE-ME-to-a-long-random-string-of-64-chars-or-more|$secret|" \
+	    -e "s|https://frivillig.example.dk\"|http://127.0.0.1:${BB_DEMO_PORT:-8080}\"|" \
+	    -e "s|127.0.0.1:8080|127.0.0.1:${BB_DEMO_PORT:-8080}|" \
+	    "$top/etc/budbringer.conf" > "$demo/budbringer.conf"
+	chmod 600 "$demo/budbringer.conf"
+fi
+if [ ! -f "$demo/budbringer.db" ]; then
+	"$top/scripts/demo-data.sh" "$demo/budbringer.conf" "$top/build"
+fi
+cat <<MSG
+
+  Budbringer demo — the daemon runs in the foreground (Ctrl-C stops it).
+  SMS land in   $demo/spool/sms/*.json
+  Email lands in $demo/spool/mail/*.eml
+  In another terminal:
+    $top/build/budbringer -c $demo/budbringer.conf campaign list
+    $top/build/budbringer -c $demo/budbringer.conf log
+    $top/build/budbringer -c $demo/budbringer.conf opportunity publish 3
+    curl http://127.0.0.1:${BB_DEMO_PORT:-8080}/metrics
+
+MSG
+exec "$top/build/budbringerd" -f -c "$demo/budbringer.conf"

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/* Non-blocking HTTP requests for the gateway providers (libcurl multi). */
+#include "budbringer/curl_multi.h"
+#include "budbringer/log.h"
+#include "budbringer/sbuf.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum slot_state { SLOT_IDLE, SLOT_RUNNING, SLOT_FINISHED };
+
+struct slot {
+	struct cmulti_pool *pool;
+	CURL *easy;
+	enum slot_state state;
+	long long tag;
+	struct curl_slist *headers;
+	struct sbuf resp;
+	CURLcode result;
+	char error[CURL_ERROR_SIZE];
+};
+
+struct cmulti {
+	CURLM *multi;
+	size_t finished;     /* over all pools, not yet taken */
+};
+
+struct cmulti_pool {
+	struct cmulti *m;
+	struct slot *slots;
+	size_t n_slots;
+	size_t running, finished;
+	long connect_timeout_ms, timeout_ms;
+};
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct cmulti *cmulti_new(void)
+{
+	struct cmulti *m;
+
+	/* Safe to repeat: libcurl counts the calls. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		error("cannot initialise libcurl");
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->multi = curl_multi_init();
+	if (!m->multi) {
+		free(m);
+		curl_global_cleanup();
+		error("cannot create a libcurl multi handle");
+		return NULL;
+	}
+	return m;
+}
+
+void cmulti_free(struct cmulti *m)
+{
+	if (!m)
+		return;
+	curl_multi_cleanup(m->multi);
+	free(m);
+	curl_global_cleanup();
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct slot *s = arg;
+	size_t n = size * nmemb, room = CMULTI_MAX_BODY - s->resp.len;
+
+	/* A gateway's answer is a few bytes; keep the start of anything longer. */
+	sbuf_add(&s->resp, ptr, n < room ? n : room);
+	return n;
+}
+
+static void slot_finish(struct slot *s, CURLcode result)
+{
+	struct cmulti_pool *p = s->pool;
+
+	s->result = result;
+	s->state = SLOT_FINISHED;
+	p->running--;
+	p->finished++;
+	p->m->finished++;
+}
+
+/* Moves transfers libcurl reports done into their pools. */
+static void reap(struct cmulti *m)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(m->multi, &left))) {
+		struct slot *s = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+		curl_multi_remove_handle(m->multi, msg->easy_handle);
+		if (s && s->state == SLOT_RUNNING)
+			slot_finish(s, msg->data.result);
+	}
+}
+
+size_t cmulti_run(struct cmulti *m, int timeout_ms)
+{
+	long long deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int running = 0;
+
+	for (;;) {
+		long long left;
+		CURLMcode rc = curl_multi_perform(m->multi, &running);
+		if (rc != CURLM_OK) {
+			log_warn("libcurl: %s", curl_multi_strerror(rc));
+			break;
+		}
+		reap(m);
+		if (m->finished || !running)
+			break;
+		left = deadline - mono_ms();
+		if (left <= 0)
+			break;
+		if (curl_multi_poll(m->multi, NULL, 0, (int)left, NULL) != CURLM_OK)
+			break;
+	}
+	return m->finished;
+}
+
+struct cmulti_pool *cmulti_pool_new(struct cmulti *m, size_t slots, int connect_timeout,
+				    int timeout)
+{
+	struct cmulti_pool *p = xcalloc(1, sizeof(*p));
+
+	p->m = m;
+	p->n_slots = slots ? slots : 1;
+	p->slots = xcalloc(p->n_slots, sizeof(*p->slots));
+	p->connect_timeout_ms = (long)connect_timeout * 1000;
+	p->timeout_ms = (long)timeout * 1000;
+	for (size_t i = 0; i < p->n_slots; i++) {
+		p->slots[i].pool = p;
+		sbuf_init(&p->slots[i].resp, 0);
+	}
+	return p;
+}
+
+static void slot_clear(struct slot *s)
+{
+	curl_slist_free_all(s->headers);
+	s->headers = NULL;
+	sbuf_reset(&s->resp);
+	s->error[0] = '\0';
+	s->state = SLOT_IDLE;
+}
+
+void cmulti_pool_free(struct cmulti_pool *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_slots; i++) {
+		struct slot *s = &p->slots[i];
+		if (s->state == SLOT_RUNNING)
+			curl_multi_remove_handle(p->m->multi, s->easy);
+		if (s->state == SLOT_FINISHED)
+			p->m->finished--;
+		slot_clear(s);
+		sbuf_release(&s->resp);
+		if (s->easy)
+			curl_easy_cleanup(s->easy);
+	}
+	free(p->slots);
+	free(p);
+}
+
+size_t cmulti_pool_idle(const struct cmulti_pool *p)
+{
+	return p->n_slots - p->running - p->finished;
+}
+
+size_t cmulti_pool_running(const struct cmulti_pool *p)
+{
+	return p->running + p->finished;
+}
+
+size_t cmulti_pool_finished(const struct cmulti_pool *p)
+{
+	return p->finished;
+}
+
+struct cmulti *cmulti_pool_multi(const struct cmulti_pool *p)
+{
+	return p->m;
+}
+
+static int setup_easy(struct cmulti_pool *p, struct slot *s, const struct cmulti_request *req)
+{
+	CURL *e = s->easy;
+	bool post = req->method && !strcmp(req->method, "POST");
+
+	curl_easy_reset(e);
+	if (curl_easy_setopt(e, CURLOPT_URL, req->url) != CURLE_OK)
+		return -1;
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)s);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->error);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "budbringer");
+	/* A gateway never needs to redirect us; following could leak credentials. */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	if (post) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	}
+	for (const char *const *h = req->headers; h && *h; h++) {
+		struct curl_slist *n = curl_slist_append(s->headers, *h);
+		if (!n)
+			return -1;
+		s->headers = n;
+	}
+	/* No "Expect: 100-continue" round trip for our small bodies. */
+	if (post) {
+		struct curl_slist *n = curl_slist_append(s->headers, "Expect:");
+		if (!n)
+			return -1;
+		s->headers = n;
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+	return 0;
+}
+
+int cmulti_pool_start(struct cmulti_pool *p, const struct cmulti_request *req)
+{
+	struct slot *s = NULL;
+
+	for (size_t i = 0; i < p->n_slots && !s; i++)
+		if (p->slots[i].state == SLOT_IDLE)
+			s = &p->slots[i];
+	if (!s)
+		return -1;
+	if (!s->easy && !(s->easy = curl_easy_init()))
+		return error("cannot create a libcurl handle");
+	s->tag = req->tag;
+	if (setup_easy(p, s, req) < 0) {
+		slot_clear(s);
+		return error("cannot set up the request for %s", req->method);
+	}
+	if (curl_multi_add_handle(p->m->multi, s->easy) != CURLM_OK) {
+		slot_clear(s);
+		return error("libcurl refused a request");
+	}
+	s->state = SLOT_RUNNING;
+	p->running++;
+	return 0;
+}
+
+static bool is_timeout(CURLcode c)
+{
+	return c == CURLE_OPERATION_TIMEDOUT;
+}
+
+static bool is_connect_failure(CURLcode c)
+{
+	return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
+	       c == CURLE_COULDNT_RESOLVE_PROXY;
+}
+
+size_t cmulti_pool_take(struct cmulti_pool *p, size_t max, cmulti_done_fn *done, void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_slots && n < max && p->finished; i++) {
+		struct slot *s = &p->slots[i];
+		struct cmulti_response r = { .tag = s->tag };
+		curl_off_t connect_us = 0, total_us = 0;
+
+		if (s->state != SLOT_FINISHED)
+			continue;
+		r.curl_code = (int)s->result;
+		if (s->result == CURLE_OK)
+			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &r.status);
+		curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+		curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+		r.elapsed_ms = (long)(total_us / 1000);
+		r.timed_out = is_timeout(s->result);
+		/* A connect timeout also means the request never left. */
+		r.connect_failed = is_connect_failure(s->result) ||
+				   (r.timed_out && connect_us == 0);
+		r.error = s->result == CURLE_OK ? "" :
+			  s->error[0] ? s->error : curl_easy_strerror(s->result);
+		r.body = s->resp.buf;
+		r.body_len = s->resp.len;
+		done(&r, arg);
+		slot_clear(s);
+		p->finished--;
+		p->m->finished--;
+		n++;
+	}
+	return n;
+}
