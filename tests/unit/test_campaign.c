@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/* Campaigns against a real (temporary) database: the automatic campaign
+ * exactly once, expansion by the matching rules, languages, the cap, the
+ * both-channels policy, resumable batches and cancel. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "budbringer/campaign.h"
+#include "budbringer/render.h"
+
+struct fixture {
+	struct db *db;
+	struct config cfg;
+	char path[64];
+	int year;
+};
+
+static const char conf_text[] =
+	"database = \"/tmp/unused.db\";\n"
+	"secret_key = \"0123456789abcdef0123456789abcdef\";\n"
+	"languages = [\"da\", \"en\", \"ar\", \"tr\"];\n"
+	"fallback = [\"en\", \"da\"];\n"
+	"interests = { sport = { da = [\"SPORT\"]; }; culture = { da = [\"KULTUR\"]; }; };\n"
+	"templates = { sms = { da = \"{title}: {summary} {stop}\"; en = \"{title}: {summary} {stop}\"; };\n"
+	"  stop = { da = \"Afmeld: STOP\"; en = \"Stop: STOP\"; }; };\n"
+	"campaigns = { frequency_cap = 2; expand_batch = 10; both_channels = \"%s\"; };\n";
+
+static int setup_with(void **state, const char *both)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct sbuf err = SBUF_INIT;
+	char cpath[64] = "/tmp/test_campaign_conf.XXXXXX";
+	int fd = mkstemp(cpath);
+	FILE *fp = fdopen(fd, "w");
+	time_t t = time(NULL);
+	struct tm tm;
+
+	fprintf(fp, conf_text, both);
+	fclose(fp);
+	if (cfg_load(cpath, &f->cfg, &err) < 0)
+		fail_msg("%s", err.buf);
+	unlink(cpath);
+	sbuf_release(&err);
+	strcpy(f->path, "/tmp/test_campaign.XXXXXX");
+	fd = mkstemp(f->path);
+	close(fd);
+	unlink(f->path);
+	f->db = db_open(f->path);
+	assert_non_null(f->db);
+	gmtime_r(&t, &tm);
+	f->year = tm.tm_year + 1900;
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state) { return setup_with(state, "both"); }
+static int setup_prefer_sms(void **state) { return setup_with(state, "prefer_sms"); }
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[80];
+	db_close(f->db);
+	cfg_free(&f->cfg);
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	free(f);
+	return 0;
+}
+
+static long long sub(struct fixture *f, const char *phone, const char *email, const char *lang,
+		     int age, const char *interest)
+{
+	const char *interests[] = { interest, NULL };
+	struct subscriber_in in = {
+		.phone = phone, .email = email, .lang = lang, .birth_year = age ? f->year - age : 0,
+		.status = "active", .consent = { true, true }, .source = "test",
+		.interests = interest ? interests : NULL, .now = time(NULL),
+	};
+	long long id;
+	assert_int_equal(db_subscriber_add(f->db, &in, &id), 0);
+	return id;
+}
+
+static long long opportunity(struct fixture *f, int min_age, int max_age, const char *interest,
+			     bool with_arabic)
+{
+	struct opportunity_text texts[] = {
+		{ .lang = "da", .title = (char[]){ "Trænere" }, .summary = (char[]){ "Hjælp os" } },
+		{ .lang = "ar", .title = (char[]){ "مدربون" }, .summary = (char[]){ "ساعدنا" } },
+	};
+	const char *interests[] = { interest, NULL };
+	struct opportunity_in in = {
+		.status = "published", .min_age = min_age, .max_age = max_age,
+		.url = "https://x.example/o", .texts = texts, .n_texts = with_arabic ? 2 : 1,
+		.interests = interests,
+	};
+	long long id;
+	assert_int_equal(db_opportunity_add(f->db, &in, "2026-01-01T00:00:00Z", &id), 0);
+	return id;
+}
+
+static int scalar(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void expand_all(struct fixture *f, long long now)
+{
+	int guard = 0;
+	while (campaign_expand_step(f->db, &f->cfg, now) == 1)
+		assert_true(++guard < 1000);
+}
+
+static void test_auto_campaign_exactly_once(void **state)
+{
+	struct fixture *f = *state;
+	long long now = time(NULL);
+	opportunity(f, -1, -1, "sport", false);
+	assert_int_equal(campaign_create_auto(f->db, &f->cfg, now), 1);
+	assert_int_equal(campaign_create_auto(f->db, &f->cfg, now), 0);
+	/* The portal touches it, closes and republishes: still once. */
+	assert_int_equal(db_opportunity_set_status(f->db, 1, "closed", "2026-02-01T00:00:00Z"), 0);
+	assert_int_equal(db_opportunity_set_status(f->db, 1, "published", "2026-02-02T00:00:00Z"), 0);
+	assert_int_equal(campaign_create_auto(f->db, &f->cfg, now + 10), 0);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM campaigns"), 1);
+}
+
+static void test_expansion_matches_and_languages(void **state)
+{
+	struct fixture *f = *state;
+	long long now = time(NULL);
+	sub(f, "+4520000001", NULL, "da", 18, "sport");   /* match, da */
+	sub(f, "+4520000002", NULL, "ar", 20, NULL);      /* everything, ar */
+	sub(f, "+4520000003", NULL, "tr", 16, "sport");   /* no tr text: fallback en -> da */
+	sub(f, "+4520000004", NULL, "da", 14, "sport");   /* too young for 15-25 */
+	sub(f, "+4520000005", NULL, "da", 0, "sport");    /* unknown age, bounded */
+	sub(f, "+4520000006", NULL, "da", 25, "culture"); /* wrong interest */
+	opportunity(f, 15, 25, "sport", true);
+	assert_int_equal(campaign_create_auto(f->db, &f->cfg, now), 1);
+	expand_all(f, now);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), 3);
+	assert_int_equal(scalar(f->db, "SELECT lang = 'da' FROM messages WHERE recipient = '+4520000001'"), 1);
+	assert_int_equal(scalar(f->db, "SELECT lang = 'ar' AND body LIKE 'مدربون%' FROM messages WHERE recipient = '+4520000002'"), 1);
+	assert_int_equal(scalar(f->db, "SELECT lang = 'da' AND body LIKE '%Afmeld: STOP' FROM messages WHERE recipient = '+4520000003'"), 1);
+	assert_int_equal(scalar(f->db, "SELECT coding = 'ucs2' FROM messages WHERE lang = 'ar'"), 1);
+	assert_int_equal(scalar(f->db, "SELECT coding = 'gsm7' AND segments = 1 FROM messages WHERE lang = 'da' LIMIT 1"), 1);
+	assert_int_equal(scalar(f->db, "SELECT status = 'sending' FROM campaigns"), 1);
+}
+
+static void test_batches_resume_without_duplicates(void **state)
+{
+	struct fixture *f = *state;
+	long long now = time(NULL);
+	char phone[16];
+	for (int i = 0; i < 35; i++) {
+		snprintf(phone, sizeof(phone), "+45300000%02d", i);
+		sub(f, phone, NULL, "da", 20, NULL);
+	}
+	opportunity(f, -1, -1, "sport", false);
+	campaign_create_auto(f->db, &f->cfg, now);
+	/* Batch size 10: the first step stores 10 and keeps the campaign expanding. */
+	assert_int_equal(campaign_expand_step(f->db, &f->cfg, now), 1);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), 10);
+	assert_int_equal(scalar(f->db, "SELECT status = 'expanding' FROM campaigns"), 1);
+	/* A crash before the cursor moved: replaying the batch inserts nothing twice. */
+	assert_int_equal(sqlite3_exec(db_handle(f->db), "UPDATE campaigns SET expand_cursor = 0",
+				      NULL, NULL, NULL), SQLITE_OK);
+	expand_all(f, now);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), 35);
+	assert_int_equal(scalar(f->db, "SELECT count(DISTINCT subscriber_id) FROM messages"), 35);
+}
+
+static void test_frequency_cap_suppresses_with_reason(void **state)
+{
+	struct fixture *f = *state;
+	long long now = time(NULL);
+	sub(f, "+4520000001", NULL, "da", 20, NULL);
+	for (int i = 0; i < 3; i++)
+		opportunity(f, -1, -1, "sport", false);
+	campaign_create_auto(f->db, &f->cfg, now);
+	expand_all(f, now);
+	/* Cap 2 per 7 days: the third campaign is recorded as suppressed. */
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE state = 'queued'"), 2);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE state = 'suppressed' AND reason = 'cap'"), 1);
+	/* Eight days later the window has moved on. */
+	opportunity(f, -1, -1, "sport", false);
+	campaign_create_auto(f->db, &f->cfg, now + 8 * 86400);
+	expand_all(f, now + 8 * 86400);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE state = 'queued'"), 3);
+}
+
+static void test_both_channels_default_sends_both(void **state)
+{
+	struct fixture *f = *state;
+	long long now = time(NULL);
+	sub(f, "+4520000001", "a@example.dk", "da", 20, NULL);
+	opportunity(f, -1, -1, "sport", false);
+	campaign_create_auto(f->db, &f->cfg, now);
+	expand_all(f, now);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), 2);
+	assert_int_equal(scalar(f->db, "SELECT subject = 'Trænere' FROM messages WHERE channel = 'email'"), 1);
+}
+
+static void test_prefer_sms(void **state)
+{
+	struct fixture *f = *state;
+	long long now = time(NULL);
+	sub(f, "+4520000001", "a@example.dk", "da", 20, NULL);
+	sub(f, NULL, "b@example.dk", "da", 20, NULL);
+	opportunity(f, -1, -1, "sport", false);
+	campaign_create_auto(f->db, &f->cfg, now);
+	expand_all(f, now);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE channel = 'sms'"), 1);
+	assert_int_equal(scalar(f->db, "SELECT recipient = 'b@example.dk' FROM messages WHERE channel = 'email'"), 1);
+}
+
+static void test_create_cancel_approve(void **state)
+{
+	struct fixture *f = *state;
+	long long now = time(NULL), id = 0, id2 = 0;
+	struct sbuf err = SBUF_INIT;
+	struct campaign_request rq = { .kind = "association", .min_age = 15, .max_age = 25,
+		.channels = { true, false }, .created_by = "test" };
+	long long assoc, other;
+
+	assert_int_equal(db_association_add(f->db, "A", NULL, &assoc), 0);
+	assert_int_equal(db_association_add(f->db, "B", NULL, &other), 0);
+	sub(f, "+4520000001", NULL, "da", 20, NULL);
+	rq.opportunity_id = opportunity(f, -1, -1, "sport", false);
+	assert_int_equal(sqlite3_exec(db_handle(f->db), "UPDATE opportunities SET association_id = 1",
+				      NULL, NULL, NULL), SQLITE_OK);
+	rq.association_id = other;
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, now, &id, &err), CAMPAIGN_FORBIDDEN);
+	rq.association_id = assoc;
+	rq.langs[0] = "xx";
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, now, &id, &err), CAMPAIGN_INVALID);
+	assert_non_null(strstr(err.buf, "'xx'"));
+	rq.langs[0] = NULL;
+	rq.texts[0].lang = "da";
+	rq.texts[0].body = "Kom og vær med: {url}";
+	rq.n_texts = 1;
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, now, &id, &err), CAMPAIGN_CREATED);
+	/* The same request again is the same campaign. */
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, now + 60, &id2, &err), CAMPAIGN_DUPLICATE);
+	assert_int_equal(id, id2);
+	expand_all(f, now);
+	assert_int_equal(scalar(f->db, "SELECT body = 'Kom og vær med: https://x.example/o Afmeld: STOP' FROM messages"), 1);
+	assert_int_equal(campaign_cancel(f->db, id, now), 0);
+	assert_int_equal(scalar(f->db, "SELECT state = 'cancelled' FROM messages"), 1);
+	assert_int_equal(campaign_cancel(f->db, id, now), 1);
+	assert_int_equal(campaign_approve(f->db, id, "staff", now), 1);
+	sbuf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_auto_campaign_exactly_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expansion_matches_and_languages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batches_resume_without_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frequency_cap_suppresses_with_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_both_channels_default_sends_both, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefer_sms, setup_prefer_sms, teardown),
+		cmocka_unit_test_setup_teardown(test_create_cancel_approve, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
