@@ -14,7 +14,8 @@ PKGS := sqlite3 libconfig libcurl libesmtp-1.0 libmicrohttpd jansson libsystemd 
 # Debian packages `make deps` installs when missing (build + test peers).
 DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libconfig-dev \
 	libcurl4-openssl-dev libesmtp-dev libmicrohttpd-dev libjansson-dev \
-	libsystemd-dev libcmocka-dev libunistring-dev libssl-dev curl
+	libsystemd-dev libcmocka-dev libunistring-dev libssl-dev curl \
+	clang libclang-rt-14-dev
 DEB_TEST  := kannel kannel-extras postfix python3-aiosmtpd openssl wrk \
 	python3 procps psmisc
 
@@ -46,7 +47,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
-.PHONY: all deps run check unit unit-asan integration bench install clean help fuzz demo
+.PHONY: all deps run check unit unit-asan integration bench install clean help fuzz fuzz-check
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/budbringerd $(BUILD)/budbringer
@@ -94,9 +95,40 @@ unit-asan:
 integration: all
 	@tests/integration/run.sh
 
+# libFuzzer harnesses (clang): `make fuzz` explores for FUZZ_TIME seconds
+# each; `fuzz-check` (part of check) replays the committed corpus only.
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_LIBOBJ := $(LIB_SRC:src/%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_CFLAGS = -g -O1 -D_GNU_SOURCE $(WARN) -Wno-unused-command-line-argument -Iinclude \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+
+$(BUILD)/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/libfuzz.a: $(FUZZ_LIBOBJ)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libfuzz.a
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
+		$(BUILD)/fuzz/libfuzz.a $(LIBS)
+
+fuzz-check: $(FUZZ_BIN)
+	@scripts/run-fuzz.sh check $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@FUZZ_TIME=$(FUZZ_TIME) scripts/run-fuzz.sh explore $(FUZZ_BIN)
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)$(MAKE) --no-print-directory unit-asan
+	$(Q)$(MAKE) --no-print-directory fuzz-check
 	$(Q)$(MAKE) --no-print-directory integration
 
 run: deps all
