@@ -42,7 +42,26 @@ struct expand_ctx {
 	int rows;
 	long long queued, suppressed;
 	int failed;
+	struct campaign_dry_run *dry;   /* count instead of inserting */
 };
+
+static void count_dry(struct campaign_dry_run *d, const char *lang, enum channel ch, bool capped)
+{
+	size_t i;
+	for (i = 0; i < d->n_langs; i++)
+		if (!strcmp(d->langs[i].lang, lang))
+			break;
+	if (i == d->n_langs) {
+		if (i == MODEL_MAX_LANGS)
+			return;
+		memcpy(d->langs[i].lang, lang, strlen(lang) + 1);
+		d->n_langs++;
+	}
+	if (capped)
+		d->langs[i].capped[ch]++;
+	else
+		d->langs[i].matched[ch]++;
+}
 
 static int insert_for_channel(struct expand_ctx *x, const struct expand_row *r, enum channel ch,
 			      const struct rendered *rd, bool capped)
@@ -64,7 +83,13 @@ static int insert_for_channel(struct expand_ctx *x, const struct expand_row *r, 
 		.expires_at = x->c->valid_until,
 		.now = x->now,
 	};
-	int rc = db_message_insert(x->db, &in, NULL);
+	int rc;
+
+	if (x->dry) {
+		count_dry(x->dry, rd->lang, ch, capped);
+		return 0;
+	}
+	rc = db_message_insert(x->db, &in, NULL);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
@@ -135,6 +160,18 @@ static int current_year(long long now)
 	return tm.tm_year + 1900;
 }
 
+/* Fills the matcher's view of a campaign and its opportunity. */
+static void audience_of(const struct campaign *c, const struct opportunity *o,
+			struct match_audience *aud)
+{
+	aud->min_age = c->min_age;
+	aud->max_age = c->max_age;
+	aud->opp_min_age = o->min_age;
+	aud->opp_max_age = o->max_age;
+	aud->interests = (const char *const *)(c->interests[0] ? c->interests : o->interests);
+	aud->langs = (const char *const *)c->langs;
+}
+
 int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 {
 	struct campaign c;
@@ -174,21 +211,23 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 	x.rs = &rs;
 	x.year = current_year(now);
 	x.now = now;
-	x.aud.min_age = c.min_age;
-	x.aud.max_age = c.max_age;
-	x.aud.opp_min_age = o.min_age;
-	x.aud.opp_max_age = o.max_age;
-	x.aud.interests = (const char *const *)(c.interests[0] ? c.interests : o.interests);
-	x.aud.langs = (const char *const *)c.langs;
+	audience_of(&c, &o, &x.aud);
 	x.last_id = c.expand_cursor;
 
 	if (db_begin(db) < 0)
 		goto out_rs;
+	/* Claim the campaign inside the transaction: a cancel that committed
+	 * since we loaded it wins, and this batch inserts nothing. */
+	rc = db_campaign_claim_expansion(db, c.id, now);
+	if (rc != 0) {
+		db_rollback(db);
+		ret = rc < 0 ? -1 : 1;
+		goto out_rs;
+	}
 	if (db_expand_candidates(db, c.expand_cursor, cfg->campaigns.expand_batch, expand_row, &x) != 0 ||
 	    db_campaign_set_cursor(db, c.id, x.last_id, now) < 0 ||
-	    db_campaign_set_status(db, c.id,
-				   x.rows < cfg->campaigns.expand_batch ? "sending" : "expanding",
-				   now) < 0) {
+	    (x.rows < cfg->campaigns.expand_batch &&
+	     db_campaign_set_status(db, c.id, "sending", now) < 0)) {
 		db_rollback(db);
 		goto out_rs;
 	}
@@ -259,13 +298,19 @@ static void derive_key(const struct campaign_request *rq, long long now, struct 
 	sbuf_release(&in);
 }
 
-enum campaign_create_result campaign_create(struct db *db, const struct config *cfg,
-					    const struct campaign_request *rq, long long now,
-					    long long *id_out, struct sbuf *err)
+/*
+ * Validates a request and turns it into a campaign record (not stored).
+ * On CAMPAIGN_CREATED the caller releases *c and *o; on anything else
+ * both are released already and err says why.
+ */
+static enum campaign_create_result build_campaign(struct db *db, const struct config *cfg,
+						  const struct campaign_request *rq, long long now,
+						  struct campaign *cp, struct opportunity *op,
+						  struct sbuf *err)
 {
 	struct opportunity o;
 	struct campaign c;
-	struct sbuf key = SBUF_INIT, terr = SBUF_INIT;
+	struct sbuf terr = SBUF_INIT;
 	enum campaign_create_result ret = CAMPAIGN_INVALID;
 	size_t n = 0;
 	int rc;
@@ -348,6 +393,29 @@ enum campaign_create_result campaign_create(struct db *db, const struct config *
 	memcpy(c.status, "scheduled", sizeof("scheduled"));
 	if (cfg->campaigns.require_approval && strcmp(rq->kind, "staff"))
 		memcpy(c.status, "pending_approval", sizeof("pending_approval"));
+	*cp = c;
+	*op = o;
+	sbuf_release(&terr);
+	return CAMPAIGN_CREATED;
+out:
+	campaign_release(&c);
+	opportunity_release(&o);
+	sbuf_release(&terr);
+	return ret;
+}
+
+enum campaign_create_result campaign_create(struct db *db, const struct config *cfg,
+					    const struct campaign_request *rq, long long now,
+					    long long *id_out, struct sbuf *err)
+{
+	struct campaign c;
+	struct opportunity o;
+	struct sbuf key = SBUF_INIT;
+	enum campaign_create_result ret = build_campaign(db, cfg, rq, now, &c, &o, err);
+	int rc;
+
+	if (ret != CAMPAIGN_CREATED)
+		return ret;
 	if (rq->idempotency_key)
 		sbuf_addstr(&key, rq->idempotency_key);
 	else
@@ -357,11 +425,54 @@ enum campaign_create_result campaign_create(struct db *db, const struct config *
 	if (ret == CAMPAIGN_CREATED)
 		log_info("campaign created campaign=%lld kind=%s opportunity=%lld status=%s", *id_out,
 			 c.kind, c.opportunity_id, c.status);
-out:
 	campaign_release(&c);
 	opportunity_release(&o);
 	sbuf_release(&key);
-	sbuf_release(&terr);
+	return ret;
+}
+
+enum campaign_create_result campaign_dry_run(struct db *db, const struct config *cfg,
+					     const struct campaign_request *rq, long long now,
+					     bool count_audience, struct campaign_dry_run *out,
+					     struct sbuf *err)
+{
+	struct campaign c;
+	struct opportunity o;
+	struct expand_ctx x;
+	enum campaign_create_result ret = build_campaign(db, cfg, rq, now, &c, &o, err);
+	long long cursor = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ret != CAMPAIGN_CREATED)
+		return ret;
+	if (render_campaign(cfg, &o, &c, &out->rendered, err) < 0) {
+		ret = CAMPAIGN_INVALID;
+		goto out;
+	}
+	memset(&x, 0, sizeof(x));
+	x.db = db;
+	x.cfg = cfg;
+	x.c = &c;
+	x.o = &o;
+	x.rs = &out->rendered;
+	x.year = current_year(now);
+	x.now = now;
+	x.dry = out;
+	audience_of(&c, &o, &x.aud);
+	/* Read-only: the same stream and rules as the real expansion. */
+	do {
+		if (!count_audience)
+			break;
+		x.rows = 0;
+		if (db_expand_candidates(db, cursor, cfg->campaigns.expand_batch, expand_row, &x) != 0) {
+			ret = CAMPAIGN_ERROR;
+			goto out;
+		}
+		cursor = x.last_id;
+	} while (x.rows == cfg->campaigns.expand_batch);
+out:
+	campaign_release(&c);
+	opportunity_release(&o);
 	return ret;
 }
 

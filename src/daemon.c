@@ -2,6 +2,7 @@
 #include "budbringer/daemon.h"
 #include "budbringer/campaign.h"
 #include "budbringer/db.h"
+#include "budbringer/housekeeping.h"
 #include "budbringer/http.h"
 #include "budbringer/log.h"
 #include "budbringer/outbox.h"
@@ -151,9 +152,13 @@ static void periodic(struct daemon *d, long long now)
 {
 	if (campaign_create_auto(d->db, d->cfg, now) < 0)
 		log_warn("cannot check for new opportunities; trying again in %ds", d->cfg->poll_interval);
+	if (db_message_expire(d->db, now) < 0)
+		log_warn("cannot expire stale messages");
 	if (db_campaign_finish(d->db, now) < 0)
 		log_warn("cannot mark finished campaigns");
+	housekeeping_run(d->db, d->cfg, now);   /* hourly; logs its own failures */
 	d->last_poll = now;
+	http_gauge(d->http, "budbringer_last_poll_timestamp_seconds", now);
 }
 
 /*

@@ -355,3 +355,18 @@ int db_campaign_approve(struct db *db, long long id, const char *who, long long 
 		return -1;
 	return db_changes(db) ? 0 : 1;
 }
+
+int db_campaign_claim_expansion(struct db *db, long long id, long long now)
+{
+	static const char sql[] =
+		"UPDATE campaigns SET status = 'expanding', updated_at = ? WHERE id = ?"
+		" AND status IN ('scheduled', 'expanding')";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, id);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	return db_changes(db) ? 0 : 1;
+}

@@ -71,8 +71,8 @@ int db_message_insert(struct db *db, const struct message_in *in, long long *id_
 	return add_event(db, id, in->now, in->state, NULL, NULL, in->reason) < 0 ? -1 : 0;
 }
 
-int db_message_due(struct db *db, enum channel channel, long long now, struct message *out,
-		   size_t max, size_t *n)
+int db_message_due(struct db *db, enum channel channel, long long now, bool campaigns,
+		   struct message *out, size_t max, size_t *n)
 {
 	static const char sql[] =
 		"SELECT m.id, m.campaign_id, m.subscriber_id, m.kind, m.recipient, m.lang, m.subject,"
@@ -82,8 +82,9 @@ int db_message_due(struct db *db, enum channel channel, long long now, struct me
 		"  WHERE t.opportunity_id = o.id ORDER BY t.lang LIMIT 1))"
 		" FROM messages m LEFT JOIN campaigns c ON c.id = m.campaign_id"
 		" LEFT JOIN opportunities o ON o.id = c.opportunity_id"
-		" WHERE m.state = 'queued' AND m.not_before <= ? AND m.channel = ?"
-		" ORDER BY m.not_before, m.id LIMIT ?";
+		" WHERE m.state = 'queued' AND m.not_before <= ?1 AND m.channel = ?2"
+		" AND (?4 OR m.kind <> 'campaign')"
+		" ORDER BY m.not_before, m.id LIMIT ?3";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	int rc;
 
@@ -93,6 +94,7 @@ int db_message_due(struct db *db, enum channel channel, long long now, struct me
 	sqlite3_bind_int64(st, 1, now);
 	db_bind_text(st, 2, channel_name(channel));
 	sqlite3_bind_int64(st, 3, (long long)max);
+	sqlite3_bind_int(st, 4, campaigns ? 1 : 0);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct message *m = &out[(*n)++];
 		const char *kind = (const char *)sqlite3_column_text(st, 3);
@@ -267,4 +269,48 @@ int db_message_cancel_queued_channel(struct db *db, long long subscriber_id, con
 	sqlite3_bind_int64(st, 1, subscriber_id);
 	db_bind_text(st, 2, channel);
 	return cancel_selected(db, st, reason, now);
+}
+
+int db_message_expire(struct db *db, long long now)
+{
+	/* Queued past their campaign's validity (e.g. held by quiet hours):
+	 * stale content is never sent late. */
+	static const char sql[] =
+		"SELECT id FROM messages WHERE state = 'queued' AND expires_at IS NOT NULL"
+		" AND expires_at < ? LIMIT 10000";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	long long *ids = NULL;
+	size_t n = 0, cap = 0;
+	int ret = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap)
+			ids = xrealloc(ids, (cap = cap * 2 + 64) * sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (!n) {
+		free(ids);
+		return 0;
+	}
+	if (db_begin(db) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct message_change ch = { .to = "expired", .reason = "valid_until passed", .now = now };
+		if (db_message_transition(db, ids[i], "queued", &ch) < 0) {
+			db_rollback(db);
+			goto out;
+		}
+	}
+	if (db_commit(db) < 0) {
+		db_rollback(db);
+		goto out;
+	}
+	ret = (int)n;
+out:
+	free(ids);
+	return ret;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/outbox.h"
+#include "budbringer/curl_multi.h"
 #include "budbringer/gsm.h"
 #include "budbringer/log.h"
 #include "budbringer/provider.h"
+#include "budbringer/quiet.h"
 #include "budbringer/token.h"
 
 #include <stdlib.h>
@@ -19,6 +21,9 @@ struct outbox {
 	size_t n_sms;
 	struct provider *mail;
 	size_t in_flight;
+	size_t sms_busy[MAX_PROVIDERS];  /* in flight per SMS provider */
+	size_t mail_busy;
+	struct cmulti *http;             /* shared by the HTTP providers */
 	unsigned int seed;
 };
 
@@ -36,11 +41,17 @@ struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *
 	ob->db = db;
 	ob->cfg = cfg;
 	ob->seed = (unsigned int)time(NULL) ^ (unsigned int)(size_t)ob;
+	/* One multi handle for all gateways: waiting for answers wakes on any. */
+	if (!(ob->http = cmulti_new())) {
+		sbuf_addstr(err, "cannot set up libcurl");
+		goto fail;
+	}
 	for (size_t i = 0; i < cfg->sms.n_providers && i < MAX_PROVIDERS; i++) {
 		const struct cfg_sms_provider *sp = &cfg->sms.providers[i];
 		struct provider *p = provider_new(sp->type, sp->name, cfg, sp, err);
 		if (!p)
 			goto fail;
+		p->http = ob->http;
 		ob->sms[ob->n_sms++] = p;
 	}
 	ob->mail = provider_new(cfg->email.provider, cfg->email.provider, cfg, NULL, err);
@@ -54,11 +65,20 @@ fail:
 
 void outbox_free(struct outbox *ob)
 {
+	bool abandoned;
+
 	if (!ob)
 		return;
+	/* Answers still outstanding (a hung gateway at shutdown or reload) are
+	 * lost with the providers: settle their messages now, as a restart
+	 * would, instead of leaving them `sending`. */
+	abandoned = ob->in_flight && ob->mail;
+	if (abandoned && outbox_recover(ob, time(NULL)) < 0)
+		log_warn("cannot settle %zu messages still in flight", ob->in_flight);
 	for (size_t i = 0; i < ob->n_sms; i++)
 		provider_free(ob->sms[i]);
 	provider_free(ob->mail);
+	cmulti_free(ob->http);
 	free(ob);
 }
 
@@ -104,13 +124,31 @@ static bool rate_take(struct provider *p, double cost)
 	return true;
 }
 
-static struct provider *pick_sms(struct outbox *ob, long long now, int segments)
+static size_t *busy_of(struct outbox *ob, const struct provider *p)
+{
+	for (size_t i = 0; i < ob->n_sms; i++)
+		if (ob->sms[i] == p)
+			return &ob->sms_busy[i];
+	return &ob->mail_busy;
+}
+
+/* Tokens a message costs: its segments where the provider bills them. */
+static double rate_cost(const struct provider *p, unsigned segments)
+{
+	return p->sms && p->sms->bills_segments && segments > 1 ? (double)segments : 1.0;
+}
+
+/* The first provider in priority order that is not resting and has a
+ * free slot (besides the `planned` ones of this turn); NULL when the
+ * rate limit says wait. */
+static struct provider *pick_sms(struct outbox *ob, long long now, unsigned segments,
+				 const size_t *planned)
 {
 	for (size_t i = 0; i < ob->n_sms; i++) {
 		struct provider *p = ob->sms[i];
-		if (p->cooldown_until > now || !p->ops->capacity(p))
+		if (p->cooldown_until > now || p->ops->capacity(p) <= planned[i])
 			continue;
-		if (!rate_take(p, p->sms->bills_segments ? segments : 1))
+		if (!rate_take(p, rate_cost(p, segments)))
 			return NULL; /* keep priority order: wait for the bucket */
 		return p;
 	}
@@ -152,6 +190,7 @@ static void record_result(struct outbox *ob, const struct send_result *r, struct
 		ch.provider_msgid = r->provider_msgid[0] ? r->provider_msgid : NULL;
 		log_info("message sent msg=%lld provider=%s", r->msg_id, p->name);
 	} else if (r->status == SEND_PERMFAIL) {
+		p->consecutive_failures = 0; /* it answered: the gateway is fine */
 		ch.to = "failed";
 		ch.reason = r->detail;
 		log_info("message failed msg=%lld provider=%s reason=\"%s\"", r->msg_id, p->name, r->detail);
@@ -194,6 +233,7 @@ static int collect(struct outbox *ob, struct provider *p, int wait_ms, long long
 		return -1;
 	}
 	ob->in_flight -= n < ob->in_flight ? n : ob->in_flight;
+	*busy_of(ob, p) -= n < *busy_of(ob, p) ? n : *busy_of(ob, p);
 	return (int)n;
 }
 
@@ -215,8 +255,11 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 {
 	struct message msgs[OUTBOX_BATCH];
 	struct provider *chosen[OUTBOX_BATCH];
+	struct gsm_info gi[OUTBOX_BATCH];
+	size_t planned[MAX_PROVIDERS] = { 0 };
 	size_t cap = 0, n = 0, claimed = 0;
 	int changed = 0;
+	bool held;
 
 	if (chan == CHANNEL_SMS) {
 		for (size_t i = 0; i < ob->n_sms; i++)
@@ -227,9 +270,15 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 	}
 	if (cap > OUTBOX_BATCH)
 		cap = OUTBOX_BATCH;
-	if (!cap || db_message_due(ob->db, chan, now, msgs, cap, &n) < 0 || !n)
+	/* Quiet hours hold campaign SMS (and email when configured); replies
+	 * and confirmations still go at once. */
+	held = quiet_now(ob->cfg, now) &&
+	       (chan == CHANNEL_SMS || ob->cfg->campaigns.quiet_hold_email);
+	if (!cap || db_message_due(ob->db, chan, now, !held, msgs, cap, &n) < 0 || !n)
 		return 0;
 
+	/* The claim loop may stop early: nothing past that point is chosen. */
+	memset(chosen, 0, n * sizeof(chosen[0]));
 	/* Commit `sending` before any provider sees a message. */
 	if (db_begin(ob->db) < 0)
 		goto out;
@@ -238,7 +287,7 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 		struct message_change ch = { .now = now, .count_attempt = true };
 		struct provider *p;
 
-		chosen[i] = NULL;
+		gi[i] = (struct gsm_info){ .coding = GSM_CODING_GSM7, .segments = 1 };
 		if (m->expires_at && m->expires_at < now) {
 			struct message_change ex = { .to = "expired", .reason = "valid_until passed", .now = now };
 			if (db_message_transition(ob->db, m->id, "queued", &ex) == 0)
@@ -246,10 +295,9 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 			continue;
 		}
 		if (chan == CHANNEL_SMS) {
-			struct gsm_info gi = { .segments = 1 };
-			if (m->body)
-				gsm_analyse(m->body, strlen(m->body), &gi);
-			p = pick_sms(ob, now, (int)gi.segments);
+			if (m->body && gsm_analyse(m->body, strlen(m->body), &gi[i]) < 0)
+				gi[i] = (struct gsm_info){ .coding = GSM_CODING_UCS2, .segments = 1 };
+			p = pick_sms(ob, now, gi[i].segments, planned);
 		} else {
 			p = ob->mail->ops->capacity(ob->mail) > claimed ? ob->mail : NULL;
 			if (p && !rate_take(p, 1))
@@ -262,6 +310,8 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 		if (db_message_transition(ob->db, m->id, "queued", &ch) != 0)
 			continue;
 		chosen[i] = p;
+		if (p != ob->mail)
+			planned[busy_of(ob, p) - ob->sms_busy]++;
 		claimed++;
 	}
 	if (db_commit(ob->db) < 0) {
@@ -271,16 +321,13 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 	for (size_t i = 0; i < n; i++) {
 		struct message *m = &msgs[i];
 		struct sbuf unsub = SBUF_INIT;
-		struct gsm_info gi = { .coding = GSM_CODING_GSM7, .segments = 1 };
 		struct outbound o = { .msg = m };
 
 		if (!chosen[i])
 			continue;
 		if (chan == CHANNEL_SMS) {
-			if (m->body)
-				gsm_analyse(m->body, strlen(m->body), &gi);
-			o.coding = gsm_coding_name(gi.coding);
-			o.segments = (int)gi.segments;
+			o.coding = gsm_coding_name(gi[i].coding);
+			o.segments = (int)gi[i].segments;
 			o.sender = chosen[i]->sms->sender;
 		} else {
 			unsubscribe_url(ob, m, &unsub);
@@ -292,8 +339,11 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 			struct message_change back = { .to = "queued", .provider = chosen[i]->name,
 				.detail = "provider busy", .now = now };
 			db_message_transition(ob->db, m->id, "sending", &back);
+			if (chosen[i]->rate > 0)
+				chosen[i]->tokens += rate_cost(chosen[i], gi[i].segments);
 		} else {
 			ob->in_flight++;
+			(*busy_of(ob, chosen[i]))++;
 			changed++;
 		}
 		sbuf_release(&unsub);
@@ -306,6 +356,7 @@ out:
 
 int outbox_step(struct outbox *ob, long long now, int wait_ms)
 {
+	bool collected = false;
 	int changed = 0, rc;
 
 	for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
@@ -313,10 +364,15 @@ int outbox_step(struct outbox *ob, long long now, int wait_ms)
 		if (rc > 0)
 			changed += rc;
 	}
+	/* Wait (once) only for a provider with requests out; the shared multi
+	 * handle wakes on any provider's answer, which the others then take
+	 * without waiting. */
 	for (size_t i = 0; i < ob->n_sms; i++) {
-		rc = collect(ob, ob->sms[i], ob->in_flight ? wait_ms : 0, now);
-		if (rc > 0)
+		rc = collect(ob, ob->sms[i], !collected && ob->sms_busy[i] ? wait_ms : 0, now);
+		if (rc > 0) {
 			changed += rc;
+			collected = true;
+		}
 	}
 	rc = collect(ob, ob->mail, 0, now);
 	if (rc > 0)

@@ -19,6 +19,7 @@
 
 #include "budbringer/config.h"
 #include "budbringer/db.h"
+#include "budbringer/render.h"
 
 /* Creates the automatic campaign of each newly published opportunity.
  * Returns how many were created, or -1. */
@@ -27,14 +28,6 @@ int campaign_create_auto(struct db *db, const struct config *cfg, long long now)
 /* Expands one batch of the oldest due campaign. Returns 1 when a batch was
  * done (call again soon), 0 when nothing is due, -1 on error. */
 int campaign_expand_step(struct db *db, const struct config *cfg, long long now);
-
-/* Statistics of a dry run or an expansion, per language and channel. */
-struct expand_stats {
-	long long matched[MODEL_MAX_LANGS][CHANNEL_COUNT];
-	long long suppressed_cap;
-	char langs[MODEL_MAX_LANGS][4];
-	size_t n_langs;
-};
 
 /* Cancels a campaign: it stops expanding and its queued messages become
  * cancelled at once. 0 ok, 1 no such campaign or already final, -1 error. */
@@ -71,6 +64,26 @@ enum campaign_create_result {
 enum campaign_create_result campaign_create(struct db *db, const struct config *cfg,
 					    const struct campaign_request *rq, long long now,
 					    long long *id_out, struct sbuf *err);
+
+/* What a campaign would do, without queuing anything. */
+struct campaign_dry_run {
+	struct {
+		char lang[4];
+		long long matched[CHANNEL_COUNT];  /* would be queued */
+		long long capped[CHANNEL_COUNT];   /* would be suppressed by the cap */
+	} langs[MODEL_MAX_LANGS];
+	size_t n_langs;
+	struct render_set rendered;            /* samples and SMS segments per language */
+};
+
+/* Validates like campaign_create() and renders every language; with
+ * count_audience also counts the audience per language and channel (a
+ * read-only pass over the subscribers). The caller calls
+ * render_set_release(&out->rendered) whenever the result is CAMPAIGN_CREATED. */
+enum campaign_create_result campaign_dry_run(struct db *db, const struct config *cfg,
+					     const struct campaign_request *rq, long long now,
+					     bool count_audience, struct campaign_dry_run *out,
+					     struct sbuf *err);
 
 /* pending_approval -> scheduled. 0 ok, 1 not pending, -1 error. */
 int campaign_approve(struct db *db, long long id, const char *who, long long now);

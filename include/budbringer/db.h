@@ -24,7 +24,7 @@
 struct db;
 
 /* The schema version this build creates and understands. */
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 /*
  * Opens (creating if missing) and migrates the database at path.
@@ -146,6 +146,8 @@ int db_campaign_get(struct db *db, long long id, struct campaign *out);
 /* The oldest campaign that is due to expand (scheduled/expanding, send_at <= now). */
 int db_campaign_next_due(struct db *db, long long now, struct campaign *out);
 int db_campaign_set_status(struct db *db, long long id, const char *status, long long now);
+/* scheduled/expanding -> expanding; 1 when the campaign is in another state. */
+int db_campaign_claim_expansion(struct db *db, long long id, long long now);
 /* pending_approval -> scheduled, recording who approved. */
 int db_campaign_approve(struct db *db, long long id, const char *who, long long now);
 int db_campaign_set_cursor(struct db *db, long long id, long long cursor, long long now);
@@ -183,9 +185,10 @@ struct message_in {
 /* Inserts a message and its first event. 0 inserted, 1 it existed already
  * (same campaign, subscriber, channel), -1 error. */
 int db_message_insert(struct db *db, const struct message_in *in, long long *id_out);
-/* Loads up to max queued messages of `channel` due at `now`, oldest first. */
-int db_message_due(struct db *db, enum channel channel, long long now, struct message *out,
-		   size_t max, size_t *n);
+/* Loads up to max queued messages of `channel` due at `now`, oldest first;
+ * campaign messages only when `campaigns` (quiet hours hold them). */
+int db_message_due(struct db *db, enum channel channel, long long now, bool campaigns,
+		   struct message *out, size_t max, size_t *n);
 /*
  * Moves a message from state `from` (NULL = any non-final state) to `to`,
  * recording an event. Only rows still in `from` change, so a late answer
@@ -206,6 +209,8 @@ int db_message_recover(struct db *db, const char *const *idempotent_providers, l
 /* Cancels the still-queued messages of a campaign. Returns the count. */
 int db_message_cancel_queued(struct db *db, long long campaign_id, const char *reason,
 			     long long now);
+/* Queued messages past their expiry become `expired`. Returns the count. */
+int db_message_expire(struct db *db, long long now);
 /* Attempts made so far for a message (0 if unknown). */
 int db_message_attempts(struct db *db, long long id);
 

@@ -2,6 +2,7 @@
 /* campaign create | list | show | approve | cancel. */
 #include "cli.h"
 #include "budbringer/campaign.h"
+#include "budbringer/gsm.h"
 
 #include <getopt.h>
 #include <pwd.h>
@@ -14,7 +15,7 @@
 #define USAGE \
 	"usage: campaign create --opportunity ID [--channels sms,email] [--age 15-25]\n" \
 	"         [--lang ar,tr] [--interest CODE …] [--text LANG=TEXT …] [--at TIME]\n" \
-	"         [--idempotency-key KEY]\n" \
+	"         [--text-file LANG=FILE …] [--idempotency-key KEY] [--dry-run]\n" \
 	"       campaign list | show ID | approve ID | cancel ID"
 
 static const char *whoami(void)
@@ -48,6 +49,108 @@ static int parse_time(const char *tz, const char *s, long long *out)
 	return *out == -1 ? -1 : 0;
 }
 
+/* Reads a whole text file (at most 8 KiB, valid UTF-8 is checked later). */
+static char *read_text_file(struct cli *c, const char *path)
+{
+	struct sbuf sb = SBUF_INIT;
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		cli_usage(c, "cannot read '%s'", path);
+		return NULL;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && sb.len <= 8192)
+		sbuf_add(&sb, buf, n);
+	fclose(f);
+	if (sb.len > 8192) {
+		cli_usage(c, "'%s' is longer than 8 KiB", path);
+		sbuf_release(&sb);
+		return NULL;
+	}
+	while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
+		sb.buf[--sb.len] = '\0';
+	return sbuf_detach(&sb, NULL);
+}
+
+static void print_segments(struct cli *c, const struct campaign_request *rq)
+{
+	struct campaign_dry_run d;
+	struct sbuf err = SBUF_INIT;
+
+	if (c->json || campaign_dry_run(c->db, &c->cfg, rq, cli_now(), false, &d, &err) != CAMPAIGN_CREATED) {
+		sbuf_release(&err);
+		return;
+	}
+	printf("SMS cost per message:");
+	for (size_t i = 0; i < d.rendered.n; i++)
+		printf(" %s=%u×%s", d.rendered.v[i].lang, d.rendered.v[i].gsm.segments,
+		       gsm_coding_name(d.rendered.v[i].gsm.coding));
+	printf(" (segments)\n");
+	render_set_release(&d.rendered);
+	sbuf_release(&err);
+}
+
+static int print_dry_run(struct cli *c, const struct campaign_request *rq)
+{
+	struct campaign_dry_run d;
+	struct sbuf err = SBUF_INIT;
+	long long tot[CHANNEL_COUNT] = { 0, 0 }, capped = 0;
+	json_t *j = NULL, *langs = NULL;
+	enum campaign_create_result r = campaign_dry_run(c->db, &c->cfg, rq, cli_now(), true, &d, &err);
+
+	if (r != CAMPAIGN_CREATED) {
+		int ret = r == CAMPAIGN_ERROR ? cli_fail(c, "dry run failed") : cli_usage(c, "%s", err.buf);
+		sbuf_release(&err);
+		return ret;
+	}
+	if (c->json) {
+		j = json_object();
+		langs = json_object();
+		json_object_set_new(j, "languages", langs);
+	} else {
+		printf("dry run: nothing is queued\n");
+		printf("%-5s %8s %8s %8s  %s\n", "lang", "sms", "email", "capped", "SMS segments");
+	}
+	for (size_t i = 0; i < d.n_langs; i++) {
+		const struct rendered *rd = render_pick(&d.rendered, &c->cfg, d.langs[i].lang);
+		long long cap = d.langs[i].capped[0] + d.langs[i].capped[1];
+		tot[0] += d.langs[i].matched[0];
+		tot[1] += d.langs[i].matched[1];
+		capped += cap;
+		if (j) {
+			json_object_set_new(langs, d.langs[i].lang, json_pack("{s:I, s:I, s:I, s:i, s:s}",
+				"sms", (json_int_t)d.langs[i].matched[0], "email", (json_int_t)d.langs[i].matched[1],
+				"capped", (json_int_t)cap, "sms_segments", rd ? (int)rd->gsm.segments : 0,
+				"coding", rd ? gsm_coding_name(rd->gsm.coding) : ""));
+		} else {
+			printf("%-5s %8lld %8lld %8lld  %u (%s)\n", d.langs[i].lang, d.langs[i].matched[0],
+			       d.langs[i].matched[1], cap, rd ? rd->gsm.segments : 0,
+			       rd ? gsm_coding_name(rd->gsm.coding) : "-");
+		}
+	}
+	if (j) {
+		json_t *samples = json_object();
+		for (size_t i = 0; i < d.rendered.n; i++)
+			json_object_set_new(samples, d.rendered.v[i].lang, json_pack("{s:s, s:s, s:s}",
+				"sms", d.rendered.v[i].sms, "subject", d.rendered.v[i].subject,
+				"email", d.rendered.v[i].email));
+		json_object_set_new(j, "samples", samples);
+		json_object_set_new(j, "total", json_pack("{s:I, s:I, s:I}", "sms", (json_int_t)tot[0],
+			"email", (json_int_t)tot[1], "capped", (json_int_t)capped));
+		cli_print_json(j);
+	} else {
+		printf("%-5s %8lld %8lld %8lld\n\nsamples:\n", "total", tot[0], tot[1], capped);
+		for (size_t i = 0; i < d.rendered.n; i++)
+			printf("[%s] SMS: %s\n[%s] email subject: %s\n", d.rendered.v[i].lang,
+			       d.rendered.v[i].sms, d.rendered.v[i].lang, d.rendered.v[i].subject);
+	}
+	render_set_release(&d.rendered);
+	sbuf_release(&err);
+	return 0;
+}
+
 static int cmd_create(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -55,8 +158,13 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 		{ "age", required_argument, NULL, 'a' }, { "lang", required_argument, NULL, 'l' },
 		{ "interest", required_argument, NULL, 'i' }, { "text", required_argument, NULL, 't' },
 		{ "at", required_argument, NULL, 'A' }, { "idempotency-key", required_argument, NULL, 'k' },
+		{ "text-file", required_argument, NULL, 'T' }, { "dry-run", no_argument, NULL, 'n' },
+		{ "as-association", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char *file_texts[MODEL_MAX_LANGS] = { NULL };
+	size_t n_files = 0;
+	bool dry = false;
 	struct campaign_request rq = { .kind = "staff", .min_age = -1, .max_age = -1,
 		.channels = { true, true }, .created_by = whoami() };
 	char *langs[MODEL_MAX_LANGS + 1] = { NULL };
@@ -109,17 +217,40 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 						 optarg, c->cfg.timezone);
 			break;
 		case 'k': rq.idempotency_key = optarg; break;
+		case 'T':
+			if (strlen(optarg) < 4 || optarg[2] != '=' || rq.n_texts == MODEL_MAX_LANGS)
+				return cli_usage(c, "--text-file '%s' must be LANG=FILE", optarg);
+			optarg[2] = '\0';
+			if (!(file_texts[n_files] = read_text_file(c, optarg + 3)))
+				goto fail;
+			rq.texts[rq.n_texts].lang = optarg;
+			rq.texts[rq.n_texts++].body = file_texts[n_files++];
+			break;
+		case 'n': dry = true; break;
+		case 'S':
+			/* Staff acting for an association: its rules apply (approval, ownership). */
+			rq.kind = "association";
+			if (!(rq.association_id = db_association_find(c->db, optarg))) {
+				ret = cli_usage(c, "no association named '%s'", optarg);
+				goto fail;
+			}
+			break;
 		default: goto usage;
 		}
 	}
 	if (optind != argc || rq.opportunity_id <= 0)
 		goto usage;
+	if (dry) {
+		ret = print_dry_run(c, &rq);
+		goto fail;
+	}
 	switch (campaign_create(c->db, &c->cfg, &rq, cli_now(), &id, &err)) {
 	case CAMPAIGN_CREATED:
 		if (c->json)
 			cli_print_json(json_pack("{s:I, s:b}", "id", (json_int_t)id, "duplicate", 0));
 		else
 			printf("campaign %lld created\n", id);
+		print_segments(c, &rq);
 		ret = 0;
 		break;
 	case CAMPAIGN_DUPLICATE:
@@ -136,12 +267,15 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 	default:
 		ret = cli_fail(c, "cannot create the campaign");
 	}
+fail:
 	model_free_vec(langs);
+	for (size_t i = 0; i < n_files; i++)
+		free(file_texts[i]);
 	sbuf_release(&err);
 	return ret;
 usage:
-	model_free_vec(langs);
-	return cli_usage(c, USAGE);
+	ret = cli_usage(c, USAGE);
+	goto fail;
 }
 
 static void channels_str(const struct campaign *cp, char *buf, size_t n)
