@@ -40,9 +40,8 @@ struct expand_ctx {
 	long long now;
 	long long last_id;
 	int rows;
-	long long queued, suppressed;
-	int failed;
-	struct campaign_dry_run *dry;   /* count instead of inserting */
+	struct campaign_dry_run *dry;
+	struct expand_filter filter;
 };
 
 static void count_dry(struct campaign_dry_run *d, const char *lang, enum channel ch, bool capped)
@@ -61,44 +60,6 @@ static void count_dry(struct campaign_dry_run *d, const char *lang, enum channel
 		d->langs[i].capped[ch]++;
 	else
 		d->langs[i].matched[ch]++;
-}
-
-static int insert_for_channel(struct expand_ctx *x, const struct expand_row *r, enum channel ch,
-			      const struct rendered *rd, bool capped)
-{
-	struct message_in in = {
-		.campaign_id = x->c->id,
-		.subscriber_id = r->id,
-		.kind = "campaign",
-		.channel = ch,
-		.recipient = ch == CHANNEL_SMS ? r->phone : r->email,
-		.lang = rd->lang,
-		.subject = ch == CHANNEL_EMAIL ? rd->subject : NULL,
-		.body = ch == CHANNEL_SMS ? rd->sms : rd->email,
-		.state = capped ? "suppressed" : "queued",
-		.reason = capped ? "cap" : NULL,
-		.coding = ch == CHANNEL_SMS ? gsm_coding_name(rd->gsm.coding) : NULL,
-		.segments = ch == CHANNEL_SMS ? (int)rd->gsm.segments : 0,
-		.not_before = x->c->send_at > x->now ? x->c->send_at : x->now,
-		.expires_at = x->c->valid_until,
-		.now = x->now,
-	};
-	int rc;
-
-	if (x->dry) {
-		count_dry(x->dry, rd->lang, ch, capped);
-		return 0;
-	}
-	rc = db_message_insert(x->db, &in, NULL);
-	if (rc < 0)
-		return -1;
-	if (rc == 0) {
-		if (capped)
-			x->suppressed++;
-		else
-			x->queued++;
-	}
-	return 0;
 }
 
 static int expand_row(const struct expand_row *r, void *arg)
@@ -146,7 +107,7 @@ static int expand_row(const struct expand_row *r, void *arg)
 	}
 	for (int ch = 0; ch < CHANNEL_COUNT && !ret; ch++)
 		if (want[ch])
-			ret = insert_for_channel(x, r, (enum channel)ch, rd, capped);
+			count_dry(x->dry, rd->lang, (enum channel)ch, capped);
 out:
 	model_free_vec(interests);
 	return ret;
@@ -160,9 +121,19 @@ static int current_year(long long now)
 	return tm.tm_year + 1900;
 }
 
-/* Fills the matcher's view of a campaign and its opportunity. */
-static void audience_of(const struct campaign *c, const struct opportunity *o,
-			struct match_audience *aud)
+static int tighter(int a, int b, bool lower)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return lower ? (a > b ? a : b) : (a < b ? a : b);
+}
+
+/* Fills the matcher's view of a campaign and its opportunity, and the
+ * SQL pre-filter that narrows the stream to possible matches. */
+static void audience_of(const struct campaign *c, const struct opportunity *o, int year,
+			struct match_audience *aud, struct expand_filter *f)
 {
 	aud->min_age = c->min_age;
 	aud->max_age = c->max_age;
@@ -170,6 +141,26 @@ static void audience_of(const struct campaign *c, const struct opportunity *o,
 	aud->opp_max_age = o->max_age;
 	aud->interests = (const char *const *)(c->interests[0] ? c->interests : o->interests);
 	aud->langs = (const char *const *)c->langs;
+	f->channels[CHANNEL_SMS] = c->channels[CHANNEL_SMS];
+	f->channels[CHANNEL_EMAIL] = c->channels[CHANNEL_EMAIL];
+	f->min_age = tighter(c->min_age, o->min_age, true);
+	f->max_age = tighter(c->max_age, o->max_age, false);
+	f->year = year;
+	f->langs = aud->langs;
+	f->interests = aud->interests;
+}
+
+/* The texts of every language, for the SQL fast path. */
+static int store_texts(struct db *db, const struct render_set *rs)
+{
+	struct expand_text t[MODEL_MAX_LANGS];
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rendered *r = &rs->v[i];
+		t[i] = (struct expand_text){ .lang = r->lang, .sms = r->sms, .subject = r->subject,
+			.email = r->email, .coding = gsm_coding_name(r->gsm.coding),
+			.segments = (int)r->gsm.segments };
+	}
+	return db_expand_texts_set(db, t, rs->n);
 }
 
 int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
@@ -178,7 +169,9 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 	struct opportunity o;
 	struct render_set rs;
 	struct sbuf err = SBUF_INIT;
-	struct expand_ctx x;
+	struct match_audience aud;
+	struct expand_batch b;
+	struct expand_batch_result r;
 	int rc, ret = -1;
 
 	rc = db_campaign_next_due(db, now, &c);
@@ -203,16 +196,20 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 		goto out_opp;
 	}
 
-	memset(&x, 0, sizeof(x));
-	x.db = db;
-	x.cfg = cfg;
-	x.c = &c;
-	x.o = &o;
-	x.rs = &rs;
-	x.year = current_year(now);
-	x.now = now;
-	audience_of(&c, &o, &x.aud);
-	x.last_id = c.expand_cursor;
+	memset(&b, 0, sizeof(b));
+	b.campaign_id = c.id;
+	b.after = c.expand_cursor;
+	b.limit = cfg->campaigns.expand_batch;
+	audience_of(&c, &o, current_year(now), &aud, &b.filter);
+	/* Whoever's language has no text gets the first of the fallback chain
+	 * that has one: what render_pick() gives for a language never available. */
+	b.fallback_lang = render_pick(&rs, cfg, "")->lang;
+	b.both_policy = (int)cfg->campaigns.both_channels;
+	b.cap = cfg->campaigns.frequency_cap;
+	b.cap_since = now - WEEK;
+	b.not_before = c.send_at > now ? c.send_at : now;
+	b.expires_at = c.valid_until;
+	b.now = now;
 
 	if (db_begin(db) < 0)
 		goto out_rs;
@@ -224,10 +221,9 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 		ret = rc < 0 ? -1 : 1;
 		goto out_rs;
 	}
-	if (db_expand_candidates(db, c.expand_cursor, cfg->campaigns.expand_batch, expand_row, &x) != 0 ||
-	    db_campaign_set_cursor(db, c.id, x.last_id, now) < 0 ||
-	    (x.rows < cfg->campaigns.expand_batch &&
-	     db_campaign_set_status(db, c.id, "sending", now) < 0)) {
+	if (store_texts(db, &rs) < 0 || db_expand_batch(db, &b, &r) < 0 ||
+	    db_campaign_set_cursor(db, c.id, r.cursor, now) < 0 ||
+	    (r.done && db_campaign_set_status(db, c.id, "sending", now) < 0)) {
 		db_rollback(db);
 		goto out_rs;
 	}
@@ -235,9 +231,8 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 		db_rollback(db);
 		goto out_rs;
 	}
-	log_debug("campaign=%lld expanded batch rows=%d queued=%lld suppressed=%lld cursor=%lld",
-		  c.id, x.rows, x.queued, x.suppressed, x.last_id);
-	if (x.rows < cfg->campaigns.expand_batch)
+	log_debug("campaign=%lld expanded batch messages=%lld cursor=%lld", c.id, r.inserted, r.cursor);
+	if (r.done)
 		log_info("campaign expanded campaign=%lld", c.id);
 	ret = 1;
 out_rs:
@@ -458,13 +453,14 @@ enum campaign_create_result campaign_dry_run(struct db *db, const struct config 
 	x.year = current_year(now);
 	x.now = now;
 	x.dry = out;
-	audience_of(&c, &o, &x.aud);
+	audience_of(&c, &o, x.year, &x.aud, &x.filter);
 	/* Read-only: the same stream and rules as the real expansion. */
 	do {
 		if (!count_audience)
 			break;
 		x.rows = 0;
-		if (db_expand_candidates(db, cursor, cfg->campaigns.expand_batch, expand_row, &x) != 0) {
+		if (db_expand_candidates(db, cursor, cfg->campaigns.expand_batch, &x.filter,
+					 expand_row, &x) != 0) {
 			ret = CAMPAIGN_ERROR;
 			goto out;
 		}

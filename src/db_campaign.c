@@ -2,6 +2,7 @@
 /* SQL for campaigns: creation, state, and the subscriber stream for expansion. */
 #include "budbringer/db.h"
 #include "budbringer/log.h"
+#include <jansson.h>
 #include "budbringer/sbuf.h"
 
 #include <stdlib.h>
@@ -288,21 +289,61 @@ int db_campaign_each(struct db *db, int (*cb)(const struct campaign *, void *), 
 	return ret;
 }
 
-int db_expand_candidates(struct db *db, long long after, int limit,
+/* A JSON array of the strings in v, or NULL for an empty vector. */
+static char *json_list(const char *const *v)
+{
+	json_t *a;
+	char *out;
+	if (!v || !v[0])
+		return NULL;
+	a = json_array();
+	for (; *v; v++)
+		json_array_append_new(a, json_string(*v));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+int db_expand_candidates(struct db *db, long long after, int limit, const struct expand_filter *f,
 			 int (*cb)(const struct expand_row *, void *), void *arg)
 {
+	/* A coarse pre-filter in SQL (consent, age, language, interests) keeps
+	 * the subscribers who cannot match out of C; match_subscriber() still
+	 * decides, so the rules live in one place. */
 	static const char sql[] =
 		"SELECT s.id, s.phone, s.email, s.lang, s.birth_year, s.sms_consent, s.email_consent,"
 		" (SELECT group_concat(interest, ',') FROM subscriber_interests i"
 		"  WHERE i.subscriber_id = s.id)"
-		" FROM subscribers s WHERE s.status = 'active' AND s.id > ? ORDER BY s.id LIMIT ?";
+		" FROM subscribers s WHERE s.status = 'active' AND s.id > ?1"
+		" AND ((?3 AND s.sms_consent = 1 AND s.phone IS NOT NULL)"
+		"  OR (?4 AND s.email_consent = 1 AND s.email IS NOT NULL))"
+		" AND ((?5 IS NULL AND ?6 IS NULL) OR (s.birth_year IS NOT NULL"
+		"  AND (?5 IS NULL OR ?7 - s.birth_year >= ?5) AND (?6 IS NULL OR ?7 - s.birth_year <= ?6)))"
+		" AND (?8 IS NULL OR s.lang IN (SELECT value FROM json_each(?8)))"
+		" AND (?9 IS NULL"
+		"  OR NOT EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id)"
+		"  OR EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id"
+		"   AND i.interest IN (SELECT value FROM json_each(?9))))"
+		" ORDER BY s.id LIMIT ?2";
 	sqlite3_stmt *st = db_prepare(db, sql);
+	char *langs = json_list(f->langs), *interests = json_list(f->interests);
 	int rc, ret = 0;
 
-	if (!st)
-		return -1;
+	if (!st) {
+		ret = -1;
+		goto out;
+	}
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
+	sqlite3_bind_int(st, 3, f->channels[CHANNEL_SMS]);
+	sqlite3_bind_int(st, 4, f->channels[CHANNEL_EMAIL]);
+	if (f->min_age >= 0)
+		sqlite3_bind_int(st, 5, f->min_age);
+	if (f->max_age >= 0)
+		sqlite3_bind_int(st, 6, f->max_age);
+	sqlite3_bind_int(st, 7, f->year);
+	db_bind_text(st, 8, langs);
+	db_bind_text(st, 9, interests);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct expand_row r = {
 			.id = sqlite3_column_int64(st, 0),
@@ -320,6 +361,9 @@ int db_expand_candidates(struct db *db, long long after, int limit,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = error("sql: %s", sqlite3_errmsg(db_handle(db)));
 	sqlite3_reset(st);
+out:
+	free(langs);
+	free(interests);
 	return ret;
 }
 

@@ -9,12 +9,15 @@
  *   campaign --campaign_expand_step()--> one message per matching
  *            subscriber and channel (queued, or suppressed with a reason)
  *
- * Expansion streams subscribers by id in batches; each batch is one
- * transaction that also advances the campaign's cursor, so a crash
+ * Expansion works in batches of subscribers (an id range); each batch is
+ * one transaction that also advances the campaign's cursor, so a crash
  * resumes at the last committed batch and the unique key on (campaign,
- * subscriber, channel) makes a replayed batch insert nothing twice.
- * The daemon calls one step per loop turn, so a million subscribers never
- * sit in memory and inbound replies keep flowing between batches.
+ * subscriber, channel) makes a replayed batch insert nothing twice. The
+ * batch itself is set-based SQL (db_expand.c) with the texts rendered once
+ * per language; match.c is the reference for the same rules (the dry run
+ * uses it) and the unit tests check that both agree. The daemon runs one
+ * batch per loop turn, so a million subscribers never sit in memory and
+ * inbound replies keep flowing between batches.
  */
 
 #include "budbringer/config.h"

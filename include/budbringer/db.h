@@ -162,9 +162,47 @@ struct expand_row {
 	int birth_year;
 	bool consent[CHANNEL_COUNT];
 };
-/* Calls cb for up to limit active subscribers with id > after, by id. */
-int db_expand_candidates(struct db *db, long long after, int limit,
+/* What the SQL may filter on before the matcher sees a subscriber. */
+struct expand_filter {
+	bool channels[CHANNEL_COUNT];
+	int min_age, max_age;        /* combined bounds; -1 = none */
+	int year;                    /* the current year, for ages */
+	const char *const *langs;    /* NULL/empty = any */
+	const char *const *interests;/* NULL/empty = any; subscribers with none always pass */
+};
+/* Calls cb for up to limit active subscribers with id > after that pass
+ * the filter, by id. */
+int db_expand_candidates(struct db *db, long long after, int limit, const struct expand_filter *f,
 			 int (*cb)(const struct expand_row *, void *), void *arg);
+/* ---- db_expand.c: the expansion fast path -------------------------------- */
+
+/* One language's rendered texts for db_expand_texts_set(). */
+struct expand_text {
+	const char *lang, *sms, *subject, *email, *coding;
+	int segments;
+};
+/* Stores the campaign's texts (per language) for the following batches. */
+int db_expand_texts_set(struct db *db, const struct expand_text *texts, size_t n);
+
+struct expand_batch {
+	long long campaign_id;
+	long long after;             /* the cursor: subscribers with a larger id */
+	int limit;                   /* active subscribers per batch */
+	struct expand_filter filter; /* channels, ages, languages, interests */
+	const char *fallback_lang;   /* for subscribers whose language has no text */
+	int both_policy;             /* enum cfg_both_channels */
+	int cap;                     /* frequency cap (0 = off) and its window start */
+	long long cap_since;
+	long long not_before, expires_at, now;
+};
+struct expand_batch_result {
+	long long cursor;            /* the new cursor */
+	long long inserted;          /* messages stored (queued or suppressed) */
+	bool done;                   /* no subscribers beyond this batch */
+};
+/* Expands one batch inside the caller's transaction. */
+int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_batch_result *r);
+
 /* Campaign messages (not suppressed/cancelled) to the subscriber since `since`. */
 int db_campaign_messages_since(struct db *db, long long subscriber_id, long long since);
 

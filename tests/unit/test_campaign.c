@@ -270,6 +270,50 @@ static void test_create_cancel_approve(void **state)
 	sbuf_release(&err);
 }
 
+/* The SQL fast path and the C reference (dry run) agree on random data. */
+static void test_expansion_agrees_with_dry_run(void **state)
+{
+	struct fixture *f = *state;
+	const char *langs[] = { "da", "en", "ar", "tr", "so" };
+	const char *interests[] = { "sport", "culture", NULL };
+	long long now = time(NULL), id;
+	unsigned seed = 42;
+	char phone[16], email[32];
+	struct sbuf err = SBUF_INIT;
+
+	for (int i = 0; i < 400; i++) {
+		int r = rand_r(&seed);
+		snprintf(phone, sizeof(phone), "+4550%06d", i);
+		snprintf(email, sizeof(email), "p%d@example.dk", i);
+		sub(f, r % 5 ? phone : NULL, r % 5 && r % 3 ? NULL : email, langs[r % 5],
+		    (r >> 3) % 7 ? 12 + (r >> 5) % 20 : 0, interests[(r >> 8) % 3]);
+	}
+	for (int k = 0; k < 4; k++) {
+		struct campaign_request rq = { .kind = "staff", .channels = { true, k != 1 },
+			.min_age = k == 2 ? 16 : -1, .max_age = k == 2 ? 22 : -1, .created_by = "t" };
+		struct campaign_dry_run d;
+		long long want = 0;
+		char sql[160];
+
+		rq.opportunity_id = opportunity(f, k == 3 ? 15 : -1, -1, k == 0 ? "culture" : "sport", k & 1);
+		if (k == 3) {
+			rq.langs[0] = "da";
+			rq.langs[1] = "ar";
+		}
+		assert_int_equal(campaign_dry_run(f->db, &f->cfg, &rq, now, true, &d, &err), CAMPAIGN_CREATED);
+		for (size_t i = 0; i < d.n_langs; i++)
+			want += d.langs[i].matched[0] + d.langs[i].matched[1] +
+				d.langs[i].capped[0] + d.langs[i].capped[1];
+		render_set_release(&d.rendered);
+		assert_int_equal(campaign_create(f->db, &f->cfg, &rq, now, &id, &err), CAMPAIGN_CREATED);
+		expand_all(f, now);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM messages WHERE campaign_id = %lld", id);
+		assert_int_equal(scalar(f->db, sql), want);
+		assert_true(want > 0);
+	}
+	sbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +324,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_both_channels_default_sends_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefer_sms, setup_prefer_sms, teardown),
 		cmocka_unit_test_setup_teardown(test_create_cancel_approve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expansion_agrees_with_dry_run, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DESIGN: the fast path of campaign expansion. One batch of subscribers
+ * (an id range) becomes messages in two INSERT … SELECT statements, one per
+ * channel, with the texts rendered once per language in a temporary table.
+ * The WHERE clauses are the matching rules of match.c written in SQL;
+ * match.c stays the reference (the dry run uses it) and the unit tests
+ * check that both agree on the same data.
+ */
+#include "budbringer/db.h"
+#include "budbringer/log.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The rules shared by both channels; ?-numbers as bound in run_insert(). */
+#define EXPAND_WHERE \
+	" WHERE s.status = 'active' AND s.id > ?2 AND s.id <= ?3" \
+	" AND ((?4 IS NULL AND ?5 IS NULL) OR (s.birth_year IS NOT NULL" \
+	"  AND (?4 IS NULL OR ?6 - s.birth_year >= ?4) AND (?5 IS NULL OR ?6 - s.birth_year <= ?5)))" \
+	" AND (?7 IS NULL OR s.lang IN (SELECT value FROM json_each(?7)))" \
+	" AND (?8 IS NULL" \
+	"  OR NOT EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id)" \
+	"  OR EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id" \
+	"   AND i.interest IN (SELECT value FROM json_each(?8))))"
+
+/* Campaign messages in the rolling window, not counting this campaign. */
+#define EXPAND_RECENT \
+	"(SELECT count(DISTINCT m.campaign_id) FROM messages m WHERE m.subscriber_id = s.id" \
+	" AND m.created_at >= ?10 AND m.kind = 'campaign' AND m.campaign_id <> ?1" \
+	" AND m.state NOT IN ('suppressed', 'cancelled'))"
+
+#define EXPAND_LANG \
+	" JOIN temp.expand_texts t ON t.lang = CASE WHEN s.lang IN" \
+	" (SELECT lang FROM temp.expand_texts) THEN s.lang ELSE ?11 END"
+
+#define EXPAND_STATE(recent) \
+	" CASE WHEN ?9 > 0 AND " recent " >= ?9 THEN 'suppressed' ELSE 'queued' END"
+#define EXPAND_REASON(recent) \
+	" CASE WHEN ?9 > 0 AND " recent " >= ?9 THEN 'cap' END"
+
+static const char insert_sms[] =
+	"INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang, body,"
+	" state, reason, coding, segments, not_before, expires_at, created_at, updated_at)"
+	" SELECT ?1, s.id, 'campaign', 'sms', s.phone, t.lang, t.sms,"
+	EXPAND_STATE(EXPAND_RECENT) "," EXPAND_REASON(EXPAND_RECENT) ","
+	" t.coding, t.segments, ?12, ?13, ?14, ?14"
+	" FROM subscribers s" EXPAND_LANG EXPAND_WHERE
+	" AND s.sms_consent = 1 AND s.phone IS NOT NULL"
+	/* prefer_email: those with email consent get email only */
+	" AND NOT (?15 = 2 AND ?16 AND s.email_consent = 1 AND s.email IS NOT NULL)"
+	" ORDER BY s.id ON CONFLICT DO NOTHING";
+
+static const char insert_email[] =
+	"INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang, subject, body,"
+	" state, reason, not_before, expires_at, created_at, updated_at)"
+	" SELECT ?1, s.id, 'campaign', 'email', s.email, t.lang, t.subject, t.email,"
+	EXPAND_STATE(EXPAND_RECENT) "," EXPAND_REASON(EXPAND_RECENT) ","
+	" ?12, ?13, ?14, ?14"
+	" FROM subscribers s" EXPAND_LANG EXPAND_WHERE
+	" AND s.email_consent = 1 AND s.email IS NOT NULL"
+	/* prefer_sms: those with SMS consent get SMS only */
+	" AND NOT (?15 = 1 AND ?16 AND s.sms_consent = 1 AND s.phone IS NOT NULL)"
+	" ORDER BY s.id ON CONFLICT DO NOTHING";
+
+int db_expand_texts_set(struct db *db, const struct expand_text *texts, size_t n)
+{
+	static const char create[] =
+		"CREATE TEMP TABLE IF NOT EXISTS expand_texts(lang TEXT PRIMARY KEY, sms TEXT,"
+		" subject TEXT, email TEXT, coding TEXT, segments INTEGER)";
+	static const char clear[] = "DELETE FROM temp.expand_texts";
+	static const char add[] =
+		"INSERT INTO temp.expand_texts(lang, sms, subject, email, coding, segments)"
+		" VALUES (?,?,?,?,?,?)";
+	sqlite3_stmt *st;
+
+	/* Not cached: a temp table must exist before statements naming it compile. */
+	if (sqlite3_exec(db_handle(db), create, NULL, NULL, NULL) != SQLITE_OK)
+		return error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	if (!(st = db_prepare(db, clear)) || db_exec_stmt(db, st) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!(st = db_prepare(db, add)))
+			return -1;
+		db_bind_text(st, 1, texts[i].lang);
+		db_bind_text(st, 2, texts[i].sms);
+		db_bind_text(st, 3, texts[i].subject);
+		db_bind_text(st, 4, texts[i].email);
+		db_bind_text(st, 5, texts[i].coding);
+		sqlite3_bind_int(st, 6, texts[i].segments);
+		if (db_exec_stmt(db, st) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static char *json_list(const char *const *v)
+{
+	json_t *a;
+	char *out;
+	if (!v || !v[0])
+		return NULL;
+	a = json_array();
+	for (; *v; v++)
+		json_array_append_new(a, json_string(*v));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+static long long scalar(struct db *db, sqlite3_stmt *st, long long def)
+{
+	long long v = def;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	sqlite3_reset(st);
+	return v;
+}
+
+static int run_insert(struct db *db, const char *sql, const struct expand_batch *b, long long upto,
+		      const char *langs, const char *interests, long long *inserted)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, b->campaign_id);
+	sqlite3_bind_int64(st, 2, b->after);
+	sqlite3_bind_int64(st, 3, upto);
+	if (b->filter.min_age >= 0)
+		sqlite3_bind_int(st, 4, b->filter.min_age);
+	if (b->filter.max_age >= 0)
+		sqlite3_bind_int(st, 5, b->filter.max_age);
+	sqlite3_bind_int(st, 6, b->filter.year);
+	db_bind_text(st, 7, langs);
+	db_bind_text(st, 8, interests);
+	sqlite3_bind_int(st, 9, b->cap);
+	sqlite3_bind_int64(st, 10, b->cap_since);
+	db_bind_text(st, 11, b->fallback_lang);
+	sqlite3_bind_int64(st, 12, b->not_before);
+	if (b->expires_at)
+		sqlite3_bind_int64(st, 13, b->expires_at);
+	sqlite3_bind_int64(st, 14, b->now);
+	sqlite3_bind_int(st, 15, b->both_policy);
+	sqlite3_bind_int(st, 16, b->filter.channels[sql == insert_sms ? CHANNEL_EMAIL : CHANNEL_SMS]);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	*inserted += db_changes(db);
+	return 0;
+}
+
+int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_batch_result *r)
+{
+	static const char upper[] =
+		"SELECT id FROM subscribers WHERE status = 'active' AND id > ? ORDER BY id LIMIT 1 OFFSET ?";
+	static const char last[] = "SELECT max(id) FROM subscribers";
+	static const char max_msg[] = "SELECT max(id) FROM messages";
+	static const char events[] =
+		"INSERT INTO message_events(message_id, at, state, detail)"
+		" SELECT id, ?3, state, reason FROM messages WHERE id > ?1 AND campaign_id = ?2";
+	char *langs = json_list(b->filter.langs), *interests = json_list(b->filter.interests);
+	sqlite3_stmt *st;
+	long long upto, before;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	/* The batch is an id range holding `limit` active subscribers. */
+	if (!(st = db_prepare(db, upper)))
+		goto out;
+	sqlite3_bind_int64(st, 1, b->after);
+	sqlite3_bind_int(st, 2, b->limit - 1);
+	upto = scalar(db, st, -1);
+	if (upto < 0) {
+		if (!(st = db_prepare(db, last)))
+			goto out;
+		upto = scalar(db, st, 0);
+		if (upto < b->after)
+			upto = b->after;
+		r->done = true;
+	}
+	if (!(st = db_prepare(db, max_msg)))
+		goto out;
+	before = scalar(db, st, 0);
+	if ((b->filter.channels[CHANNEL_SMS] &&
+	     run_insert(db, insert_sms, b, upto, langs, interests, &r->inserted) < 0) ||
+	    (b->filter.channels[CHANNEL_EMAIL] &&
+	     run_insert(db, insert_email, b, upto, langs, interests, &r->inserted) < 0))
+		goto out;
+	/* The first event of each new message: queued, or suppressed with its reason. */
+	if (!(st = db_prepare(db, events)))
+		goto out;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, b->campaign_id);
+	sqlite3_bind_int64(st, 3, b->now);
+	if (db_exec_stmt(db, st) < 0)
+		goto out;
+	r->cursor = upto;
+	ret = 0;
+out:
+	free(langs);
+	free(interests);
+	return ret;
+}
