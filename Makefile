@@ -5,6 +5,7 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 SYSCONFDIR ?= /etc
 UNITDIR   ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
 BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -14,10 +15,10 @@ PKGS := sqlite3 libconfig libcurl libesmtp-1.0 libmicrohttpd jansson libsystemd 
 # Debian packages `make deps` installs when missing (build + test peers).
 DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libconfig-dev \
 	libcurl4-openssl-dev libesmtp-dev libmicrohttpd-dev libjansson-dev \
-	libsystemd-dev libcmocka-dev libunistring-dev libssl-dev curl \
+	libsystemd-dev libcmocka-dev libunistring-dev libssl-dev libcrypt-dev curl \
 	clang libclang-rt-14-dev
 DEB_TEST  := kannel kannel-extras postfix python3-aiosmtpd openssl wrk \
-	python3 procps psmisc
+	python3 procps psmisc chromium nodejs
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wvla -fno-common \
@@ -25,7 +26,7 @@ WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # User CFLAGS come first so they can add but never remove our warnings.
 ALL_CFLAGS = $(CFLAGS) -O2 -g -D_GNU_SOURCE $(WARN) -Iinclude \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka 2>/dev/null) $(SAN_FLAGS)
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -lm -lpthread
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring -lcrypt -lm -lpthread
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 ifdef SANITIZE
@@ -145,6 +146,8 @@ install: all
 	install -m 0640 etc/budbringer.conf $(DESTDIR)$(SYSCONFDIR)/budbringer/budbringer.conf.sample
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/budbringerd.service > $(DESTDIR)$(UNITDIR)/budbringerd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/budbringerd.service
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0644 systemd/budbringer.sysusers $(DESTDIR)$(SYSUSERSDIR)/budbringer.conf
 
 clean:
 	rm -rf build tests/output

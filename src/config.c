@@ -10,6 +10,7 @@
 #include "budbringer/match.h"
 #include "budbringer/template.h"
 
+#include <crypt.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <math.h>
@@ -531,6 +532,39 @@ static void load_campaigns(struct loader *ld, const config_setting_t *root, stru
 	free(end);
 }
 
+/* The rest provider's JSON shape; defaults fit GatewayAPI-style gateways. */
+static void load_rest_request(struct loader *ld, const config_setting_t *p,
+			      struct cfg_rest_request *rq)
+{
+	static const char *const allowed[] = { "sender", "message", "encoding", "gsm7", "ucs2",
+		"recipients", "recipient_style", "msisdn", "msisdn_format", "userref",
+		"callback_url", "idempotency_header", NULL };
+	static const char *const styles[] = { "objects", "list", "single", NULL };
+	static const char *const formats[] = { "number", "digits", "e164", NULL };
+	const config_setting_t *g = get_group(ld, p, "request", false);
+
+	if (g)
+		reject_unknown(ld, g, allowed);
+	get_str(ld, g, "sender", "sender", &rq->sender);
+	get_str(ld, g, "message", "message", &rq->message);
+	get_str(ld, g, "encoding", "encoding", &rq->encoding);
+	get_str(ld, g, "gsm7", "UTF8", &rq->gsm7);
+	get_str(ld, g, "ucs2", "UCS2", &rq->ucs2);
+	get_str(ld, g, "recipients", "recipients", &rq->recipients);
+	get_str(ld, g, "msisdn", "msisdn", &rq->msisdn);
+	get_str(ld, g, "userref", "userref", &rq->userref);
+	get_str(ld, g, "callback_url", "callback_url", &rq->callback_url);
+	get_str(ld, g, "idempotency_header", "Idempotency-Key", &rq->idempotency_header);
+	rq->recipient_style = get_choice(ld, g, "recipient_style", styles, 0);
+	rq->msisdn_format = get_choice(ld, g, "msisdn_format", formats, 0);
+	if (!*rq->message)
+		problem(ld, g, "message", "must name a field");
+	if (!*rq->recipients)
+		problem(ld, g, "recipients", "must name a field");
+	if (rq->recipient_style == CFG_REST_OBJECTS && !*rq->msisdn)
+		problem(ld, g, "msisdn", "must name a field when recipient_style is \"objects\"");
+}
+
 static void load_provider(struct loader *ld, const config_setting_t *p,
 			  struct cfg_sms_provider *sp, const struct config *cfg)
 {
@@ -539,9 +573,10 @@ static void load_provider(struct loader *ld, const config_setting_t *p,
 		"connect_timeout", "timeout", NULL };
 	static const char *const spool_keys[] = { "directory", NULL };
 	static const char *const kannel_keys[] = { "url", "username", "password", "sender",
-		"dlr_mask", "dlr_url", NULL };
+		"dlr_mask", "dlr_url", "method", NULL };
 	static const char *const rest_keys[] = { "url", "token", "sender", "dlr_url",
-		"auth_header", "auth_scheme", "idempotent", "bills_segments", NULL };
+		"auth_header", "auth_scheme", "idempotent", "bills_segments", "request", NULL };
+	static const char *const methods[] = { "get", "post", NULL };
 	const char *const *specific[] = { spool_keys, kannel_keys, rest_keys };
 	int type;
 
@@ -579,6 +614,8 @@ static void load_provider(struct loader *ld, const config_setting_t *p,
 	get_str(ld, p, "auth_scheme", "Bearer", &sp->auth_scheme);
 	get_bool(ld, p, "idempotent", type == 0, &sp->idempotent);
 	get_bool(ld, p, "bills_segments", type != 0, &sp->bills_segments);
+	sp->method = xstrdup(methods[get_choice(ld, p, "method", methods, 0)]);
+	load_rest_request(ld, p, &sp->request);
 	check_url(ld, p, "url", sp->url);
 	check_url(ld, p, "dlr_url", sp->dlr_url);
 	if (type == 0) {
@@ -706,12 +743,57 @@ static void load_email(struct loader *ld, const config_setting_t *root, struct c
 		problem(ld, g, "smtp", "missing group (needed for provider \"smtp\")");
 }
 
+/* staff = ( { user = "anna"; password_hash = "$y$…"; lang = "da"; } ); */
+static void load_staff(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const allowed[] = { "user", "password_hash", "lang", NULL };
+	static const char *const langs[] = { "da", "en", NULL };
+	const config_setting_t *l = config_setting_get_member(root, "staff");
+	int n;
+
+	if (!l)
+		return;
+	if (!config_setting_is_list(l)) {
+		problem(ld, l, NULL, "must be a list ( { user = …; password_hash = …; }, … )");
+		return;
+	}
+	n = config_setting_length(l);
+	cfg->staff = xcalloc((size_t)n + 1, sizeof(*cfg->staff));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(l, (unsigned)i);
+		struct cfg_staff *st = &cfg->staff[cfg->n_staff];
+		const char *u;
+		if (!config_setting_is_group(s)) {
+			problem(ld, s, NULL, "must be a group { user = …; password_hash = …; }");
+			continue;
+		}
+		reject_unknown(ld, s, allowed);
+		get_str(ld, s, "user", NULL, &st->user);
+		get_secret(ld, s, "password_hash", &st->password_hash);
+		memcpy(st->lang, langs[get_choice(ld, s, "lang", langs, 0)], 3);
+		cfg->n_staff++;
+		u = st->user;
+		if (!u || !*u || strlen(u) > 63 || strspn(u, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") != strlen(u))
+			problem(ld, s, "user", "'%s' must be 1..63 letters, digits or . _ - @", u ? u : "");
+		for (size_t j = 0; u && j + 1 < cfg->n_staff; j++)
+			if (!strcmp(cfg->staff[j].user, u))
+				problem(ld, s, "user", "'%s' is listed twice", u);
+		/* libxcrypt knows every hash method it can verify. */
+		if (crypt_checksalt(st->password_hash) != CRYPT_SALT_OK ||
+		    strlen(st->password_hash) < 13)
+			problem(ld, s, "password_hash",
+				"is not a crypt(3) hash this system supports (make one with "
+				"`budbringer hash-password`)");
+	}
+}
+
 static void load_root(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const allowed[] = { "database", "log_level", "poll_interval",
 		"default_country", "min_age", "languages", "fallback", "secret_key", "timezone",
-		"retention_days", "http", "interests", "templates", "campaigns", "sms", "email",
-		"keywords", NULL };
+		"retention_days", "user", "http", "interests", "templates", "campaigns", "sms", "email",
+		"keywords", "staff", NULL };
 	static const char *const template_allowed[] = { "sms", "email_subject", "email_text",
 		"stop", NULL };
 	static const char *const def_langs[] = { "da", "en", "ar", "tr", "so", "ur", "pl", NULL };
@@ -755,6 +837,7 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 		sbuf_release(&zp);
 	}
 	get_int(ld, root, "retention_days", 180, 1, 3650, &cfg->retention_days);
+	get_str(ld, root, "user", "budbringer", &cfg->user);
 
 	load_http(ld, root, cfg);
 	load_interests(ld, root, cfg);
@@ -773,6 +856,7 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 	load_sms(ld, root, cfg);
 	load_email(ld, root, cfg);
 	load_keywords(ld, root, cfg);
+	load_staff(ld, root, cfg);
 }
 
 int cfg_load(const char *path, struct config *out, struct sbuf *err)
@@ -780,7 +864,6 @@ int cfg_load(const char *path, struct config *out, struct sbuf *err)
 	config_t lc;
 	struct config cfg;
 	struct loader ld = { .file = path, .err = err };
-	struct stat st;
 	int ret = -1;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -799,14 +882,29 @@ int cfg_load(const char *path, struct config *out, struct sbuf *err)
 		cfg_free(&cfg);
 		goto out;
 	}
-	if (ld.has_secrets && stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-		log_warn("config '%s' holds secrets and is readable by group or others (mode %03o); "
-			 "chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+	cfg.has_secrets = ld.has_secrets;
 	*out = cfg;
 	ret = 0;
 out:
 	config_destroy(&lc);
 	return ret;
+}
+
+int cfg_check_permissions(const struct config *cfg, bool refuse, struct sbuf *err)
+{
+	struct stat st;
+
+	if (!cfg->has_secrets || stat(cfg->path, &st) < 0 || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+		return 0;
+	if (!refuse) {
+		log_warn("config '%s' holds secrets and is readable by group or others (mode %03o); "
+			 "chmod 600 it", cfg->path, (unsigned)(st.st_mode & 0777));
+		return 0;
+	}
+	sbuf_addf(err, "%s:0: file: holds secrets (passwords, tokens) and is readable by group or "
+		  "others (mode %03o): chmod 600 it, or start with --allow-readable-config\n",
+		  cfg->path, (unsigned)(st.st_mode & 0777));
+	return -1;
 }
 
 static void texts_free(struct cfg_texts *t)
@@ -828,6 +926,7 @@ void cfg_free(struct config *cfg)
 		free(*l);
 	free(cfg->secret_key);
 	free(cfg->timezone);
+	free(cfg->user);
 	free(cfg->http.listen_addr);
 	free(cfg->http.public_url);
 	free(cfg->http.inbound_secret);
@@ -850,6 +949,11 @@ void cfg_free(struct config *cfg)
 		free(p->name); free(p->type); free(p->directory); free(p->url);
 		free(p->username); free(p->password); free(p->token); free(p->sender);
 		free(p->dlr_url); free(p->auth_header); free(p->auth_scheme);
+		free(p->method);
+		free(p->request.sender); free(p->request.message); free(p->request.encoding);
+		free(p->request.gsm7); free(p->request.ucs2); free(p->request.recipients);
+		free(p->request.msisdn); free(p->request.userref); free(p->request.callback_url);
+		free(p->request.idempotency_header);
 	}
 	free(cfg->sms.providers);
 	free(cfg->email.provider); free(cfg->email.spool_directory); free(cfg->email.from);
@@ -861,6 +965,11 @@ void cfg_free(struct config *cfg)
 		free(cfg->keywords[i].word);
 	}
 	free(cfg->keywords);
+	for (size_t i = 0; i < cfg->n_staff; i++) {
+		free(cfg->staff[i].user);
+		free(cfg->staff[i].password_hash);
+	}
+	free(cfg->staff);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -882,6 +991,14 @@ const struct cfg_interest *cfg_interest_find(const struct config *cfg, const cha
 	for (size_t i = 0; i < cfg->n_interests; i++)
 		if (!strcmp(cfg->interests[i].code, code))
 			return &cfg->interests[i];
+	return NULL;
+}
+
+const struct cfg_staff *cfg_staff_find(const struct config *cfg, const char *user)
+{
+	for (size_t i = 0; user && i < cfg->n_staff; i++)
+		if (!strcmp(cfg->staff[i].user, user))
+			return &cfg->staff[i];
 	return NULL;
 }
 

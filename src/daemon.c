@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@ struct daemon {
 	struct http_server *http;
 	int wake[2];
 	sigset_t run_mask;         /* the mask ppoll() waits with: signals open */
+	bool allow_readable_config;
 	long long last_poll;
 	uint64_t watchdog_usec;
 };
@@ -63,6 +66,31 @@ static int install_signals(void)
 static long long now_s(void)
 {
 	return (long long)time(NULL);
+}
+
+/*
+ * Started as root (not by systemd's User=): become cfg->user before any
+ * file of ours is opened, so the database and spool files are never
+ * root's. Refuses to go on as root.
+ */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw)
+		return error("started as root and user '%s' does not exist: create it "
+			     "(systemd-sysusers) or start as an unprivileged user", user);
+	if (pw->pw_uid == 0)
+		return error("user '%s' is root: refusing to run as root", user);
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return error("cannot drop privileges to '%s': %s", user, strerror(errno));
+	if (setuid(0) == 0)
+		return error("could regain root after dropping privileges: refusing to run");
+	log_info("dropped privileges to user '%s' uid=%d", user, (int)pw->pw_uid);
+	return 0;
 }
 
 /* Times in quiet hours and logs use this zone; set once before threads start. */
@@ -109,6 +137,12 @@ static void reload(struct daemon *d)
 	log_info("reloading configuration from '%s'", d->cfg->path);
 	if (cfg_load(d->cfg->path, next, &err) < 0) {
 		log_error("reload failed, keeping the running configuration:\n%s", err.buf);
+		free(next);
+		goto out;
+	}
+	if (cfg_check_permissions(next, !d->allow_readable_config, &err) < 0) {
+		log_error("reload failed, keeping the running configuration: %s", err.buf);
+		cfg_free(next);
 		free(next);
 		goto out;
 	}
@@ -216,6 +250,7 @@ int daemon_run(const struct daemon_opts *opts)
 
 	memset(&d, 0, sizeof(d));
 	d.wake[0] = d.wake[1] = -1;
+	d.allow_readable_config = opts->allow_readable_config;
 	d.cfg = xcalloc(1, sizeof(*d.cfg));
 	if (cfg_load(opts->config_path, d.cfg, &err) < 0) {
 		log_error("invalid configuration:\n%s", err.buf);
@@ -225,6 +260,13 @@ int daemon_run(const struct daemon_opts *opts)
 	}
 	if (log_level_parse(d.cfg->log_level, &lvl) == 0)
 		log_init("budbringerd", lvl);
+	if (cfg_check_permissions(d.cfg, !opts->allow_readable_config, &err) < 0) {
+		log_error("%s", err.buf);
+		ret = 2;
+		goto out;
+	}
+	if (drop_privileges(d.cfg->user) < 0)
+		goto out;
 	set_timezone(d.cfg->timezone);
 	{
 		sigset_t block;

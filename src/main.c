@@ -4,6 +4,7 @@
 #include "budbringer/daemon.h"
 #include "budbringer/log.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: budbringerd [-f] [-t] [-c FILE]\n"
+	fprintf(f, "usage: budbringerd [-f] [-t] [-c FILE] [--allow-readable-config]\n"
 		"  -c FILE  configuration (default " CFG_DEFAULT_PATH ")\n"
 		"  -f       stay in the foreground (the default; systemd runs it so)\n"
-		"  -t       check the configuration and exit (0 ok, 2 invalid)\n");
+		"  -t       check the configuration and exit (0 ok, 2 invalid)\n"
+		"  --allow-readable-config  start although the config with secrets is\n"
+		"           readable by group or others (not recommended)\n");
 }
 
 int main(int argc, char **argv)
@@ -24,8 +27,15 @@ int main(int argc, char **argv)
 	int c;
 
 	log_init("budbringerd", LOG_LVL_INFO);
-	while ((c = getopt(argc, argv, "c:fth")) != -1) {
+	static const struct option longopts[] = {
+		{ "allow-readable-config", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = getopt_long(argc, argv, "c:fth", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'R': opts.allow_readable_config = true; break;
 		case 'c': opts.config_path = optarg; break;
 		case 'f': opts.foreground = true; break;
 		case 't': check_only = true; break;
@@ -40,7 +50,8 @@ int main(int argc, char **argv)
 	if (check_only) {
 		struct config cfg;
 		struct sbuf err = SBUF_INIT;
-		if (cfg_load(opts.config_path, &cfg, &err) < 0) {
+		if (cfg_load(opts.config_path, &cfg, &err) < 0 ||
+		    cfg_check_permissions(&cfg, !opts.allow_readable_config, &err) < 0) {
 			fputs(err.buf, stderr);
 			sbuf_release(&err);
 			return 2;

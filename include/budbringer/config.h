@@ -44,6 +44,13 @@ struct cfg_keyword {
 	char *word;
 };
 
+/* A member of staff who may log in to the dashboard. */
+struct cfg_staff {
+	char *user;
+	char *password_hash;  /* crypt(3) hash ("$y$…" from `budbringer hash-password`) */
+	char lang[4];         /* dashboard language: da or en */
+};
+
 enum cfg_starttls { CFG_TLS_DISABLED, CFG_TLS_ENABLED, CFG_TLS_REQUIRED };
 enum cfg_both_channels { CFG_BOTH_SEND_BOTH, CFG_BOTH_PREFER_SMS, CFG_BOTH_PREFER_EMAIL };
 
@@ -70,7 +77,22 @@ struct cfg_sms_provider {
 	/* rest: request shape */
 	char *auth_header;   /* e.g. "Authorization" */
 	char *auth_scheme;   /* e.g. "Bearer" */
+	/* kannel: "get" (query string) or "post" (X-Kannel-* headers) */
+	char *method;
+	/* rest: JSON field names ("" leaves a field out) and value formats */
+	struct cfg_rest_request {
+		char *sender, *message, *encoding, *gsm7, *ucs2;
+		char *recipients, *msisdn, *userref, *callback_url;
+		char *idempotency_header;
+		int recipient_style;  /* CFG_REST_OBJECTS, _LIST, _SINGLE */
+		int msisdn_format;    /* CFG_MSISDN_NUMBER, _DIGITS, _E164 */
+	} request;
 };
+
+/* recipients: [{"msisdn": N}], [N], or N alone */
+enum { CFG_REST_OBJECTS, CFG_REST_LIST, CFG_REST_SINGLE };
+/* a number as JSON integer 4512345678, string "4512345678" or "+4512345678" */
+enum { CFG_MSISDN_NUMBER, CFG_MSISDN_DIGITS, CFG_MSISDN_E164 };
 
 struct cfg_smtp {
 	char *host;
@@ -89,6 +111,7 @@ struct cfg_smtp {
 
 struct config {
 	char *path;
+	bool has_secrets;        /* a password, token or key is set */
 	char *database;
 	char *log_level;
 	int poll_interval;
@@ -99,6 +122,7 @@ struct config {
 	char *secret_key;
 	char *timezone;
 	int retention_days;
+	char *user;              /* the daemon drops to it when started as root */
 
 	struct {
 		char *listen_addr;
@@ -158,6 +182,9 @@ struct config {
 
 	struct cfg_keyword *keywords;
 	size_t n_keywords;
+
+	struct cfg_staff *staff;   /* dashboard logins */
+	size_t n_staff;
 };
 
 /*
@@ -167,6 +194,11 @@ struct config {
  * secrets and is readable by group or others.
  */
 int cfg_load(const char *path, struct config *cfg, struct sbuf *err);
+
+/* A config holding secrets must not be readable by group or others (it is
+ * the municipality's gateway passwords). With refuse: -1 and a message in
+ * err; without: a warning only (the staff CLI). */
+int cfg_check_permissions(const struct config *cfg, bool refuse, struct sbuf *err);
 void cfg_free(struct config *cfg);
 
 /* Lookups used by the renderer and matcher; NULL when absent. */
@@ -174,5 +206,6 @@ const char *cfg_text_get(const struct cfg_texts *t, const char *lang);
 bool cfg_has_language(const struct config *cfg, const char *lang);
 const struct cfg_interest *cfg_interest_find(const struct config *cfg, const char *code);
 const struct cfg_sms_provider *cfg_sms_provider_find(const struct config *cfg, const char *name);
+const struct cfg_staff *cfg_staff_find(const struct config *cfg, const char *user);
 
 #endif

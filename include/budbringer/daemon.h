@@ -18,6 +18,7 @@
 struct daemon_opts {
 	const char *config_path;
 	bool foreground;
+	bool allow_readable_config;  /* start even if the config is group/world-readable */
 };
 
 /* Runs until SIGTERM/SIGINT. Returns the process exit code. */

@@ -31,6 +31,7 @@ int cli_cmd_check_config(struct cli *c, int argc, char **argv)
 		return 2;
 	}
 	c->cfg_loaded = true;
+	cfg_check_permissions(&c->cfg, false, &err);
 	printf("%s: configuration ok\n", c->config_path);
 	return 0;
 }

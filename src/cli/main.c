@@ -19,10 +19,12 @@ static const struct command {
 	{ "check-config", cli_cmd_check_config, "validate the configuration" },
 	{ "association", cli_cmd_association, "add | list | token NAME" },
 	{ "opportunity", cli_cmd_opportunity, "add | list | show ID | publish ID | close ID" },
-	{ "subscriber", cli_cmd_subscriber, "add | list | show ID" },
+	{ "subscriber", cli_cmd_subscriber, "add | list | show ID | import FILE.csv | export ID | erase ID" },
 	{ "campaign", cli_cmd_campaign, "create | list | show ID | approve ID | cancel ID" },
-	{ "log", cli_cmd_log, "message events [--campaign ID] [--status S] [--channel C] [--since 1h]" },
-	{ "stats", cli_cmd_stats, "message counts [--campaign ID]" },
+	{ "log", cli_cmd_log, "message events [--campaign ID] [--status S] [--channel C] [--since 1h] [--follow] [--unmasked]" },
+	{ "stats", cli_cmd_stats, "message figures overall, per campaign, channel, language [--campaign ID]" },
+	{ "report", cli_cmd_report, "evaluation figures --from DATE --to DATE [--csv] [--html FILE]" },
+	{ "hash-password", cli_cmd_hash_password, "make a dashboard password_hash for the staff list" },
 };
 
 static void usage(FILE *f)
@@ -43,6 +45,7 @@ int cli_open(struct cli *c)
 			return 2;
 		}
 		c->cfg_loaded = true;
+		cfg_check_permissions(&c->cfg, false, &err);
 	}
 	if (!c->db) {
 		c->db = db_open(c->cfg.database);

@@ -252,12 +252,13 @@ stop_pid() {
 # spawn VAR LOGFILE CMD [ARGS...]: start CMD in the background with stdout and
 # stderr in LOGFILE, store its pid in VAR and register stop_pid for it.
 spawn() {
-	local var=$1 log=$2 pid
+	# Underscored locals: the caller's VAR may be called "pid".
+	local _var=$1 _log=$2 _pid
 	shift 2
-	"$@" >"$log" 2>&1 </dev/null &
-	pid=$!
-	printf -v "$var" '%s' "$pid"
-	on_exit "stop_pid $pid"
+	"$@" >"$_log" 2>&1 </dev/null &
+	_pid=$!
+	printf -v "$_var" '%s' "$_pid"
+	on_exit "stop_pid $_pid"
 }
 
 # ---------------------------------------------------------------- waiting ---
