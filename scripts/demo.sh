@@ -13,6 +13,7 @@ if [ ! -f "$demo/budbringer.conf" ]; then
 	    -e "s|CHANGE-ME-to-a-long-random-string-of-64-chars-or-more|$secret|" \
 	    -e "s|https://frivillig.example.dk\"|http://127.0.0.1:${BB_DEMO_PORT:-8080}\"|" \
 	    -e "s|127.0.0.1:8080|127.0.0.1:${BB_DEMO_PORT:-8080}|" \
+	    -e 's|^user = "budbringer";.*|user = "";  # the demo runs as whoever starts it|' \
 	    "$top/etc/budbringer.conf" > "$demo/budbringer.conf"
 	chmod 600 "$demo/budbringer.conf"
 fi

@@ -79,6 +79,10 @@ static int drop_privileges(const char *user)
 
 	if (geteuid() != 0)
 		return 0;
+	if (!*user) {
+		log_warn("running as root: set `user` in the config to drop privileges");
+		return 0;
+	}
 	pw = getpwnam(user);
 	if (!pw)
 		return error("started as root and user '%s' does not exist: create it "

@@ -51,7 +51,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	mkdir -p "$run" && chmod 777 "$run" && chmod 711 "$TEST_TMPDIR"
 	port=$(free_port)
 	sed -e "s|$TEST_TMPDIR/budbringer.db|$run/budbringer.db|; s|$TEST_TMPDIR/spool|$run/spool|g" \
-	    -e "s|127.0.0.1:8080|127.0.0.1:$port|" -e 's|^retention_days = 180;|retention_days = 180;\nuser = "nobody";|' \
+	    -e "s|127.0.0.1:8080|127.0.0.1:$port|" -e 's|^user = "budbringer";.*|user = "nobody";|' \
 	    "$conf" > "$run/b.conf"
 	chmod 600 "$run/b.conf"
 	spawn rootpid "$run/log" "$BB_TOP_DIR/build/budbringerd" -f -c "$run/b.conf"

@@ -52,6 +52,7 @@ poll_interval = 1;
 languages = ["da", "en", "ar", "tr", "so", "ur", "pl", "fa", "uk"];
 fallback = ["en", "da"];
 secret_key = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz";
+user = "${BB_USER:-}";
 ${BB_ROOT_EXTRA:-}
 http = {
   listen = "127.0.0.1:$BB_HTTP_PORT";
