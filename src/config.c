@@ -34,9 +34,9 @@ static void setting_path(const config_setting_t *s, struct sbuf *out)
 		const char *nm = config_setting_name(s);
 		names[n++] = nm ? nm : "[]";
 	}
-	while (n--) {
-		sbuf_addstr(out, names[n]);
-		if (n)
+	for (int i = n - 1; i >= 0; i--) {
+		sbuf_addstr(out, names[i]);
+		if (i)
 			sbuf_addch(out, '.');
 	}
 }
@@ -254,7 +254,7 @@ static void get_lang_list(struct loader *ld, const config_setting_t *g, const ch
 	size_t n = 0;
 
 	if (!s) {
-		for (; def[n] && n < CFG_MAX_LANGS; n++)
+		for (; n < CFG_MAX_LANGS && def[n]; n++)
 			out[n] = xstrdup(def[n]);
 		out[n] = NULL;
 		return;

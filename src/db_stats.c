@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* SQL for figures: /metrics, `budbringer stats` and the evaluation report. */
 #include "budbringer/db.h"
+#include "budbringer/db_stats.h"
 #include "budbringer/log.h"
+
+#include <string.h>
 
 int db_metrics(struct db *db, struct sbuf *out)
 {
@@ -11,6 +14,12 @@ int db_metrics(struct db *db, struct sbuf *out)
 		"SELECT count(*), coalesce(min(not_before), 0) FROM messages WHERE state = 'queued'";
 	static const char inbound[] =
 		"SELECT coalesce(intent, 'none'), count(*) FROM inbound GROUP BY intent";
+	/* A provider's answers that were not a success: deferrals (back to
+	 * queued with the provider named) and final failures. */
+	static const char provider_errors[] =
+		"SELECT provider, state, count(*) FROM message_events"
+		" WHERE state IN ('queued', 'failed') AND provider IS NOT NULL"
+		" AND coalesce(detail, '') <> 'provider busy' GROUP BY provider, state";
 	sqlite3_stmt *st = db_prepare(db, by_state);
 
 	if (!st)
@@ -30,29 +39,101 @@ int db_metrics(struct db *db, struct sbuf *out)
 	sqlite3_reset(st);
 	if (!(st = db_prepare(db, inbound)))
 		return -1;
-	sbuf_addstr(out, "# TYPE budbringer_inbound gauge\n");
+	sbuf_addstr(out, "# HELP budbringer_inbound Inbound SMS by keyword intent.\n"
+		      "# TYPE budbringer_inbound gauge\n");
 	while (sqlite3_step(st) == SQLITE_ROW)
 		sbuf_addf(out, "budbringer_inbound{intent=\"%s\"} %lld\n",
 			    sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1));
 	sqlite3_reset(st);
+	if (!(st = db_prepare(db, provider_errors)))
+		return -1;
+	sbuf_addstr(out, "# HELP budbringer_provider_errors Provider answers that were not a success.\n"
+		      "# TYPE budbringer_provider_errors counter\n");
+	while (sqlite3_step(st) == SQLITE_ROW)
+		sbuf_addf(out, "budbringer_provider_errors{provider=\"%s\",kind=\"%s\"} %lld\n",
+			    sqlite3_column_text(st, 0),
+			    strcmp((const char *)sqlite3_column_text(st, 1), "failed") ? "temporary"
+										 : "permanent",
+			    (long long)sqlite3_column_int64(st, 2));
+	sqlite3_reset(st);
 	return 0;
+}
+
+/*
+ * The delivery log at millions of events: one statement per driving
+ * filter, so SQLite can walk an index newest first and stop after
+ * `limit` rows instead of sorting everything that matches. The other
+ * filters are bound as NULL-able parameters in every statement.
+ */
+#define EVENT_COLUMNS \
+	"SELECT e.id, e.message_id, m.campaign_id, m.subscriber_id, e.at, m.channel, m.recipient," \
+	" e.state, coalesce(e.provider, m.provider), coalesce(e.provider_msgid, m.provider_msgid)," \
+	" e.detail, m.lang FROM message_events e JOIN messages m ON m.id = e.message_id"
+#define EVENT_FILTERS \
+	" AND (?1 = 0 OR m.campaign_id = ?1) AND (?2 = 0 OR m.subscriber_id = ?2)" \
+	" AND (?3 IS NULL OR e.state = ?3) AND (?4 IS NULL OR m.channel = ?4)" \
+	" AND (?5 IS NULL OR coalesce(e.provider, m.provider) = ?5)" \
+	" AND e.at >= ?6 AND e.id >= ?7"
+#define EVENT_ORDER " ORDER BY e.id DESC LIMIT ?8) ORDER BY 1"
+
+/*
+ * The lowest event id --since can concern. `at` follows `id` except for a
+ * few seconds of jitter between writers, so the first event (by time) a
+ * minute before `since` bounds the id range safely; the exact `e.at >=`
+ * test still decides.
+ */
+static long long since_first_id(struct db *db, long long since)
+{
+	static const char sql[] =
+		"SELECT id FROM message_events WHERE at >= ?1 - 60 ORDER BY at LIMIT 1";
+	sqlite3_stmt *st;
+	long long id = 0;
+
+	if (since <= 0 || !(st = db_prepare(db, sql)))
+		return 0;
+	sqlite3_bind_int64(st, 1, since);
+	id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : (1LL << 62);
+	sqlite3_reset(st);
+	return id;
+}
+
+/* Campaigns above this many messages are read newest-first like the
+ * unfiltered log: their events are dense among the recent ones, and
+ * sorting all of them would cost more than skipping the others. */
+#define BIG_CAMPAIGN 200000
+
+static bool campaign_is_big(struct db *db, long long campaign_id)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM (SELECT 1 FROM messages WHERE campaign_id = ?1 LIMIT ?2)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	bool big = false;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	sqlite3_bind_int(st, 2, BIG_CAMPAIGN);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		big = sqlite3_column_int(st, 0) >= BIG_CAMPAIGN;
+	sqlite3_reset(st);
+	return big;
 }
 
 int db_events_each(struct db *db, const struct event_filter *f,
 		   int (*cb)(const struct event_row *, void *), void *arg)
 {
-	/* Newest `limit` matching events, then turned to oldest first. The
-	 * filters are bound as NULL-able parameters so one statement serves
-	 * every combination. */
-	static const char sql[] =
-		"SELECT * FROM (SELECT e.id, e.message_id, m.campaign_id, m.subscriber_id, e.at,"
-		" m.channel, m.recipient, e.state, coalesce(e.provider, m.provider),"
-		" coalesce(e.provider_msgid, m.provider_msgid), e.detail, m.lang"
-		" FROM message_events e JOIN messages m ON m.id = e.message_id"
-		" WHERE (?1 = 0 OR m.campaign_id = ?1) AND (?2 = 0 OR m.subscriber_id = ?2)"
-		" AND (?3 IS NULL OR e.state = ?3) AND (?4 IS NULL OR m.channel = ?4)"
-		" AND (?5 IS NULL OR coalesce(e.provider, m.provider) = ?5)"
-		" AND e.at >= ?6 AND e.id > ?7 ORDER BY e.id DESC LIMIT ?8) ORDER BY 1";
+	static const char by_subscriber[] = "SELECT * FROM (" EVENT_COLUMNS
+		" WHERE m.subscriber_id = ?2" EVENT_FILTERS EVENT_ORDER;
+	static const char by_campaign[] = "SELECT * FROM (" EVENT_COLUMNS
+		" WHERE m.campaign_id = ?1" EVENT_FILTERS EVENT_ORDER;
+	static const char by_state[] = "SELECT * FROM (" EVENT_COLUMNS
+		" WHERE e.state = ?3" EVENT_FILTERS EVENT_ORDER;
+	static const char newest[] = "SELECT * FROM (" EVENT_COLUMNS
+		" WHERE 1" EVENT_FILTERS EVENT_ORDER;
+	const char *sql = f->subscriber_id ? by_subscriber :
+			  f->campaign_id && (f->limit <= 0 || !campaign_is_big(db, f->campaign_id))
+			  ? by_campaign : f->state ? by_state : newest;
+	long long first_id = since_first_id(db, f->since);
 	sqlite3_stmt *st = db_prepare(db, sql);
 	int rc, ret = 0;
 
@@ -64,7 +145,8 @@ int db_events_each(struct db *db, const struct event_filter *f,
 	db_bind_text(st, 4, f->channel);
 	db_bind_text(st, 5, f->provider);
 	sqlite3_bind_int64(st, 6, f->since);
-	sqlite3_bind_int64(st, 7, f->after_event);
+	/* One lower bound, so SQLite turns it into the rowid range. */
+	sqlite3_bind_int64(st, 7, first_id > f->after_event ? first_id : f->after_event + 1);
 	sqlite3_bind_int64(st, 8, f->limit > 0 ? f->limit : -1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct event_row r = {
@@ -104,6 +186,161 @@ int db_message_counts(struct db *db, long long campaign_id,
 	while (!ret && sqlite3_step(st) == SQLITE_ROW)
 		ret = cb((const char *)sqlite3_column_text(st, 0),
 			 (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2), arg);
+	sqlite3_reset(st);
+	return ret;
+}
+
+long long db_events_max_id(struct db *db)
+{
+	static const char sql[] = "SELECT coalesce(max(id), 0) FROM message_events";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	long long id = -1;
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
+static int stats_rows(struct db *db, sqlite3_stmt *st,
+		      int (*cb)(const struct stats_row *, void *), void *arg)
+{
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stats_row r = {
+			.campaign_id = sqlite3_column_int64(st, 0),
+			.channel = (const char *)sqlite3_column_text(st, 1),
+			.lang = (const char *)sqlite3_column_text(st, 2),
+			.state = (const char *)sqlite3_column_text(st, 3),
+			.reason = (const char *)sqlite3_column_text(st, 4),
+			.n = sqlite3_column_int64(st, 5),
+			.segments = sqlite3_column_int64(st, 6),
+		};
+		if ((ret = cb(&r, arg)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	sqlite3_reset(st);
+	return ret;
+}
+
+#define STATS_SELECT \
+	"SELECT coalesce(campaign_id, 0), channel, lang, state," \
+	" CASE WHEN state IN ('failed', 'suppressed', 'cancelled', 'expired', 'unknown')" \
+	"  THEN coalesce(reason, 'unspecified') END, count(*), coalesce(sum(segments), 0)" \
+	" FROM messages"
+#define STATS_GROUP " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+
+int db_stats_each(struct db *db, long long campaign_id,
+		  int (*cb)(const struct stats_row *, void *), void *arg)
+{
+	static const char all[] = STATS_SELECT STATS_GROUP;
+	static const char one[] = STATS_SELECT " WHERE campaign_id = ?1" STATS_GROUP;
+	sqlite3_stmt *st = db_prepare(db, campaign_id ? one : all);
+
+	if (!st)
+		return -1;
+	if (campaign_id)
+		sqlite3_bind_int64(st, 1, campaign_id);
+	return stats_rows(db, st, cb, arg);
+}
+
+int db_campaign_summaries(struct db *db, int limit,
+			  int (*cb)(const struct campaign_summary *, void *), void *arg)
+{
+	/* The title in Danish, else English, else any language. */
+	static const char sql[] =
+		"SELECT c.id, c.kind, c.status, c.channels, a.name,"
+		" (SELECT t.title FROM opportunity_texts t WHERE t.opportunity_id = c.opportunity_id"
+		"  ORDER BY t.lang = 'da' DESC, t.lang = 'en' DESC, t.lang LIMIT 1),"
+		" c.created_by, c.created_at, c.send_at"
+		" FROM campaigns c LEFT JOIN associations a ON a.id = c.association_id"
+		" WHERE c.status = 'pending_approval'"
+		"  OR c.id IN (SELECT id FROM campaigns ORDER BY id DESC LIMIT ?1)"
+		" ORDER BY c.id DESC";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct campaign_summary c = {
+			.id = sqlite3_column_int64(st, 0),
+			.kind = (const char *)sqlite3_column_text(st, 1),
+			.status = (const char *)sqlite3_column_text(st, 2),
+			.channels = (const char *)sqlite3_column_text(st, 3),
+			.association = (const char *)sqlite3_column_text(st, 4),
+			.title = (const char *)sqlite3_column_text(st, 5),
+			.created_by = (const char *)sqlite3_column_text(st, 6),
+			.created_at = sqlite3_column_int64(st, 7),
+			.send_at = sqlite3_column_int64(st, 8),
+		};
+		if ((ret = cb(&c, arg)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	sqlite3_reset(st);
+	return ret;
+}
+
+int db_campaign_state_counts(struct db *db, long long campaign_id,
+			     int (*cb)(const char *state, long long n, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT state, count(*) FROM messages WHERE campaign_id = ?1 GROUP BY state";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int ret = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	while (!ret && sqlite3_step(st) == SQLITE_ROW)
+		ret = cb((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), arg);
+	sqlite3_reset(st);
+	return ret;
+}
+
+int db_messages_per_day(struct db *db, long long since,
+			int (*cb)(const char *day, const char *channel, long long n, void *),
+			void *arg)
+{
+	/* 'localtime' follows TZ, which the daemon and the CLI set to the
+	 * configured time zone. */
+	static const char sql[] =
+		"SELECT date(created_at, 'unixepoch', 'localtime'), channel, count(*)"
+		" FROM messages WHERE created_at >= ?1 GROUP BY 1, 2 ORDER BY 1, 2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int ret = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	while (!ret && sqlite3_step(st) == SQLITE_ROW)
+		ret = cb((const char *)sqlite3_column_text(st, 0),
+			 (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2), arg);
+	sqlite3_reset(st);
+	return ret;
+}
+
+int db_inbound_by_intent(struct db *db, long long since,
+			 int (*cb)(const char *intent, long long n, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT coalesce(intent, 'unknown'), count(*) FROM inbound WHERE received_at >= ?1"
+		" GROUP BY 1 ORDER BY 2 DESC, 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int ret = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	while (!ret && sqlite3_step(st) == SQLITE_ROW)
+		ret = cb((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), arg);
 	sqlite3_reset(st);
 	return ret;
 }

@@ -24,8 +24,8 @@ void html_escape(struct sbuf *out, const char *s)
 static long long nice_max(long long max)
 {
 	long long step = 1;
-	if (max <= 0)
-		return 1;
+	if (max <= 2)
+		return 2;   /* the middle line needs a whole number */
 	for (;;) {
 		if (max <= step)
 			return step;

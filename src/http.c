@@ -5,6 +5,7 @@
  * their area's file and are listed in `routes` below.
  */
 #include "budbringer/http.h"
+#include "budbringer/inbound.h"
 #include "budbringer/log.h"
 
 #include <arpa/inet.h>
@@ -37,6 +38,10 @@ struct http_server {
 	size_t pool_size;
 	struct counter counters[MAX_COUNTERS];
 	size_t n_counters;
+	struct counter gauges[MAX_COUNTERS]; /* set, not added (http_gauge) */
+	size_t n_gauges;
+	struct inbound *inbound;       /* keyword table of this config, shared read-only */
+	pthread_mutex_t write_lock;    /* http_write_lock() */
 };
 
 /* Per-connection state while the body arrives. */
@@ -49,6 +54,11 @@ struct pending {
 };
 
 extern http_handler_fn http_healthz, http_metrics;
+extern http_handler_fn http_dashboard, http_dashboard_sub;
+extern http_handler_fn http_sms_dlr;
+extern http_handler_fn http_unsubscribe, http_confirm;
+extern http_handler_fn http_sms_inbound, http_api_campaigns, http_api_campaign_get,
+	http_api_subscribers;
 
 static const struct route {
 	const char *methods;           /* space-separated */
@@ -58,6 +68,15 @@ static const struct route {
 } routes[] = {
 	{ "GET HEAD", "/healthz", false, http_healthz },
 	{ "GET", "/metrics", false, http_metrics },
+	{ "GET HEAD", "/dashboard", false, http_dashboard },
+	{ "GET HEAD POST", "/dashboard/", true, http_dashboard_sub },
+	{ "GET POST", "/sms/dlr", false, http_sms_dlr },
+	{ "GET POST", "/sms/inbound", false, http_sms_inbound },
+	{ "POST", "/api/v1/campaigns", false, http_api_campaigns },
+	{ "GET", "/api/v1/campaigns/", true, http_api_campaign_get },
+	{ "POST", "/api/v1/subscribers", false, http_api_subscribers },
+	{ "GET HEAD POST", "/unsubscribe", false, http_unsubscribe },
+	{ "GET HEAD", "/confirm", false, http_confirm },
 };
 
 static struct db *pool_get(struct http_server *s)
@@ -103,6 +122,39 @@ void http_count(struct http_server *s, const char *name, long long delta)
 	if (i < s->n_counters)
 		s->counters[i].value += delta;
 	pthread_mutex_unlock(&s->lock);
+}
+
+void http_gauge(struct http_server *s, const char *name, long long value)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->n_gauges; i++)
+		if (!strcmp(s->gauges[i].name, name))
+			break;
+	if (i == s->n_gauges && i < MAX_COUNTERS &&
+	    bsnprintf(s->gauges[i].name, sizeof(s->gauges[i].name), "%s", name) == 0)
+		s->n_gauges++;
+	if (i < s->n_gauges)
+		s->gauges[i].value = value;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void http_write_lock(struct http_request *req)
+{
+	pthread_mutex_lock(&req->server->write_lock);
+}
+
+void http_write_unlock(struct http_request *req)
+{
+	pthread_mutex_unlock(&req->server->write_lock);
+}
+
+const struct inbound *http_inbound(struct http_request *req)
+{
+	return req->server->inbound;
 }
 
 void http_request_wake(struct http_request *req)
@@ -334,10 +386,16 @@ static struct http_server *server_new(const struct config *cfg, int wake_fd, str
 	s->cfg = cfg;
 	s->wake_fd = wake_fd;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_cond_init(&s->pool_cond, NULL);
 	s->pool_size = (size_t)cfg->http.threads;
 	s->pool = xcalloc(s->pool_size, sizeof(*s->pool));
 	s->pool_busy = xcalloc(s->pool_size, sizeof(*s->pool_busy));
+	s->inbound = inbound_new(cfg, err);
+	if (!s->inbound) {
+		http_stop(s);
+		return NULL;
+	}
 	for (size_t i = 0; i < s->pool_size; i++) {
 		s->pool[i] = db_open(cfg->database);
 		if (!s->pool[i]) {
@@ -424,6 +482,9 @@ struct http_server *http_restart(struct http_server *old, const struct config *c
 	for (size_t i = 0; i < old->n_counters; i++)
 		s->counters[i] = old->counters[i];
 	s->n_counters = old->n_counters;
+	for (size_t i = 0; i < old->n_gauges; i++)
+		s->gauges[i] = old->gauges[i];
+	s->n_gauges = old->n_gauges;
 	fd = MHD_quiesce_daemon(old->mhd);
 	if (fd == MHD_INVALID_SOCKET || start_mhd(s, fd, err) < 0) {
 		http_stop(s);
@@ -443,7 +504,9 @@ void http_stop(struct http_server *s)
 		db_close(s->pool[i]);
 	free(s->pool);
 	free(s->pool_busy);
+	inbound_free(s->inbound);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->write_lock);
 	pthread_cond_destroy(&s->pool_cond);
 	free(s);
 }
@@ -468,5 +531,7 @@ void http_metrics(struct http_request *req, struct http_response *resp)
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->n_counters; i++)
 		sbuf_addf(&resp->body, "%s %lld\n", s->counters[i].name, s->counters[i].value);
+	for (size_t i = 0; i < s->n_gauges; i++)
+		sbuf_addf(&resp->body, "%s %lld\n", s->gauges[i].name, s->gauges[i].value);
 	pthread_mutex_unlock(&s->lock);
 }

@@ -11,6 +11,10 @@
 
 #include "budbringer/db.h"
 
+/* The newest message event's id (0 when none), -1 on error: where
+ * `log --follow` starts when nothing matched yet. */
+long long db_events_max_id(struct db *db);
+
 /* One group of messages: a campaign (0 = transactional), channel,
  * language and state; reason only for failed/suppressed/cancelled/expired. */
 struct stats_row {
@@ -33,6 +37,10 @@ struct campaign_summary {
  * newest first. */
 int db_campaign_summaries(struct db *db, int limit,
 			  int (*cb)(const struct campaign_summary *, void *), void *arg);
+/* Message counts by state of one campaign, from the (campaign_id, state)
+ * index alone: cheap even for a campaign of a million messages. */
+int db_campaign_state_counts(struct db *db, long long campaign_id,
+			     int (*cb)(const char *state, long long n, void *), void *arg);
 /* Messages created since `since` per local day ("2026-11-26") and channel. */
 int db_messages_per_day(struct db *db, long long since,
 			int (*cb)(const char *day, const char *channel, long long n, void *),

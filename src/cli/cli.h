@@ -50,5 +50,22 @@ int cli_cmd_subscriber(struct cli *c, int argc, char **argv);
 int cli_cmd_campaign(struct cli *c, int argc, char **argv);
 int cli_cmd_log(struct cli *c, int argc, char **argv);
 int cli_cmd_stats(struct cli *c, int argc, char **argv);
+int cli_cmd_report(struct cli *c, int argc, char **argv);
+int cli_cmd_hash_password(struct cli *c, int argc, char **argv);
+
+/* Staff helpers (cli_log.c, cli_gdpr.c). */
+/* "+45 12 •• •• 78" / "a•••@example.dk" for a message's recipient. */
+void cli_mask_recipient(const char *channel, const char *recipient, char *out, size_t n);
+/* "30m", "1h", "2d" before now, or a local date "2026-11-01". */
+int cli_parse_since(const char *s, long long now, long long *out);
+/* The login name of the user running the CLI, for audit rows. */
+const char *cli_whoami(void);
+bool cli_is_email(const char *s);
+/* ISO 8601 date/date-time (optional Z or ±HH:MM), DD-MM-YYYY, DD.MM.YYYY. */
+int cli_parse_consent_time(const char *s, long long *out);
+/* subscriber export | erase | import, argv[0] being the subcommand. */
+int cli_subscriber_export(struct cli *c, int argc, char **argv);
+int cli_subscriber_erase(struct cli *c, int argc, char **argv);
+int cli_subscriber_import(struct cli *c, int argc, char **argv);
 
 #endif

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* log and stats: what was sent to whom, and how it went. */
+/*
+ * log and stats: what was sent to whom, and how it went. Recipients are
+ * masked unless --unmasked, which is written to the audit log first: who
+ * looked, when, and with which filters.
+ */
 #include "cli.h"
+#include "budbringer/db_gdpr.h"
+#include "budbringer/db_stats.h"
 #include "budbringer/phone.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +20,8 @@
 
 #define LOG_USAGE \
 	"usage: log [--campaign ID] [--status S] [--channel sms|email] [--provider P]\n" \
-	"           [--subscriber ID] [--since 1h|2d|2026-11-01] [--limit N] [--follow]"
+	"           [--subscriber ID] [--since 30m|1h|2d|2026-11-01] [--limit N]\n" \
+	"           [--follow] [--unmasked] [--json]"
 
 /* "a•••@example.dk" */
 static void mask_email(const char *e, char *out, size_t n)
@@ -23,55 +31,95 @@ static void mask_email(const char *e, char *out, size_t n)
 		(void)bsnprintf(out, n, "(hidden)");
 }
 
-static int parse_since(const char *s, long long *out)
+void cli_mask_recipient(const char *channel, const char *recipient, char *out, size_t n)
+{
+	if (!recipient || !strcmp(recipient, "(erased)"))
+		(void)bsnprintf(out, n, "%s", recipient ? recipient : "-");
+	else if (channel && !strcmp(channel, "sms"))
+		phone_mask(recipient, out, n);
+	else
+		mask_email(recipient, out, n);
+}
+
+int cli_parse_since(const char *s, long long now, long long *out)
 {
 	long long v;
-	char unit;
+	char unit, tail;
 	struct tm tm;
+	const char *end;
 
-	if (sscanf(s, "%lld%c", &v, &unit) == 2 && v >= 0 && strlen(s) <= 8 &&
+	if (sscanf(s, "%lld%c%c", &v, &unit, &tail) == 2 && v >= 0 && v <= 100000 &&
 	    (unit == 'm' || unit == 'h' || unit == 'd')) {
-		*out = cli_now() - v * (unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400);
+		*out = now - v * (unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400);
 		return 0;
 	}
 	memset(&tm, 0, sizeof(tm));
-	if (strptime(s, "%Y-%m-%d", &tm) && strlen(s) == 10) {
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && !*end && strlen(s) == 10) {
 		tm.tm_isdst = -1;
 		*out = (long long)mktime(&tm);
-		return 0;
+		return *out == -1 ? -1 : 0;
 	}
 	return -1;
 }
 
+const char *cli_whoami(void)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "?";
+}
+
 struct log_out {
-	bool json;
+	bool json, unmasked;
 	long long last_id;
 };
+
+static void format_time(long long at, bool iso, char *buf, size_t n)
+{
+	time_t t = (time_t)at;
+	struct tm tm;
+	size_t len;
+	localtime_r(&t, &tm);
+	len = strftime(buf, n, iso ? "%Y-%m-%dT%H:%M:%S%z" : "%Y-%m-%d %H:%M:%S", &tm);
+	if (!len)
+		buf[0] = '\0';
+	/* RFC 3339 wants "+01:00", strftime gives "+0100". */
+	if (iso && len == 24 && len + 2 <= n) {
+		memmove(buf + 23, buf + 22, 3);
+		buf[22] = ':';
+	}
+}
+
+/* Spaces after s to fill `width` columns: "•" is three bytes, one column. */
+static int pad(const char *s, int width)
+{
+	int chars = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			chars++;
+	return chars < width ? width - chars : 0;
+}
 
 static int print_event(const struct event_row *r, void *arg)
 {
 	struct log_out *lo = arg;
-	char when[32], who[96] = "-";
-	time_t t = (time_t)r->at;
-	struct tm tm;
+	char when[40], who[96];
 
 	lo->last_id = r->event_id;
-	if (r->recipient) {
-		if (r->channel && !strcmp(r->channel, "sms"))
-			phone_mask(r->recipient, who, sizeof(who));
-		else
-			mask_email(r->recipient, who, sizeof(who));
-	}
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	if (lo->unmasked)
+		(void)bsnprintf(who, sizeof(who), "%s", r->recipient ? r->recipient : "-");
+	else
+		cli_mask_recipient(r->channel, r->recipient, who, sizeof(who));
+	format_time(r->at, lo->json, when, sizeof(when));
 	if (lo->json) {
-		json_t *j = json_pack("{s:s, s:I, s:o, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?}",
-			"at", when, "message", (json_int_t)r->message_id,
+		json_t *j = json_pack("{s:s, s:I, s:I, s:o, s:o, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?}",
+			"at", when, "event", (json_int_t)r->event_id, "message", (json_int_t)r->message_id,
 			"campaign", r->campaign_id ? json_integer(r->campaign_id) : json_null(),
+			"subscriber", r->subscriber_id ? json_integer(r->subscriber_id) : json_null(),
 			"channel", r->channel, "recipient", who, "state", r->state,
 			"provider", r->provider, "provider_id", r->provider_msgid,
-			"detail", r->detail, "lang", r->lang);
-		char *s = json_dumps(j, JSON_COMPACT);
+			"error", r->detail, "lang", r->lang);
+		char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		if (s)
 			puts(s);
 		free(s);
@@ -80,10 +128,9 @@ static int print_event(const struct event_row *r, void *arg)
 		char camp[24] = "-";
 		if (r->campaign_id && bsnprintf(camp, sizeof(camp), "%lld", r->campaign_id) < 0)
 			camp[0] = '\0';
-		printf("%s  msg=%-7lld campaign=%-5s %-5s %-22s %-10s %-8s %s%s%s\n", when,
-		       r->message_id, camp, r->channel, who, r->state,
-		       r->provider ? r->provider : "-", r->provider_msgid ? r->provider_msgid : "",
-		       r->detail ? "  " : "", r->detail ? r->detail : "");
+		printf("%s  campaign=%-5s %-5s %s%*s %-10s %-8s %-14s %s\n", when, camp, r->channel,
+		       who, pad(who, 24), "", r->state, r->provider ? r->provider : "-",
+		       r->provider_msgid ? r->provider_msgid : "-", r->detail ? r->detail : "");
 	}
 	return 0;
 }
@@ -96,6 +143,38 @@ static void on_int(int sig)
 	follow_stop = 1;
 }
 
+/* Follows like tail -f: new events each second until SIGINT/SIGTERM or a
+ * closed pipe. */
+static int follow(struct cli *c, struct event_filter *f, struct log_out *lo)
+{
+	signal(SIGINT, on_int);
+	signal(SIGTERM, on_int);
+	signal(SIGPIPE, on_int);
+	f->limit = 0;
+	if (!lo->last_id && (lo->last_id = db_events_max_id(c->db)) < 0)
+		return 1;
+	while (!follow_stop) {
+		if (fflush(stdout) == EOF)
+			break;
+		sleep(1);
+		f->after_event = lo->last_id;
+		if (db_events_each(c->db, f, print_event, lo) < 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int record_unmasked(struct cli *c, int argc, char **argv)
+{
+	struct sbuf args = SBUF_INIT;
+	int rc;
+	for (int i = 1; i < argc; i++)
+		sbuf_addf(&args, "%s%s", i > 1 ? " " : "", argv[i]);
+	rc = db_audit(c->db, cli_now(), cli_whoami(), "log.unmasked", "log", args.buf);
+	sbuf_release(&args);
+	return rc;
+}
+
 int cli_cmd_log(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -103,11 +182,11 @@ int cli_cmd_log(struct cli *c, int argc, char **argv)
 		{ "channel", required_argument, NULL, 'C' }, { "provider", required_argument, NULL, 'p' },
 		{ "subscriber", required_argument, NULL, 'S' }, { "since", required_argument, NULL, 'a' },
 		{ "limit", required_argument, NULL, 'n' }, { "follow", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
+		{ "unmasked", no_argument, NULL, 'u' }, { NULL, 0, NULL, 0 },
 	};
 	struct event_filter f = { .limit = 50 };
 	struct log_out lo = { .json = c->json };
-	bool follow = false;
+	bool want_follow = false;
 	long long v;
 	int o, ret;
 
@@ -138,7 +217,7 @@ int cli_cmd_log(struct cli *c, int argc, char **argv)
 			break;
 		case 'p': f.provider = optarg; break;
 		case 'a':
-			if (parse_since(optarg, &f.since) < 0)
+			if (cli_parse_since(optarg, cli_now(), &f.since) < 0)
 				return cli_usage(c, "--since '%s' must be like 30m, 1h, 2d or 2026-11-01", optarg);
 			break;
 		case 'n':
@@ -146,69 +225,17 @@ int cli_cmd_log(struct cli *c, int argc, char **argv)
 				return cli_usage(c, "--limit must be a positive number");
 			f.limit = (int)v;
 			break;
-		case 'f': follow = true; break;
+		case 'f': want_follow = true; break;
+		case 'u': lo.unmasked = true; break;
 		default: return cli_usage(c, LOG_USAGE);
 		}
 	}
 	if (optind != argc)
 		return cli_usage(c, LOG_USAGE);
+	/* The access is recorded before anything is shown, or nothing is shown. */
+	if (lo.unmasked && record_unmasked(c, argc, argv) < 0)
+		return cli_fail(c, "cannot write the audit log; not showing unmasked addresses");
 	if (db_events_each(c->db, &f, print_event, &lo) < 0)
 		return 1;
-	if (!follow)
-		return 0;
-	signal(SIGINT, on_int);
-	signal(SIGTERM, on_int);
-	f.limit = 0;
-	while (!follow_stop) {
-		fflush(stdout);
-		sleep(1);
-		f.after_event = lo.last_id;
-		if (db_events_each(c->db, &f, print_event, &lo) < 0)
-			return 1;
-	}
-	return 0;
-}
-
-int cli_cmd_stats(struct cli *c, int argc, char **argv)
-{
-	long long id = 0;
-	json_t *counts;
-	int ret;
-
-	if (argc == 3 && !strcmp(argv[1], "--campaign")) {
-		if ((id = cli_parse_id(argv[2])) < 0)
-			return cli_usage(c, "--campaign '%s' is not an id", argv[2]);
-	} else if (argc != 1) {
-		return cli_usage(c, "usage: stats [--campaign ID]");
-	}
-	if ((ret = cli_open(c)))
-		return ret;
-	counts = json_object();
-	if (db_message_counts(c->db, id, cli_add_count, counts) < 0) {
-		json_decref(counts);
-		return 1;
-	}
-	if (c->json) {
-		cli_print_json(counts);
-		return 0;
-	}
-	{
-		const char *chan;
-		json_t *per;
-		json_object_foreach(counts, chan, per) {
-			const char *state;
-			json_t *n;
-			long long total = 0, delivered = 0, sent = 0;
-			json_object_foreach(per, state, n) {
-				total += json_integer_value(n);
-				printf("%-6s %-11s %lld\n", chan, state, (long long)json_integer_value(n));
-			}
-			delivered = json_integer_value(json_object_get(per, "delivered"));
-			sent = json_integer_value(json_object_get(per, "sent"));
-			printf("%-6s %-11s %lld (sent or delivered: %lld)\n", chan, "total", total,
-			       sent + delivered);
-		}
-	}
-	json_decref(counts);
-	return 0;
+	return want_follow ? follow(c, &f, &lo) : 0;
 }

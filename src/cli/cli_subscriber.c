@@ -14,7 +14,8 @@
 #define USAGE \
 	"usage: subscriber add (--phone P | --email E)… [--lang L] [--born YEAR]\n" \
 	"         [--interest CODE …] (--consent EVIDENCE | --pending)\n" \
-	"       subscriber list | show ID"
+	"       subscriber list | show ID | import FILE.csv [--dry-run]\n" \
+	"       subscriber export|erase ID | --phone P | --email E"
 
 static bool is_email(const char *s)
 {
@@ -158,6 +159,12 @@ int cli_cmd_subscriber(struct cli *c, int argc, char **argv)
 		return ret;
 	if (!strcmp(argv[1], "add"))
 		return cmd_add(c, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "export"))
+		return cli_subscriber_export(c, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "erase"))
+		return cli_subscriber_erase(c, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "import"))
+		return cli_subscriber_import(c, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list") && argc == 2) {
 		json_t *arr = c->json ? json_array() : NULL;
 		if (db_subscriber_each(c->db, print_subscriber, arr) < 0)

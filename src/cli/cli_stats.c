@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats: message figures overall, per campaign, per channel and language.
+ * The database groups messages by (campaign, channel, language, state,
+ * reason); this file adds the groups up into JSON objects, which are the
+ * --json output and what the table is printed from — one arithmetic for
+ * both.
+ *
+ * delivery_rate = delivered / (sent + delivered + failed + unknown): of
+ * the messages handed to a provider, the share with a delivery report.
+ * accepted_rate counts sent as well (email has no delivery reports).
+ */
+#include "cli.h"
+#include "budbringer/db_stats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const states[] = { "queued", "sending", "sent", "delivered", "failed",
+	"expired", "unknown", "suppressed", "cancelled", NULL };
+
+static void add_int(json_t *o, const char *key, long long n)
+{
+	json_t *v = json_object_get(o, key);
+	if (v)
+		json_integer_set(v, json_integer_value(v) + n);
+	else
+		json_object_set_new(o, key, json_integer(n));
+}
+
+static long long get_int(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static json_t *new_figures(void)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "total", json_integer(0));
+	for (size_t i = 0; states[i]; i++)
+		json_object_set_new(o, states[i], json_integer(0));
+	json_object_set_new(o, "sms_segments", json_integer(0));
+	return o;
+}
+
+static json_t *child(json_t *parent, const char *key)
+{
+	json_t *o = json_object_get(parent, key);
+	if (!o) {
+		o = new_figures();
+		json_object_set_new(parent, key, o);
+	}
+	return o;
+}
+
+static json_t *child_obj(json_t *parent, const char *key)
+{
+	json_t *o = json_object_get(parent, key);
+	if (!o) {
+		o = json_object();
+		json_object_set_new(parent, key, o);
+	}
+	return o;
+}
+
+static void count_into(json_t *fig, const struct stats_row *r)
+{
+	add_int(fig, "total", r->n);
+	add_int(fig, r->state, r->n);
+	if (r->reason) {
+		char key[40];
+		if (bsnprintf(key, sizeof(key), "%s_by_reason", r->state) == 0)
+			add_int(child_obj(fig, key), r->reason, r->n);
+	}
+	/* Segments are billed once a message reaches the provider. */
+	if (!strcmp(r->channel, "sms") && strcmp(r->state, "queued") && strcmp(r->state, "expired") &&
+	    strcmp(r->state, "suppressed") && strcmp(r->state, "cancelled"))
+		add_int(fig, "sms_segments", r->segments);
+}
+
+struct stats_acc {
+	json_t *overall, *by_channel, *by_lang, *campaigns;
+};
+
+static int collect(const struct stats_row *r, void *arg)
+{
+	struct stats_acc *a = arg;
+	char id[24];
+
+	count_into(a->overall, r);
+	count_into(child(a->by_channel, r->channel), r);
+	count_into(child(a->by_lang, r->lang ? r->lang : "-"), r);
+	if (a->campaigns && bsnprintf(id, sizeof(id), "%lld", r->campaign_id) == 0)
+		count_into(child(a->campaigns, id), r);
+	return 0;
+}
+
+static void add_rates(json_t *fig)
+{
+	long long out = get_int(fig, "sent") + get_int(fig, "delivered") + get_int(fig, "failed") +
+			get_int(fig, "unknown");
+	json_object_set_new(fig, "delivery_rate",
+			    out ? json_real((double)get_int(fig, "delivered") / (double)out) : json_null());
+	json_object_set_new(fig, "accepted_rate",
+			    out ? json_real((double)(get_int(fig, "sent") + get_int(fig, "delivered")) /
+					    (double)out) : json_null());
+}
+
+static void rates_all(json_t *group)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(group, k, v)
+		add_rates(v);
+}
+
+static void print_rate(const json_t *fig)
+{
+	const json_t *r = json_object_get(fig, "delivery_rate");
+	if (json_is_real(r))
+		printf(" %6.1f%%", 100.0 * json_real_value(r));
+	else
+		printf(" %7s", "-");
+}
+
+static void print_row(const char *label, const json_t *fig)
+{
+	printf("%-10s %8lld %7lld %7lld %9lld %7lld %8lld %10lld %9lld", label,
+	       get_int(fig, "total"), get_int(fig, "queued") + get_int(fig, "sending"),
+	       get_int(fig, "sent"), get_int(fig, "delivered"), get_int(fig, "failed"),
+	       get_int(fig, "unknown") + get_int(fig, "expired"), get_int(fig, "suppressed"),
+	       get_int(fig, "cancelled"));
+	print_rate(fig);
+	printf(" %9lld\n", get_int(fig, "sms_segments"));
+}
+
+static void print_header(const char *first)
+{
+	printf("%-10s %8s %7s %7s %9s %7s %8s %10s %9s %7s %9s\n", first, "total", "queued", "sent",
+	       "delivered", "failed", "unknown*", "suppressed", "cancelled", "rate", "segments");
+}
+
+static void print_reasons(json_t *fig, const char *state)
+{
+	char key[40];
+	json_t *r;
+	const char *k;
+	json_t *v;
+	if (bsnprintf(key, sizeof(key), "%s_by_reason", state) < 0 ||
+	    !(r = json_object_get(fig, key)) || !json_object_size(r))
+		return;
+	printf("  %-10s", state);
+	json_object_foreach(r, k, v)
+		printf(" %s=%lld", k, (long long)json_integer_value(v));
+	printf("\n");
+}
+
+static void print_group(const char *title, const char *first, json_t *group)
+{
+	const char *k;
+	json_t *v;
+	if (!json_object_size(group))
+		return;
+	printf("\n%s\n", title);
+	print_header(first);
+	json_object_foreach(group, k, v)
+		print_row(k, v);
+}
+
+static void print_table(json_t *overall, json_t *by_channel, json_t *by_lang, json_t *campaigns)
+{
+	print_header("");
+	print_row("all", overall);
+	print_reasons(overall, "failed");
+	print_reasons(overall, "suppressed");
+	print_reasons(overall, "cancelled");
+	print_reasons(overall, "expired");
+	print_reasons(overall, "unknown");
+	print_group("by channel", "channel", by_channel);
+	print_group("by language", "language", by_lang);
+	if (campaigns)
+		print_group("by campaign (0 = replies and confirmations)", "campaign", campaigns);
+	printf("\nrate = delivered / (sent + delivered + failed + unknown); "
+	       "unknown* = unknown + expired\n");
+}
+
+int cli_cmd_stats(struct cli *c, int argc, char **argv)
+{
+	struct stats_acc a;
+	long long id = 0;
+	json_t *out;
+	int ret;
+
+	if (argc == 3 && !strcmp(argv[1], "--campaign")) {
+		if ((id = cli_parse_id(argv[2])) < 0)
+			return cli_usage(c, "--campaign '%s' is not an id", argv[2]);
+	} else if (argc != 1) {
+		return cli_usage(c, "usage: stats [--campaign ID] [--json]");
+	}
+	if ((ret = cli_open(c)))
+		return ret;
+	a.overall = new_figures();
+	a.by_channel = json_object();
+	a.by_lang = json_object();
+	a.campaigns = id ? NULL : json_object();
+	if (db_stats_each(c->db, id, collect, &a) < 0) {
+		json_decref(a.overall);
+		json_decref(a.by_channel);
+		json_decref(a.by_lang);
+		json_decref(a.campaigns);
+		return 1;
+	}
+	add_rates(a.overall);
+	rates_all(a.by_channel);
+	rates_all(a.by_lang);
+	if (a.campaigns)
+		rates_all(a.campaigns);
+	if (!c->json)
+		print_table(a.overall, a.by_channel, a.by_lang, a.campaigns);
+	out = json_pack("{s:o, s:o, s:o}", "overall", a.overall, "by_channel", a.by_channel,
+			"by_lang", a.by_lang);
+	if (id)
+		json_object_set_new(out, "campaign", json_integer(id));
+	else
+		json_object_set_new(out, "campaigns", a.campaigns);
+	if (c->json)
+		cli_print_json(out);
+	else
+		json_decref(out);
+	return 0;
+}

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The dashboard's pages. Texts come from one struct per UI language, so
+ * a missing translation is a compile error, not an empty label. Figures
+ * come from db_stats.c; charts from html.c.
+ */
+#include "budbringer/dashboard.h"
+#include "budbringer/db_stats.h"
+#include "budbringer/html.h"
+#include "budbringer/phone.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DAYS_SHOWN 14
+#define CAMPAIGNS_SHOWN 20
+#define FAILURES_SHOWN 10
+
+struct ui {
+	const char *html_lang, *title, *login_title, *user, *password, *log_in, *log_out,
+		*wrong, *expired, *locked, *logged_in_as, *pending, *none_pending, *approve, *cancel,
+		*campaigns, *no_campaigns, *per_day, *failures, *no_failures, *inbound,
+		*no_inbound, *campaign, *status, *created_by, *channels, *total, *when,
+		*recipient, *provider, *reason, *intent, *count, *last_30_days, *notice_approved,
+		*notice_cancelled, *notice_not_pending, *notice_not_cancellable, *notice_bad_csrf,
+		*municipality, *other_lang, *other_lang_code;
+	const char *states[5];     /* delivered, sent, in progress, failed, suppressed */
+	const char *campaign_status[7];
+};
+
+static const char *const campaign_states[7] = { "pending_approval", "scheduled", "expanding",
+	"sending", "done", "cancelled", "expired" };
+
+static const struct ui ui_da = {
+	.html_lang = "da", .title = "Budbringer \xe2\x80\x93 overblik",
+	.login_title = "Log ind", .user = "Brugernavn", .password = "Adgangskode",
+	.log_in = "Log ind", .log_out = "Log ud", .wrong = "Forkert brugernavn eller adgangskode.",
+	.expired = "Din session er udl\xc3\xb8" "bet. Log ind igen.",
+	.locked = "For mange forkerte adgangskoder. Pr\xc3\xb8v igen om et kvarter.", .logged_in_as = "Logget ind som",
+	.pending = "Venter p\xc3\xa5 godkendelse", .none_pending = "Ingen kampagner venter.",
+	.approve = "Godkend", .cancel = "Annull\xc3\xa9r", .campaigns = "Kampagner",
+	.no_campaigns = "Ingen kampagner endnu.", .per_day = "Beskeder pr. dag",
+	.failures = "Seneste fejl", .no_failures = "Ingen fejl.",
+	.inbound = "Indg\xc3\xa5" "ende SMS efter hensigt", .no_inbound = "Ingen indg\xc3\xa5" "ende SMS.",
+	.campaign = "Kampagne", .status = "Status", .created_by = "Oprettet af",
+	.channels = "Kanaler", .total = "I alt", .when = "Tidspunkt", .recipient = "Modtager",
+	.provider = "Udbyder", .reason = "\xc3\x85rsag", .intent = "Hensigt", .count = "Antal",
+	.last_30_days = "seneste 30 dage", .notice_approved = "Kampagne %lld er godkendt.",
+	.notice_cancelled = "Kampagne %lld er annulleret.",
+	.notice_not_pending = "Kampagne %lld venter ikke p\xc3\xa5 godkendelse.",
+	.notice_not_cancellable = "Kampagne %lld findes ikke eller er allerede afsluttet.",
+	.notice_bad_csrf = "Formularen var for\xc3\xa6ldet. Pr\xc3\xb8v igen.",
+	.municipality = "Kommunen", .other_lang = "English", .other_lang_code = "en",
+	.states = { "leveret", "sendt", "i gang", "fejlet", "frasorteret/annulleret" },
+	.campaign_status = { "venter p\xc3\xa5 godkendelse", "planlagt", "udv\xc3\xa6lger modtagere",
+		"sender", "f\xc3\xa6rdig", "annulleret", "udl\xc3\xb8" "bet" },
+};
+
+static const struct ui ui_en = {
+	.html_lang = "en", .title = "Budbringer \xe2\x80\x93 overview",
+	.login_title = "Log in", .user = "User name", .password = "Password",
+	.log_in = "Log in", .log_out = "Log out", .wrong = "Wrong user name or password.",
+	.expired = "Your session has expired. Please log in again.",
+	.locked = "Too many wrong passwords. Try again in 15 minutes.", .logged_in_as = "Logged in as",
+	.pending = "Waiting for approval", .none_pending = "No campaigns are waiting.",
+	.approve = "Approve", .cancel = "Cancel", .campaigns = "Campaigns",
+	.no_campaigns = "No campaigns yet.", .per_day = "Messages per day",
+	.failures = "Latest failures", .no_failures = "No failures.",
+	.inbound = "Inbound SMS by intent", .no_inbound = "No inbound SMS.",
+	.campaign = "Campaign", .status = "Status", .created_by = "Created by",
+	.channels = "Channels", .total = "Total", .when = "Time", .recipient = "Recipient",
+	.provider = "Provider", .reason = "Reason", .intent = "Intent", .count = "Count",
+	.last_30_days = "last 30 days", .notice_approved = "Campaign %lld is approved.",
+	.notice_cancelled = "Campaign %lld is cancelled.",
+	.notice_not_pending = "Campaign %lld is not waiting for approval.",
+	.notice_not_cancellable = "Campaign %lld does not exist or is already finished.",
+	.notice_bad_csrf = "The form had expired. Please try again.",
+	.municipality = "Municipality", .other_lang = "Dansk", .other_lang_code = "da",
+	.states = { "delivered", "sent", "in progress", "failed", "suppressed/cancelled" },
+	.campaign_status = { "waiting for approval", "scheduled", "selecting recipients", "sending",
+		"done", "cancelled", "expired" },
+};
+
+static const char *const part_colors[5] = { "#2f855a", "#3182ce", "#a0aec0", "#c53030", "#dd6b20" };
+
+const char *dashboard_lang(const char *lang)
+{
+	return lang && !strcmp(lang, "en") ? "en" : "da";
+}
+
+static const struct ui *ui_for(const char *lang)
+{
+	return !strcmp(dashboard_lang(lang), "en") ? &ui_en : &ui_da;
+}
+
+static const char *status_text(const struct ui *u, const char *status)
+{
+	for (size_t i = 0; i < 7; i++)
+		if (status && !strcmp(status, campaign_states[i]))
+			return u->campaign_status[i];
+	return status ? status : "";
+}
+
+static void head(struct sbuf *out, const struct ui *u, const char *title)
+{
+	sbuf_addf(out, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+		  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+		  "<link rel=\"stylesheet\" href=\"/dashboard/static/style.css\">"
+		  "<link rel=\"icon\" href=\"data:,\"><title>", u->html_lang);
+	html_escape(out, title);
+	sbuf_addstr(out, "</title></head><body>\n");
+}
+
+static void csrf_field(struct sbuf *out, const char *csrf)
+{
+	sbuf_addstr(out, "<input type=\"hidden\" name=\"csrf\" value=\"");
+	html_escape(out, csrf);
+	sbuf_addstr(out, "\">");
+}
+
+void dashboard_login_page(struct sbuf *out, const char *lang, const char *csrf,
+			  const char *error, const char *user)
+{
+	const struct ui *u = ui_for(lang);
+
+	head(out, u, u->login_title);
+	sbuf_addstr(out, "<main class=\"login\"><h1>Budbringer</h1><form method=\"post\" "
+		    "action=\"/dashboard/login\" id=\"login\">");
+	if (error)
+		sbuf_addf(out, "<p class=\"error\" role=\"alert\">%s</p>",
+			  !strcmp(error, "expired") ? u->expired :
+			  !strcmp(error, "locked") ? u->locked : u->wrong);
+	csrf_field(out, csrf);
+	sbuf_addf(out, "<input type=\"hidden\" name=\"lang\" value=\"%s\">", u->html_lang);
+	sbuf_addf(out, "<label>%s<input name=\"user\" autocomplete=\"username\" required value=\"",
+		  u->user);
+	html_escape(out, user ? user : "");
+	sbuf_addf(out, "\"></label><label>%s<input name=\"password\" type=\"password\" "
+		  "autocomplete=\"current-password\" required></label>"
+		  "<button type=\"submit\">%s</button></form>"
+		  "<p><a href=\"/dashboard/login?lang=%s\">%s</a></p></main></body></html>\n",
+		  u->password, u->log_in, u->other_lang_code, u->other_lang);
+}
+
+/* "2026-11-26 18:05" in the daemon's time zone. */
+static void format_time(long long at, char *buf, size_t n)
+{
+	time_t t = (time_t)at;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	if (!strftime(buf, n, "%Y-%m-%d %H:%M", &tm))
+		buf[0] = '\0';
+}
+
+/* ------------------------------------------------------------ campaigns --- */
+
+struct funnel {
+	long long parts[5], total;
+};
+
+static int add_state(const char *state, long long n, void *arg)
+{
+	struct funnel *f = arg;
+	int k;
+	if (!strcmp(state, "delivered"))
+		k = 0;
+	else if (!strcmp(state, "sent"))
+		k = 1;
+	else if (!strcmp(state, "queued") || !strcmp(state, "sending"))
+		k = 2;
+	else if (!strcmp(state, "failed") || !strcmp(state, "unknown") || !strcmp(state, "expired"))
+		k = 3;
+	else
+		k = 4;
+	f->parts[k] += n;
+	f->total += n;
+	return 0;
+}
+
+struct page {
+	struct sbuf *out;
+	struct db *db;
+	const struct ui *u;
+	const char *csrf;
+	int n_pending, n_campaigns;
+	bool pending_pass;
+};
+
+static void action_form(struct page *p, const char *action, long long id, const char *label,
+			const char *cls)
+{
+	sbuf_addf(p->out, "<form method=\"post\" action=\"/dashboard/%s\" class=\"inline\">", action);
+	csrf_field(p->out, p->csrf);
+	sbuf_addf(p->out, "<input type=\"hidden\" name=\"id\" value=\"%lld\">"
+		  "<button type=\"submit\" class=\"%s\" name=\"do\" value=\"%s\" "
+		  "data-action=\"%s-%lld\">%s</button></form>", id, cls, action, action, id, label);
+}
+
+static void campaign_name(struct page *p, const struct campaign_summary *c)
+{
+	sbuf_addf(p->out, "<td data-label=\"%s\"><b>#%lld</b> ", p->u->campaign, c->id);
+	html_escape(p->out, c->title ? c->title : "");
+	sbuf_addstr(p->out, "<br><small>");
+	html_escape(p->out, c->association ? c->association : p->u->municipality);
+	sbuf_addstr(p->out, " · ");
+	html_escape(p->out, c->channels);
+	sbuf_addstr(p->out, "</small></td>");
+}
+
+static int pending_row(const struct campaign_summary *c, void *arg)
+{
+	struct page *p = arg;
+	char when[32];
+	if (strcmp(c->status, "pending_approval"))
+		return 0;
+	p->n_pending++;
+	format_time(c->created_at, when, sizeof(when));
+	sbuf_addf(p->out, "<tr data-campaign=\"%lld\">", c->id);
+	campaign_name(p, c);
+	sbuf_addf(p->out, "<td data-label=\"%s\">", p->u->created_by);
+	html_escape(p->out, c->created_by);
+	sbuf_addf(p->out, "<br><small>%s</small></td><td class=\"actions\">", when);
+	action_form(p, "approve", c->id, p->u->approve, "ok");
+	action_form(p, "cancel", c->id, p->u->cancel, "danger");
+	sbuf_addstr(p->out, "</td></tr>\n");
+	return 0;
+}
+
+static int campaign_row(const struct campaign_summary *c, void *arg)
+{
+	struct page *p = arg;
+	struct funnel f;
+	struct chart_part parts[5];
+
+	memset(&f, 0, sizeof(f));
+	if (db_campaign_state_counts(p->db, c->id, add_state, &f) < 0)
+		return -1;
+	p->n_campaigns++;
+	for (int i = 0; i < 5; i++) {
+		parts[i].name = p->u->states[i];
+		parts[i].color = part_colors[i];
+		parts[i].value = f.parts[i];
+	}
+	sbuf_addf(p->out, "<tr data-campaign=\"%lld\" data-status=\"", c->id);
+	html_escape(p->out, c->status);
+	sbuf_addstr(p->out, "\">");
+	campaign_name(p, c);
+	sbuf_addf(p->out, "<td data-label=\"%s\"><span class=\"badge s-", p->u->status);
+	html_escape(p->out, c->status);
+	sbuf_addstr(p->out, "\">");
+	html_escape(p->out, status_text(p->u, c->status));
+	sbuf_addf(p->out, "</span></td><td class=\"funnel\" data-label=\"%s\">", p->u->total);
+	svg_stacked_bar(p->out, parts, 5, 300, 14);
+	sbuf_addf(p->out, "<div class=\"counts\"><span class=\"n-total\">%s %lld</span>", p->u->total,
+		  f.total);
+	for (int i = 0; i < 5; i++)
+		sbuf_addf(p->out, " · <span class=\"n-%d\"><i class=\"c%d\"></i>%s "
+			  "<b>%lld</b></span>", i, i, p->u->states[i], f.parts[i]);
+	sbuf_addstr(p->out, "</div></td></tr>\n");
+	return 0;
+}
+
+/* ------------------------------------------------------------- per day --- */
+
+struct days {
+	char keys[DAYS_SHOWN][11];
+	char labels[DAYS_SHOWN][8];
+	long long v[2][DAYS_SHOWN];
+};
+
+static int add_day(const char *day, const char *channel, long long n, void *arg)
+{
+	struct days *d = arg;
+	for (int i = 0; i < DAYS_SHOWN; i++)
+		if (day && !strcmp(d->keys[i], day))
+			d->v[strcmp(channel, "sms") ? 1 : 0][i] += n;
+	return 0;
+}
+
+static int per_day(struct page *p, long long now)
+{
+	struct days d;
+	const char *labels[DAYS_SHOWN];
+	struct chart_series s[2];
+	time_t t = (time_t)now;
+	struct tm tm;
+	long long since;
+
+	memset(&d, 0, sizeof(d));
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday -= DAYS_SHOWN - 1;
+	tm.tm_isdst = -1;
+	since = (long long)mktime(&tm);
+	for (int i = 0; i < DAYS_SHOWN; i++) {
+		struct tm day = tm;
+		day.tm_mday += i;
+		day.tm_hour = 12;  /* away from DST edges */
+		day.tm_isdst = -1;
+		mktime(&day);
+		strftime(d.keys[i], sizeof(d.keys[i]), "%Y-%m-%d", &day);
+		strftime(d.labels[i], sizeof(d.labels[i]), "%d/%m", &day);
+		labels[i] = d.labels[i];
+	}
+	if (db_messages_per_day(p->db, since, add_day, &d) < 0)
+		return -1;
+	s[0] = (struct chart_series){ "SMS", "#3182ce", d.v[0] };
+	s[1] = (struct chart_series){ "e-mail", "#805ad5", d.v[1] };
+	sbuf_addf(p->out, "<section id=\"per-day\"><h2>%s</h2>", p->u->per_day);
+	svg_columns(p->out, p->u->per_day, labels, DAYS_SHOWN, s, 2, 720, 240);
+	sbuf_addstr(p->out, "</section>\n");
+	return 0;
+}
+
+/* ------------------------------------------------------------ failures --- */
+
+static void mask(const char *channel, const char *r, char *out, size_t n)
+{
+	const char *at;
+	if (!r || !strcmp(r, "(erased)")) {
+		(void)bsnprintf(out, n, "%s", r ? r : "-");
+	} else if (channel && !strcmp(channel, "sms")) {
+		phone_mask(r, out, n);
+	} else if ((at = strchr(r, '@')) && at != r) {
+		if (bsnprintf(out, n, "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%s", r[0], at) < 0)
+			(void)bsnprintf(out, n, "-");
+	} else {
+		(void)bsnprintf(out, n, "-");
+	}
+}
+
+static int failure_row(const struct event_row *r, void *arg)
+{
+	struct page *p = arg;
+	char when[32], who[96];
+	format_time(r->at, when, sizeof(when));
+	mask(r->channel, r->recipient, who, sizeof(who));
+	p->n_campaigns++;
+	sbuf_addf(p->out, "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">", p->u->when, when,
+		  p->u->campaign);
+	if (r->campaign_id)
+		sbuf_addf(p->out, "#%lld", r->campaign_id);
+	sbuf_addf(p->out, "</td><td data-label=\"%s\">", p->u->recipient);
+	html_escape(p->out, r->channel);
+	sbuf_addch(p->out, ' ');
+	html_escape(p->out, who);
+	sbuf_addf(p->out, "</td><td data-label=\"%s\">", p->u->provider);
+	html_escape(p->out, r->provider ? r->provider : "-");
+	sbuf_addf(p->out, "</td><td data-label=\"%s\">", p->u->reason);
+	html_escape(p->out, r->detail ? r->detail : "-");
+	sbuf_addstr(p->out, "</td></tr>\n");
+	return 0;
+}
+
+static int inbound_row(const char *intent, long long n, void *arg)
+{
+	struct page *p = arg;
+	p->n_campaigns++;
+	sbuf_addstr(p->out, "<tr><td>");
+	html_escape(p->out, intent);
+	sbuf_addf(p->out, "</td><td class=\"num\">%lld</td></tr>\n", n);
+	return 0;
+}
+
+static void notice_text(struct page *p, const char *notice, long long id)
+{
+	const char *fmt = NULL;
+	if (!strcmp(notice, "approved"))
+		fmt = p->u->notice_approved;
+	else if (!strcmp(notice, "cancelled"))
+		fmt = p->u->notice_cancelled;
+	else if (!strcmp(notice, "not_pending"))
+		fmt = p->u->notice_not_pending;
+	else if (!strcmp(notice, "not_cancellable"))
+		fmt = p->u->notice_not_cancellable;
+	else if (!strcmp(notice, "csrf"))
+		fmt = p->u->notice_bad_csrf;
+	if (!fmt)
+		return;
+	sbuf_addstr(p->out, "<p class=\"notice\" role=\"status\">");
+	/* The formats are our own constants with at most one %lld. */
+	if (strstr(fmt, "%lld")) {
+		char buf[256];
+		const char *pct = strstr(fmt, "%lld");
+		if (bsnprintf(buf, sizeof(buf), "%.*s%lld%s", (int)(pct - fmt), fmt, id, pct + 4) == 0)
+			html_escape(p->out, buf);
+	} else {
+		html_escape(p->out, fmt);
+	}
+	sbuf_addstr(p->out, "</p>\n");
+}
+
+int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cfg,
+			const char *user, const char *lang, const char *csrf,
+			const char *notice, long long notice_id, long long now)
+{
+	const struct ui *u = ui_for(lang);
+	struct page p = { .out = out, .db = db, .u = u, .csrf = csrf };
+	struct event_filter failed = { .state = "failed", .limit = FAILURES_SHOWN };
+
+	(void)cfg;
+	head(out, u, u->title);
+	sbuf_addf(out, "<header><h1>Budbringer</h1><nav><span>%s <b id=\"who\">", u->logged_in_as);
+	html_escape(out, user);
+	sbuf_addstr(out, "</b></span>");
+	sbuf_addstr(out, "<form method=\"post\" action=\"/dashboard/lang\" class=\"inline\">");
+	csrf_field(out, csrf);
+	sbuf_addf(out, "<button type=\"submit\" name=\"lang\" value=\"%s\" class=\"link\">%s</button>"
+		  "</form>", u->other_lang_code, u->other_lang);
+	sbuf_addstr(out, "<form method=\"post\" action=\"/dashboard/logout\" class=\"inline\">");
+	csrf_field(out, csrf);
+	sbuf_addf(out, "<button type=\"submit\" id=\"logout\">%s</button></form></nav></header>\n<main>",
+		  u->log_out);
+	if (notice)
+		notice_text(&p, notice, notice_id);
+
+	sbuf_addf(out, "<section id=\"pending\"><h2>%s</h2><div class=\"scroll\"><table>"
+		  "<tbody>", u->pending);
+	if (db_campaign_summaries(db, 0, pending_row, &p) < 0)
+		return -1;
+	sbuf_addstr(out, "</tbody></table></div>");
+	if (!p.n_pending)
+		sbuf_addf(out, "<p class=\"empty\">%s</p>", u->none_pending);
+	sbuf_addstr(out, "</section>\n");
+
+	sbuf_addf(out, "<section id=\"campaigns\"><h2>%s</h2><div class=\"scroll\"><table>"
+		  "<thead><tr><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>", u->campaigns,
+		  u->campaign, u->status, u->total);
+	if (db_campaign_summaries(db, CAMPAIGNS_SHOWN, campaign_row, &p) < 0)
+		return -1;
+	sbuf_addstr(out, "</tbody></table></div>");
+	if (!p.n_campaigns)
+		sbuf_addf(out, "<p class=\"empty\">%s</p>", u->no_campaigns);
+	sbuf_addstr(out, "</section>\n");
+
+	if (per_day(&p, now) < 0)
+		return -1;
+
+	p.n_campaigns = 0;
+	sbuf_addf(out, "<section id=\"failures\"><h2>%s</h2><div class=\"scroll\"><table><thead><tr>"
+		  "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+		  u->failures, u->when, u->campaign, u->recipient, u->provider, u->reason);
+	if (db_events_each(db, &failed, failure_row, &p) < 0)
+		return -1;
+	sbuf_addstr(out, "</tbody></table></div>");
+	if (!p.n_campaigns)
+		sbuf_addf(out, "<p class=\"empty\">%s</p>", u->no_failures);
+	sbuf_addstr(out, "</section>\n");
+
+	p.n_campaigns = 0;
+	sbuf_addf(out, "<section id=\"inbound\"><h2>%s <small>(%s)</small></h2><table><thead><tr>"
+		  "<th>%s</th><th>%s</th></tr></thead><tbody>", u->inbound, u->last_30_days,
+		  u->intent, u->count);
+	if (db_inbound_by_intent(db, now - 30 * 86400LL, inbound_row, &p) < 0)
+		return -1;
+	sbuf_addstr(out, "</tbody></table>");
+	if (!p.n_campaigns)
+		sbuf_addf(out, "<p class=\"empty\">%s</p>", u->no_inbound);
+	sbuf_addstr(out, "</section>\n</main></body></html>\n");
+	return 0;
+}
+
+const char *dashboard_css(void)
+{
+	return
+	"*{box-sizing:border-box}body{margin:0;font:15px/1.4 system-ui,sans-serif;color:#1a202c;"
+	"background:#f7fafc}header{display:flex;flex-wrap:wrap;justify-content:space-between;"
+	"align-items:center;gap:.5em;padding:.6em 1em;background:#1f3a5f;color:#fff}"
+	"header h1{font-size:1.2em;margin:0}nav{display:flex;gap:.6em;align-items:center;"
+	"flex-wrap:wrap}main{max-width:72em;margin:0 auto;padding:.5em 1em 2em}"
+	"section{background:#fff;border:1px solid #e2e8f0;border-radius:6px;padding:.6em 1em;"
+	"margin:1em 0}h2{font-size:1.05em;margin:.3em 0 .6em}table{border-collapse:collapse;"
+	"width:100%}th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #edf2f7;"
+	"vertical-align:top}td.num{text-align:right}.scroll{overflow-x:auto}"
+	"small{color:#4a5568}.funnel{min-width:14em}.funnel svg{display:block;border-radius:3px}"
+	".counts{font-size:.85em;color:#2d3748;margin-top:.2em}.counts i{display:inline-block;"
+	"width:.7em;height:.7em;margin-right:.25em;border-radius:2px}.c0{background:#2f855a}"
+	".c1{background:#3182ce}.c2{background:#a0aec0}.c3{background:#c53030}.c4{background:#dd6b20}"
+	".badge{display:inline-block;padding:.1em .5em;border-radius:1em;font-size:.85em;"
+	"background:#edf2f7}.s-pending_approval{background:#fefcbf}.s-done{background:#c6f6d5}"
+	".s-cancelled,.s-expired{background:#fed7d7}.s-sending,.s-expanding{background:#bee3f8}"
+	"form.inline{display:inline;margin:0}button{font:inherit;padding:.35em .9em;border-radius:4px;"
+	"border:1px solid #a0aec0;background:#fff;cursor:pointer}button.ok{background:#2f855a;"
+	"color:#fff;border-color:#2f855a}button.danger{background:#fff;color:#c53030;"
+	"border-color:#c53030}button.link{background:none;border:none;color:#fff;"
+	"text-decoration:underline}header button{background:#fff}.actions{white-space:nowrap}"
+	".actions form+form{margin-left:.4em}.notice{background:#ebf8ff;border:1px solid #90cdf4;"
+	"padding:.5em .8em;border-radius:4px}.error{color:#c53030}.empty{color:#718096}"
+	".login{max-width:22em;margin:4em auto;background:#fff;padding:1.5em;border:1px solid "
+	"#e2e8f0;border-radius:6px}.login label{display:block;margin:.6em 0}.login input{display:"
+	"block;width:100%;padding:.45em;margin-top:.2em;font:inherit}.login button{width:100%;"
+	"margin-top:.6em;background:#1f3a5f;color:#fff}"
+	"@media (max-width:40em){thead{display:none}tr{display:block;border-bottom:1px solid "
+	"#e2e8f0;padding:.3em 0}td{display:block;border:none;padding:.15em .2em}"
+	"td[data-label]::before{content:attr(data-label) \": \";font-weight:600}"
+	".actions{padding-top:.4em}}\n";
+}

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SQL for GDPR requests, bulk import, retention and the audit log.
+ * Erasure keeps figures honest without keeping the person: messages and
+ * inbound texts stay as rows without address or text, pointing at one
+ * erased_subscribers row that holds only language, age band and dates.
+ */
+#include "budbringer/db_gdpr.h"
+#include "budbringer/db_report.h"
+#include "budbringer/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+long long db_subscriber_find(struct db *db, const char *phone, const char *email)
+{
+	static const char sql[] =
+		"SELECT id FROM subscribers WHERE (?1 IS NOT NULL AND phone = ?1)"
+		" OR (?2 IS NOT NULL AND email = ?2) ORDER BY id LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	long long id = 0;
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, phone);
+	db_bind_text(st, 2, email);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		id = error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	sqlite3_reset(st);
+	return id;
+}
+
+int db_audit(struct db *db, long long at, const char *actor, const char *action,
+	     const char *subject, const char *detail)
+{
+	static const char sql[] =
+		"INSERT INTO audit_log(at, actor, action, subject, detail) VALUES (?,?,?,?,?)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, at);
+	db_bind_text(st, 2, actor);
+	db_bind_text(st, 3, action);
+	db_bind_text(st, 4, subject);
+	db_bind_text(st, 5, detail);
+	return db_exec_stmt(db, st);
+}
+
+long long db_audit_count(struct db *db, const char *action, const char *subject, long long since)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM audit_log WHERE at >= ?3 AND action = ?1 AND subject = ?2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	long long n = -1;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, action);
+	db_bind_text(st, 2, subject);
+	sqlite3_bind_int64(st, 3, since);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+/* ------------------------------------------------------------- export --- */
+
+/* The current row as {column: value}, every column by its SQL name. */
+static json_t *row_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	for (int i = 0; i < sqlite3_column_count(st); i++) {
+		const char *name = sqlite3_column_name(st, i);
+		json_t *v;
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(st, i)); break;
+		case SQLITE_FLOAT: v = json_real(sqlite3_column_double(st, i)); break;
+		case SQLITE_NULL: v = json_null(); break;
+		default:
+			v = json_string((const char *)sqlite3_column_text(st, i));
+			if (!v) /* not UTF-8: still shown, bytes replaced */
+				v = json_string("(not valid UTF-8)");
+		}
+		json_object_set_new(o, name, v);
+	}
+	return o;
+}
+
+/* Appends every row of a prepared, bound statement to arr. */
+static int rows_into(struct db *db, sqlite3_stmt *st, json_t *arr)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, row_json(st));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : error("sql: %s", sqlite3_errmsg(db_handle(db)));
+}
+
+static int export_messages(struct db *db, long long id, const char *phone, const char *email,
+			   json_t *arr)
+{
+	static const char msgs[] =
+		"SELECT id, campaign_id, kind, channel, recipient, lang, subject, body, state, reason,"
+		" provider, provider_msgid, coding, segments, attempts, created_at, updated_at"
+		" FROM messages WHERE subscriber_id = ?1"
+		" UNION SELECT id, campaign_id, kind, channel, recipient, lang, subject, body, state,"
+		" reason, provider, provider_msgid, coding, segments, attempts, created_at, updated_at"
+		" FROM messages WHERE subscriber_id IS NULL AND recipient IN (?2, ?3) ORDER BY id";
+	static const char events[] =
+		"SELECT at, state, provider, provider_msgid, detail FROM message_events"
+		" WHERE message_id = ?1 ORDER BY id";
+	sqlite3_stmt *st = db_prepare(db, msgs), *ev;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, phone);
+	db_bind_text(st, 3, email);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *m = row_json(st), *evs = json_array();
+		json_object_set_new(m, "events", evs);
+		json_array_append_new(arr, m);
+		if (!(ev = db_prepare(db, events)))
+			break;
+		sqlite3_bind_int64(ev, 1, sqlite3_column_int64(st, 0));
+		if (rows_into(db, ev, evs) < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_gdpr_export(struct db *db, long long id, json_t **out)
+{
+	static const char profile[] = "SELECT * FROM subscribers WHERE id = ?1";
+	static const char interests[] =
+		"SELECT interest FROM subscriber_interests WHERE subscriber_id = ?1 ORDER BY interest";
+	static const char consent[] =
+		"SELECT id, at, channel, action, source, evidence FROM consent_log"
+		" WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND"
+		" (instr(source, ?2) > 0 OR instr(source, ?3) > 0)) ORDER BY id";
+	static const char inbound[] =
+		"SELECT id, gateway_id, sender, receiver, text, received_at, intent,"
+		" reply_message_id FROM inbound WHERE subscriber_id = ?1 OR sender = ?2 ORDER BY id";
+	static const char suppressions[] =
+		"SELECT channel, reason, source, created_at FROM suppressions"
+		" WHERE address_sha256 IN (?1, ?2) ORDER BY channel";
+	static const char audit[] =
+		"SELECT at, actor, action, detail FROM audit_log WHERE subject = ?1 ORDER BY id";
+	sqlite3_stmt *st = db_prepare(db, profile);
+	json_t *o = NULL, *arr;
+	char *phone = NULL, *email = NULL, hp[65] = "", he[65] = "", subject[40];
+	int rc, ret = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 1 : -1;
+	}
+	o = json_object();
+	json_object_set_new(o, "profile", row_json(st));
+	phone = db_column_strdup(st, 1);
+	email = db_column_strdup(st, 2);
+	sqlite3_reset(st);
+
+	arr = json_array();
+	json_object_set_new(o, "interests", arr);
+	if (!(st = db_prepare(db, interests)))
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_reset(st);
+
+	arr = json_array();
+	json_object_set_new(o, "consent_log", arr);
+	if (!(st = db_prepare(db, consent)))
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, phone);
+	db_bind_text(st, 3, email);
+	if (rows_into(db, st, arr) < 0)
+		goto out;
+
+	arr = json_array();
+	json_object_set_new(o, "messages", arr);
+	if (export_messages(db, id, phone, email, arr) < 0)
+		goto out;
+
+	arr = json_array();
+	json_object_set_new(o, "inbound", arr);
+	if (!(st = db_prepare(db, inbound)))
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, phone);
+	if (rows_into(db, st, arr) < 0)
+		goto out;
+
+	arr = json_array();
+	json_object_set_new(o, "suppressions", arr);
+	if (phone)
+		db_address_hash(phone, hp);
+	if (email)
+		db_address_hash(email, he);
+	if (!(st = db_prepare(db, suppressions)))
+		goto out;
+	db_bind_text(st, 1, hp);
+	db_bind_text(st, 2, he);
+	if (rows_into(db, st, arr) < 0)
+		goto out;
+
+	arr = json_array();
+	json_object_set_new(o, "audit_log", arr);
+	if (bsnprintf(subject, sizeof(subject), "subscriber:%lld", id) < 0 ||
+	    !(st = db_prepare(db, audit)))
+		goto out;
+	db_bind_text(st, 1, subject);
+	if (rows_into(db, st, arr) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(phone);
+	free(email);
+	if (ret == 0)
+		*out = o;
+	else
+		json_decref(o);
+	return ret;
+}
+
+/* -------------------------------------------------------------- erase --- */
+
+static int exec_id(struct db *db, const char *sql, long long a, long long b, const char *t1,
+		   const char *t2, long long *changes)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	db_bind_text(st, 3, t1);
+	db_bind_text(st, 4, t2);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	if (changes)
+		*changes = db_changes(db);
+	return 0;
+}
+
+int db_gdpr_erase(struct db *db, long long id, int current_year, long long now,
+		  struct erase_result *res)
+{
+	/* ?1 subscriber id, ?2 erased row id or now, ?3 phone, ?4 email */
+	static const char remember[] =
+		"INSERT INTO erased_subscribers(erased_at, joined_at, left_at, lang, age_band, sms, email)"
+		" SELECT ?2, (SELECT min(at) FROM consent_log WHERE subscriber_id = s.id"
+		"  AND action = 'grant'),"
+		" CASE WHEN s.status = 'unsubscribed' THEN (SELECT max(at) FROM consent_log"
+		"  WHERE subscriber_id = s.id AND action = 'revoke') END,"
+		" s.lang, ?3, EXISTS (SELECT 1 FROM consent_log WHERE subscriber_id = s.id"
+		"  AND channel = 'sms' AND action = 'grant'),"
+		" EXISTS (SELECT 1 FROM consent_log WHERE subscriber_id = s.id AND channel = 'email'"
+		"  AND action = 'grant') FROM subscribers s WHERE s.id = ?1";
+	static const char messages[] =
+		"UPDATE messages SET erased_id = ?2, subscriber_id = NULL, recipient = '(erased)',"
+		" subject = NULL, body = NULL WHERE subscriber_id = ?1"
+		" OR (subscriber_id IS NULL AND recipient IN (?3, ?4))";
+	static const char events[] =
+		"UPDATE message_events SET detail = NULL WHERE detail IS NOT NULL AND message_id IN"
+		" (SELECT id FROM messages WHERE erased_id = ?2)";
+	static const char inbound[] =
+		"UPDATE inbound SET sender = '(erased)', text = NULL, subscriber_id = NULL"
+		" WHERE subscriber_id = ?1 OR sender = ?3";
+	static const char consent[] =
+		"DELETE FROM consent_log WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND"
+		" (instr(source, ?3) > 0 OR instr(source, ?4) > 0 OR instr(evidence, ?3) > 0"
+		"  OR instr(evidence, ?4) > 0))";
+	static const char person[] = "DELETE FROM subscribers WHERE id = ?1";
+	struct subscriber s;
+	long long erased_id;
+	int rc = db_subscriber_get(db, id, &s);
+	sqlite3_stmt *st;
+
+	if (rc)
+		return rc;
+	memset(res, 0, sizeof(*res));
+	if (db_begin(db) < 0)
+		goto fail;
+	if (!(st = db_prepare(db, remember)))
+		goto rollback;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	db_bind_text(st, 3, report_band_code(report_age_band(s.birth_year, current_year)));
+	if (db_exec_stmt(db, st) < 0)
+		goto rollback;
+	erased_id = db_last_id(db);
+	if (exec_id(db, messages, id, erased_id, s.phone, s.email, &res->messages) < 0 ||
+	    exec_id(db, events, id, erased_id, NULL, NULL, NULL) < 0 ||
+	    exec_id(db, inbound, id, erased_id, s.phone, s.email, &res->inbound) < 0 ||
+	    exec_id(db, consent, id, erased_id, s.phone, s.email, &res->consent_rows) < 0 ||
+	    exec_id(db, person, id, erased_id, NULL, NULL, NULL) < 0)
+		goto rollback;
+	/* The one thing kept of the address: its hash, so STOP stays honoured. */
+	if ((s.phone && db_suppress(db, s.phone, "sms", "erased", "gdpr:erase", now) < 0) ||
+	    (s.email && db_suppress(db, s.email, "email", "erased", "gdpr:erase", now) < 0))
+		goto rollback;
+	if (db_commit(db) < 0)
+		goto rollback;
+	res->erased_id = erased_id;
+	subscriber_release(&s);
+	return 0;
+rollback:
+	db_rollback(db);
+fail:
+	subscriber_release(&s);
+	return -1;
+}
+
+/* ------------------------------------------------------------- import --- */
+
+int db_import_row(struct db *db, const struct import_row *r, long long *id_out)
+{
+	static const char add[] =
+		"INSERT INTO subscribers(phone, email, lang, birth_year, status,"
+		" sms_consent, sms_consent_at, sms_consent_source,"
+		" email_consent, email_consent_at, email_consent_source, created_at, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, 'active', ?1 IS NOT NULL, CASE WHEN ?1 IS NOT NULL THEN ?5 END,"
+		" CASE WHEN ?1 IS NOT NULL THEN ?6 END, ?2 IS NOT NULL,"
+		" CASE WHEN ?2 IS NOT NULL THEN ?5 END, CASE WHEN ?2 IS NOT NULL THEN ?6 END, ?7, ?7)";
+	static const char add_interest[] =
+		"INSERT OR IGNORE INTO subscriber_interests(subscriber_id, interest) VALUES (?,?)";
+	sqlite3_stmt *st = db_prepare(db, add);
+	long long id;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->phone);
+	db_bind_text(st, 2, r->email);
+	db_bind_text(st, 3, r->lang);
+	if (r->birth_year)
+		sqlite3_bind_int(st, 4, r->birth_year);
+	sqlite3_bind_int64(st, 5, r->consent_at);
+	db_bind_text(st, 6, r->source);
+	sqlite3_bind_int64(st, 7, r->now);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	id = db_last_id(db);
+	for (const char *const *p = r->interests; p && *p; p++) {
+		if (!(st = db_prepare(db, add_interest)))
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		db_bind_text(st, 2, *p);
+		if (db_exec_stmt(db, st) < 0)
+			return -1;
+	}
+	if ((r->phone && db_consent_log(db, id, r->consent_at, "sms", "grant", r->source,
+					r->evidence) < 0) ||
+	    (r->email && db_consent_log(db, id, r->consent_at, "email", "grant", r->source,
+					r->evidence) < 0))
+		return -1;
+	*id_out = id;
+	return 0;
+}
+
+/* ---------------------------------------------------------- retention --- */
+
+static int purge(struct db *db, const char *sql, long long before, int batch)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int(st, 2, batch);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	return db_changes(db);
+}
+
+int db_purge_message_bodies(struct db *db, long long before, int batch)
+{
+	/* Queued and sending messages keep their text: they are not out yet. */
+	static const char sql[] =
+		"UPDATE messages SET body = NULL, subject = NULL WHERE id IN (SELECT id FROM messages"
+		" WHERE body IS NOT NULL AND created_at < ?1 AND state NOT IN ('queued', 'sending')"
+		" LIMIT ?2)";
+	return purge(db, sql, before, batch);
+}
+
+int db_purge_inbound_texts(struct db *db, long long before, int batch)
+{
+	static const char sql[] =
+		"UPDATE inbound SET text = NULL WHERE id IN (SELECT id FROM inbound"
+		" WHERE text IS NOT NULL AND received_at < ?1 LIMIT ?2)";
+	return purge(db, sql, before, batch);
+}
+
+bool db_housekeeping_due(struct db *db, const char *task, long long now, long long interval)
+{
+	/* Read first: the loop asks every poll, and a write lock each time
+	 * would only get in the HTTP handlers' way. */
+	static const char last[] = "SELECT last_run FROM housekeeping WHERE task = ?1";
+	static const char mark[] =
+		"INSERT INTO housekeeping(task, last_run) VALUES (?1, ?2) ON CONFLICT(task)"
+		" DO UPDATE SET last_run = excluded.last_run WHERE last_run <= ?2 - ?3"
+		" OR last_run > ?2";
+	sqlite3_stmt *st = db_prepare(db, last);
+	long long prev = -1;
+
+	if (!st)
+		return false;
+	db_bind_text(st, 1, task);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		prev = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	/* A clock set back counts as due, or the task would wait for it. */
+	if (prev >= 0 && prev > now - interval && prev <= now)
+		return false;
+	if (!(st = db_prepare(db, mark)))
+		return false;
+	db_bind_text(st, 1, task);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, interval);
+	return db_exec_stmt(db, st) == 0 && db_changes(db) == 1;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DESIGN: the staff dashboard over HTTP.
+ *
+ *   GET  /dashboard                 the overview (or 303 to the login)
+ *   GET  /dashboard/login           login form; POST checks the password
+ *   POST /dashboard/logout | approve | cancel | lang
+ *   GET  /dashboard/static/style.css
+ *
+ * Passwords are checked with crypt(3) against the hashes in the config's
+ * staff list; an unknown user costs the same hash as a known one. A login
+ * makes a random session token: the browser gets it as an HttpOnly,
+ * SameSite=Strict cookie scoped to /dashboard, the database only its
+ * SHA-256. Each session has its own CSRF token, required on every form;
+ * the login form itself uses a double-submit cookie. Actions are written
+ * to the audit log with the staff member's name, and so are wrong
+ * passwords: ten for one user within 15 minutes lock that login for the
+ * rest of the window.
+ */
+#include "budbringer/campaign.h"
+#include "budbringer/dashboard.h"
+#include "budbringer/db_dashboard.h"
+#include "budbringer/db_gdpr.h"
+#include "budbringer/http.h"
+#include "budbringer/log.h"
+#include "budbringer/token.h"
+
+#include <crypt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SESSION_SECONDS (8 * 3600)
+/* After this many wrong passwords for one user within LOCK_SECONDS, the
+ * user's login is refused until the window has passed. */
+#define LOCK_FAILURES 10
+#define LOCK_SECONDS (15 * 60)
+#define TOKEN_LEN 44     /* 43 characters, 258 bits */
+
+/* Verified when the user is unknown, so both cases take as long. */
+static const char dummy_hash[] = "$y$j9T$YMjNxjfx7dMLXnveJ6pyg0$VeAISZnZTBUfOYY/aouxrdPVG3GhclmDuns7lUPKQH2";
+
+void http_dashboard(struct http_request *req, struct http_response *resp);
+void http_dashboard_sub(struct http_request *req, struct http_response *resp);
+
+struct session {
+	struct dashboard_session s;
+	char token_hash[65];
+};
+
+/* The value of cookie `name` from the Cookie header into out. */
+static bool cookie_get(struct http_request *req, const char *name, char *out, size_t n)
+{
+	const char *h = http_header(req, "Cookie");
+	size_t len = strlen(name);
+
+	while (h && *h) {
+		h += strspn(h, " ;");
+		if (!strncmp(h, name, len) && h[len] == '=') {
+			const char *v = h + len + 1;
+			size_t vlen = strcspn(v, ";");
+			if (vlen == 0 || vlen >= n)
+				return false;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return true;
+		}
+		h = strchr(h, ';');
+	}
+	return false;
+}
+
+static bool load_session(struct http_request *req, long long now, struct session *out)
+{
+	char token[TOKEN_LEN + 4];
+	if (!cookie_get(req, "bb_session", token, sizeof(token)) ||
+	    token_hash_secret(token, out->token_hash) < 0)
+		return false;
+	return db_dashboard_session_get(req->db, out->token_hash, now, &out->s) == 0;
+}
+
+static bool is_https(const struct config *cfg)
+{
+	return cfg->http.public_url && !strncmp(cfg->http.public_url, "https://", 8);
+}
+
+static void set_cookie(struct http_request *req, struct http_response *resp, const char *name,
+		       const char *value, int max_age)
+{
+	char buf[256];
+	if (bsnprintf(buf, sizeof(buf), "%s=%s; Path=/dashboard; Max-Age=%d; HttpOnly; "
+		      "SameSite=Strict%s", name, value, max_age,
+		      is_https(req->cfg) ? "; Secure" : "") == 0)
+		http_add_header(resp, "Set-Cookie", buf);
+}
+
+static void html(struct http_response *resp, int status)
+{
+	resp->status = status;
+	resp->content_type = "text/html; charset=utf-8";
+	http_add_header(resp, "Content-Security-Policy",
+			"default-src 'none'; style-src 'self'; img-src 'self' data:; "
+			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+}
+
+static void redirect(struct http_response *resp, const char *location)
+{
+	resp->status = 303;
+	resp->content_type = "text/plain; charset=utf-8";
+	http_add_header(resp, "Location", location);
+	sbuf_addf(&resp->body, "see %s\n", location);
+}
+
+static void login_page(struct http_request *req, struct http_response *resp, int status,
+		       const char *error, const char *user)
+{
+	char csrf[TOKEN_LEN];
+	const char *lang = http_query(req, "lang");
+
+	if (!lang) {
+		const char *al = http_header(req, "Accept-Language");
+		lang = al && !strncmp(al, "en", 2) ? "en" : "da";
+	}
+	if (token_random(csrf, sizeof(csrf)) < 0) {
+		http_json_error(resp, 500, "no randomness");
+		return;
+	}
+	html(resp, status);
+	set_cookie(req, resp, "bb_login", csrf, 3600);
+	dashboard_login_page(&resp->body, dashboard_lang(lang), csrf, error, user);
+}
+
+/* A printable user name for the log, or "(invalid)". */
+static const char *loggable(const char *user)
+{
+	if (!user || !*user || strlen(user) > 63)
+		return "(invalid)";
+	for (const char *p = user; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == '\'' || (unsigned char)*p >= 0x7f)
+			return "(invalid)";
+	return user;
+}
+
+static bool password_ok(const struct cfg_staff *st, const char *password)
+{
+	struct crypt_data *data = xcalloc(1, sizeof(*data));
+	const char *hash = st ? st->password_hash : dummy_hash;
+	const char *got = crypt_r(password ? password : "", hash, data);
+	bool ok = st && password && got && got[0] != '*' && token_equal(got, hash);
+	explicit_bzero(data, sizeof(*data));
+	free(data);
+	return ok;
+}
+
+static void do_login(struct http_request *req, struct http_response *resp, long long now)
+{
+	const char *user = http_query(req, "user"), *password = http_query(req, "password");
+	const char *form_csrf = http_query(req, "csrf");
+	const struct cfg_staff *st = cfg_staff_find(req->cfg, user);
+	char cookie_csrf[TOKEN_LEN + 4], token[TOKEN_LEN], hash[65], csrf[TOKEN_LEN], subject[80];
+
+	if (!cookie_get(req, "bb_login", cookie_csrf, sizeof(cookie_csrf)) ||
+	    !token_equal(cookie_csrf, form_csrf)) {
+		login_page(req, resp, 403, "expired", user);
+		return;
+	}
+	if (st && bsnprintf(subject, sizeof(subject), "user:%s", st->user) == 0 &&
+	    db_audit_count(req->db, "dashboard.login_failed", subject, now - LOCK_SECONDS) >=
+	    LOCK_FAILURES) {
+		log_warn("dashboard login refused: too many failures user='%s' from=%s", st->user,
+			 req->remote);
+		login_page(req, resp, 429, "locked", user);
+		return;
+	}
+	if (!password_ok(st, password)) {
+		log_warn("dashboard login failed user='%s' from=%s", loggable(user), req->remote);
+		http_count(req->server, "budbringer_dashboard_login_failures_total", 1);
+		if (st)
+			db_audit(req->db, now, "-", "dashboard.login_failed", subject, req->remote);
+		login_page(req, resp, 401, "wrong", user);
+		return;
+	}
+	if (token_random(token, sizeof(token)) < 0 || token_random(csrf, sizeof(csrf)) < 0 ||
+	    token_hash_secret(token, hash) < 0 ||
+	    db_dashboard_session_add(req->db, hash, st->user, csrf, st->lang, now,
+				     now + SESSION_SECONDS) < 0) {
+		http_json_error(resp, 500, "cannot start a session");
+		return;
+	}
+	db_audit(req->db, now, st->user, "dashboard.login", NULL, req->remote);
+	log_info("dashboard login user='%s' from=%s", st->user, req->remote);
+	set_cookie(req, resp, "bb_session", token, SESSION_SECONDS);
+	set_cookie(req, resp, "bb_login", "", 0);
+	redirect(resp, "/dashboard");
+}
+
+static void do_action(struct http_request *req, struct http_response *resp, struct session *se,
+		      const char *action, long long now)
+{
+	const char *id_s = http_query(req, "id");
+	char *end = NULL, loc[96], subject[40], who[80];
+	long long id = id_s ? strtoll(id_s, &end, 10) : 0;
+	const char *done;
+	int rc;
+
+	if (!id_s || !*id_s || *end || id <= 0) {
+		http_json_error(resp, 400, "id must be a campaign id");
+		return;
+	}
+	if (bsnprintf(who, sizeof(who), "dashboard:%s", se->s.user) < 0 ||
+	    bsnprintf(subject, sizeof(subject), "campaign:%lld", id) < 0)
+		return;
+	if (!strcmp(action, "approve")) {
+		rc = campaign_approve(req->db, id, who, now);
+		done = rc == 0 ? "approved" : "not_pending";
+	} else {
+		rc = campaign_cancel(req->db, id, now);
+		done = rc == 0 ? "cancelled" : "not_cancellable";
+	}
+	if (rc < 0) {
+		http_json_error(resp, 500, "cannot %s campaign %lld", action, id);
+		return;
+	}
+	if (rc == 0) {
+		db_audit(req->db, now, se->s.user, !strcmp(action, "approve") ? "campaign.approve"
+			 : "campaign.cancel", subject, "dashboard");
+		log_info("dashboard %s campaign=%lld user='%s'", action, id, se->s.user);
+		http_request_wake(req);
+	}
+	if (bsnprintf(loc, sizeof(loc), "/dashboard?done=%s&id=%lld", done, id) == 0)
+		redirect(resp, loc);
+}
+
+void http_dashboard(struct http_request *req, struct http_response *resp)
+{
+	struct session se;
+	long long now = (long long)time(NULL), notice_id = 0;
+	const char *done = http_query(req, "done"), *id = http_query(req, "id");
+
+	if (!load_session(req, now, &se)) {
+		redirect(resp, "/dashboard/login");
+		return;
+	}
+	if (id)
+		notice_id = strtoll(id, NULL, 10);
+	html(resp, 200);
+	if (dashboard_main_page(&resp->body, req->db, req->cfg, se.s.user, se.s.lang, se.s.csrf,
+				done, notice_id, now) < 0)
+		http_json_error(resp, 500, "cannot read the database");
+}
+
+void http_dashboard_sub(struct http_request *req, struct http_response *resp)
+{
+	const char *sub = req->path + strlen("/dashboard/");
+	bool post = !strcmp(req->method, "POST");
+	long long now = (long long)time(NULL);
+	struct session se;
+
+	if (!strcmp(sub, "static/style.css") && !post) {
+		resp->content_type = "text/css; charset=utf-8";
+		sbuf_addstr(&resp->body, dashboard_css());
+		return;
+	}
+	if (!strcmp(sub, "login")) {
+		if (post)
+			do_login(req, resp, now);
+		else if (load_session(req, now, &se))
+			redirect(resp, "/dashboard");
+		else
+			login_page(req, resp, 200, NULL, NULL);
+		return;
+	}
+	if (strcmp(sub, "logout") && strcmp(sub, "approve") && strcmp(sub, "cancel") &&
+	    strcmp(sub, "lang")) {
+		http_json_error(resp, 404, "no such page");
+		return;
+	}
+	if (!post) {
+		http_json_error(resp, 405, "method %s is not allowed on %s", req->method, req->path);
+		return;
+	}
+	if (!load_session(req, now, &se)) {
+		redirect(resp, "/dashboard/login");
+		return;
+	}
+	if (!token_equal(http_query(req, "csrf"), se.s.csrf)) {
+		log_warn("dashboard form without a valid csrf token user='%s' path=%s", se.s.user,
+			 req->path);
+		redirect(resp, "/dashboard?done=csrf");
+		return;
+	}
+	if (!strcmp(sub, "logout")) {
+		db_dashboard_session_delete(req->db, se.token_hash);
+		db_audit(req->db, now, se.s.user, "dashboard.logout", NULL, req->remote);
+		set_cookie(req, resp, "bb_session", "", 0);
+		redirect(resp, "/dashboard/login");
+	} else if (!strcmp(sub, "lang")) {
+		db_dashboard_session_set_lang(req->db, se.token_hash,
+					      dashboard_lang(http_query(req, "lang")));
+		redirect(resp, "/dashboard");
+	} else {
+		do_action(req, resp, &se, sub, now);
+	}
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// Drives Debian's chromium (headless, through playwright-core) against the
+// dashboard of a running budbringerd. Called by
+// tests/integration/test_dashboard.sh, which seeds the data and passes it
+// in the environment. Prints one "PASS msg" or "FAIL msg" line per check.
+import { chromium } from 'playwright-core';
+
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`missing ${k}`);
+  return process.env[k];
+};
+const url = env('BB_URL');
+const user = env('DASH_USER');
+const password = env('DASH_PASSWORD');
+const auto = env('DASH_AUTO_CAMPAIGN');
+const autoTotal = env('DASH_AUTO_TOTAL');
+const autoDelivered = env('DASH_AUTO_DELIVERED');
+const autoFailed = env('DASH_AUTO_FAILED');
+const pending = env('DASH_PENDING_CAMPAIGN');
+const outDir = env('DASH_OUT');
+const docsShot = process.env.DASH_DOCS_SCREENSHOT || '';
+
+let failed = 0;
+const check = (ok, msg) => {
+  if (!ok) failed++;
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${msg}`);
+};
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--no-first-run', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 },
+    locale: 'en-GB' });
+  // Everything the page loads must come from the daemon: no internet.
+  const foreign = [];
+  context.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  const page = await context.newPage();
+
+  let resp = await page.goto(`${url}/dashboard`);
+  check(page.url().endsWith('/dashboard/login'), 'without a session /dashboard leads to the login page');
+
+  // A wrong password is refused.
+  await page.fill('input[name=user]', user);
+  await page.fill('input[name=password]', 'not-the-password');
+  [resp] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  check(resp.status() === 401, `wrong password answered 401 (got ${resp.status()})`);
+  check(await page.isVisible('p.error'), 'wrong password shows an error');
+  check(page.url().endsWith('/dashboard/login'), 'wrong password stays on the login page');
+  const cookies0 = await context.cookies();
+  check(!cookies0.some((c) => c.name === 'bb_session'), 'wrong password gives no session cookie');
+
+  // The right one logs in.
+  await page.fill('input[name=user]', user);
+  await page.fill('input[name=password]', password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  check(new URL(page.url()).pathname === '/dashboard', 'login leads to the dashboard');
+  check((await page.textContent('#who')) === user, 'the dashboard names the logged-in user');
+  const session = (await context.cookies()).find((c) => c.name === 'bb_session');
+  check(session && session.httpOnly && session.sameSite === 'Strict',
+    'session cookie is HttpOnly and SameSite=Strict');
+
+  // The seeded campaign with its counts.
+  const row = page.locator(`#campaigns tr[data-campaign="${auto}"]`);
+  check(await row.count() === 1, `campaign ${auto} is listed`);
+  const delivered = await row.locator('.n-0 b').textContent();
+  const failedN = await row.locator('.n-3 b').textContent();
+  check(delivered === autoDelivered, `campaign ${auto} shows ${autoDelivered} delivered (got ${delivered})`);
+  check(failedN === autoFailed, `campaign ${auto} shows ${autoFailed} failed (got ${failedN})`);
+  check((await row.locator('.n-total').textContent()).endsWith(` ${autoTotal}`),
+    `campaign ${auto} total is ${autoTotal}`);
+  const failures = await page.textContent('#failures');
+  check(failures.includes('Invalid Destination Address'), 'latest failures show the gateway\'s reason');
+  check(!failures.includes('20000003') && failures.includes('\u2022'), 'failures show masked numbers');
+  check(await page.locator('#inbound tbody tr').count() >= 1, 'inbound traffic by intent is listed');
+  check(await row.locator('svg rect').count() >= 2, 'campaign has a funnel bar');
+  check(await page.locator('#per-day svg rect').count() >= 28, 'messages-per-day chart drawn');
+
+  if (docsShot) await page.screenshot({ path: docsShot, fullPage: true });
+
+  // Approve the pending campaign.
+  const prow = page.locator(`#pending tr[data-campaign="${pending}"]`);
+  check(await prow.count() === 1, `campaign ${pending} is waiting for approval`);
+  check((await page.getAttribute(`#campaigns tr[data-campaign="${pending}"]`, 'data-status')) ===
+    'pending_approval', `campaign ${pending} is listed as pending_approval`);
+  await Promise.all([page.waitForNavigation(), page.click(`button[data-action="approve-${pending}"]`)]);
+  check((await page.textContent('p.notice')).includes(`Campaign ${pending} is approved`),
+    'approval is confirmed on the page');
+  check(await page.locator(`#pending tr[data-campaign="${pending}"]`).count() === 0,
+    'approved campaign left the approval list');
+  const st = await page.getAttribute(`#campaigns tr[data-campaign="${pending}"]`, 'data-status');
+  check(st && st !== 'pending_approval', `approved campaign changed state (now ${st})`);
+
+  // Danish UI.
+  await Promise.all([page.waitForNavigation(), page.click('button[name=lang]')]);
+  check((await page.textContent('#logout')) === 'Log ud', 'the UI switches to Danish');
+  await Promise.all([page.waitForNavigation(), page.click('button[name=lang]')]);
+  check((await page.textContent('#logout')) === 'Log out', 'and back to English');
+
+  await page.screenshot({ path: `${outDir}/dashboard.png`, fullPage: true });
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(`${url}/dashboard`);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `fits a phone screen without sideways scrolling (overflow ${overflow}px)`);
+  await phone.screenshot({ path: `${outDir}/dashboard-phone.png`, fullPage: true });
+  await phone.close();
+
+  // Log out: the session is gone for good.
+  await Promise.all([page.waitForNavigation(), page.click('#logout')]);
+  check(page.url().endsWith('/dashboard/login'), 'logout leads to the login page');
+  await page.goto(`${url}/dashboard`);
+  check(page.url().endsWith('/dashboard/login'), 'after logout the dashboard needs a login again');
+  check(foreign.length === 0, `no request left the daemon (${foreign.join(' ')})`);
+} catch (e) {
+  check(false, `browser script: ${e.message}`);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);

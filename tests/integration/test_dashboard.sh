@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The staff dashboard in a real browser: Debian's chromium, headless,
+# driven by playwright-core (tests/browser/dashboard.mjs). Logs in (a wrong
+# password is refused first), checks the seeded campaign's counts, approves
+# a pending association campaign and sees it change state, switches to
+# Danish, looks at it at phone width, logs out. Screenshots land in
+# tests/output/ (UPDATE_DOCS_SCREENSHOT=1 also refreshes docs/dashboard.png).
+# Before the browser, curl checks what a browser would hide: CSRF refusals.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/budbringerd.sh"
+
+require_cmd sqlite3 curl
+command -v chromium >/dev/null 2>&1 || "$BB_TOP_DIR/scripts/install-deps.sh" chromium >&2
+command -v npm >/dev/null 2>&1 || "$BB_TOP_DIR/scripts/install-deps.sh" npm >&2
+require_cmd /usr/bin/chromium node npm
+BROWSER_DIR=$BB_TOP_DIR/tests/browser
+if [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
+	# The lock file pins playwright-core; it brings no browser of its own.
+	(cd "$BROWSER_DIR" && npm ci --no-audit --no-fund >&2) || die "npm ci in tests/browser failed"
+fi
+OUT=$BB_TOP_DIR/tests/output
+mkdir -p "$OUT"
+
+PASSWORD="rødgrød med fløde 2026"
+HASH=$(printf '%s\n' "$PASSWORD" | "$BB_BIN/budbringer" hash-password) || die "hash-password"
+assert_match "$HASH" '^\$y\$' "hash-password makes a yescrypt hash"
+BB_ROOT_EXTRA="staff = ( { user = \"anna\"; password_hash = \"$HASH\"; lang = \"en\"; },
+  { user = \"bo\"; password_hash = \"$HASH\"; lang = \"da\"; } );"
+BB_CAMPAIGNS="require_approval = true; frequency_cap = 0;"
+bb_config
+bb check-config >/dev/null || die "config with a staff list is valid"
+
+token=$(bb --json association add "Randers Roklub" | sed -n 's/.*"token": "\([^"]*\)".*/\1/p')
+[ -n "$token" ] || die "association token"
+for n in 20000001 20000002 20000003; do
+	bb subscriber add --phone "$n" --born 2008 --consent "signed form, test" >/dev/null || die "subscriber"
+done
+opp=$(bb --json opportunity add --association "Randers Roklub" --title "da=Hjælpere til kaproning" \
+	--summary "da=Vi mangler hjælpere på land." --url https://example.dk/ro --publish |
+	sed -n 's/.*"id": \([0-9]*\).*/\1/p')
+[ -n "$opp" ] || die "opportunity"
+bb_start
+wait_until "[ \"\$(bb_sql \"SELECT count(*) FROM messages WHERE state IN ('sent','delivered')\")\" = 3 ]" 30 "$BB_PID" ||
+	die "the automatic campaign was sent"
+auto=$(bb_sql "SELECT id FROM campaigns WHERE kind = 'auto' AND opportunity_id = $opp")
+# Delivery reports: two delivered, one failed with the gateway's reason;
+# and inbound SMS, so failures and inbound traffic have something to show.
+ids=($(bb_sql "SELECT id FROM messages WHERE campaign_id = $auto ORDER BY id"))
+for i in 0 1; do
+	curl -s -o /dev/null "$BB_URL/sms/dlr?secret=$BB_DLR_SECRET&id=${ids[$i]}&status=1"
+done
+curl -s -o /dev/null "$BB_URL/sms/dlr?secret=$BB_DLR_SECRET&id=${ids[2]}&status=2&answer=NACK%2F0x0000000b%2FInvalid+Destination+Address"
+wait_until "[ \"\$(bb_sql \"SELECT group_concat(state) FROM (SELECT state FROM messages WHERE campaign_id = $auto ORDER BY id)\")\" = delivered,delivered,failed ]" 10 ||
+	fail "delivery reports recorded"
+n=0
+for t in "STOP" "HJÆLP" "FRIVILLIG SPORT"; do
+	n=$((n + 1))
+	curl -s -o /dev/null -G "$BB_URL/sms/inbound" --data-urlencode "secret=$BB_INBOUND_SECRET" \
+		--data-urlencode "from=+453100000$n" --data-urlencode "to=1919" --data-urlencode "text=$t" \
+		--data-urlencode "id=mo-$n"
+done
+wait_until "[ \"\$(bb_sql 'SELECT count(*) FROM inbound')\" -ge 3 ]" 10 || fail "inbound SMS recorded"
+
+# An association's own campaign waits for approval (campaigns.require_approval).
+resp=$(curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+	-d "{\"opportunity_id\": $opp, \"channels\": [\"sms\"], \"texts\": {\"da\": \"Sidste chance: {title} {url}\"}}" \
+	"$BB_URL/api/v1/campaigns")
+pending=$(printf '%s' "$resp" | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
+[ -n "$pending" ] || die "association campaign created: $resp"
+assert_eq pending_approval "$(bb_sql "SELECT status FROM campaigns WHERE id = $pending")" \
+	"the association campaign waits for approval"
+
+# --- what the browser does not show: refusals ---
+jar=$TEST_TMPDIR/jar
+assert_http 303 "$BB_URL/dashboard" "no session: /dashboard redirects"
+assert_http 403 "$BB_URL/dashboard/login" "login without the login form's cookie is refused" \
+	--data-urlencode user=anna --data-urlencode "password=$PASSWORD" --data-urlencode csrf=x
+login_csrf=$(curl -s -c "$jar" "$BB_URL/dashboard/login" |
+	sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+assert_http 401 "$BB_URL/dashboard/login" "unknown user refused" -b "$jar" \
+	--data-urlencode user=mallory --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$login_csrf"
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$jar" -c "$jar" "$BB_URL/dashboard/login" \
+	--data-urlencode user=bo --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$login_csrf")
+assert_eq 303 "$code" "curl logs in as bo"
+page=$(curl -s -b "$jar" "$BB_URL/dashboard")
+assert_contains "$page" "Venter på godkendelse" "bo's dashboard is in Danish"
+curl -s -o /dev/null -b "$jar" "$BB_URL/dashboard/approve" --data "id=$pending&csrf=forged"
+assert_eq pending_approval "$(bb_sql "SELECT status FROM campaigns WHERE id = $pending")" \
+	"a form without the session's CSRF token changes nothing"
+assert_http 303 "$BB_URL/dashboard/approve" "approve without a session goes to the login" \
+	--data "id=$pending"
+assert_eq pending_approval "$(bb_sql "SELECT status FROM campaigns WHERE id = $pending")" \
+	"approve without a session changes nothing"
+assert_http 405 "$BB_URL/dashboard/approve" "approve by GET is not allowed" -b "$jar"
+assert_http 200 "$BB_URL/dashboard/static/style.css" "the stylesheet is served by the daemon"
+
+# --- the browser ---
+export BB_URL DASH_USER=anna DASH_PASSWORD="$PASSWORD" DASH_AUTO_CAMPAIGN="$auto" \
+	DASH_AUTO_TOTAL=3 DASH_AUTO_DELIVERED=2 DASH_AUTO_FAILED=1 DASH_PENDING_CAMPAIGN="$pending" DASH_OUT="$OUT"
+if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ]; then
+	export DASH_DOCS_SCREENSHOT=$BB_TOP_DIR/docs/dashboard.png
+	mkdir -p "$BB_TOP_DIR/docs"
+fi
+node "$BROWSER_DIR/dashboard.mjs" > "$TEST_TMPDIR/browser.log" 2>&1
+while read -r verdict msg; do
+	case $verdict in
+	PASS) pass "browser: $msg" ;;
+	FAIL) fail "browser: $msg" ;;
+	*) note "browser: $verdict $msg" ;;
+	esac
+done < "$TEST_TMPDIR/browser.log"
+grep -q '^PASS' "$TEST_TMPDIR/browser.log" || fail "the browser script ran no check"
+assert_cmd "[ -s '$OUT/dashboard.png' ]" "a screenshot was saved in tests/output/dashboard.png"
+
+# What the browser did is on record.
+status=$(bb_sql "SELECT status FROM campaigns WHERE id = $pending")
+assert_ne pending_approval "$status" "the database agrees: campaign $pending approved"
+assert_eq "dashboard:anna" "$(bb_sql "SELECT approved_by FROM campaigns WHERE id = $pending")" \
+	"approved_by names the staff member"
+assert_eq 1 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'campaign.approve' AND actor = 'anna' AND subject = 'campaign:$pending'")" \
+	"the approval is in the audit log"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM dashboard_sessions WHERE user = 'anna'")" \
+	"logout removed anna's session"
+assert_not_contains "$(bb_sql "SELECT group_concat(token_sha256) FROM dashboard_sessions")" \
+	"$(sed -n 's/.*bb_session\t//p' "$jar")" "the database holds session hashes, not tokens"
+# Ten wrong passwords for one user lock that login for 15 minutes; others
+# are not affected.
+login() { # user password -> HTTP status of the login POST
+	local j=$TEST_TMPDIR/jar-$1 c
+	c=$(curl -s -c "$j" "$BB_URL/dashboard/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+	curl -s -o /dev/null -w '%{http_code}' -b "$j" -c "$j" "$BB_URL/dashboard/login" \
+		--data-urlencode "user=$1" --data-urlencode "password=$2" --data-urlencode "csrf=$c"
+}
+codes=""
+for i in 1 2 3 4 5 6 7 8 9 10; do codes="$codes$(login bo "wrong $i") "; done
+assert_eq "401 401 401 401 401 401 401 401 401 401 " "$codes" "ten wrong passwords are refused"
+assert_eq 429 "$(login bo "$PASSWORD")" "then bo's login is locked, even with the right password"
+assert_eq 303 "$(login anna "$PASSWORD")" "anna can still log in"
+assert_eq 10 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'dashboard.login_failed' AND subject = 'user:bo'")" \
+	"wrong passwords are in the audit log"
+done_testing
