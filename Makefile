@@ -48,7 +48,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
-.PHONY: all deps run check unit unit-asan integration bench install clean help fuzz fuzz-check
+.PHONY: all deps run check unit unit-asan integration bench install clean help fuzz fuzz-check lint
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/budbringerd $(BUILD)/budbringer
@@ -119,6 +119,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libfuzz.a
 	@$(if $(Q),echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
 		$(BUILD)/fuzz/libfuzz.a $(LIBS)
+
+# cppcheck, clang-tidy (.clang-tidy) and a clang -Werror build.
+lint:
+	@scripts/lint.sh
 
 fuzz-check: $(FUZZ_BIN)
 	@scripts/run-fuzz.sh check $(FUZZ_BIN)

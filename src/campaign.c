@@ -331,7 +331,7 @@ static enum campaign_create_result build_campaign(struct db *db, const struct co
 		sbuf_addstr(err, "no channel: give sms, email or both");
 		goto out;
 	}
-	if ((rq->min_age >= 0 && rq->min_age > 120) || (rq->max_age > 120) ||
+	if (rq->min_age > 120 || rq->max_age > 120 ||
 	    (rq->min_age >= 0 && rq->max_age >= 0 && rq->min_age > rq->max_age)) {
 		sbuf_addf(err, "age range %d-%d is not valid", rq->min_age, rq->max_age);
 		goto out;
@@ -367,9 +367,9 @@ static enum campaign_create_result build_campaign(struct db *db, const struct co
 	c.channels[1] = rq->channels[1];
 	c.min_age = rq->min_age;
 	c.max_age = rq->max_age;
-	for (n = 0; rq->langs[n] && n < MODEL_MAX_LANGS; n++)
+	for (n = 0; n < MODEL_MAX_LANGS && rq->langs[n]; n++)
 		c.langs[n] = xstrdup(rq->langs[n]);
-	for (n = 0; rq->interests[n] && n < MODEL_MAX_INTERESTS; n++)
+	for (n = 0; n < MODEL_MAX_INTERESTS && rq->interests[n]; n++)
 		c.interests[n] = xstrdup(rq->interests[n]);
 	for (n = 0; n < rq->n_texts; n++) {
 		memcpy(c.texts[n].lang, rq->texts[n].lang, 3);

@@ -133,7 +133,7 @@ static void read_field(struct csv *c, const char **bad)
 
 int csv_next(struct csv *c, struct csv_record *rec, const char **why)
 {
-	size_t offsets[CSV_MAX_FIELDS];
+	size_t offsets[CSV_MAX_FIELDS] = { 0 };
 	const char *bad = NULL;
 
 	while (eat_eol(c))
