@@ -197,6 +197,8 @@ static void periodic(struct daemon *d, long long now)
 	housekeeping_run(d->db, d->cfg, now);   /* hourly; logs its own failures */
 	d->last_poll = now;
 	http_gauge(d->http, "budbringer_last_poll_timestamp_seconds", now);
+	if (!outbox_in_flight(d->outbox))
+		db_shrink(d->db);
 }
 
 /*

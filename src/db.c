@@ -256,7 +256,7 @@ struct db *db_open(const char *path)
 	sqlite3_busy_handler(db->h, busy_wait, NULL);
 	sqlite3_extended_result_codes(db->h, 1);
 	if (exec_sql(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-		     " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;") < 0)
+		     " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;") < 0)
 		goto fail;
 	if (migrate(db) < 0)
 		goto fail;
@@ -331,6 +331,11 @@ int db_rollback(struct db *db)
 		return 0;
 	st = db_prepare(db, sql);
 	return st ? db_exec_stmt(db, st) : -1;
+}
+
+void db_shrink(struct db *db)
+{
+	sqlite3_db_release_memory(db->h);
 }
 
 long long db_last_id(struct db *db)

@@ -49,6 +49,8 @@ sqlite3_stmt *db_prepare(struct db *db, const char *sql);
 int db_exec_stmt(struct db *db, sqlite3_stmt *st);
 sqlite3 *db_handle(struct db *db);
 long long db_last_id(struct db *db);
+/* Gives the connection's page cache back (an idle daemon stays small). */
+void db_shrink(struct db *db);
 int db_changes(struct db *db);
 
 /* Binds a C string or NULL (as SQL NULL). */
