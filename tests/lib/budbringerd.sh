@@ -80,10 +80,17 @@ bb() {
 bb_start() {
 	[ -f "$BB_CONF" ] || bb_config
 	# One log across restarts: each start appends.
-	"$BB_BIN/budbringerd" -f -c "$BB_CONF" >> "$BB_LOG" 2>&1 </dev/null &
+	if [ -n "${BB_VALGRIND:-}" ]; then
+		# Under valgrind: every error and definite leak is counted (see bb_valgrind_errors).
+		valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+			--track-fds=no --log-file="$BB_DIR/valgrind.%p.log" \
+			"$BB_BIN/budbringerd" -f -c "$BB_CONF" >> "$BB_LOG" 2>&1 </dev/null &
+	else
+		"$BB_BIN/budbringerd" -f -c "$BB_CONF" >> "$BB_LOG" 2>&1 </dev/null &
+	fi
 	BB_PID=$!
 	on_exit "stop_pid $BB_PID"
-	wait_until "grep -q 'ready pid=$BB_PID' '$BB_LOG'" 15 "$BB_PID" ||
+	wait_until "grep -q 'ready pid=$BB_PID' '$BB_LOG'" "${BB_START_TIMEOUT:-15}" "$BB_PID" ||
 		die "budbringerd did not become ready: $(tail -5 "$BB_LOG")"
 	export BB_PID
 }
@@ -105,4 +112,10 @@ bb_kill9() {
 # bb_sql "SELECT …": read-only look at the database for assertions.
 bb_sql() {
 	sqlite3 -cmd ".timeout 5000" "$BB_DB" "$@"
+}
+
+# bb_valgrind_errors: prints the number of lines valgrind reported (errors
+# and definite leaks) over every run of this test; 0 is clean.
+bb_valgrind_errors() {
+	cat "$BB_DIR"/valgrind.*.log 2>/dev/null | grep -c '^==[0-9]*== [A-Z]'
 }
