@@ -4,6 +4,8 @@
 # run-fuzz.sh explore BIN…  fuzz each for $FUZZ_TIME seconds; new inputs go to
 #                           build/fuzz/new/<name>/ (review, then copy the useful ones)
 mode=$1; shift
+LSAN_OPTIONS="suppressions=$(pwd)/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 pass=0; fail=0
 for bin in "$@"; do
 	name=$(basename "$bin" | sed 's/^fuzz_//')
