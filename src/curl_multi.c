@@ -112,7 +112,7 @@ static void reap(struct cmulti *m)
 size_t cmulti_run(struct cmulti *m, int timeout_ms)
 {
 	long long deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	int running = 0;
+	int running = 0, lingered = 0;
 
 	for (;;) {
 		long long left;
@@ -122,8 +122,15 @@ size_t cmulti_run(struct cmulti *m, int timeout_ms)
 			break;
 		}
 		reap(m);
-		if (m->finished || !running)
+		if (!running)
 			break;
+		if (m->finished) {
+			/* Linger a moment for more answers: one batch, one commit. */
+			if (lingered++ || timeout_ms <= 0)
+				break;
+			curl_multi_poll(m->multi, NULL, 0, 1, NULL);
+			continue;
+		}
 		left = deadline - mono_ms();
 		if (left <= 0)
 			break;
@@ -310,4 +317,84 @@ size_t cmulti_pool_take(struct cmulti_pool *p, size_t max, cmulti_done_fn *done,
 		n++;
 	}
 	return n;
+}
+
+void cmulti_url_escape(struct sbuf *out, const void *data, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *d = data;
+
+	sbuf_grow(out, len * 3);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = d[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			sbuf_addch(out, c);
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			sbuf_add(out, e, 3);
+		}
+	}
+}
+
+/* Bytes in the valid UTF-8 sequence at s (at most n), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned cp, c = s[0];
+	size_t need;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		need = 2, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		need = 3, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		need = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return need;
+}
+
+void cmulti_snippet(char *dst, size_t n, const char *body, size_t len)
+{
+	const unsigned char *b = (const unsigned char *)body;
+	size_t o = 0, k;
+	bool space = false;
+
+	/* The result goes into event logs and JSON: valid UTF-8 only. */
+	for (size_t i = 0; i < len; i += k) {
+		const char *add = body + i;
+		k = 1;
+		if (b[i] < 0x20 || b[i] == 0x7f || b[i] == ' ') {
+			space = o > 0;
+			continue;
+		}
+		if (!(k = utf8_seq(b + i, len - i))) {
+			k = 1;
+			add = "?";
+		}
+		if (o + space + (add == body + i ? k : 1) + 1 > n)
+			break;
+		if (space)
+			dst[o++] = ' ';
+		space = false;
+		if (add == body + i) {
+			memcpy(dst + o, add, k);
+			o += k;
+		} else {
+			dst[o++] = '?';
+		}
+	}
+	dst[o] = '\0';
 }

@@ -25,6 +25,7 @@ struct db {
 	sqlite3 *h;
 	struct db_cached cache[DB_STMT_CACHE];
 	size_t n_cached;
+	int depth;       /* open db_begin() levels: 1 = BEGIN, more = savepoints */
 };
 
 static const char *const migrations[] = {
@@ -309,27 +310,74 @@ int db_exec_stmt(struct db *db, sqlite3_stmt *st)
 	return 0;
 }
 
+/*
+ * Transactions nest: db_begin() inside an open transaction is a savepoint,
+ * and the matching db_commit()/db_rollback() release it or undo it alone.
+ * Only the outermost level commits. So a unit of work that is one
+ * transaction on its own (subscription_confirm()) can also run inside a
+ * larger one (the HTTP listener's group commit) unchanged. When SQLite
+ * ended the transaction itself (an I/O error), the levels are forgotten.
+ */
+static void sync_depth(struct db *db)
+{
+	if (db->depth && sqlite3_get_autocommit(db->h))
+		db->depth = 0;
+}
+
 int db_begin(struct db *db)
 {
-	static const char sql[] = "BEGIN IMMEDIATE";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	return st ? db_exec_stmt(db, st) : -1;
+	static const char begin[] = "BEGIN IMMEDIATE";
+	static const char savepoint[] = "SAVEPOINT nest";
+	sqlite3_stmt *st;
+
+	sync_depth(db);
+	st = db_prepare(db, db->depth ? savepoint : begin);
+	if (!st || db_exec_stmt(db, st) < 0)
+		return -1;
+	db->depth++;
+	return 0;
 }
 
 int db_commit(struct db *db)
 {
-	static const char sql[] = "COMMIT";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	return st ? db_exec_stmt(db, st) : -1;
+	static const char commit[] = "COMMIT";
+	static const char release[] = "RELEASE nest";
+	sqlite3_stmt *st;
+
+	sync_depth(db);
+	st = db_prepare(db, db->depth > 1 ? release : commit);
+	if (!st || db_exec_stmt(db, st) < 0)
+		return -1;
+	if (db->depth)
+		db->depth--;
+	return 0;
+}
+
+bool db_in_transaction(const struct db *db)
+{
+	return !sqlite3_get_autocommit(db->h);
 }
 
 int db_rollback(struct db *db)
 {
-	static const char sql[] = "ROLLBACK";
+	static const char rollback[] = "ROLLBACK";
+	static const char undo[] = "ROLLBACK TO nest";
+	static const char release[] = "RELEASE nest";
 	sqlite3_stmt *st;
+
+	sync_depth(db);
 	if (sqlite3_get_autocommit(db->h))
 		return 0;
-	st = db_prepare(db, sql);
+	if (db->depth > 1) {
+		db->depth--;
+		st = db_prepare(db, undo);
+		if (!st || db_exec_stmt(db, st) < 0)
+			return -1;
+		st = db_prepare(db, release);
+		return st ? db_exec_stmt(db, st) : -1;
+	}
+	db->depth = 0;
+	st = db_prepare(db, rollback);
 	return st ? db_exec_stmt(db, st) : -1;
 }
 

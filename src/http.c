@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_COUNTERS 64
@@ -41,8 +42,29 @@ struct http_server {
 	struct counter gauges[MAX_COUNTERS]; /* set, not added (http_gauge) */
 	size_t n_gauges;
 	struct inbound *inbound;       /* keyword table of this config, shared read-only */
-	pthread_mutex_t write_lock;    /* http_write_lock() */
+	struct writer {                /* http_write_batch(): group commit */
+		struct db *db;         /* the writer connection, used by one thread at a time */
+		pthread_mutex_t lock;  /* guards the fields below */
+		pthread_cond_t turn;   /* `busy` went false */
+		pthread_cond_t done;   /* a batch was committed (or failed) */
+		bool busy;             /* a thread is working on `db` */
+		bool open;             /* a batch transaction is open */
+		bool failed;           /* SQLite ended it: the batch cannot commit */
+		int want;              /* threads waiting for their turn */
+		int n;                 /* requests in the open batch */
+		long long opened_ms;
+		struct batch_waiter *waiters;
+	} w;
 };
+
+/* A request in the open batch, waiting for its commit. On its stack. */
+struct batch_waiter {
+	struct batch_waiter *next;
+	bool done, ok;
+};
+
+#define BATCH_MAX 64       /* requests per commit, at most */
+#define BATCH_MS 20        /* a batch stays open this long at most */
 
 /* Per-connection state while the body arrives. */
 struct pending {
@@ -142,14 +164,97 @@ void http_gauge(struct http_server *s, const char *name, long long value)
 	pthread_mutex_unlock(&s->lock);
 }
 
-void http_write_lock(struct http_request *req)
+static long long mono_ms(void)
 {
-	pthread_mutex_lock(&req->server->write_lock);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void http_write_unlock(struct http_request *req)
+/* Commits the open batch and tells its waiters. Called with w->lock held
+ * and w->busy set; drops the lock during the commit. */
+static void batch_commit(struct writer *w)
 {
-	pthread_mutex_unlock(&req->server->write_lock);
+	bool ok;
+
+	pthread_mutex_unlock(&w->lock);
+	ok = !w->failed && db_commit(w->db) == 0;
+	if (!ok)
+		db_rollback(w->db);
+	pthread_mutex_lock(&w->lock);
+	if (!ok)
+		log_warn("http: a batch of %d writes could not be committed; they answer 500", w->n);
+	for (struct batch_waiter *b = w->waiters; b; b = b->next) {
+		b->ok = ok;
+		b->done = true;
+	}
+	w->waiters = NULL;
+	w->open = w->failed = false;
+	w->n = 0;
+	pthread_cond_broadcast(&w->done);
+}
+
+/* This request's work, in a savepoint of its own inside the batch. */
+static int batch_run(struct writer *w, int (*fn)(struct db *, void *), void *arg)
+{
+	int rc;
+
+	if (db_begin(w->db) < 0)
+		return -1;
+	rc = fn(w->db, arg);
+	if (rc >= 0 && db_commit(w->db) < 0)
+		rc = -1;
+	if (rc < 0 && db_rollback(w->db) < 0)
+		w->failed = true; /* its half-done work cannot be told apart: drop the batch */
+	return rc;
+}
+
+int http_write_batch(struct http_request *req, int (*fn)(struct db *, void *), void *arg)
+{
+	struct writer *w = &req->server->w;
+	struct batch_waiter me = { 0 };
+	int rc = -1;
+
+	pthread_mutex_lock(&w->lock);
+	w->want++;
+	while (w->busy)
+		pthread_cond_wait(&w->turn, &w->lock);
+	w->want--;
+	w->busy = true;
+	if (!w->open) {
+		pthread_mutex_unlock(&w->lock);
+		w->open = db_begin(w->db) == 0; /* only the busy thread touches it */
+		pthread_mutex_lock(&w->lock);
+		w->opened_ms = mono_ms();
+	}
+	if (w->open) {
+		pthread_mutex_unlock(&w->lock);
+		rc = batch_run(w, fn, arg);
+		pthread_mutex_lock(&w->lock);
+		if (!db_in_transaction(w->db))
+			w->failed = true;
+		w->n++;
+		if (rc >= 0) {
+			me.next = w->waiters;
+			w->waiters = &me;
+		}
+		/* Others in line join this batch; the last one commits it. */
+		if (w->want > 0 && w->n < BATCH_MAX && !w->failed &&
+		    mono_ms() - w->opened_ms < BATCH_MS) {
+			w->busy = false;
+			pthread_cond_signal(&w->turn);
+			while (rc >= 0 && !me.done)
+				pthread_cond_wait(&w->done, &w->lock);
+			goto out;
+		}
+		batch_commit(w);
+	}
+	w->busy = false;
+	pthread_cond_signal(&w->turn);
+out:
+	pthread_mutex_unlock(&w->lock);
+	return rc >= 0 && me.ok ? rc : -1;
 }
 
 const struct inbound *http_inbound(struct http_request *req)
@@ -386,7 +491,9 @@ static struct http_server *server_new(const struct config *cfg, int wake_fd, str
 	s->cfg = cfg;
 	s->wake_fd = wake_fd;
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_mutex_init(&s->write_lock, NULL);
+	pthread_mutex_init(&s->w.lock, NULL);
+	pthread_cond_init(&s->w.turn, NULL);
+	pthread_cond_init(&s->w.done, NULL);
 	pthread_cond_init(&s->pool_cond, NULL);
 	s->pool_size = (size_t)cfg->http.threads;
 	s->pool = xcalloc(s->pool_size, sizeof(*s->pool));
@@ -396,13 +503,19 @@ static struct http_server *server_new(const struct config *cfg, int wake_fd, str
 		http_stop(s);
 		return NULL;
 	}
-	for (size_t i = 0; i < s->pool_size; i++) {
+	s->w.db = db_open(cfg->database);
+	for (size_t i = 0; s->w.db && i < s->pool_size; i++) {
 		s->pool[i] = db_open(cfg->database);
 		if (!s->pool[i]) {
 			sbuf_addf(err, "cannot open database '%s' for the http listener", cfg->database);
 			http_stop(s);
 			return NULL;
 		}
+	}
+	if (!s->w.db) {
+		sbuf_addf(err, "cannot open database '%s' for the http listener", cfg->database);
+		http_stop(s);
+		return NULL;
 	}
 	return s;
 }
@@ -502,11 +615,14 @@ void http_stop(struct http_server *s)
 		MHD_stop_daemon(s->mhd);
 	for (size_t i = 0; i < s->pool_size; i++)
 		db_close(s->pool[i]);
+	db_close(s->w.db);
 	free(s->pool);
 	free(s->pool_busy);
 	inbound_free(s->inbound);
 	pthread_mutex_destroy(&s->lock);
-	pthread_mutex_destroy(&s->write_lock);
+	pthread_mutex_destroy(&s->w.lock);
+	pthread_cond_destroy(&s->w.turn);
+	pthread_cond_destroy(&s->w.done);
 	pthread_cond_destroy(&s->pool_cond);
 	free(s);
 }

@@ -609,10 +609,11 @@ static bool rule_stop(struct msg *msg, struct keyword_result *r)
 	/* "STOP STOP STOP STOP" is as clear as "STOP" */
 	if (msg->more || (msg->m > 3 && !rest_ok(msg, 0, K_STOP)))
 		return false;
-	if (is_kind(&msg->u[0], K_STOP))
-		hit = &msg->u[0];
-	else if (is_kind(&msg->u[msg->m - 1], K_STOP))
-		hit = &msg->u[msg->m - 1];
+	/* In a short message a stop word anywhere opts out: "please
+	 * unsubscribe me" must not be answered with help. */
+	for (size_t i = 0; !hit && i < msg->m; i++)
+		if (is_kind(&msg->u[i], K_STOP))
+			hit = &msg->u[i];
 	if (!hit)
 		return false;
 	take(msg, r, KW_STOP, unit_lang(hit, K_STOP), 0, K_STOP);

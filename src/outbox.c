@@ -14,6 +14,14 @@
 #define OUTBOX_BATCH 256
 #define MAX_PROVIDERS 16
 
+/* One channel's messages claimed in this turn. */
+struct claim {
+	struct message msgs[OUTBOX_BATCH];
+	struct provider *chosen[OUTBOX_BATCH];
+	struct gsm_info gi[OUTBOX_BATCH];
+	size_t n;
+};
+
 struct outbox {
 	struct db *db;
 	const struct config *cfg;
@@ -25,7 +33,15 @@ struct outbox {
 	size_t mail_busy;
 	struct cmulti *http;             /* shared by the HTTP providers */
 	unsigned int seed;
+	/* Answers not recorded yet, and who gave them. */
+	struct send_result res[OUTBOX_BATCH];
+	struct provider *res_p[OUTBOX_BATCH];
+	size_t n_res;
+	struct claim claims[CHANNEL_COUNT];
 };
+
+static void record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
+			  long long now);
 
 static long long now_ms(void)
 {
@@ -69,10 +85,19 @@ void outbox_free(struct outbox *ob)
 
 	if (!ob)
 		return;
-	/* Answers still outstanding (a hung gateway at shutdown or reload) are
-	 * lost with the providers: settle their messages now, as a restart
-	 * would, instead of leaving them `sending`. */
-	abandoned = ob->in_flight && ob->mail;
+	/* Record answers a failed transaction left behind; answers still
+	 * outstanding (a hung gateway at shutdown or reload) are lost with the
+	 * providers: settle their messages now, as a restart would, instead
+	 * of leaving them `sending`. */
+	if (ob->n_res && db_begin(ob->db) == 0) {
+		for (size_t i = 0; i < ob->n_res; i++)
+			record_result(ob, &ob->res[i], ob->res_p[i], time(NULL));
+		if (db_commit(ob->db) == 0)
+			ob->n_res = 0;
+		else
+			db_rollback(ob->db);
+	}
+	abandoned = (ob->in_flight || ob->n_res) && ob->mail;
 	if (abandoned && outbox_recover(ob, time(NULL)) < 0)
 		log_warn("cannot settle %zu messages still in flight", ob->in_flight);
 	for (size_t i = 0; i < ob->n_sms; i++)
@@ -84,7 +109,7 @@ void outbox_free(struct outbox *ob)
 
 size_t outbox_in_flight(const struct outbox *ob)
 {
-	return ob->in_flight;
+	return ob->in_flight + ob->n_res;
 }
 
 int outbox_recover(struct outbox *ob, long long now)
@@ -138,21 +163,35 @@ static double rate_cost(const struct provider *p, unsigned segments)
 	return p->sms && p->sms->bills_segments && segments > 1 ? (double)segments : 1.0;
 }
 
-/* The first provider in priority order that is not resting and has a
- * free slot (besides the `planned` ones of this turn); NULL when the
- * rate limit says wait. */
+/*
+ * The SMS provider in charge: the first in priority order that is not
+ * resting. The next one only takes over while it rests (failover), not
+ * when it is merely busy: a backup gateway may cost more, and staff
+ * expect the primary to carry the traffic it was given `concurrency` and
+ * `rate` for. *index gets its position (may be NULL).
+ */
+static struct provider *active_sms(struct outbox *ob, long long now, size_t *index)
+{
+	for (size_t i = 0; i < ob->n_sms; i++)
+		if (ob->sms[i]->cooldown_until <= now) {
+			if (index)
+				*index = i;
+			return ob->sms[i];
+		}
+	return NULL;
+}
+
+/* The provider in charge if it has a free slot (besides the `planned`
+ * ones of this turn) and its rate limit allows; NULL means wait. */
 static struct provider *pick_sms(struct outbox *ob, long long now, unsigned segments,
 				 const size_t *planned)
 {
-	for (size_t i = 0; i < ob->n_sms; i++) {
-		struct provider *p = ob->sms[i];
-		if (p->cooldown_until > now || p->ops->capacity(p) <= planned[i])
-			continue;
-		if (!rate_take(p, rate_cost(p, segments)))
-			return NULL; /* keep priority order: wait for the bucket */
-		return p;
-	}
-	return NULL;
+	size_t i;
+	struct provider *p = active_sms(ob, now, &i);
+
+	if (!p || p->ops->capacity(p) <= planned[i] || !rate_take(p, rate_cost(p, segments)))
+		return NULL;
+	return p;
 }
 
 static struct provider *find_provider(struct outbox *ob, const char *name)
@@ -217,26 +256,6 @@ static void record_result(struct outbox *ob, const struct send_result *r, struct
 		log_warn("cannot record result msg=%lld", r->msg_id);
 }
 
-static int collect(struct outbox *ob, struct provider *p, int wait_ms, long long now)
-{
-	struct send_result res[OUTBOX_BATCH];
-	size_t n = p->ops->poll(p, wait_ms, res, OUTBOX_BATCH);
-
-	if (!n)
-		return 0;
-	if (db_begin(ob->db) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		record_result(ob, &res[i], p, now);
-	if (db_commit(ob->db) < 0) {
-		db_rollback(ob->db);
-		return -1;
-	}
-	ob->in_flight -= n < ob->in_flight ? n : ob->in_flight;
-	*busy_of(ob, p) -= n < *busy_of(ob, p) ? n : *busy_of(ob, p);
-	return (int)n;
-}
-
 static void unsubscribe_url(const struct outbox *ob, const struct message *m, struct sbuf *out)
 {
 	const struct config *cfg = ob->cfg;
@@ -250,21 +269,43 @@ static void unsubscribe_url(const struct outbox *ob, const struct message *m, st
 	sbuf_release(&tok);
 }
 
-/* Claims due messages of one channel and hands them to providers. */
-static int dispatch(struct outbox *ob, enum channel chan, long long now)
+/*
+ * Collects answers from every provider into ob->res (after any left
+ * there by a step whose transaction failed). Only the first provider
+ * with requests out waits, and only when nothing is ready yet: the
+ * shared multi handle wakes it for any provider's answer, which the
+ * others then take without waiting.
+ */
+static void gather(struct outbox *ob, int wait_ms)
 {
-	struct message msgs[OUTBOX_BATCH];
-	struct provider *chosen[OUTBOX_BATCH];
-	struct gsm_info gi[OUTBOX_BATCH];
+	for (size_t i = 0; i <= ob->n_sms && ob->n_res < OUTBOX_BATCH; i++) {
+		struct provider *p = i < ob->n_sms ? ob->sms[i] : ob->mail;
+		size_t *busy = busy_of(ob, p), got;
+		/* Email providers are polled without waiting, as before. */
+		int wait = !ob->n_res && *busy && p->sms ? wait_ms : 0;
+
+		got = p->ops->poll(p, wait, ob->res + ob->n_res, OUTBOX_BATCH - ob->n_res);
+		for (size_t k = 0; k < got; k++)
+			ob->res_p[ob->n_res + k] = p;
+		ob->n_res += got;
+		*busy -= got < *busy ? got : *busy;
+		ob->in_flight -= got < ob->in_flight ? got : ob->in_flight;
+	}
+}
+
+/* Loads due messages of one channel and moves them to `sending` (inside
+ * the caller's transaction). Returns the messages that changed state. */
+static int claim(struct outbox *ob, enum channel chan, long long now, struct claim *c)
+{
 	size_t planned[MAX_PROVIDERS] = { 0 };
-	size_t cap = 0, n = 0, claimed = 0;
+	size_t cap = 0, claimed = 0;
 	int changed = 0;
 	bool held;
 
+	c->n = 0;
 	if (chan == CHANNEL_SMS) {
-		for (size_t i = 0; i < ob->n_sms; i++)
-			if (ob->sms[i]->cooldown_until <= now)
-				cap += ob->sms[i]->ops->capacity(ob->sms[i]);
+		struct provider *p = active_sms(ob, now, NULL);
+		cap = p ? p->ops->capacity(p) : 0;
 	} else {
 		cap = ob->mail->ops->capacity(ob->mail);
 	}
@@ -274,20 +315,17 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 	 * and confirmations still go at once. */
 	held = quiet_now(ob->cfg, now) &&
 	       (chan == CHANNEL_SMS || ob->cfg->campaigns.quiet_hold_email);
-	if (!cap || db_message_due(ob->db, chan, now, !held, msgs, cap, &n) < 0 || !n)
+	if (!cap || db_message_due(ob->db, chan, now, !held, c->msgs, cap, &c->n) < 0 || !c->n)
 		return 0;
 
-	/* The claim loop may stop early: nothing past that point is chosen. */
-	memset(chosen, 0, n * sizeof(chosen[0]));
-	/* Commit `sending` before any provider sees a message. */
-	if (db_begin(ob->db) < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct message *m = &msgs[i];
+	/* The loop may stop early: nothing past that point is chosen. */
+	memset(c->chosen, 0, c->n * sizeof(c->chosen[0]));
+	for (size_t i = 0; i < c->n; i++) {
+		struct message *m = &c->msgs[i];
 		struct message_change ch = { .now = now, .count_attempt = true };
 		struct provider *p;
 
-		gi[i] = (struct gsm_info){ .coding = GSM_CODING_GSM7, .segments = 1 };
+		c->gi[i] = (struct gsm_info){ .coding = GSM_CODING_GSM7, .segments = 1 };
 		if (m->expires_at && m->expires_at < now) {
 			struct message_change ex = { .to = "expired", .reason = "valid_until passed", .now = now };
 			if (db_message_transition(ob->db, m->id, "queued", &ex) == 0)
@@ -295,9 +333,9 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 			continue;
 		}
 		if (chan == CHANNEL_SMS) {
-			if (m->body && gsm_analyse(m->body, strlen(m->body), &gi[i]) < 0)
-				gi[i] = (struct gsm_info){ .coding = GSM_CODING_UCS2, .segments = 1 };
-			p = pick_sms(ob, now, gi[i].segments, planned);
+			if (m->body && gsm_analyse(m->body, strlen(m->body), &c->gi[i]) < 0)
+				c->gi[i] = (struct gsm_info){ .coding = GSM_CODING_UCS2, .segments = 1 };
+			p = pick_sms(ob, now, c->gi[i].segments, planned);
 		} else {
 			p = ob->mail->ops->capacity(ob->mail) > claimed ? ob->mail : NULL;
 			if (p && !rate_take(p, 1))
@@ -309,74 +347,89 @@ static int dispatch(struct outbox *ob, enum channel chan, long long now)
 		ch.provider = p->name;
 		if (db_message_transition(ob->db, m->id, "queued", &ch) != 0)
 			continue;
-		chosen[i] = p;
+		c->chosen[i] = p;
 		if (p != ob->mail)
 			planned[busy_of(ob, p) - ob->sms_busy]++;
 		claimed++;
 	}
-	if (db_commit(ob->db) < 0) {
-		db_rollback(ob->db);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct message *m = &msgs[i];
+	return changed;
+}
+
+/* Hands claimed (and committed) messages to their providers. */
+static int submit(struct outbox *ob, enum channel chan, long long now, struct claim *c)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct message *m = &c->msgs[i];
+		struct provider *p = c->chosen[i];
 		struct sbuf unsub = SBUF_INIT;
 		struct outbound o = { .msg = m };
 
-		if (!chosen[i])
+		if (!p)
 			continue;
 		if (chan == CHANNEL_SMS) {
-			o.coding = gsm_coding_name(gi[i].coding);
-			o.segments = (int)gi[i].segments;
-			o.sender = chosen[i]->sms->sender;
+			o.coding = gsm_coding_name(c->gi[i].coding);
+			o.segments = (int)c->gi[i].segments;
+			o.sender = p->sms->sender;
 		} else {
 			unsubscribe_url(ob, m, &unsub);
 			o.unsubscribe_url = unsub.len ? unsub.buf : NULL;
 			o.sender = ob->cfg->email.from;
 		}
-		if (chosen[i]->ops->submit(chosen[i], &o) < 0) {
+		if (p->ops->submit(p, &o) < 0) {
 			/* The provider was full after all: back to the queue, no attempt spent. */
-			struct message_change back = { .to = "queued", .provider = chosen[i]->name,
+			struct message_change back = { .to = "queued", .provider = p->name,
 				.detail = "provider busy", .now = now };
 			db_message_transition(ob->db, m->id, "sending", &back);
-			if (chosen[i]->rate > 0)
-				chosen[i]->tokens += rate_cost(chosen[i], gi[i].segments);
+			if (p->rate > 0)
+				p->tokens += rate_cost(p, c->gi[i].segments);
 		} else {
 			ob->in_flight++;
-			(*busy_of(ob, chosen[i]))++;
+			(*busy_of(ob, p))++;
 			changed++;
 		}
 		sbuf_release(&unsub);
 	}
-out:
-	for (size_t i = 0; i < n; i++)
-		message_release(&msgs[i]);
 	return changed;
 }
 
+static void release_claims(struct outbox *ob)
+{
+	for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
+		for (size_t i = 0; i < ob->claims[ch].n; i++)
+			message_release(&ob->claims[ch].msgs[i]);
+		ob->claims[ch].n = 0;
+	}
+}
+
+/*
+ * One turn: answers in, then one transaction records them and claims the
+ * next messages (their move to `sending` is committed before any provider
+ * sees them), then the claimed messages go out. One commit per turn keeps
+ * the database work per message small when answers come back fast.
+ */
 int outbox_step(struct outbox *ob, long long now, int wait_ms)
 {
-	bool collected = false;
-	int changed = 0, rc;
+	int changed = 0;
 
-	for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
-		rc = dispatch(ob, (enum channel)ch, now);
-		if (rc > 0)
-			changed += rc;
+	gather(ob, wait_ms);
+	if (db_begin(ob->db) < 0)
+		return -1; /* answers stay in ob->res for the next turn */
+	for (size_t i = 0; i < ob->n_res; i++)
+		record_result(ob, &ob->res[i], ob->res_p[i], now);
+	changed += (int)ob->n_res;
+	for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+		changed += claim(ob, (enum channel)ch, now, &ob->claims[ch]);
+	if (db_commit(ob->db) < 0) {
+		db_rollback(ob->db);
+		release_claims(ob);
+		return -1;
 	}
-	/* Wait (once) only for a provider with requests out; the shared multi
-	 * handle wakes on any provider's answer, which the others then take
-	 * without waiting. */
-	for (size_t i = 0; i < ob->n_sms; i++) {
-		rc = collect(ob, ob->sms[i], !collected && ob->sms_busy[i] ? wait_ms : 0, now);
-		if (rc > 0) {
-			changed += rc;
-			collected = true;
-		}
-	}
-	rc = collect(ob, ob->mail, 0, now);
-	if (rc > 0)
-		changed += rc;
+	ob->n_res = 0;
+	for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+		changed += submit(ob, (enum channel)ch, now, &ob->claims[ch]);
+	release_claims(ob);
 	(void)find_provider;
 	return changed;
 }

@@ -10,10 +10,16 @@
 
 extern const struct provider_ops spool_sms_ops;
 extern const struct provider_ops spool_mail_ops;
+extern const struct provider_ops kannel_sms_ops;
+extern const struct provider_ops rest_sms_ops;
+extern const struct provider_ops smtp_mail_ops;
 
 static const struct provider_ops *const registry[] = {
 	&spool_sms_ops,
 	&spool_mail_ops,
+	&kannel_sms_ops,
+	&rest_sms_ops,
+	&smtp_mail_ops,
 };
 
 struct provider *provider_new(const char *type, const char *name, const struct config *cfg,

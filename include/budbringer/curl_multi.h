@@ -27,6 +27,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "budbringer/sbuf.h"
+
 struct cmulti;
 struct cmulti_pool;
 
@@ -84,5 +86,16 @@ int cmulti_pool_start(struct cmulti_pool *p, const struct cmulti_request *req);
 /* Calls done() for up to max finished transfers and frees their slots.
  * Returns the number handed over. */
 size_t cmulti_pool_take(struct cmulti_pool *p, size_t max, cmulti_done_fn *done, void *arg);
+
+/*
+ * Copies the start of an HTTP answer into dst (size n > 0) as one line for
+ * the event log: control characters become spaces, runs of blanks one
+ * space, leading and trailing blanks go, bytes that are not valid UTF-8
+ * become '?', and a character is never cut in half. Pure.
+ */
+void cmulti_snippet(char *dst, size_t n, const char *body, size_t len);
+
+/* Appends data percent-encoded for a URL query (all but A-Z a-z 0-9 - . _ ~). Pure. */
+void cmulti_url_escape(struct sbuf *out, const void *data, size_t len);
 
 #endif

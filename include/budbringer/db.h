@@ -35,9 +35,14 @@ struct db *db_open(const char *path);
 void db_close(struct db *db);
 int db_schema_version(struct db *db);
 
-int db_begin(struct db *db);     /* BEGIN IMMEDIATE */
+/* BEGIN IMMEDIATE; inside an open transaction a savepoint instead, which
+ * the matching db_commit() releases and db_rollback() undoes alone: only
+ * the outermost level commits. */
+int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
+/* True while a transaction is open (SQLite may end one itself on I/O errors). */
+bool db_in_transaction(const struct db *db);
 
 /*
  * Returns the cached prepared statement for the SQL literal `sql`

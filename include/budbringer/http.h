@@ -63,6 +63,19 @@ int http_port(const struct http_server *s);
 const char *http_query(struct http_request *req, const char *name);   /* GET args or form fields */
 const char *http_header(struct http_request *req, const char *name);
 void http_request_wake(struct http_request *req);
+/*
+ * Group commit for write-heavy routes (/sms/inbound). fn(db, arg) runs on
+ * the listener's writer connection, one request at a time, each in a
+ * savepoint of its own, inside a transaction shared with the requests
+ * that queued up meanwhile (the last of them commits; at most 64, open
+ * at most 20 ms). SQLite admits one writer anyway: queueing here instead
+ * of in SQLite's busy handler keeps the latency even, and one commit for
+ * many requests writes each page once instead of once per request.
+ * fn must only do database work on db (nested db_begin() is fine).
+ * Returns fn's result once it is committed, or -1 when fn failed (its
+ * work undone, the others' kept) or the commit failed (nothing kept).
+ */
+int http_write_batch(struct http_request *req, int (*fn)(struct db *db, void *arg), void *arg);
 
 /* Response helpers. */
 void http_json_error(struct http_response *resp, int status, const char *fmt, ...)
@@ -71,5 +84,12 @@ void http_add_header(struct http_response *resp, const char *name, const char *v
 
 /* Metrics counters kept by the server (thread-safe). */
 void http_count(struct http_server *s, const char *name, long long delta);
+/* A gauge: the latest value wins (e.g. the daemon's last poll time).
+ * Any thread; s may be NULL. */
+void http_gauge(struct http_server *s, const char *name, long long value);
+
+/* The inbound SMS engine (keyword table) built for this server's config. */
+struct inbound;
+const struct inbound *http_inbound(struct http_request *req);
 
 #endif

@@ -30,10 +30,11 @@
  * Grammar. The folded tokens are grouped into units, longest table phrase
  * first (a table word may have up to KEYWORD_MAX_PHRASE tokens: "KU BIIR",
  * "OPT OUT", "كبار السن"). Then, first rule that fits wins:
- *   1. STOP: at most 3 units and the first or the last one is a stop word
- *      ("STOP", "Stop.", "STOP tak", "stop please", "please stop",
- *      "afmeld mig"), or every unit is a stop word or filler ("STOP STOP STOP
- *      STOP"). Opting out must never be missed, so this is lenient;
+ *   1. STOP: at most 3 units and one of them is a stop word ("STOP",
+ *      "Stop.", "STOP tak", "stop please", "please stop", "afmeld mig",
+ *      "please unsubscribe me"), or every unit is a stop word or filler
+ *      ("STOP STOP STOP STOP"). Opting out must never be missed, so this
+ *      is lenient;
  *      a sentence that merely contains "stop" (4+ units) is not an opt-out
  *      and "stopwatch" is not "stop".
  *   2. DETAILS: a details word then a number >= 1 ("INFO 123", "INFO #123").
@@ -41,6 +42,7 @@
  *      interests, a language name or language keyword + code ("SPROG AR"),
  *      a birth year (any 4-digit 1900..2100: the caller checks the age).
  *      Other words are ignored; the first of them goes to unknown_word.
+ *      With a language, target_lang is set: store it and reply in it.
  *   4. CONFIRM: the first unit is a confirm word and every other unit is a
  *      confirm word or a filler ("JA", "ja tak", "yes please"). Consent
  *      must be unambiguous, so "yes please call me" is KW_UNKNOWN.
@@ -55,6 +57,9 @@
  *      "sport og kultur"); they replace the subscriber's interests.
  *   7. HELP: the first unit is a help or details word ("HJÆLP", "INFO").
  *   8. Anything else is KW_UNKNOWN ("JAZZ", "jaja", "Hej med dig").
+ * Only the first 48 units are looked at; rules that need every unit (1,
+ * 4, 5 with a name alone, 6) never fit a longer message: a letter that
+ * ends in "stop" is not an opt-out.
  * Fillers are conjunctions and courtesy words ("og", "and", "please",
  * "tak", "lütfen", "fadlan", "و") that rules 4-6 skip.
  *

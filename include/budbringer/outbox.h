@@ -20,7 +20,11 @@
  *
  * Providers of one channel are tried in priority order; one that fails
  * `failover_after` times in a row rests for `cooldown` seconds and the
- * next takes over.
+ * next takes over (only then: a busy provider is waited for, not
+ * bypassed). Each provider has a token bucket (`rate` per second, counted
+ * in segments where it bills them) and at most `concurrency` requests in
+ * flight; HTTP providers share one libcurl multi handle, so a hung
+ * request holds one slot until its timeout and nothing else.
  */
 
 #include "budbringer/config.h"
@@ -31,19 +35,24 @@ struct outbox;
 
 /* Builds the providers the config names. NULL with a reason in err. */
 struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *err);
+/* Messages still in flight (answers lost with the providers) are settled
+ * as outbox_recover() would: `unknown`, or `queued` for idempotent ones. */
 void outbox_free(struct outbox *ob);
 
 /* Start-up recovery of messages left in `sending`. Returns count or -1. */
 int outbox_recover(struct outbox *ob, long long now);
 
 /*
- * One turn: claims due messages up to the providers' capacity, submits
- * them, collects answers (waiting at most wait_ms for in-flight ones) and
- * records them. Returns the number of messages that changed state, or -1.
+ * One turn: collects answers (waiting at most wait_ms, and only while
+ * requests are out and nothing has come back yet), then in one
+ * transaction records them and claims due messages up to the free
+ * capacity, then submits the claimed ones. Answers that could not be
+ * recorded (a busy database) are kept for the next turn. Returns the
+ * number of messages that changed state, or -1.
  */
 int outbox_step(struct outbox *ob, long long now, int wait_ms);
 
-/* Messages handed to providers and not answered yet. */
+/* Messages handed to providers whose answer is not recorded yet. */
 size_t outbox_in_flight(const struct outbox *ob);
 
 #endif

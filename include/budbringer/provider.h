@@ -45,6 +45,7 @@ struct outbound {
 };
 
 struct provider;
+struct cmulti;
 
 struct provider_ops {
 	const char *type;
@@ -67,6 +68,9 @@ struct provider {
 	const struct config *cfg;           /* the daemon's config at init time */
 	const struct cfg_sms_provider *sms; /* NULL for email providers */
 	bool idempotent;                    /* retries with our message id are safe */
+	/* HTTP providers: the outbox's shared libcurl multi handle, set after
+	 * provider_new() and before the first submit; NULL = use their own. */
+	struct cmulti *http;
 	void *priv;
 	/* Health, kept by the outbox for failover. */
 	int consecutive_failures;

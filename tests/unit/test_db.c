@@ -195,6 +195,45 @@ static void test_consent_log_is_append_only(void **state)
 					  NULL, NULL, NULL), SQLITE_OK);
 }
 
+/* db_begin() inside a transaction is a savepoint: undone alone, and only
+ * the outermost db_commit() makes anything durable. */
+static void test_nested_transactions(void **state)
+{
+	struct db *db = *state;
+
+	assert_int_equal(db_begin(db), 0);
+	assert_true(db_in_transaction(db));
+	assert_int_equal(db_consent_log(db, 0, 1, "sms", "suppress", "outer", NULL), 0);
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(db_consent_log(db, 0, 2, "sms", "suppress", "undone", NULL), 0);
+	assert_int_equal(db_rollback(db), 0);            /* the inner level only */
+	assert_true(db_in_transaction(db));
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(db_consent_log(db, 0, 3, "sms", "suppress", "kept", NULL), 0);
+	assert_int_equal(db_begin(db), 0);                /* three deep */
+	assert_int_equal(db_consent_log(db, 0, 4, "sms", "suppress", "kept too", NULL), 0);
+	assert_int_equal(db_commit(db), 0);
+	assert_int_equal(db_commit(db), 0);
+	assert_true(db_in_transaction(db));               /* nothing committed yet */
+	assert_int_equal(db_commit(db), 0);
+	assert_false(db_in_transaction(db));
+	assert_int_equal(scalar(db, "SELECT count(*) FROM consent_log"), 3);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM consent_log WHERE source = 'undone'"), 0);
+	/* the outer rollback takes the committed inner levels with it */
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(db_consent_log(db, 0, 5, "sms", "suppress", "gone", NULL), 0);
+	assert_int_equal(db_commit(db), 0);
+	assert_int_equal(db_rollback(db), 0);
+	assert_false(db_in_transaction(db));
+	assert_int_equal(scalar(db, "SELECT count(*) FROM consent_log"), 3);
+	/* and a plain transaction afterwards is a real one again */
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(db_rollback(db), 0);
+	assert_int_equal(db_rollback(db), 0);             /* none open: harmless */
+	assert_false(db_in_transaction(db));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +246,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_queued, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suppression_is_hashed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consent_log_is_append_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -225,6 +225,36 @@ static const struct row rows[] = {
 	{ "KULTURA I SPORT", I, "pl", "", "culture,sport", 0, 0, "" },
 	{ "przyroda", I, "pl", "", "nature", 0, 0, "" },
 
+	/* more of every language: typing as people do */
+	{ "STOP\n", S, "", "", "", 0, 0, "" },
+	{ "stop \xf0\x9f\x99\x8f", S, "", "", "", 0, 0, "" },		/* folded hands */
+	{ "please unsubscribe me", S, "en", "", "", 0, 0, "me" },
+	{ "Stop texting me", S, "", "", "", 0, 0, "texting" },
+	{ "Ja  tak!", C, "da", "", "", 0, 0, "" },
+	{ "FRIVILLIG  KULTUR   2009", J, "da", "", "culture", 2009, 0, "" },
+	{ "frivilig", U, "", "", "", 0, 0, "frivilig" },	/* a typo is not guessed at */
+	{ "JOOJI fadlan", S, "so", "", "", 0, 0, "" },
+	{ "Haa", C, "so", "", "", 0, 0, "" },
+	{ "ISBOORTI", I, "so", "", "sport", 0, 0, "" },
+	{ "ku biir carruur 2007", J, "so", "", "children", 2007, 0, "" },
+	{ "af soomaali fadlan", L, "so", "so", "", 0, 0, "" },
+	{ "TAK!", C, "pl", "", "", 0, 0, "" },
+	{ "dołącz dzieci 2006", J, "pl", "", "children", 2006, 0, "" },
+	{ "pomoc?", H, "pl", "", "", 0, 0, "" },
+	{ "rezygnuję", S, "pl", "", "", 0, 0, "" },
+	{ "wiara", I, "pl", "", "faith", 0, 0, "" },
+	{ "ہاں جی", C, "ur", "", "", 0, 0, "" },
+	{ "زبان انگریزی", L, "ur", "en", "", 0, 0, "" },
+	{ "کھیل اور ثقافت", I, "ur", "", "sport,culture", 0, 0, "" },
+	{ "اشتراك رياضة ٢٠٠٥", J, "ar", "", "sport", 2005, 0, "" },
+	{ "ايقاف", S, "ar", "", "", 0, 0, "" },
+	{ "لا أريد", U, "", "", "", 0, 0, "\u0644\u0627" },
+	{ "DURDUR", S, "tr", "", "", 0, 0, "" },
+	{ "Evet!!", C, "tr", "", "", 0, 0, "" },
+	{ "katil cocuk 2008", J, "tr", "", "children", 2008, 0, "" },
+	{ "JAZZ koncert i aften", U, "", "", "", 0, 0, "jazz" },
+	{ "stopwatch", U, "", "", "", 0, 0, "stopwatch" },
+
 	/* layout and noise */
 	{ "", U, "", "", "", 0, 0, "" },
 	{ "   ", U, "", "", "", 0, 0, "" },

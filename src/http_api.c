@@ -1,0 +1,696 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON API for associations and the portal:
+ *
+ *   POST /api/v1/campaigns        association token: a campaign for one of
+ *                                 its own opportunities (campaign_create(),
+ *                                 the same code as `budbringer campaign create`)
+ *   GET  /api/v1/campaigns/{id}   association (own campaigns) or portal
+ *                                 token: status and per-state counts
+ *   POST /api/v1/subscribers      portal token: sign-up by phone and/or
+ *                                 email, which starts the double opt-in
+ *
+ * Tokens come as "Authorization: Bearer …" and are compared as SHA-256
+ * hashes (token_hash_secret()); the database and the config hold only
+ * hashes. Bodies are checked field by field before anything is written:
+ * unknown fields, wrong types and bad values get 400 with the field named.
+ */
+#include "budbringer/campaign.h"
+#include "budbringer/db_inbound.h"
+#include "budbringer/http.h"
+#include "budbringer/inbound.h"
+#include "budbringer/log.h"
+#include "budbringer/mail_confirm.h"
+#include "budbringer/phone.h"
+#include "budbringer/token.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define TEXT_MAX 1600          /* a campaign text: ten SMS segments and then some */
+#define KEY_MAX 128
+#define PAST_SLACK 300         /* a send_at this far in the past means "now" (clock skew) */
+
+http_handler_fn http_api_campaigns, http_api_campaign_get, http_api_subscribers;
+
+/* ---- helpers ---- */
+
+static const char *bearer(struct http_request *req)
+{
+	const char *h = http_header(req, "Authorization");
+
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return NULL;
+	h += 7;
+	h += strspn(h, " ");
+	return *h && strlen(h) <= 512 ? h : NULL;
+}
+
+static void unauthorized(struct http_response *resp, const char *why)
+{
+	http_json_error(resp, 401, "%s", why);
+	http_add_header(resp, "WWW-Authenticate", "Bearer realm=\"budbringer\"");
+}
+
+/* The association an active token belongs to; 0 with 401 written. */
+static long long auth_association(struct http_request *req, struct http_response *resp)
+{
+	const char *tok = bearer(req);
+	char hex[65];
+	long long id;
+
+	if (!tok) {
+		unauthorized(resp, "missing token: send 'Authorization: Bearer TOKEN'");
+		return 0;
+	}
+	if (token_hash_secret(tok, hex) < 0 || (id = db_association_by_token(req->db, hex)) <= 0) {
+		unauthorized(resp, "invalid, rotated or revoked token");
+		return 0;
+	}
+	return id;
+}
+
+static bool is_portal(struct http_request *req)
+{
+	const char *want = req->cfg->http.portal_token_sha256, *tok = bearer(req);
+	char hex[65];
+
+	return *want && tok && token_hash_secret(tok, hex) == 0 && token_equal(hex, want);
+}
+
+static void send_json(struct http_response *resp, int status, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+
+	resp->status = status;
+	resp->content_type = "application/json";
+	sbuf_reset(&resp->body);
+	sbuf_addstr(&resp->body, s ? s : "{}");
+	sbuf_addch(&resp->body, '\n');
+	free(s);
+	json_decref(j);
+}
+
+/* The body as a JSON object with only the allowed keys; NULL with 400. */
+static json_t *read_object(struct http_request *req, struct http_response *resp,
+			   const char *const *allowed)
+{
+	json_error_t jerr;
+	json_t *o, *v;
+	const char *key;
+
+	if (!req->body_len) {
+		http_json_error(resp, 400, "empty body: send a JSON object");
+		return NULL;
+	}
+	o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		http_json_error(resp, 400, "body is not valid JSON: %s (line %d, column %d)", jerr.text,
+				jerr.line, jerr.column);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		http_json_error(resp, 400, "body must be a JSON object");
+		goto bad;
+	}
+	json_object_foreach(o, key, v) {
+		const char *const *a;
+		for (a = allowed; *a && strcmp(*a, key); a++)
+			;
+		if (!*a) {
+			http_json_error(resp, 400, "unknown field '%.40s'", key);
+			goto bad;
+		}
+	}
+	return o;
+bad:
+	json_decref(o);
+	return NULL;
+}
+
+/* A string member without NUL bytes, 1..max bytes; NULL when absent.
+ * Sets *bad (and writes 400) when present but not such a string. */
+static const char *get_string(json_t *o, const char *key, size_t max, struct http_response *resp,
+			      bool *bad)
+{
+	json_t *v = json_object_get(o, key);
+	size_t n;
+
+	if (!v || json_is_null(v))
+		return NULL;
+	n = json_is_string(v) ? json_string_length(v) : 0;
+	if (!json_is_string(v) || !n || n > max || strlen(json_string_value(v)) != n) {
+		http_json_error(resp, 400, "'%s' must be a non-empty string of at most %zu bytes", key,
+				max);
+		*bad = true;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* An integer member in [min, max]; def when absent or null. */
+static long long get_int(json_t *o, const char *key, long long min, long long max, long long def,
+			 struct http_response *resp, bool *bad)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return def;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		http_json_error(resp, 400, "'%s' must be an integer from %lld to %lld", key, min, max);
+		*bad = true;
+		return def;
+	}
+	return json_integer_value(v);
+}
+
+/* Copies the strings of array member `key` (each 1..maxlen bytes) into
+ * out[0..max); returns the count, or -1 with 400 written. */
+static int get_strings(json_t *o, const char *key, size_t maxlen, const char **out, size_t max,
+		       struct http_response *resp)
+{
+	json_t *a = json_object_get(o, key), *v;
+	size_t i;
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > max) {
+		http_json_error(resp, 400, "'%s' must be an array of at most %zu strings", key, max);
+		return -1;
+	}
+	json_array_foreach(a, i, v) {
+		size_t n = json_is_string(v) ? json_string_length(v) : 0;
+		if (!n || n > maxlen || strlen(json_string_value(v)) != n) {
+			http_json_error(resp, 400, "'%s'[%zu] must be a string of 1 to %zu bytes", key, i,
+					maxlen);
+			return -1;
+		}
+		out[i] = json_string_value(v);
+	}
+	return (int)json_array_size(a);
+}
+
+static void iso_time(long long t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	out[0] = '\0';
+	if (gmtime_r(&tt, &tm))
+		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* "2026-05-01T18:00:00Z", "…+02:00", or without a zone in the configured
+ * one (the daemon runs with TZ set to it); an integer is unix time. */
+static int parse_when(json_t *v, long long *out)
+{
+	struct tm tm;
+	const char *s, *end;
+	int sign, oh, om;
+
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return *out > 0 ? 0 : -1;
+	}
+	if (!json_is_string(v))
+		return -1;
+	s = json_string_value(v);
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (!end)
+		return -1;
+	if (*end == ':') {
+		end = strptime(end, ":%S", &tm);
+		if (!end)
+			return -1;
+	}
+	if (!*end) {
+		tm.tm_isdst = -1;
+		*out = (long long)mktime(&tm);
+		return *out == -1 ? -1 : 0;
+	}
+	if (!strcmp(end, "Z")) {
+		*out = (long long)timegm(&tm);
+		return 0;
+	}
+	if ((end[0] == '+' || end[0] == '-') && strlen(end) == 6 &&
+	    sscanf(end + 1, "%2d:%2d", &oh, &om) == 2 && oh <= 14 && om < 60) {
+		sign = end[0] == '+' ? 1 : -1;
+		*out = (long long)timegm(&tm) - sign * (oh * 3600LL + om * 60LL);
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- POST /api/v1/campaigns ---- */
+
+static int read_campaign(struct http_request *req, struct http_response *resp, json_t *o,
+			 struct campaign_request *rq, long long now)
+{
+	const char *chans[CHANNEL_COUNT * 2];
+	bool bad = false;
+	json_t *texts, *v;
+	const char *lang;
+	int n;
+
+	rq->opportunity_id = get_int(o, "opportunity_id", 1, (1LL << 53), 0, resp, &bad);
+	if (bad)
+		return -1;
+	if (!rq->opportunity_id) {
+		http_json_error(resp, 400, "missing field 'opportunity_id'");
+		return -1;
+	}
+	if ((n = get_strings(o, "channels", 8, chans, CHANNEL_COUNT * 2, resp)) < 0)
+		return -1;
+	if (json_object_get(o, "channels")) {
+		rq->channels[CHANNEL_SMS] = rq->channels[CHANNEL_EMAIL] = false;
+		for (int i = 0; i < n; i++) {
+			enum channel ch;
+			if (channel_parse(chans[i], &ch) < 0) {
+				http_json_error(resp, 400, "'channels' may hold \"sms\" and \"email\"");
+				return -1;
+			}
+			rq->channels[ch] = true;
+		}
+		if (!n) {
+			http_json_error(resp, 400, "'channels' must not be empty");
+			return -1;
+		}
+	}
+	rq->min_age = (int)get_int(o, "min_age", 0, 120, -1, resp, &bad);
+	rq->max_age = bad ? -1 : (int)get_int(o, "max_age", 0, 120, -1, resp, &bad);
+	if (bad || get_strings(o, "langs", 3, rq->langs, MODEL_MAX_LANGS, resp) < 0 ||
+	    get_strings(o, "interests", 31, rq->interests, MODEL_MAX_INTERESTS, resp) < 0)
+		return -1;
+	texts = json_object_get(o, "texts");
+	if (texts && !json_is_null(texts)) {
+		if (!json_is_object(texts) || json_object_size(texts) > MODEL_MAX_LANGS) {
+			http_json_error(resp, 400, "'texts' must be an object of language: text");
+			return -1;
+		}
+		json_object_foreach(texts, lang, v) {
+			size_t len = json_is_string(v) ? json_string_length(v) : 0;
+			if (strlen(lang) != 2 || !len || len > TEXT_MAX ||
+			    strlen(json_string_value(v)) != len) {
+				http_json_error(resp, 400, "'texts'.'%.8s' must be a two-letter code with a "
+						"text of 1 to %d bytes", lang, TEXT_MAX);
+				return -1;
+			}
+			rq->texts[rq->n_texts].lang = lang;
+			rq->texts[rq->n_texts++].body = json_string_value(v);
+		}
+	}
+	if ((v = json_object_get(o, "send_at")) && !json_is_null(v)) {
+		if (parse_when(v, &rq->send_at) < 0) {
+			http_json_error(resp, 400, "'send_at' must be ISO 8601 (2026-05-01T18:00:00Z) "
+					"or unix time");
+			return -1;
+		}
+		if (rq->send_at < now - PAST_SLACK) {
+			http_json_error(resp, 400, "'send_at' is in the past");
+			return -1;
+		}
+		if (rq->send_at <= now)
+			rq->send_at = 0;
+	}
+	rq->idempotency_key = get_string(o, "idempotency_key", KEY_MAX, resp, &bad);
+	if (!rq->idempotency_key && !bad)
+		rq->idempotency_key = http_header(req, "Idempotency-Key");
+	if (bad)
+		return -1;
+	if (rq->idempotency_key && (!*rq->idempotency_key || strlen(rq->idempotency_key) > KEY_MAX)) {
+		http_json_error(resp, 400, "the idempotency key must be 1 to %d bytes", KEY_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+void http_api_campaigns(struct http_request *req, struct http_response *resp)
+{
+	static const char *const fields[] = {
+		"opportunity_id", "channels", "min_age", "max_age", "langs", "interests", "texts",
+		"send_at", "idempotency_key", NULL,
+	};
+	struct campaign_request rq = { .kind = "association", .min_age = -1, .max_age = -1,
+		.channels = { true, true } };
+	struct sbuf err = SBUF_INIT, who = SBUF_INIT, key = SBUF_INIT;
+	struct campaign c;
+	long long assoc, id = 0, now = (long long)time(NULL);
+	json_t *o = NULL;
+	enum campaign_create_result r;
+	char loc[64];
+
+	if (!(assoc = auth_association(req, resp)))
+		return;
+	if (!(o = read_object(req, resp, fields)) || read_campaign(req, resp, o, &rq, now) < 0)
+		goto out;
+	rq.association_id = assoc;
+	sbuf_addf(&who, "api:association:%lld", assoc);
+	rq.created_by = who.buf;
+	if (rq.idempotency_key) {
+		/* Keys are per association: one cannot collide with another's. */
+		sbuf_addf(&key, "api:%lld:%s", assoc, rq.idempotency_key);
+		rq.idempotency_key = key.buf;
+	}
+	r = campaign_create(req->db, req->cfg, &rq, now, &id, &err);
+	switch (r) {
+	case CAMPAIGN_CREATED:
+	case CAMPAIGN_DUPLICATE:
+		if (db_campaign_get(req->db, id, &c) != 0) {
+			http_json_error(resp, 500, "campaign %lld was stored but cannot be read", id);
+			break;
+		}
+		if (bsnprintf(loc, sizeof(loc), "/api/v1/campaigns/%lld", id) == 0)
+			http_add_header(resp, "Location", loc);
+		send_json(resp, r == CAMPAIGN_CREATED ? 201 : 200,
+			  json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "status", c.status,
+				    "duplicate", r == CAMPAIGN_DUPLICATE));
+		campaign_release(&c);
+		http_request_wake(req);
+		break;
+	case CAMPAIGN_FORBIDDEN:
+		http_json_error(resp, 403, "%s", err.buf);
+		break;
+	case CAMPAIGN_INVALID:
+		http_json_error(resp, 422, "%s", err.buf);
+		break;
+	default:
+		http_json_error(resp, 500, "cannot create the campaign now; retry");
+		break;
+	}
+out:
+	json_decref(o);
+	sbuf_release(&err);
+	sbuf_release(&who);
+	sbuf_release(&key);
+}
+
+/* ---- GET /api/v1/campaigns/{id} ---- */
+
+static int add_count(const char *state, const char *channel, long long n, void *arg)
+{
+	json_t *counts = arg, *by_state = json_object_get(counts, "by_state");
+	json_t *by_channel = json_object_get(counts, "by_channel"), *ch;
+	json_t *total = json_object_get(counts, "total");
+	json_t *st = json_object_get(by_state, state);
+
+	json_object_set_new(by_state, state, json_integer((st ? json_integer_value(st) : 0) + n));
+	if (!(ch = json_object_get(by_channel, channel))) {
+		ch = json_object();
+		json_object_set_new(by_channel, channel, ch);
+	}
+	json_object_set_new(ch, state, json_integer(n));
+	json_integer_set(total, json_integer_value(total) + n);
+	return 0;
+}
+
+static json_t *string_array(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *age(int a)
+{
+	return a < 0 ? json_null() : json_integer(a);
+}
+
+void http_api_campaign_get(struct http_request *req, struct http_response *resp)
+{
+	const char *p = req->path + strlen("/api/v1/campaigns/");
+	struct campaign c;
+	long long assoc = 0, id = 0;
+	char send_at[32], valid[32], created[32];
+	json_t *channels, *counts, *texts;
+	int rc;
+
+	if (!*p || strlen(p) > 18 || strspn(p, "0123456789") != strlen(p) || *p == '0') {
+		http_json_error(resp, 404, "no such route");
+		return;
+	}
+	for (; *p; p++)
+		id = id * 10 + (*p - '0');
+	if (!is_portal(req) && !(assoc = auth_association(req, resp)))
+		return;
+	rc = db_campaign_get(req->db, id, &c);
+	if (rc < 0) {
+		http_json_error(resp, 500, "cannot read the campaign now; retry");
+		return;
+	}
+	if (rc == 1) {
+		http_json_error(resp, 404, "no campaign %lld", id);
+		return;
+	}
+	if (assoc && c.association_id != assoc) {
+		http_json_error(resp, 403, "campaign %lld belongs to another association", id);
+		campaign_release(&c);
+		return;
+	}
+	channels = json_array();
+	for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+		if (c.channels[ch])
+			json_array_append_new(channels, json_string(channel_name((enum channel)ch)));
+	texts = json_object();
+	for (size_t i = 0; i < c.n_texts; i++)
+		json_object_set_new(texts, c.texts[i].lang, json_string(c.texts[i].body));
+	counts = json_pack("{s:I, s:{}, s:{}}", "total", (json_int_t)0, "by_state", "by_channel");
+	if (db_message_counts(req->db, id, add_count, counts) < 0) {
+		json_decref(channels);
+		json_decref(texts);
+		json_decref(counts);
+		campaign_release(&c);
+		http_json_error(resp, 500, "cannot count the campaign's messages now; retry");
+		return;
+	}
+	iso_time(c.send_at, send_at);
+	iso_time(c.valid_until, valid);
+	iso_time(c.created_at, created);
+	send_json(resp, 200,
+		  json_pack("{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:s,"
+			    " s:s?, s:o}",
+			    "id", (json_int_t)c.id, "kind", c.kind, "status", c.status,
+			    "opportunity_id", (json_int_t)c.opportunity_id,
+			    "association_id", c.association_id ? json_integer(c.association_id) : json_null(),
+			    "channels", channels, "min_age", age(c.min_age), "max_age", age(c.max_age),
+			    "langs", string_array(c.langs), "interests", string_array(c.interests),
+			    "texts", texts, "send_at", send_at, "valid_until", valid,
+			    "created_at", created, "created_by", c.created_by, "messages", counts));
+	campaign_release(&c);
+}
+
+/* ---- POST /api/v1/subscribers ---- */
+
+/* A plain address: one '@', a dotted domain, no spaces or specials. The
+ * domain is lowercased into out (it is case-insensitive, the local part
+ * is not). */
+static int normalise_email(const char *in, char *out, size_t size)
+{
+	const char *at = strchr(in, '@');
+	size_t n = strlen(in);
+
+	if (!at || at == in || at - in > 64 || n > 254 || n + 1 > size || strchr(at + 1, '@') ||
+	    !strchr(at + 1, '.') || at[1] == '.' || in[n - 1] == '.')
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		if (ch <= 0x20 || ch == 0x7f || strchr("()<>,;:\\\"[]", ch))
+			return -1;
+		out[i] = (const char *)at < in + i ? (char)tolower(ch) : (char)ch;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+struct signup {
+	const char *phone, *email, *lang;
+	int birth_year;
+	const char *interests[MODEL_MAX_INTERESTS + 1];
+	char phone_buf[PHONE_E164_MAX];
+	char email_buf[256];
+};
+
+static int read_signup(const struct config *cfg, json_t *o, struct signup *su,
+		       struct http_response *resp, long long now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+	const char *why = "not a phone number";
+	bool bad = false;
+	int n, year;
+
+	gmtime_r(&t, &tm);
+	year = tm.tm_year + 1900;
+	su->phone = get_string(o, "phone", 32, resp, &bad);
+	su->email = bad ? NULL : get_string(o, "email", 254, resp, &bad);
+	su->lang = bad ? NULL : get_string(o, "lang", 3, resp, &bad);
+	su->birth_year = bad ? 0 : (int)get_int(o, "birth_year", 1900, year, 0, resp, &bad);
+	if (bad || (n = get_strings(o, "interests", 31, su->interests, MODEL_MAX_INTERESTS, resp)) < 0)
+		return -1;
+	su->interests[n] = NULL;
+	if (!su->phone && !su->email) {
+		http_json_error(resp, 400, "give 'phone' or 'email' (or both)");
+		return -1;
+	}
+	if (su->phone) {
+		if (phone_normalise(su->phone, cfg->default_country, su->phone_buf, &why) < 0) {
+			http_json_error(resp, 400, "'phone' is not a phone number: %s", why);
+			return -1;
+		}
+		su->phone = su->phone_buf;
+	}
+	if (su->email) {
+		if (normalise_email(su->email, su->email_buf, sizeof(su->email_buf)) < 0) {
+			http_json_error(resp, 400, "'email' is not an email address");
+			return -1;
+		}
+		su->email = su->email_buf;
+	}
+	if (!su->lang)
+		su->lang = cfg->languages[0];
+	if (!cfg_has_language(cfg, su->lang)) {
+		http_json_error(resp, 400, "'lang' must be one of the configured languages");
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!cfg_interest_find(cfg, su->interests[i])) {
+			http_json_error(resp, 400, "interest '%.31s' is not in the taxonomy",
+					su->interests[i]);
+			return -1;
+		}
+	}
+	if (su->birth_year && year - su->birth_year < cfg->min_age) {
+		http_json_error(resp, 422, "sign-up refused: the minimum age is %d", cfg->min_age);
+		return -1;
+	}
+	return 0;
+}
+
+/* The subscriber these addresses belong to, created pending if new.
+ * 0 ok, 1 the phone and the email belong to two people (409 written),
+ * -1 error. */
+static int find_or_add(struct http_request *req, struct http_response *resp,
+		       const struct signup *su, long long now, long long *sid, bool *created)
+{
+	long long by_phone = su->phone ? db_subscriber_by_phone(req->db, su->phone) : 0;
+	long long by_email = su->email ? db_subscriber_by_email(req->db, su->email) : 0;
+	struct subscriber_in in = {
+		.phone = su->phone, .email = su->email, .lang = su->lang,
+		.birth_year = su->birth_year, .status = "pending", .source = "api:portal",
+		.evidence = "sign-up form on the portal", .interests = su->interests, .now = now,
+	};
+
+	if (by_phone < 0 || by_email < 0)
+		return -1;
+	if (by_phone && by_email && by_phone != by_email) {
+		http_json_error(resp, 409, "the phone and the email belong to two different subscribers");
+		return 1;
+	}
+	*sid = by_phone ? by_phone : by_email;
+	*created = false;
+	if (*sid)
+		return 0;
+	if (db_subscriber_add(req->db, &in, sid) == 0) {
+		*created = true;
+		return 0;
+	}
+	/* Someone else signed up these addresses a moment ago. */
+	*sid = su->phone ? db_subscriber_by_phone(req->db, su->phone) : 0;
+	if (!*sid && su->email)
+		*sid = db_subscriber_by_email(req->db, su->email);
+	return *sid > 0 ? 0 : -1;
+}
+
+void http_api_subscribers(struct http_request *req, struct http_response *resp)
+{
+	static const char *const fields[] = {
+		"phone", "email", "lang", "birth_year", "interests", NULL,
+	};
+	const struct config *cfg = req->cfg;
+	struct signup su;
+	struct subscriber s;
+	long long sid = 0, now = (long long)time(NULL);
+	json_t *o = NULL, *sent = json_array(), *already = json_array(), *throttled = json_array();
+	bool created = false, loaded = false;
+	int rc;
+
+	memset(&su, 0, sizeof(su));
+	memset(&s, 0, sizeof(s));
+	if (!*cfg->http.portal_token_sha256) {
+		unauthorized(resp, "the portal API is switched off (http.portal_token_sha256 is empty)");
+		goto out;
+	}
+	if (!is_portal(req)) {
+		unauthorized(resp, bearer(req) ? "invalid portal token" :
+				   "missing token: send 'Authorization: Bearer TOKEN'");
+		goto out;
+	}
+	if (!(o = read_object(req, resp, fields)) || read_signup(cfg, o, &su, resp, now) < 0)
+		goto out;
+	rc = find_or_add(req, resp, &su, now, &sid, &created);
+	if (rc)
+		goto fail_or_out;
+	if ((rc = db_subscriber_get(req->db, sid, &s)) != 0)
+		goto fail;
+	loaded = true;
+	if (db_begin(req->db) < 0)
+		goto fail;
+	if ((su.phone && !s.phone && db_subscriber_add_address(req->db, sid, CHANNEL_SMS, su.phone, now) < 0) ||
+	    (su.email && !s.email && db_subscriber_add_address(req->db, sid, CHANNEL_EMAIL, su.email, now) < 0) ||
+	    db_subscriber_set_status_from(req->db, sid, "unsubscribed", "pending", now) < 0)
+		goto rollback;
+	for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
+		const char *addr = ch == CHANNEL_SMS ? su.phone : su.email;
+		const char *name = channel_name((enum channel)ch);
+		if (!addr)
+			continue;
+		if (s.consent[ch]) {
+			json_array_append_new(already, json_string(name));
+			continue;
+		}
+		if (!created && db_consent_log(req->db, sid, now, name, "request", "api:portal",
+					       "sign-up form on the portal") < 0)
+			goto rollback;
+		rc = ch == CHANNEL_SMS
+			? inbound_queue_confirm_sms(req->db, cfg, sid, addr, s.lang, now, NULL)
+			: mail_queue_confirmation(req->db, cfg, sid, now);
+		if (rc != 0 && rc != 2)   /* 1 (no address) cannot be: it was just stored */
+			goto rollback;
+		json_array_append_new(rc == 0 ? sent : throttled, json_string(name));
+	}
+	if (db_commit(req->db) < 0)
+		goto rollback;
+	if (json_array_size(sent))
+		http_request_wake(req);
+	log_info("portal sign-up subscriber=%lld new=%d confirmations=%zu", sid, created,
+		 json_array_size(sent));
+	send_json(resp, created ? 201 : 200,
+		  json_pack("{s:I, s:s, s:O, s:O, s:O}", "id", (json_int_t)sid, "status",
+			    json_array_size(already) && !json_array_size(sent) && !json_array_size(throttled)
+				    ? "active" : "pending",
+			    "confirmation_sent", sent, "already_confirmed", already,
+			    "throttled", throttled));
+	goto out;
+rollback:
+	db_rollback(req->db);
+fail:
+	http_json_error(resp, 500, "cannot store the sign-up now; retry");
+	goto out;
+fail_or_out:
+	if (rc < 0)
+		http_json_error(resp, 500, "cannot store the sign-up now; retry");
+out:
+	if (loaded)
+		subscriber_release(&s);
+	json_decref(o);
+	json_decref(sent);
+	json_decref(already);
+	json_decref(throttled);
+}

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "smtp" email provider: its job queue, its worker threads and the
+ * provider ops (the design is in smtp.h; one connection's work is in
+ * smtp_session.c).
+ */
+#include "budbringer/smtp.h"
+#include "budbringer/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509_vfy.h>
+
+/* Queue depth per connection: deep enough to keep sessions busy while the
+ * daemon's loop sleeps (50 ms when nothing moved), small enough that a stop
+ * leaves few messages `sending` (they become `unknown` at the next start). */
+#define JOBS_PER_CONN	128
+#define STOP_WAIT_MS	1500	/* free() waits this long for sessions to end */
+
+struct smtp_worker {
+	struct smtp_shared *sh;
+	pthread_t tid;
+	bool started, finished;
+};
+
+static pthread_once_t auth_once = PTHREAD_ONCE_INIT;
+
+static void auth_init_once(void)
+{
+	auth_client_init();
+}
+
+/* An absolute CLOCK_REALTIME time ms from now, for pthread_cond_timedwait. */
+static void deadline_in(struct timespec *ts, long long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void job_drop_text(struct smtp_job *j)
+{
+	sbuf_release(&j->data);
+	free(j->subject);
+	free(j->body);
+	free(j->title);
+	free(j->url);
+	free(j->unsub);
+	j->subject = j->body = j->title = j->url = j->unsub = NULL;
+}
+
+void smtp_job_free(struct smtp_job *j)
+{
+	if (!j)
+		return;
+	job_drop_text(j);
+	free(j->rcpt);
+	free(j);
+}
+
+static void shared_unref(struct smtp_shared *sh)
+{
+	bool last;
+
+	pthread_mutex_lock(&sh->lock);
+	last = --sh->refs == 0;
+	pthread_mutex_unlock(&sh->lock);
+	if (!last)
+		return;
+	while (sh->head) {
+		struct smtp_job *j = sh->head;
+		sh->head = j->next;
+		smtp_job_free(j);
+	}
+	if (sh->store)
+		X509_STORE_free(sh->store);
+	free(sh->results);
+	free(sh->workers);
+	free(sh->host); free(sh->port); free(sh->server); free(sh->helo);
+	free(sh->username); free(sh->password);
+	free(sh->from); free(sh->from_name); free(sh->domain); free(sh->mailto);
+	pthread_mutex_destroy(&sh->lock);
+	pthread_cond_destroy(&sh->work);
+	pthread_cond_destroy(&sh->changed);
+	free(sh);
+}
+
+/* ---- the queue ---------------------------------------------------------- */
+
+/* The caller holds the lock and knows the queue is not empty. */
+static struct smtp_job *take_locked(struct smtp_shared *sh)
+{
+	struct smtp_job *j = sh->head;
+
+	sh->head = j->next;
+	if (!sh->head)
+		sh->tail = NULL;
+	j->next = NULL;
+	sh->n_queued--;
+	sh->n_active++;
+	return j;
+}
+
+struct smtp_job *smtp_take(struct smtp_shared *sh, long long wait_ms)
+{
+	struct timespec until;
+	struct smtp_job *j = NULL;
+
+	deadline_in(&until, wait_ms);
+	pthread_mutex_lock(&sh->lock);
+	while (wait_ms > 0 && !sh->stop && !sh->head)
+		if (pthread_cond_timedwait(&sh->work, &sh->lock, &until) == ETIMEDOUT)
+			break;
+	if (!sh->stop && sh->head)
+		j = take_locked(sh);
+	pthread_mutex_unlock(&sh->lock);
+	return j;
+}
+
+void smtp_finish(struct smtp_shared *sh, struct smtp_job *j, enum send_status st,
+		 const char *fmt, ...)
+{
+	struct send_result r;
+	const char *id = NULL;
+	char msgid[MIME_MSGID_MAX];
+	va_list ap;
+
+	if (j->done)
+		return;
+	j->done = true;
+	/* The Message-ID without its brackets: what a bounce or a log quotes. */
+	if (st == SEND_OK && j->msgid[0] == '<' &&
+	    bsnprintf(msgid, sizeof(msgid), "%.*s", (int)strlen(j->msgid) - 2, j->msgid + 1) == 0)
+		id = msgid;
+	send_result_set(&r, j->msg_id, st, id, "%s", "");
+	va_start(ap, fmt);
+	if (vsnprintf(r.detail, sizeof(r.detail), fmt, ap) < 0)
+		r.detail[0] = '\0';
+	va_end(ap);
+	for (char *p = r.detail; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	/* A long session keeps its jobs until it ends: keep them small. */
+	job_drop_text(j);
+	pthread_mutex_lock(&sh->lock);
+	sh->results[sh->n_results++] = r;
+	sh->n_active--;
+	pthread_cond_broadcast(&sh->changed);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+void smtp_requeue(struct smtp_shared *sh, struct smtp_job *head, struct smtp_job *tail, size_t n)
+{
+	pthread_mutex_lock(&sh->lock);
+	tail->next = sh->head;
+	sh->head = head;
+	if (!sh->tail)
+		sh->tail = tail;
+	sh->n_queued += n;
+	sh->n_active -= n;
+	pthread_cond_broadcast(&sh->work);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+void smtp_fail_queued(struct smtp_shared *sh, const char *why)
+{
+	struct smtp_job *list;
+
+	pthread_mutex_lock(&sh->lock);
+	list = sh->head;
+	sh->head = sh->tail = NULL;
+	sh->n_active += sh->n_queued;
+	sh->n_queued = 0;
+	pthread_mutex_unlock(&sh->lock);
+	while (list) {
+		struct smtp_job *j = list;
+		list = j->next;
+		smtp_finish(sh, j, SEND_TEMPFAIL, "%s", why);
+		smtp_job_free(j);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct smtp_worker *w = arg;
+	struct smtp_shared *sh = w->sh;
+
+	for (;;) {
+		struct smtp_job *j;
+
+		pthread_mutex_lock(&sh->lock);
+		while (!sh->stop && !sh->head)
+			pthread_cond_wait(&sh->work, &sh->lock);
+		if (sh->stop) {
+			pthread_mutex_unlock(&sh->lock);
+			break;
+		}
+		j = take_locked(sh);
+		pthread_mutex_unlock(&sh->lock);
+		smtp_session_run(sh, j);
+	}
+	pthread_mutex_lock(&sh->lock);
+	w->finished = true;
+	sh->running--;
+	pthread_cond_broadcast(&sh->changed);
+	pthread_mutex_unlock(&sh->lock);
+	shared_unref(sh);
+	return NULL;
+}
+
+/* ---- provider ops ------------------------------------------------------ */
+
+static bool is_ip_literal(const char *h)
+{
+	unsigned char buf[16];
+	return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
+}
+
+static int load_store(struct smtp_shared *sh, const struct cfg_smtp *c, struct sbuf *err)
+{
+	sh->store = X509_STORE_new();
+	if (!sh->store) {
+		sbuf_addstr(err, "email.smtp: cannot create a certificate store");
+		return -1;
+	}
+	if (c->ca_file[0] ? !X509_STORE_load_file(sh->store, c->ca_file)
+			  : !X509_STORE_set_default_paths(sh->store)) {
+		sbuf_addf(err, "email.smtp.ca_file: cannot load '%s'",
+			  c->ca_file[0] ? c->ca_file : "the system's CA certificates");
+		return -1;
+	}
+	return 0;
+}
+
+static void smtp_free(struct provider *p);
+
+static int smtp_init(struct provider *p, struct sbuf *err)
+{
+	const struct config *cfg = p->cfg;
+	const struct cfg_smtp *c = &cfg->email.smtp;
+	struct smtp_shared *sh = xcalloc(1, sizeof(*sh));
+	struct sbuf b = SBUF_INIT;
+
+	pthread_once(&auth_once, auth_init_once);
+	pthread_mutex_init(&sh->lock, NULL);
+	pthread_cond_init(&sh->work, NULL);
+	pthread_cond_init(&sh->changed, NULL);
+	sh->refs = 1;
+	p->priv = sh;
+	if (strchr(c->host, ':')) {
+		/* libESMTP splits "host:port" at the first colon. */
+		sbuf_addf(err, "email.smtp.host: '%s': IPv6 literals are not supported", c->host);
+		goto fail;
+	}
+	sh->host = xstrdup(c->host);
+	sbuf_addf(&b, "%d", c->port);
+	sh->port = sbuf_detach(&b, NULL);
+	sbuf_addf(&b, "%s:%d", c->host, c->port);
+	sh->server = sbuf_detach(&b, NULL);
+	sh->helo = xstrdup(c->helo);
+	sh->username = xstrdup(c->username);
+	sh->password = xstrdup(c->password ? c->password : "");
+	sh->from = xstrdup(cfg->email.from);
+	sh->from_name = xstrdup(cfg->email.from_name);
+	sh->domain = xstrdup(cfg->email.domain);
+	sh->mailto = cfg->email.unsubscribe_mailto[0] ? xstrdup(cfg->email.unsubscribe_mailto) : NULL;
+	sh->starttls = c->starttls;
+	sh->verify_peer = c->verify_peer;
+	sh->host_is_ip = is_ip_literal(c->host);
+	sh->timeout_ms = (long)c->timeout * 1000L;
+	sh->per_session = c->messages_per_session;
+	sh->max_jobs = (size_t)c->connections * JOBS_PER_CONN;
+	sh->results = xcalloc(sh->max_jobs, sizeof(*sh->results));
+	if (sh->starttls != CFG_TLS_DISABLED && load_store(sh, c, err) < 0)
+		goto fail;
+
+	sh->workers = xcalloc((size_t)c->connections, sizeof(*sh->workers));
+	sh->n_workers = c->connections;
+	for (int i = 0; i < c->connections; i++) {
+		struct smtp_worker *w = &sh->workers[i];
+		int rc;
+
+		w->sh = sh;
+		pthread_mutex_lock(&sh->lock);
+		sh->refs++;
+		sh->running++;
+		pthread_mutex_unlock(&sh->lock);
+		rc = pthread_create(&w->tid, NULL, worker_main, w);
+		if (rc) {
+			pthread_mutex_lock(&sh->lock);
+			sh->refs--;
+			sh->running--;
+			pthread_mutex_unlock(&sh->lock);
+			sbuf_addf(err, "cannot start smtp worker: %s", strerror(rc));
+			goto fail;
+		}
+		w->started = true;
+	}
+	log_info("smtp provider ready server=%s starttls=%s auth=%s connections=%d "
+		 "messages_per_session=%d", sh->server,
+		 sh->starttls == CFG_TLS_DISABLED ? "disabled" :
+		 sh->starttls == CFG_TLS_REQUIRED ? "required" : "enabled",
+		 sh->username[0] ? "yes" : "no", c->connections, sh->per_session);
+	return 0;
+fail:
+	smtp_free(p);
+	return -1;
+}
+
+static size_t smtp_capacity(struct provider *p)
+{
+	struct smtp_shared *sh = p->priv;
+	size_t used, cap;
+
+	pthread_mutex_lock(&sh->lock);
+	used = sh->n_queued + sh->n_active + sh->n_results;
+	cap = used < sh->max_jobs ? sh->max_jobs - used : 0;
+	pthread_mutex_unlock(&sh->lock);
+	return cap;
+}
+
+static int smtp_submit(struct provider *p, const struct outbound *o)
+{
+	struct smtp_shared *sh = p->priv;
+	const struct message *m = o->msg;
+	struct smtp_job *j;
+
+	if (!smtp_capacity(p))
+		return -1;
+	j = xcalloc(1, sizeof(*j));
+	j->msg_id = m->id;
+	j->rcpt = xstrdup(m->recipient ? m->recipient : "");
+	j->subject = dup_or_null(m->subject);
+	j->body = dup_or_null(m->body);
+	j->title = dup_or_null(m->title);
+	j->url = dup_or_null(m->url);
+	j->unsub = dup_or_null(o->unsubscribe_url);
+	if (bsnprintf(j->lang, sizeof(j->lang), "%s", m->lang) < 0)
+		j->lang[0] = '\0';
+	if (bsnprintf(j->kind, sizeof(j->kind), "%s", m->kind) < 0)
+		j->kind[0] = '\0';
+	sbuf_init(&j->data, 0);
+	pthread_mutex_lock(&sh->lock);
+	if (sh->tail)
+		sh->tail->next = j;
+	else
+		sh->head = j;
+	sh->tail = j;
+	sh->n_queued++;
+	pthread_cond_signal(&sh->work);
+	pthread_mutex_unlock(&sh->lock);
+	return 0;
+}
+
+static size_t smtp_poll(struct provider *p, int timeout_ms, struct send_result *out, size_t max)
+{
+	struct smtp_shared *sh = p->priv;
+	size_t n;
+
+	pthread_mutex_lock(&sh->lock);
+	if (!sh->n_results && timeout_ms > 0 && sh->n_queued + sh->n_active) {
+		struct timespec until;
+		deadline_in(&until, timeout_ms);
+		while (!sh->n_results &&
+		       pthread_cond_timedwait(&sh->changed, &sh->lock, &until) != ETIMEDOUT)
+			;
+	}
+	n = sh->n_results < max ? sh->n_results : max;
+	memcpy(out, sh->results, n * sizeof(*out));
+	memmove(sh->results, sh->results + n, (sh->n_results - n) * sizeof(*out));
+	sh->n_results -= n;
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
+
+/*
+ * Stops the workers: no new session starts and open ones say QUIT after
+ * the message in hand. A worker stuck on a dead server past STOP_WAIT_MS
+ * is left to finish on its own (its messages stay `sending` and become
+ * `unknown` at the next start, as the outbox's recovery promises).
+ */
+static void smtp_free(struct provider *p)
+{
+	struct smtp_shared *sh = p->priv;
+	long long deadline = mono_ms() + STOP_WAIT_MS;
+	bool left = false;
+
+	if (!sh)
+		return;
+	pthread_mutex_lock(&sh->lock);
+	sh->stop = true;
+	pthread_cond_broadcast(&sh->work);
+	while (sh->running > 0 && mono_ms() < deadline) {
+		struct timespec until;
+		deadline_in(&until, 50);
+		pthread_cond_timedwait(&sh->changed, &sh->lock, &until);
+	}
+	pthread_mutex_unlock(&sh->lock);
+	for (int i = 0; i < sh->n_workers; i++) {
+		struct smtp_worker *w = &sh->workers[i];
+		bool done;
+
+		if (!w->started)
+			continue;
+		pthread_mutex_lock(&sh->lock);
+		done = w->finished;
+		pthread_mutex_unlock(&sh->lock);
+		if (done) {
+			pthread_join(w->tid, NULL);
+		} else {
+			pthread_detach(w->tid);
+			left = true;
+		}
+	}
+	if (left)
+		log_warn("smtp provider stopped with a session still open on %s", sh->server);
+	shared_unref(sh);
+	p->priv = NULL;
+}
+
+const struct provider_ops smtp_mail_ops = {
+	.type = "smtp", .channel = CHANNEL_EMAIL, .init = smtp_init, .submit = smtp_submit,
+	.poll = smtp_poll, .capacity = smtp_capacity, .free = smtp_free,
+};

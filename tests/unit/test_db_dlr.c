@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Delivery reports in the database: which states a report may end, that
+ * a late or repeated report never overrides a final state, that interim
+ * reports are events only, and lookups by the gateway's id.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "budbringer/db_dlr.h"
+
+static char dbpath[64];
+
+static int setup(void **state)
+{
+	int fd;
+
+	if (bsnprintf(dbpath, sizeof(dbpath), "/tmp/test_db_dlr.XXXXXX") < 0)
+		return -1;
+	fd = mkstemp(dbpath);
+	close(fd);
+	unlink(dbpath);
+	*state = db_open(dbpath);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char p[80];
+
+	db_close(*state);
+	unlink(dbpath);
+	if (bsnprintf(p, sizeof(p), "%s-wal", dbpath) == 0)
+		unlink(p);
+	if (bsnprintf(p, sizeof(p), "%s-shm", dbpath) == 0)
+		unlink(p);
+	return 0;
+}
+
+static int scalar(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static char *text(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A reply message (no campaign) moved along to `state`. */
+static long long message_in(struct db *db, const char *state, const char *provider_msgid)
+{
+	struct message_in in = {
+		.kind = "reply", .channel = CHANNEL_SMS, .recipient = "+4512345678", .lang = "da",
+		.body = "Hej", .state = "queued", .coding = "gsm7", .segments = 1, .now = 100,
+	};
+	struct message_change ch = { .provider = "kannel", .now = 101 };
+	long long id;
+
+	assert_int_equal(db_message_insert(db, &in, &id), 0);
+	if (!strcmp(state, "queued"))
+		return id;
+	ch.to = "sending";
+	assert_int_equal(db_message_transition(db, id, "queued", &ch), 0);
+	if (strcmp(state, "sending")) {
+		ch.to = state;
+		ch.provider_msgid = provider_msgid;
+		assert_int_equal(db_message_transition(db, id, "sending", &ch), 0);
+	}
+	return id;
+}
+
+static int apply(struct db *db, long long id, const char *pmid, enum dlr_outcome o, char *st)
+{
+	struct dlr_report r = { .msg_id = id, .provider_msgid = pmid, .outcome = o,
+				.detail = "test", .now = 200 };
+	return db_dlr_apply(db, &r, st, 16);
+}
+
+static char *state_of(struct db *db, long long id)
+{
+	char sql[96];
+
+	assert_int_equal(bsnprintf(sql, sizeof(sql), "SELECT state FROM messages WHERE id = %lld", id), 0);
+	return text(db, sql);
+}
+
+static void expect_state(struct db *db, long long id, const char *want)
+{
+	char *s = state_of(db, id);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static void test_sent_to_final(void **state)
+{
+	struct db *db = *state;
+	long long a = message_in(db, "sent", NULL), b = message_in(db, "sent", NULL),
+		  c = message_in(db, "sent", NULL);
+	char st[16];
+	char *reason;
+
+	assert_int_equal(apply(db, a, NULL, DLR_DELIVERED, st), 0);
+	assert_string_equal(st, "delivered");
+	assert_int_equal(apply(db, b, NULL, DLR_FAILED, st), 0);
+	assert_string_equal(st, "failed");
+	assert_int_equal(apply(db, c, NULL, DLR_EXPIRED, st), 0);
+	expect_state(db, a, "delivered");
+	expect_state(db, b, "failed");
+	expect_state(db, c, "expired");
+	/* The gateway's words are the failure's reason. */
+	reason = text(db, "SELECT reason FROM messages WHERE state = 'failed'");
+	assert_string_equal(reason, "delivery report: test");
+	free(reason);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM message_events WHERE state = 'delivered'"
+				    " AND detail = 'delivery report: test' AND provider = 'kannel'"), 1);
+}
+
+static void test_interim_is_event_only(void **state)
+{
+	struct db *db = *state;
+	long long a = message_in(db, "sent", NULL);
+	char st[16];
+	int before = scalar(db, "SELECT count(*) FROM message_events");
+
+	assert_int_equal(apply(db, a, NULL, DLR_INTERIM, st), 1);
+	assert_string_equal(st, "sent");
+	expect_state(db, a, "sent");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM message_events"), before + 1);
+}
+
+static void test_final_never_overridden(void **state)
+{
+	struct db *db = *state;
+	long long a = message_in(db, "sent", NULL);
+	char st[16];
+	char *detail;
+
+	assert_int_equal(apply(db, a, NULL, DLR_DELIVERED, st), 0);
+	/* A late buffered report, a late failure, a repeat: all history only. */
+	assert_int_equal(apply(db, a, NULL, DLR_INTERIM, st), 1);
+	assert_int_equal(apply(db, a, NULL, DLR_FAILED, st), 1);
+	assert_string_equal(st, "delivered");
+	assert_int_equal(apply(db, a, NULL, DLR_DELIVERED, st), 1);
+	expect_state(db, a, "delivered");
+	detail = text(db, "SELECT detail FROM message_events ORDER BY id DESC LIMIT 1");
+	assert_string_equal(detail, "delivery report: test (ignored: message already delivered)");
+	free(detail);
+	/* Other final states of our own are kept too. */
+	{
+		struct message_change ch = { .to = "cancelled", .now = 150 };
+		long long q = message_in(db, "queued", NULL);
+		assert_int_equal(db_message_transition(db, q, "queued", &ch), 0);
+		assert_int_equal(apply(db, q, NULL, DLR_DELIVERED, st), 1);
+		expect_state(db, q, "cancelled");
+	}
+}
+
+/* A report may overtake the HTTP answer, settle an `unknown`, or stop the
+ * retry of an attempt that timed out but got through. */
+static void test_open_states(void **state)
+{
+	struct db *db = *state;
+	long long s = message_in(db, "sending", NULL), u = message_in(db, "unknown", NULL),
+		  q = message_in(db, "queued", NULL);
+	char st[16];
+
+	assert_int_equal(apply(db, s, NULL, DLR_DELIVERED, st), 0);
+	assert_int_equal(apply(db, u, NULL, DLR_DELIVERED, st), 0);
+	assert_int_equal(apply(db, q, NULL, DLR_FAILED, st), 0);
+	expect_state(db, s, "delivered");
+	expect_state(db, u, "delivered");
+	expect_state(db, q, "failed");
+	/* The outbox's late answer for `s` then changes nothing. */
+	{
+		struct message_change ch = { .to = "sent", .now = 300 };
+		assert_int_equal(db_message_transition(db, s, "sending", &ch), 1);
+		expect_state(db, s, "delivered");
+	}
+}
+
+static void test_by_provider_msgid_and_unknown(void **state)
+{
+	struct db *db = *state;
+	long long a = message_in(db, "sent", "gw-7");
+	char st[16] = "x";
+	int events = scalar(db, "SELECT count(*) FROM message_events");
+
+	assert_int_equal(apply(db, 0, "gw-7", DLR_DELIVERED, st), 0);
+	expect_state(db, a, "delivered");
+	assert_int_equal(apply(db, 0, "gw-nope", DLR_DELIVERED, st), 2);
+	assert_int_equal(apply(db, 999999, NULL, DLR_DELIVERED, st), 2);
+	/* Unknown ids write nothing. */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM message_events"), events + 1);
+	/* The report's id is kept when the message had none. */
+	{
+		long long b = message_in(db, "sent", NULL);
+		char *pm, sql[96];
+		assert_int_equal(apply(db, b, "gw-9", DLR_DELIVERED, st), 0);
+		assert_int_equal(bsnprintf(sql, sizeof(sql),
+					   "SELECT provider_msgid FROM messages WHERE id = %lld", b), 0);
+		pm = text(db, sql);
+		assert_string_equal(pm, "gw-9");
+		free(pm);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sent_to_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interim_is_event_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_final_never_overridden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_by_provider_msgid_and_unknown, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
