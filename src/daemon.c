@@ -123,11 +123,22 @@ static int start_parts(struct daemon *d, struct sbuf *err)
 }
 
 /* Lets answers for messages already handed to providers come in. */
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Collects answers for messages already handed over, claiming nothing new. */
 static void drain_outbox(struct daemon *d, int max_ms)
 {
-	long long deadline = now_s() * 1000 + max_ms;
-	while (outbox_in_flight(d->outbox) && now_s() * 1000 < deadline)
-		outbox_step(d->outbox, now_s(), 100);
+	long long deadline = mono_ms() + max_ms;
+	while (outbox_in_flight(d->outbox) && mono_ms() < deadline)
+		outbox_collect(d->outbox, now_s(), 100);
+	if (outbox_in_flight(d->outbox))
+		log_warn("stopping with %zu messages unanswered: they become 'unknown' at the next start",
+			 outbox_in_flight(d->outbox));
 }
 
 static void reload(struct daemon *d)
@@ -301,7 +312,7 @@ int daemon_run(const struct daemon_opts *opts)
 	log_info("stopping: waiting for in-flight messages");
 	http_stop(d.http);
 	d.http = NULL;
-	drain_outbox(&d, 3000);
+	drain_outbox(&d, 3500);
 	log_info("stopped");
 out:
 	http_stop(d.http);

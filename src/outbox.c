@@ -409,17 +409,21 @@ static void release_claims(struct outbox *ob)
  * sees them), then the claimed messages go out. One commit per turn keeps
  * the database work per message small when answers come back fast.
  */
-int outbox_step(struct outbox *ob, long long now, int wait_ms)
+/* One turn: record the answers, then (when claim_new) claim more, all in
+ * one transaction committed before anything new is submitted. */
+static int turn(struct outbox *ob, long long now, int wait_ms, bool claim_new)
 {
 	int changed = 0;
 
 	gather(ob, wait_ms);
+	if (!claim_new && !ob->n_res)
+		return 0;
 	if (db_begin(ob->db) < 0)
 		return -1; /* answers stay in ob->res for the next turn */
 	for (size_t i = 0; i < ob->n_res; i++)
 		record_result(ob, &ob->res[i], ob->res_p[i], now);
 	changed += (int)ob->n_res;
-	for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+	for (int ch = 0; claim_new && ch < CHANNEL_COUNT; ch++)
 		changed += claim(ob, (enum channel)ch, now, &ob->claims[ch]);
 	if (db_commit(ob->db) < 0) {
 		db_rollback(ob->db);
@@ -427,9 +431,19 @@ int outbox_step(struct outbox *ob, long long now, int wait_ms)
 		return -1;
 	}
 	ob->n_res = 0;
-	for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+	for (int ch = 0; claim_new && ch < CHANNEL_COUNT; ch++)
 		changed += submit(ob, (enum channel)ch, now, &ob->claims[ch]);
 	release_claims(ob);
 	(void)find_provider;
 	return changed;
+}
+
+int outbox_step(struct outbox *ob, long long now, int wait_ms)
+{
+	return turn(ob, now, wait_ms, true);
+}
+
+int outbox_collect(struct outbox *ob, long long now, int wait_ms)
+{
+	return turn(ob, now, wait_ms, false);
 }

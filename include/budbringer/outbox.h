@@ -52,6 +52,11 @@ int outbox_recover(struct outbox *ob, long long now);
  */
 int outbox_step(struct outbox *ob, long long now, int wait_ms);
 
+/* As outbox_step() but claims nothing new: for a stop or reload, so the
+ * answers of messages already handed over are recorded (a message given up
+ * on becomes `unknown` at the next start). */
+int outbox_collect(struct outbox *ob, long long now, int wait_ms);
+
 /* Messages handed to providers whose answer is not recorded yet. */
 size_t outbox_in_flight(const struct outbox *ob);
 
