@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# SMTP faults against a real server (aiosmtpd with STARTTLS): 421 at the
+# greeting, 451 after DATA, 552 at DATA, a server that stops answering in
+# the middle of DATA, and a TLS failure (a certificate we do not trust).
+# Each ends in the right state with the right retries, every message
+# arrives at most once, and the daemon keeps serving /healthz and inbound
+# SMS throughout.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/budbringerd.sh"
+. "$(dirname "$0")/../lib/smtp.sh"
+
+require_cmd sqlite3 curl openssl
+smtp_start "$TEST_TMPDIR/smtp" --starttls || die "smtp server did not start"
+make_cert "$TEST_TMPDIR/other" >/dev/null 2>&1 || die "cannot make a second certificate"
+other_cert=$TEST_TMPDIR/other/cert.pem
+email_conf() { # email_conf CA_FILE
+	echo "provider = \"smtp\"; from = \"frivillig@randers.example.dk\"; from_name = \"Frivillig\";
+	domain = \"randers.example.dk\"; max_attempts = 20;
+	smtp = { host = \"127.0.0.1\"; port = $SMTP_PORT; starttls = \"required\"; timeout = 3;
+	         connections = 1; messages_per_session = 10; ca_file = \"$1\"; verify_peer = true; };"
+}
+BB_EMAIL=$(email_conf "$SMTP_CERT")
+BB_SMS_EXTRA='backoff_initial = 2; backoff_max = 2;'
+BB_CAMPAIGNS='frequency_cap = 0;'
+bb_config
+bb init >/dev/null || die "init"
+n=0
+campaign() { # campaign ADDRESS… : one opportunity for exactly these new subscribers
+	n=$((n + 1))
+	for a in "$@"; do
+		bb subscriber add --email "$a" --lang da --interest "$(echo sport culture social nature events | cut -d' ' -f$n)" \
+			--consent test >/dev/null || die "subscriber $a"
+	done
+	bb opportunity add --title "da=Test $n" --summary "da=Fejltest $n." --interest \
+		"$(echo sport culture social nature events | cut -d' ' -f$n)" --url https://x.example/o --publish >/dev/null
+}
+state_of() { bb_sql "SELECT state FROM messages WHERE recipient = '$1'"; }
+received() { ls "$SMTP_MAILDIR" 2>/dev/null | grep -c -- "-$1.eml$"; }
+alive() {
+	assert_http 200 "$BB_URL/healthz" "$1: /healthz answers"
+	assert_http 200 "$BB_URL/sms/inbound?secret=$BB_INBOUND_SECRET&from=%2B4520000099&to=1234&text=HJ%C3%86LP&id=$1-$RANDOM" \
+		"$1: inbound SMS still handled"
+}
+bb_start
+
+# --- 421 at the greeting: mail waits, then goes once ---
+smtp_faults '{"mode": "greeting421"}'
+campaign greet1@example.dk greet2@example.dk
+wait_until "[ \$(bb_sql \"SELECT count(*) FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.recipient = 'greet1@example.dk' AND e.state = 'queued'\") -ge 2 ]" 20 "$BB_PID" ||
+	fail "421 at greeting: deferred and queued again"
+alive greeting421
+assert_eq 0 "$(received greet1@example.dk)" "421 at greeting: nothing delivered yet"
+smtp_faults '{"rules": []}'
+wait_until "[ \"\$(state_of greet2@example.dk)\" = sent ] && [ \"\$(state_of greet1@example.dk)\" = sent ]" 30 "$BB_PID" ||
+	fail "421 at greeting: sent once the server greets again"
+assert_eq 1 "$(received greet1@example.dk)" "421 at greeting: delivered exactly once"
+
+# --- 451 after DATA, once: retried and delivered once ---
+smtp_faults '{"rules": [{"stage": "data", "match": "data451*", "code": 451, "text": "4.7.1 try again later", "times": 1}]}'
+campaign data451@example.dk
+wait_until "[ \"\$(state_of data451@example.dk)\" = sent ]" 30 "$BB_PID" || fail "451 after DATA: retried and sent"
+assert_eq 1 "$(received data451@example.dk)" "451 after DATA: delivered exactly once"
+assert_contains "$(bb_sql "SELECT group_concat(detail, ' | ') FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.recipient = 'data451@example.dk'")" \
+	"451" "451 after DATA: the server's answer is in the event log"
+
+# --- 552 at DATA: failed with the reason, not retried ---
+smtp_faults '{"rules": [{"stage": "data", "match": "big552*", "code": 552, "text": "5.3.4 message too big"}]}'
+campaign big552@example.dk
+wait_until "[ \"\$(state_of big552@example.dk)\" = failed ]" 30 "$BB_PID" || fail "552: failed"
+assert_contains "$(bb_sql "SELECT reason FROM messages WHERE recipient = 'big552@example.dk'")" "552" "552: the reason names the code"
+assert_eq 1 "$(bb_sql "SELECT attempts FROM messages WHERE recipient = 'big552@example.dk'")" "552: tried once, not retried"
+
+# --- the server stops answering in the middle of DATA (client timeout) ---
+smtp_faults '{"rules": [{"stage": "data", "match": "stall*", "code": 451, "text": "late", "times": 1, "delay": 8, "close": true}]}'
+campaign stall@example.dk
+sleep 2
+alive stalled-data
+wait_until "[ \"\$(state_of stall@example.dk)\" = sent ]" 40 "$BB_PID" || fail "stalled DATA: retried and sent"
+assert_eq 1 "$(received stall@example.dk)" "stalled DATA: delivered exactly once"
+
+# --- TLS failure: a certificate we do not trust ---
+smtp_faults '{"rules": []}'
+if [ -n "$other_cert" ]; then
+	bb_stop 5
+	BB_EMAIL=$(email_conf "$other_cert")
+	bb_config
+	bb_start
+	campaign tls@example.dk
+	wait_until "grep -qi 'not accepted' '$BB_LOG'" 20 "$BB_PID" || fail "TLS failure is logged"
+	sleep 3
+	assert_eq 0 "$(received tls@example.dk)" "TLS failure: nothing sent in clear or to an untrusted server"
+	assert_eq "queued" "$(state_of tls@example.dk)" "TLS failure: the message waits"
+	alive tls-failure
+	sed -i "s|ca_file = \"$other_cert\"|ca_file = \"$SMTP_CERT\"|" "$BB_CONF"
+	kill -HUP "$BB_PID"
+	wait_until "[ \"\$(state_of tls@example.dk)\" = sent ]" 30 "$BB_PID" || fail "TLS fixed by reload: sent"
+	assert_eq 1 "$(received tls@example.dk)" "TLS fixed: delivered exactly once"
+else
+	fail "make_cert produced no certificate file"
+fi
+bb_stop 5
+done_testing
