@@ -302,7 +302,7 @@ static void set_nodelay(const struct session_ctx *sc)
 		return;
 	}
 	while ((e = readdir(d))) {
-		struct sockaddr_storage sa;
+		struct sockaddr_storage sa = { 0 };
 		socklen_t len = sizeof(sa), tlen;
 		char *end;
 		long fd = strtol(e->d_name, &end, 10);
@@ -559,7 +559,7 @@ static void set_usable(struct smtp_shared *sh, bool ok, const char *why)
 	pthread_mutex_lock(&sh->lock);
 	was_ok = !sh->unreachable;
 	sh->unreachable = !ok;
-	same = ok || !strcmp(sh->last_problem, why);
+	same = ok || (why && !strcmp(sh->last_problem, why));
 	if (bsnprintf(sh->last_problem, sizeof(sh->last_problem), "%s", ok ? "" : why) < 0)
 		sh->last_problem[0] = '\0';
 	pthread_mutex_unlock(&sh->lock);
