@@ -6,6 +6,7 @@
  * so a typo such as `frequncy_cap` is an error and not a silent default.
  */
 #include "budbringer/config.h"
+#include "budbringer/keyword.h"
 #include "budbringer/log.h"
 #include "budbringer/match.h"
 #include "budbringer/template.h"
@@ -334,6 +335,22 @@ static bool is_interest_code(const char *s)
 	return true;
 }
 
+/* What the keyword engine can use (keyword_table_add()): valid UTF-8, 1
+ * to KEYWORD_MAX_PHRASE words once folded, and not a number. Checked here
+ * so that `budbringerd -t` finds it, not the start of the listener. */
+static bool usable_keyword(const char *w)
+{
+	struct sbuf f = SBUF_INIT;
+	size_t words = 1;
+	bool ok = keyword_fold(w, strlen(w), &f) == 0 && f.len &&
+		  strspn(f.buf, "0123456789") != f.len;
+
+	for (size_t i = 0; ok && i < f.len; i++)
+		words += f.buf[i] == ' ';
+	sbuf_release(&f);
+	return ok && words <= KEYWORD_MAX_PHRASE;
+}
+
 static void load_interests(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
 	const config_setting_t *g = get_group(ld, root, "interests", true);
@@ -374,6 +391,11 @@ static void load_interests(struct loader *ld, const config_setting_t *root, stru
 				const char *w = config_setting_get_string_elem(l, k);
 				if (!w || !*w) {
 					problem(ld, l, NULL, "keyword %d must be a non-empty string", k + 1);
+					continue;
+				}
+				if (!usable_keyword(w)) {
+					problem(ld, l, NULL, "keyword '%s' must be 1 to %d words and not a number",
+						w, KEYWORD_MAX_PHRASE);
 					continue;
 				}
 				memcpy(in->keywords[in->n_keywords].lang, lang, 3);
@@ -423,6 +445,11 @@ static void load_keywords(struct loader *ld, const config_setting_t *root, struc
 				struct cfg_keyword *kw;
 				if (!w || !*w) {
 					problem(ld, s, NULL, "word %d must be a non-empty string", k + 1);
+					continue;
+				}
+				if (!usable_keyword(w)) {
+					problem(ld, s, NULL, "'%s' must be 1 to %d words and not a number", w,
+						KEYWORD_MAX_PHRASE);
 					continue;
 				}
 				kw = &cfg->keywords[cfg->n_keywords++];

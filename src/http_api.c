@@ -637,7 +637,7 @@ void http_api_subscribers(struct http_request *req, struct http_response *resp)
 	rc = find_or_add(req, resp, &su, now, &sid, &created);
 	if (rc)
 		goto fail_or_out;
-	if ((rc = db_subscriber_get(req->db, sid, &s)) != 0)
+	if (db_subscriber_get(req->db, sid, &s) != 0)
 		goto fail;
 	loaded = true;
 	if (db_begin(req->db) < 0)

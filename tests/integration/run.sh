@@ -13,12 +13,12 @@ for t in "${tests[@]}"; do
 	start=$(date +%s)
 	bash "$t" > "tests/output/$name.log" 2>&1
 	rc=$?
-	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "tests/output/$name.log" | tail -1)
+	summary=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "tests/output/$name.log" | tail -1)
 	p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); p=${p:-0}
 	f=$(echo "$summary" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p'); f=${f:-0}
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
-	grep -E '^not ok' "tests/output/$name.log" | sed 's/^/  /'
+	grep -aE '^not ok' "tests/output/$name.log" | sed 's/^/  /'
 	echo "  $name: $p passed, $f failed ($(($(date +%s) - start))s)"
 	if [ $rc -ne 0 ]; then
 		failed_scripts="$failed_scripts $name"

@@ -62,7 +62,7 @@ static int setup(void **state)
 	if (!f->ib)
 		fail_msg("%s", err.buf);
 	sbuf_release(&err);
-	strcpy(f->path, "/tmp/test_inbound.XXXXXX");
+	snprintf(f->path, sizeof(f->path), "%s", "/tmp/test_inbound.XXXXXX");
 	fd = mkstemp(f->path);
 	close(fd);
 	unlink(f->path);
