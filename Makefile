@@ -16,9 +16,9 @@ PKGS := sqlite3 libconfig libcurl libesmtp-1.0 libmicrohttpd jansson libsystemd 
 DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libconfig-dev \
 	libcurl4-openssl-dev libesmtp-dev libmicrohttpd-dev libjansson-dev \
 	libsystemd-dev libcmocka-dev libunistring-dev libssl-dev libcrypt-dev curl \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev clang-tidy cppcheck
 DEB_TEST  := kannel kannel-extras postfix python3-aiosmtpd openssl wrk \
-	python3 procps psmisc chromium nodejs
+	python3 procps psmisc chromium nodejs valgrind systemd coreutils
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wvla -fno-common \
