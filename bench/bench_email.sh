@@ -7,7 +7,9 @@
 # (queued -> sending -> sent, with its events) is included, and so is
 # building each MIME message. Baseline, same run, same sink: Postfix's
 # smtp-source with the same number of sessions, -d (connections reused),
-# the same message count and size. Also the daemon's peak RSS (VmHWM).
+# the same message count and size, run just before and just after each
+# daemon run; BENCH_ROUNDS (3) rounds, the median reported. Also the
+# daemon's peak RSS (VmHWM), the highest of the rounds.
 #
 # The campaign is expanded while quiet hours hold email; the daemon is then
 # restarted without quiet hours, so only the dispatch is timed.
@@ -60,9 +62,11 @@ BB_CAMPAIGNS="frequency_cap = 0;"
 bb_config
 queued=$(bb_sql "SELECT count(*) FROM messages WHERE state = 'queued' AND channel = 'email'")
 
+# The queued database, to start every round from.
+sqlite3 "$BB_DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null || die "checkpoint failed"
+cp "$BB_DB" "$TEST_TMPDIR/queued.db" || die "cannot copy the database"
+
 # ---- baseline: smtp-source, same sessions, count and size ----------------------
-# Run before and after the daemon and averaged: on a shared machine the
-# sink's speed drifts, and bracketing keeps the ratio fair.
 size=${BENCH_EMAIL_SIZE:-2600}
 source_rate() {
 	local before t0 t1
@@ -75,39 +79,98 @@ source_rate() {
 	t1=$(now_ms)
 	calc "$N / (($t1 - $t0) / 1000)"
 }
-note "smtp-source: $N messages of $size bytes over $SESSIONS sessions (-d) into smtp-sink"
-base_before=$(source_rate)
 
-# ---- the daemon ------------------------------------------------------------------
-note "$queued emails queued; dispatching over $SESSIONS SMTP connections"
-sink0=$(sink_count)
-t0=$(now_ms)
-bb_start
-# Watch smtp-sink's counter (cheap) first, so polling the database with a
-# sqlite3 process every few milliseconds does not eat the CPU being measured.
-WAIT_INTERVAL=0.02 sink_wait $((sink0 + queued)) 170 || true
-WAIT_INTERVAL=0.02 wait_until "[ \"\$(bb_sql \"SELECT count(*) FROM messages WHERE state = 'sent'\")\" -ge $queued ]" 170 "$BB_PID" ||
-	fail "not all sent: $(bb_sql "SELECT state, count(*) FROM messages GROUP BY state")"
-t1=$(now_ms)
-rss=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$BB_PID/status")
-cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$BB_PID/stat")
-bb_stop 10
-sleep 0.2
-sink_after=$(sink_count)
+# ---- the daemon: from its start until the database shows all `sent` ------------
+# Sets rate, cpu, rss and checks the round's counts.
+dispatch() {
+	local sink0 t0 t1 sink_after sent events
+	cp "$TEST_TMPDIR/queued.db" "$BB_DB" && rm -f "$BB_DB-wal" "$BB_DB-shm" ||
+		die "cannot restore the database"
+	sink0=$(sink_count)
+	t0=$(now_ms)
+	bb_start
+	# One process watches the end of smtp-sink's counter file, then the
+	# database, every 5 ms and notes when all are `sent`: a shell loop
+	# forking sqlite3 or scanning the counter file would eat the CPU being
+	# measured.
+	t1=$("$BB_PYTHON" - "$SINK_OUT" $((sink0 + queued)) "$BB_DB" "$queued" 170 "$BB_PID" <<'PY'
+import os, sqlite3, sys, time
+out, want_sink, db, want_sent, timeout, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
+    int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+deadline = time.time() + timeout
 
-base_after=$(source_rate)
-base_rate=$(calc "($base_before + $base_after) / 2")
-note "smtp-source: $base_before msg/s before, $base_after after: $base_rate"
-sent=$(bb_sql "SELECT count(*) FROM messages WHERE state = 'sent'")
-events=$(bb_sql "SELECT count(*) FROM message_events WHERE state IN ('sending', 'sent')")
-received=$((sink_after - sink0))
-secs=$(calc "($t1 - $t0) / 1000")
-rate=$(calc "$sent / $secs")
-note "sent $sent in ${secs}s = $rate msg/s (daemon CPU ${cpu}s, peak RSS ${rss} MB); smtp-sink received $received"
-assert_eq "$queued" "$sent" "every queued email was sent"
-assert_eq "$queued" "$received" "smtp-sink received each exactly once"
-assert_eq $((2 * queued)) "$events" "two state changes with events per message"
+def alive():
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
 
-printf 'RESULT\tEmail dispatch (20k queued, ~2.6 KB MIME, %d SMTP sessions, all db state changes)\t%.0f\tmsg/s\tsmtp-source -d, same sessions/size\t%.0f msg/s\t%.2f\t≥50%% of smtp-source\t%s\n' \
-	"$SESSIONS" "$rate" "$base_rate" "$(calc "$rate / $base_rate")" "$rss"
+def sink():
+    try:
+        with open(out, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 128))
+            tail = f.read().decode("ascii", "replace")
+    except OSError:
+        return 0
+    i = tail.rfind("mesg=")
+    digits = tail[i + 5:].split("\r")[0].strip() if i >= 0 else ""
+    return int(digits) if digits.isdigit() else 0
+
+def sent(con):
+    try:
+        return con.execute("SELECT count(*) FROM messages WHERE state = 'sent'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+while sink() < want_sink and time.time() < deadline and alive():
+    time.sleep(0.005)
+con = sqlite3.connect(db, timeout=5)
+while sent(con) < want_sent and time.time() < deadline and alive():
+    time.sleep(0.005)
+print(int(time.time() * 1000))
+PY
+)
+	rss=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$BB_PID/status")
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$BB_PID/stat")
+	bb_stop 10
+	sleep 0.2
+	sink_after=$(sink_count)
+	sent=$(bb_sql "SELECT count(*) FROM messages WHERE state = 'sent'")
+	events=$(bb_sql "SELECT count(*) FROM message_events WHERE state IN ('sending', 'sent')")
+	rate=$(calc "$sent / (($t1 - $t0) / 1000)")
+	assert_eq "$queued" "$sent" "round $round: every queued email was sent" ||
+		note "states: $(bb_sql "SELECT state, count(*) FROM messages GROUP BY state")"
+	assert_eq "$queued" "$((sink_after - sink0))" "round $round: smtp-sink received each exactly once"
+	assert_eq $((2 * queued)) "$events" "round $round: two state changes with events per message"
+}
+
+# ---- rounds: source, daemon, source, daemon, … source ---------------------------
+# On a shared machine the sink's speed drifts with whatever else runs, and
+# a daemon of five threads suffers more from a neighbour than one
+# smtp-source process: each daemon run is compared with the smtp-source
+# runs just before and after it, and the median round is reported (every
+# round is shown above the result).
+ROUNDS=${BENCH_ROUNDS:-3}
+note "$queued emails queued; $ROUNDS rounds of smtp-source ($N messages of $size bytes," \
+	"$SESSIONS sessions, -d) and the daemon ($SESSIONS SMTP connections) into one smtp-sink"
+prev=$(source_rate)
+results=()
+peak=0
+for ((round = 1; round <= ROUNDS; round++)); do
+	dispatch
+	next=$(source_rate)
+	base=$(calc "($prev + $next) / 2")
+	ratio=$(calc "$rate / $base")
+	note "round $round: daemon $rate msg/s (CPU ${cpu}s, peak RSS ${rss} MB);" \
+		"smtp-source $prev before, $next after: ratio $ratio"
+	results+=("$ratio $rate $base")
+	peak=$(awk -v a="$rss" -v b="$peak" 'BEGIN { m = (a + 0 > b + 0) ? a : b; print m }')
+	prev=$next
+done
+read -r ratio rate base < <(printf '%s\n' "${results[@]}" | sort -n | sed -n "$(((ROUNDS + 1) / 2))p")
+
+printf 'RESULT\tEmail dispatch (20k queued, ~2.6 KB MIME, %d SMTP sessions, all db state changes; median of %d rounds)\t%.0f\tmsg/s\tsmtp-source -d, same sessions/size\t%.0f msg/s\t%.2f\t≥50%% of smtp-source\t%.1f\n' \
+	"$SESSIONS" "$ROUNDS" "$rate" "$base" "$ratio" "$peak"
 done_testing

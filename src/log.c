@@ -29,31 +29,63 @@ int log_level_parse(const char *name, enum log_level *out)
 	return -1;
 }
 
-__attribute__((format(printf, 2, 0)))
-static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
+/* The whole line with its prefix and newline into line[LOG_LINE_MAX];
+ * returns its length, or 0 when there is nothing to write. */
+__attribute__((format(printf, 3, 0)))
+static size_t format_line(char *line, enum log_level level, const char *fmt, va_list ap)
 {
-	char line[2048];
 	int n, m;
 
 	if (level > log_threshold)
-		return;
-	n = snprintf(line, sizeof(line), "%s: %s: ", log_progname, level_names[level]);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return;
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+		return 0;
+	n = snprintf(line, LOG_LINE_MAX, "%s: %s: ", log_progname, level_names[level]);
+	if (n < 0 || n >= LOG_LINE_MAX)
+		return 0;
+	m = vsnprintf(line + n, LOG_LINE_MAX - (size_t)n, fmt, ap);
 	if (m < 0)
-		return;
+		return 0;
 	n += m;
-	if ((size_t)n >= sizeof(line) - 1) {
+	if (n >= LOG_LINE_MAX - 1) {
 		/* Truncated: mark it so nobody mistakes it for the whole line. */
-		n = (int)sizeof(line) - 5;
+		n = LOG_LINE_MAX - 5;
 		memcpy(line + n, "...", 3);
 		n += 3;
 	}
 	line[n++] = '\n';
+	return (size_t)n;
+}
+
+__attribute__((format(printf, 2, 0)))
+static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	size_t n = format_line(line, level, fmt, ap);
+
 	/* One write per line so threads never interleave inside a line. */
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+	if (n && write(STDERR_FILENO, line, n) < 0)
 		return;
+}
+
+void log_batch_flush(struct log_batch *b)
+{
+	if (b->len && write(STDERR_FILENO, b->buf, b->len) < 0)
+		b->len = 0;	/* nowhere to log to: nothing to do about it */
+	b->len = 0;
+}
+
+void log_batch_info(struct log_batch *b, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = format_line(line, LOG_LVL_INFO, fmt, ap);
+	va_end(ap);
+	if (b->len + n > sizeof(b->buf))
+		log_batch_flush(b);
+	memcpy(b->buf + b->len, line, n);
+	b->len += n;
 }
 
 #define LOG_FN(name, lvl) \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/outbox.h"
 #include "budbringer/curl_multi.h"
+#include "budbringer/db_outbox.h"
 #include "budbringer/gsm.h"
 #include "budbringer/log.h"
 #include "budbringer/provider.h"
@@ -13,12 +14,21 @@
 
 #define OUTBOX_BATCH 256
 #define MAX_PROVIDERS 16
+#define IN_FLIGHT_WAIT_MS 50	/* longest sleep while answers are due */
 
 /* One channel's messages claimed in this turn. */
 struct claim {
 	struct message msgs[OUTBOX_BATCH];
 	struct provider *chosen[OUTBOX_BATCH];
 	struct gsm_info gi[OUTBOX_BATCH];
+	size_t n;
+};
+
+/* Rows for one batch of state changes (db_outbox.h); for claims, the
+ * index of each row's message. */
+struct batch {
+	struct db_outbox_row rows[OUTBOX_BATCH];
+	size_t from[OUTBOX_BATCH];
 	size_t n;
 };
 
@@ -38,6 +48,11 @@ struct outbox {
 	struct provider *res_p[OUTBOX_BATCH];
 	size_t n_res;
 	struct claim claims[CHANNEL_COUNT];
+	struct batch batch;
+	struct log_batch log;
+	/* What the last turn left, for outbox_next_wait(). */
+	int last_changed;
+	bool again;                      /* a batch limit cut it short */
 };
 
 static void record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
@@ -110,6 +125,36 @@ void outbox_free(struct outbox *ob)
 size_t outbox_in_flight(const struct outbox *ob)
 {
 	return ob->in_flight + ob->n_res;
+}
+
+void outbox_set_wake(struct outbox *ob, int fd)
+{
+	for (size_t i = 0; i < ob->n_sms; i++)
+		ob->sms[i]->wake_fd = fd;
+	ob->mail->wake_fd = fd;
+}
+
+int outbox_next_wait(const struct outbox *ob, int idle_ms)
+{
+	if (ob->last_changed < 0)
+		return IN_FLIGHT_WAIT_MS;	/* the database is busy: not in a tight loop */
+	if (ob->n_res || ob->again)
+		return 0;
+	/* A provider that does not wake the loop is polled: at once when
+	 * the last turn moved something, as before, else after a while. */
+	for (size_t i = 0; i <= ob->n_sms; i++) {
+		const struct provider *p = i < ob->n_sms ? ob->sms[i] : ob->mail;
+		size_t busy = i < ob->n_sms ? ob->sms_busy[i] : ob->mail_busy;
+
+		if (busy && !(p->wakes && p->wake_fd >= 0))
+			return ob->last_changed > 0 ? 0 : IN_FLIGHT_WAIT_MS;
+	}
+	/* Only waking providers have requests out: their answers (or capacity
+	 * for the messages still due) arrive through the wake pipe, in
+	 * batches; the timeout only catches stragglers. */
+	if (ob->in_flight)
+		return IN_FLIGHT_WAIT_MS;
+	return ob->last_changed > 0 ? 0 : idle_ms;
 }
 
 int outbox_recover(struct outbox *ob, long long now)
@@ -216,6 +261,51 @@ static long long backoff(struct outbox *ob, int attempts, enum channel ch)
 	return d / 2 + (long long)(rand_r(&ob->seed) % (unsigned)(d / 2 + 1));
 }
 
+/*
+ * The provider's `sent` answers of this turn in one batch of statements
+ * (the common case: most answers are OK). -1: the turn must roll back.
+ */
+static int record_sent(struct outbox *ob, struct provider *p, long long now)
+{
+	struct batch *b = &ob->batch;
+	struct message_change ch = { .to = "sent", .provider = p->name, .now = now };
+
+	b->n = 0;
+	for (size_t i = 0; i < ob->n_res; i++) {
+		const struct send_result *r = &ob->res[i];
+
+		if (ob->res_p[i] != p || r->status != SEND_OK)
+			continue;
+		b->rows[b->n++] = (struct db_outbox_row){
+			.id = r->msg_id, .detail = r->detail,
+			.provider_msgid = r->provider_msgid[0] ? r->provider_msgid : NULL,
+		};
+	}
+	if (!b->n)
+		return 0;
+	if (db_outbox_transition(ob->db, b->rows, b->n, "sending", &ch) < 0) {
+		log_warn("cannot record %zu results provider=%s", b->n, p->name);
+		return -1;
+	}
+	p->consecutive_failures = 0;
+	for (size_t i = 0; i < b->n; i++)
+		log_batch_info(&ob->log, "message sent msg=%lld provider=%s", b->rows[i].id, p->name);
+	log_batch_flush(&ob->log);
+	return 0;
+}
+
+/* Records this turn's answers (inside the caller's transaction). */
+static int record_results(struct outbox *ob, long long now)
+{
+	for (size_t i = 0; i <= ob->n_sms; i++)
+		if (record_sent(ob, i < ob->n_sms ? ob->sms[i] : ob->mail, now) < 0)
+			return -1;
+	for (size_t i = 0; i < ob->n_res; i++)
+		if (ob->res[i].status != SEND_OK)
+			record_result(ob, &ob->res[i], ob->res_p[i], now);
+	return 0;
+}
+
 static void record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
 			  long long now)
 {
@@ -285,6 +375,8 @@ static void gather(struct outbox *ob, int wait_ms)
 		int wait = !ob->n_res && *busy && p->sms ? wait_ms : 0;
 
 		got = p->ops->poll(p, wait, ob->res + ob->n_res, OUTBOX_BATCH - ob->n_res);
+		if (got == OUTBOX_BATCH - ob->n_res)
+			ob->again = true;	/* more answers may be waiting */
 		for (size_t k = 0; k < got; k++)
 			ob->res_p[ob->n_res + k] = p;
 		ob->n_res += got;
@@ -293,14 +385,46 @@ static void gather(struct outbox *ob, int wait_ms)
 	}
 }
 
+/* Moves the claimed messages to `sending`, one batch per provider, and
+ * marks those that moved as chosen. -1: the turn must roll back. */
+static int claim_commit(struct outbox *ob, long long now, struct claim *c, struct provider **pick,
+			size_t n)
+{
+	struct batch *b = &ob->batch;
+
+	for (size_t i = 0; i < n; i++) {
+		struct provider *p = pick[i];
+		struct message_change ch = { .to = "sending", .now = now, .count_attempt = true };
+
+		if (!p)
+			continue;	/* its provider's batch is done */
+		ch.provider = p->name;
+		b->n = 0;
+		for (size_t k = i; k < n; k++)
+			if (pick[k] == p) {
+				b->rows[b->n] = (struct db_outbox_row){ .id = c->msgs[k].id };
+				b->from[b->n++] = k;
+				pick[k] = NULL;
+			}
+		if (db_outbox_transition(ob->db, b->rows, b->n, "queued", &ch) < 0)
+			return -1;
+		for (size_t k = 0; k < b->n; k++)
+			if (b->rows[k].changed)
+				c->chosen[b->from[k]] = p;
+	}
+	return 0;
+}
+
 /* Loads due messages of one channel and moves them to `sending` (inside
- * the caller's transaction). Returns the messages that changed state. */
+ * the caller's transaction). Returns the messages that changed state,
+ * or -1 when the turn must roll back. */
 static int claim(struct outbox *ob, enum channel chan, long long now, struct claim *c)
 {
 	size_t planned[MAX_PROVIDERS] = { 0 };
+	struct provider *pick[OUTBOX_BATCH];
 	size_t cap = 0, claimed = 0;
 	int changed = 0;
-	bool held;
+	bool held, limited = false;
 
 	c->n = 0;
 	if (chan == CHANNEL_SMS) {
@@ -309,8 +433,10 @@ static int claim(struct outbox *ob, enum channel chan, long long now, struct cla
 	} else {
 		cap = ob->mail->ops->capacity(ob->mail);
 	}
-	if (cap > OUTBOX_BATCH)
+	if (cap > OUTBOX_BATCH) {
 		cap = OUTBOX_BATCH;
+		limited = true;
+	}
 	/* Quiet hours hold campaign SMS (and email when configured); replies
 	 * and confirmations still go at once. */
 	held = quiet_now(ob->cfg, now) &&
@@ -320,9 +446,9 @@ static int claim(struct outbox *ob, enum channel chan, long long now, struct cla
 
 	/* The loop may stop early: nothing past that point is chosen. */
 	memset(c->chosen, 0, c->n * sizeof(c->chosen[0]));
+	memset(pick, 0, c->n * sizeof(pick[0]));
 	for (size_t i = 0; i < c->n; i++) {
 		struct message *m = &c->msgs[i];
-		struct message_change ch = { .now = now, .count_attempt = true };
 		struct provider *p;
 
 		c->gi[i] = (struct gsm_info){ .coding = GSM_CODING_GSM7, .segments = 1 };
@@ -343,15 +469,16 @@ static int claim(struct outbox *ob, enum channel chan, long long now, struct cla
 		}
 		if (!p)
 			break; /* no capacity or rate: the rest waits for the next turn */
-		ch.to = "sending";
-		ch.provider = p->name;
-		if (db_message_transition(ob->db, m->id, "queued", &ch) != 0)
-			continue;
-		c->chosen[i] = p;
+		pick[i] = p;
 		if (p != ob->mail)
 			planned[busy_of(ob, p) - ob->sms_busy]++;
 		claimed++;
 	}
+	if (claim_commit(ob, now, c, pick, c->n) < 0)
+		return -1;
+	/* A full batch with capacity to spare: more may be due right now. */
+	if (limited && claimed == cap)
+		ob->again = true;
 	return changed;
 }
 
@@ -415,27 +542,38 @@ static int turn(struct outbox *ob, long long now, int wait_ms, bool claim_new)
 {
 	int changed = 0;
 
+	ob->again = false;
+	ob->last_changed = 0;
 	gather(ob, wait_ms);
 	if (!claim_new && !ob->n_res)
 		return 0;
+	ob->last_changed = -1;	/* until it commits */
 	if (db_begin(ob->db) < 0)
 		return -1; /* answers stay in ob->res for the next turn */
-	for (size_t i = 0; i < ob->n_res; i++)
-		record_result(ob, &ob->res[i], ob->res_p[i], now);
+	if (record_results(ob, now) < 0)
+		goto fail;
 	changed += (int)ob->n_res;
-	for (int ch = 0; claim_new && ch < CHANNEL_COUNT; ch++)
-		changed += claim(ob, (enum channel)ch, now, &ob->claims[ch]);
-	if (db_commit(ob->db) < 0) {
-		db_rollback(ob->db);
-		release_claims(ob);
-		return -1;
+	for (int ch = 0; claim_new && ch < CHANNEL_COUNT; ch++) {
+		int rc = claim(ob, (enum channel)ch, now, &ob->claims[ch]);
+
+		if (rc < 0)
+			goto fail;
+		changed += rc;
 	}
+	if (db_commit(ob->db) < 0)
+		goto fail;
 	ob->n_res = 0;
 	for (int ch = 0; claim_new && ch < CHANNEL_COUNT; ch++)
 		changed += submit(ob, (enum channel)ch, now, &ob->claims[ch]);
 	release_claims(ob);
 	(void)find_provider;
+	ob->last_changed = changed;
 	return changed;
+fail:
+	/* Nothing was handed over; the answers stay in ob->res for the next turn. */
+	db_rollback(ob->db);
+	release_claims(ob);
+	return -1;
 }
 
 int outbox_step(struct outbox *ob, long long now, int wait_ms)

@@ -38,6 +38,7 @@ struct provider *provider_new(const char *type, const char *name, const struct c
 		p->name = xstrdup(name);
 		p->cfg = cfg;
 		p->sms = sms;
+		p->wake_fd = -1;
 		p->idempotent = sms ? sms->idempotent : !strcmp(type, "spool");
 		p->rate = sms ? sms->rate : cfg->email.smtp.rate;
 		p->tokens = p->rate > 0 ? p->rate : 0;

@@ -14,13 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/x509_vfy.h>
 
 /* Queue depth per connection: deep enough to keep sessions busy while the
- * daemon's loop sleeps (50 ms when nothing moved), small enough that a stop
- * leaves few messages `sending` (they become `unknown` at the next start). */
+ * daemon's loop records a batch, small enough that a stop leaves few
+ * messages `sending` (they become `unknown` at the next start). */
 #define JOBS_PER_CONN	128
+/* The daemon is woken when half the capacity has answers (one transaction
+ * records them and claims as many), when the queue runs that low, or when
+ * the last message in hand is answered. Waking it for every answer made
+ * transactions of a few messages each. */
+#define WAKE_SHARE	2
 #define STOP_WAIT_MS	1500	/* free() waits this long for sessions to end */
 
 struct smtp_worker {
@@ -56,20 +62,28 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *dup_or_null(const char *s)
+/* Copies s (if any) to *w and moves *w past it; NULL stays NULL. */
+static char *copy_in(char **w, const char *s, size_t len)
 {
-	return s ? xstrdup(s) : NULL;
+	char *p = *w;
+
+	if (!s)
+		return NULL;
+	memcpy(p, s, len + 1);
+	*w += len + 1;
+	return p;
+}
+
+static size_t len_or_0(const char *s)
+{
+	return s ? strlen(s) : 0;
 }
 
 static void job_drop_text(struct smtp_job *j)
 {
 	sbuf_release(&j->data);
-	free(j->subject);
-	free(j->body);
-	free(j->title);
-	free(j->url);
-	free(j->unsub);
-	j->subject = j->body = j->title = j->url = j->unsub = NULL;
+	free(j->text);
+	j->text = j->subject = j->body = j->title = j->url = j->unsub = NULL;
 }
 
 void smtp_job_free(struct smtp_job *j)
@@ -77,7 +91,6 @@ void smtp_job_free(struct smtp_job *j)
 	if (!j)
 		return;
 	job_drop_text(j);
-	free(j->rcpt);
 	free(j);
 }
 
@@ -169,6 +182,16 @@ void smtp_finish(struct smtp_shared *sh, struct smtp_job *j, enum send_status st
 	sh->results[sh->n_results++] = r;
 	sh->n_active--;
 	pthread_cond_broadcast(&sh->changed);
+	/* A short queue includes an empty one: a lone message is answered at once. */
+	if (sh->wake_fd >= 0 && !sh->woken &&
+	    (sh->n_results >= sh->wake_batch || sh->n_queued < sh->wake_batch)) {
+		char c = 1;
+
+		/* Under the lock: smtp_free() takes the fd away before the daemon
+		 * closes it. Non-blocking; a full pipe wakes the loop anyway. */
+		if (write(sh->wake_fd, &c, 1) == 1 || errno == EAGAIN)
+			sh->woken = true;
+	}
 	pthread_mutex_unlock(&sh->lock);
 }
 
@@ -269,7 +292,9 @@ static int smtp_init(struct provider *p, struct sbuf *err)
 	pthread_cond_init(&sh->work, NULL);
 	pthread_cond_init(&sh->changed, NULL);
 	sh->refs = 1;
+	sh->wake_fd = -1;
 	p->priv = sh;
+	p->wakes = true;
 	if (strchr(c->host, ':')) {
 		/* libESMTP splits "host:port" at the first colon. */
 		sbuf_addf(err, "email.smtp.host: '%s': IPv6 literals are not supported", c->host);
@@ -293,6 +318,7 @@ static int smtp_init(struct provider *p, struct sbuf *err)
 	sh->timeout_ms = (long)c->timeout * 1000L;
 	sh->per_session = c->messages_per_session;
 	sh->max_jobs = (size_t)c->connections * JOBS_PER_CONN;
+	sh->wake_batch = sh->max_jobs / WAKE_SHARE;
 	sh->results = xcalloc(sh->max_jobs, sizeof(*sh->results));
 	if (sh->starttls != CFG_TLS_DISABLED && load_store(sh, c, err) < 0)
 		goto fail;
@@ -347,23 +373,40 @@ static int smtp_submit(struct provider *p, const struct outbound *o)
 	struct smtp_shared *sh = p->priv;
 	const struct message *m = o->msg;
 	struct smtp_job *j;
+	const char *rcpt;
+	size_t n[5];
+	char *w;
 
-	if (!smtp_capacity(p))
-		return -1;
-	j = xcalloc(1, sizeof(*j));
+	/* Two allocations per job instead of one per string: the main thread
+	 * makes them and a worker frees them, which costs arena locks. */
+	rcpt = m->recipient ? m->recipient : "";
+	n[0] = len_or_0(m->subject);
+	n[1] = len_or_0(m->body);
+	n[2] = len_or_0(m->title);
+	n[3] = len_or_0(m->url);
+	n[4] = len_or_0(o->unsubscribe_url);
+	j = xcalloc(1, sizeof(*j) + strlen(rcpt) + 1);
+	j->rcpt = (char *)(j + 1);
+	memcpy(j->rcpt, rcpt, strlen(rcpt) + 1);
+	w = j->text = xrealloc(NULL, n[0] + n[1] + n[2] + n[3] + n[4] + 5);
+	j->subject = copy_in(&w, m->subject, n[0]);
+	j->body = copy_in(&w, m->body, n[1]);
+	j->title = copy_in(&w, m->title, n[2]);
+	j->url = copy_in(&w, m->url, n[3]);
+	j->unsub = copy_in(&w, o->unsubscribe_url, n[4]);
 	j->msg_id = m->id;
-	j->rcpt = xstrdup(m->recipient ? m->recipient : "");
-	j->subject = dup_or_null(m->subject);
-	j->body = dup_or_null(m->body);
-	j->title = dup_or_null(m->title);
-	j->url = dup_or_null(m->url);
-	j->unsub = dup_or_null(o->unsubscribe_url);
 	if (bsnprintf(j->lang, sizeof(j->lang), "%s", m->lang) < 0)
 		j->lang[0] = '\0';
 	if (bsnprintf(j->kind, sizeof(j->kind), "%s", m->kind) < 0)
 		j->kind[0] = '\0';
 	sbuf_init(&j->data, 0);
 	pthread_mutex_lock(&sh->lock);
+	if (sh->n_queued + sh->n_active + sh->n_results >= sh->max_jobs) {
+		pthread_mutex_unlock(&sh->lock);
+		smtp_job_free(j);
+		return -1;
+	}
+	sh->wake_fd = p->wake_fd;
 	if (sh->tail)
 		sh->tail->next = j;
 	else
@@ -392,6 +435,7 @@ static size_t smtp_poll(struct provider *p, int timeout_ms, struct send_result *
 	memcpy(out, sh->results, n * sizeof(*out));
 	memmove(sh->results, sh->results + n, (sh->n_results - n) * sizeof(*out));
 	sh->n_results -= n;
+	sh->woken = false;
 	pthread_mutex_unlock(&sh->lock);
 	return n;
 }
@@ -412,6 +456,7 @@ static void smtp_free(struct provider *p)
 		return;
 	pthread_mutex_lock(&sh->lock);
 	sh->stop = true;
+	sh->wake_fd = -1;	/* a worker left behind must not write to it later */
 	pthread_cond_broadcast(&sh->work);
 	while (sh->running > 0 && mono_ms() < deadline) {
 		struct timespec until;

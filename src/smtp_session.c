@@ -38,6 +38,8 @@ struct session_ctx {
 	char last_reply[200];   /* the server's last answer, for details */
 	char note[200];         /* why TLS or the session gave up */
 	char err[128];          /* libESMTP's error when the session failed */
+	struct sbuf spare;      /* a sent message's buffer, for the next one */
+	struct mime_scratch scratch;    /* mime_build's working buffers */
 	struct sockaddr_storage peer;   /* the server's address, as the probe reached it */
 	socklen_t peer_len;
 };
@@ -64,7 +66,8 @@ static char *find_link(const char *text, const char *marker)
 	return url;
 }
 
-static int build(const struct smtp_shared *sh, struct smtp_job *j, struct sbuf *err)
+static int build(const struct smtp_shared *sh, struct smtp_job *j, struct mime_scratch *scratch,
+		 struct sbuf *err)
 {
 	const char *lang = j->lang[0] ? j->lang : NULL;
 	struct sbuf text = SBUF_INIT;
@@ -76,7 +79,7 @@ static int build(const struct smtp_shared *sh, struct smtp_job *j, struct sbuf *
 		.title = j->title, .summary = j->body, .url = j->url,
 		.button_label = mail_text(lang, MAIL_T_READ_MORE),
 		.unsubscribe_label = mail_text(lang, MAIL_T_UNSUBSCRIBE),
-		.bulk = !strcmp(j->kind, "campaign"),
+		.bulk = !strcmp(j->kind, "campaign"), .scratch = scratch,
 	};
 	int rc;
 
@@ -213,7 +216,11 @@ static int add_job(struct session_ctx *sc, struct smtp_job *j)
 {
 	struct sbuf err = SBUF_INIT;
 
-	if (build(sc->sh, j, &err) < 0) {
+	if (sc->spare.alloc) {
+		j->data = sc->spare;
+		sbuf_init(&sc->spare, 0);
+	}
+	if (build(sc->sh, j, &sc->scratch, &err) < 0) {
 		smtp_finish(sc->sh, j, SEND_PERMFAIL, "cannot build message: %s", err.buf);
 		sbuf_release(&err);
 		smtp_job_free(j);
@@ -262,6 +269,14 @@ static void settle(struct session_ctx *sc, struct smtp_job *j)
 {
 	if (j->done)
 		return;
+	/* libESMTP is past this message: its text buffer, a few KB, serves the
+	 * next one (a fresh one each time cost malloc a consolidation of its
+	 * free lists per message). */
+	if (!sc->spare.alloc && j->data.alloc) {
+		sc->spare = j->data;
+		sbuf_init(&j->data, 0);
+		sbuf_reset(&sc->spare);
+	}
 	judge(sc, j);
 	sc->open--;
 }
@@ -638,7 +653,7 @@ static void session_end(struct session_ctx *sc)
 
 void smtp_session_run(struct smtp_shared *sh, struct smtp_job *first)
 {
-	struct session_ctx sc = { .sh = sh };
+	struct session_ctx sc = { .sh = sh, .spare = SBUF_INIT, .scratch = MIME_SCRATCH_INIT };
 	auth_context_t actx = NULL;
 	SSL_CTX *ctx = NULL;
 	char why[200], msg[320];
@@ -673,5 +688,7 @@ out:
 	for (size_t i = 0; i < sc.n_jobs; i++)
 		smtp_job_free(sc.jobs[i]);
 	free(sc.jobs);
+	sbuf_release(&sc.spare);
+	mime_scratch_release(&sc.scratch);
 }
 

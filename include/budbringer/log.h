@@ -11,6 +11,7 @@
  */
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -26,5 +27,20 @@ void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 
 /* git's error(): logs at error level and returns -1. */
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define LOG_LINE_MAX 2048
+
+/*
+ * Many info lines in few writes: the outbox logs one line per message
+ * and a batch of hundreds at a time (a write each was ~5% of its work).
+ * Whole lines only, at most PIPE_BUF bytes a write, so lines of other
+ * threads never land inside one. Not shared between threads.
+ */
+struct log_batch {
+	char buf[4096];
+	size_t len;
+};
+void log_batch_info(struct log_batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_batch_flush(struct log_batch *b);
 
 #endif

@@ -4,8 +4,11 @@
 
 /*
  * Builds complete RFC 5322 messages for the email channel. Pure: no I/O
- * apart from reading the clock when no date is given and OpenSSL's
- * RAND_bytes for the Message-ID and the MIME boundary. Thread-safe.
+ * apart from reading the clock (the Date when none is given, and the
+ * Message-ID) and OpenSSL's RAND_bytes for the Message-ID and the MIME
+ * boundary. Thread-safe.
+ * The Message-ID's 32 hex digits start with the time in milliseconds
+ * (12 digits, as in a UUIDv7), so IDs sort by time; the rest is random.
  *
  * The result is what libESMTP sends as is: CRLF line ends only, no line
  * over 998 octets (headers are folded to 78 where they can be, bodies are
@@ -60,7 +63,16 @@ struct mime_mail {
 	const char *unsubscribe_label;	/* NULL = "Unsubscribe" */
 	bool bulk;		/* campaign: Auto-Submitted and Precedence: bulk */
 	time_t date;		/* 0 = now */
+	/* Working buffers kept between calls by a caller that builds many
+	 * messages (mime_scratch_release() when done); NULL = per call. */
+	struct mime_scratch *scratch;
 };
+
+struct mime_scratch {
+	struct sbuf part, crlf;
+};
+#define MIME_SCRATCH_INIT { SBUF_INIT, SBUF_INIT }
+void mime_scratch_release(struct mime_scratch *s);
 
 /*
  * Appends the whole message (headers, blank line, body) to out. The

@@ -60,4 +60,16 @@ int outbox_collect(struct outbox *ob, long long now, int wait_ms);
 /* Messages handed to providers whose answer is not recorded yet. */
 size_t outbox_in_flight(const struct outbox *ob);
 
+/* Gives every provider the daemon loop's wake pipe (see provider.h);
+ * call after outbox_new(), before the first step. */
+void outbox_set_wake(struct outbox *ob, int fd);
+
+/*
+ * How long the loop may sleep (a write to the wake pipe cuts it short)
+ * before the next outbox_step(): 0 when the last turn left work ready
+ * (a batch limit, unrecorded answers, or a polled provider that moved),
+ * a short wait while answers are due, idle_ms when nothing is out.
+ */
+int outbox_next_wait(const struct outbox *ob, int idle_ms);
+
 #endif

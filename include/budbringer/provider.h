@@ -71,6 +71,12 @@ struct provider {
 	/* HTTP providers: the outbox's shared libcurl multi handle, set after
 	 * provider_new() and before the first submit; NULL = use their own. */
 	struct cmulti *http;
+	/* The daemon loop's wake pipe (write end), set like `http`; -1 = none.
+	 * A provider that sets `wakes` in init writes a byte to it when
+	 * answers are ready, so the loop may sleep while its requests are out
+	 * instead of polling it (write non-blocking; a full pipe is a wake). */
+	int wake_fd;
+	bool wakes;
 	void *priv;
 	/* Health, kept by the outbox for failover. */
 	int consecutive_failures;

@@ -17,7 +17,10 @@
  * up to messages_per_session messages. Every message's fate is judged
  * from the server's own answers to MAIL, RCPT and the end of DATA and
  * posted as a send_result that the daemon's thread collects with poll():
- * workers never touch the database.
+ * workers never touch the database. The worker posting a result writes to
+ * the daemon's wake pipe when a batch of them is ready (smtp_finish), so
+ * the daemon sleeps while the sessions work and records answers in
+ * transactions of hundreds.
  *
  * Pitfalls of libESMTP 1.1.0 (Debian 12) handled in smtp_session.c:
  * - its own SSL_CTX is a static freed at the end of the first session
@@ -57,7 +60,9 @@
 struct smtp_job {
 	struct smtp_job *next;
 	long long msg_id;
-	char *rcpt, *subject, *body, *title, *url, *unsub;  /* owned copies */
+	char *rcpt;                  /* in the job's own allocation */
+	/* Copies in one block (text), NULL when absent; freed together. */
+	char *text, *subject, *body, *title, *url, *unsub;
 	char lang[4];
 	char kind[12];               /* campaign, reply, confirm */
 	/* Filled by the worker for one session. */
@@ -85,6 +90,9 @@ struct smtp_shared {
 	int refs, running;
 	bool stop;
 	bool unreachable;            /* last contact failed (logs changes only) */
+	int wake_fd;                 /* the daemon's wake pipe, -1 = none (see smtp_finish) */
+	bool woken;                  /* written to it since the last poll */
+	size_t wake_batch;           /* results worth waking the daemon for */
 	char last_problem[220];
 	struct smtp_worker *workers;
 	int n_workers;

@@ -154,8 +154,15 @@ sink_start() {
 
 # sink_count: the "mesg=" counter smtp-sink -c prints (\r-separated).
 sink_count() {
+	# -c rewrites one "\rsess=N quit=N mesg=N" record per message, so the
+	# file grows by ~25 bytes a message: read only its end (scanning all of
+	# it took 0.1-0.3 s of CPU per call at 20,000-60,000 messages).
 	local n
-	n=$(tr '\r' '\n' <"$SINK_OUT" 2>/dev/null | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1)
+	n=$(tail -c 128 "$SINK_OUT" 2>/dev/null)
+	case $n in
+	*mesg=[0-9]*) n=${n##*mesg=}; n=${n%%[!0-9]*} ;;
+	*) n=0 ;;
+	esac
 	echo "${n:-0}"
 }
 

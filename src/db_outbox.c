@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SQL for the outbox's batches of state changes (see db_outbox.h). The
+ * rows travel as one JSON array of [id, provider_msgid, detail] read with
+ * json_each(), so one prepared statement serves every batch size and the
+ * per-statement work is paid once per batch. The state test is written
+ * `+state = ?`: compared with the partial index messages_due (WHERE state =
+ * 'queued'), a bound state makes SQLite re-prepare the statement whenever
+ * the value is bound anew, that is every time.
+ */
+#include "budbringer/db_outbox.h"
+#include "budbringer/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Text that goes into the JSON as is, between quotes: printable ASCII. */
+static bool json_plain(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
+static void json_str(struct sbuf *j, const char *s)
+{
+	if (!s) {
+		sbuf_add(j, "null", 4);
+		return;
+	}
+	sbuf_addch(j, '"');
+	while (*s) {
+		size_t run = strcspn(s, "\"\\");
+
+		sbuf_add(j, s, run);
+		s += run;
+		if (*s) {
+			sbuf_addch(j, '\\');
+			sbuf_addch(j, *s++);
+		}
+	}
+	sbuf_addch(j, '"');
+}
+
+/* The id in decimal (a batch formats hundreds: no printf). */
+static void json_id(struct sbuf *j, long long id)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long v = id < 0 ? 0ULL - (unsigned long long)id : (unsigned long long)id;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	if (id < 0)
+		*--p = '-';
+	sbuf_add(j, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+/*
+ * The rows listed in idx (only the moved ones when moved_only) as a JSON
+ * array: of [id, provider_msgid, detail] with texts, else of plain ids.
+ */
+static void rows_json(struct sbuf *j, const struct db_outbox_row *rows, const size_t *idx,
+		      size_t m, bool moved_only, bool texts)
+{
+	const char *sep = "";
+
+	sbuf_reset(j);
+	sbuf_addch(j, '[');
+	for (size_t k = 0; k < m; k++) {
+		const struct db_outbox_row *r = &rows[idx[k]];
+
+		if (moved_only && !r->changed)
+			continue;
+		sbuf_addstr(j, sep);
+		if (!texts) {
+			json_id(j, r->id);
+		} else {
+			sbuf_addch(j, '[');
+			json_id(j, r->id);
+			sbuf_addch(j, ',');
+			json_str(j, r->provider_msgid);
+			sbuf_addch(j, ',');
+			json_str(j, r->detail);
+			sbuf_addch(j, ']');
+		}
+		sep = ",";
+	}
+	sbuf_addch(j, ']');
+}
+
+/* Rows whose text JSON would not carry byte for byte go one at a time. */
+static int one_by_one(struct db *db, struct db_outbox_row *r, const char *from,
+		      const struct message_change *ch)
+{
+	struct message_change c = *ch;
+	int rc;
+
+	if (r->provider_msgid)
+		c.provider_msgid = r->provider_msgid;
+	if (r->detail)
+		c.detail = r->detail;
+	rc = db_message_transition(db, r->id, from, &c);
+	r->changed = rc == 0;
+	return rc < 0 ? -1 : r->changed;
+}
+
+int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, const char *from,
+			 const struct message_change *ch)
+{
+	static const char update[] =
+		"UPDATE messages SET state = ?1, updated_at = ?2,"
+		" provider = coalesce(?3, provider),"
+		" provider_msgid = coalesce(j.value ->> 1, ?4, provider_msgid),"
+		" reason = coalesce(?5, reason), attempts = attempts + ?6,"
+		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END"
+		" FROM json_each(?9) AS j WHERE messages.id = j.value ->> 0 AND +messages.state = ?8"
+		" RETURNING messages.id";
+	/* Without per-row text (a claim): IN is a one-pass update, the join is not. */
+	static const char update_ids[] =
+		"UPDATE messages SET state = ?1, updated_at = ?2,"
+		" provider = coalesce(?3, provider),"
+		" provider_msgid = coalesce(?4, provider_msgid),"
+		" reason = coalesce(?5, reason), attempts = attempts + ?6,"
+		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END"
+		" WHERE id IN (SELECT value FROM json_each(?9)) AND +state = ?8"
+		" RETURNING id";
+	static const char events[] =
+		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
+		" SELECT j.value ->> 0, ?2, ?1, ?3, coalesce(j.value ->> 1, ?4), coalesce(j.value ->> 2, ?5)"
+		" FROM json_each(?6) AS j";
+	static const char events_ids[] =
+		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
+		" SELECT value, ?2, ?1, ?3, ?4, ?5 FROM json_each(?6)";
+	struct sbuf j = SBUF_INIT;
+	sqlite3_stmt *st;
+	size_t *idx, m = 0, next = 0;
+	bool texts = false;
+	int rc, moved = 0, ret = -1;
+
+	if (!from)
+		return error("db_outbox_transition: no `from` state");
+	idx = xcalloc(n, sizeof(*idx));
+	for (size_t i = 0; i < n; i++) {
+		rows[i].changed = false;
+		if (json_plain(rows[i].provider_msgid) && json_plain(rows[i].detail)) {
+			texts = texts || rows[i].provider_msgid || rows[i].detail;
+			idx[m++] = i;
+			continue;
+		}
+		rc = one_by_one(db, &rows[i], from, ch);
+		if (rc < 0)
+			goto out;
+		moved += rc;
+	}
+	if (!m) {
+		ret = moved;
+		goto out;
+	}
+	rows_json(&j, rows, idx, m, false, texts);
+	if (!(st = db_prepare(db, texts ? update : update_ids)))
+		goto out;
+	db_bind_text(st, 1, ch->to);
+	sqlite3_bind_int64(st, 2, ch->now);
+	db_bind_text(st, 3, ch->provider);
+	db_bind_text(st, 4, ch->provider_msgid);
+	db_bind_text(st, 5, ch->reason);
+	sqlite3_bind_int(st, 6, ch->count_attempt ? 1 : 0);
+	sqlite3_bind_int64(st, 7, ch->not_before);
+	db_bind_text(st, 8, from);
+	sqlite3_bind_text(st, 9, j.buf, (int)j.len, SQLITE_STATIC);
+	/* RETURNING: the first step makes every change, then the rows follow,
+	 * in practice in the array's order: the search starts after the last. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(st, 0);
+
+		for (size_t t = 0; t < m; t++, next = (next + 1) % m) {
+			struct db_outbox_row *r = &rows[idx[next]];
+
+			if (r->id == id && !r->changed) {
+				r->changed = true;
+				moved++;
+				break;
+			}
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);	/* j goes away */
+	if (rc != SQLITE_DONE) {
+		error("sql: %s", sqlite3_errmsg(db_handle(db)));
+		goto out;
+	}
+	rows_json(&j, rows, idx, m, true, texts);
+	if (j.len > 2) {
+		if (!(st = db_prepare(db, texts ? events : events_ids)))
+			goto out;
+		db_bind_text(st, 1, ch->to);
+		sqlite3_bind_int64(st, 2, ch->now);
+		db_bind_text(st, 3, ch->provider);
+		db_bind_text(st, 4, ch->provider_msgid);
+		db_bind_text(st, 5, ch->detail ? ch->detail : ch->reason);
+		sqlite3_bind_text(st, 6, j.buf, (int)j.len, SQLITE_STATIC);
+		rc = db_exec_stmt(db, st);
+		sqlite3_clear_bindings(st);
+		if (rc < 0)
+			goto out;
+	}
+	ret = moved;
+out:
+	free(idx);
+	sbuf_release(&j);
+	return ret;
+}
