@@ -163,6 +163,13 @@ static int store_texts(struct db *db, const struct render_set *rs)
 	return db_expand_texts_set(db, t, rs->n);
 }
 
+static long long mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 {
 	struct campaign c;
@@ -172,6 +179,7 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 	struct match_audience aud;
 	struct expand_batch b;
 	struct expand_batch_result r;
+	long long t0;
 	int rc, ret = -1;
 
 	rc = db_campaign_next_due(db, now, &c);
@@ -196,6 +204,14 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 		goto out_opp;
 	}
 
+	/*
+	 * Loading, rendering and storing the texts again for every batch is
+	 * about 1% of a batch (callgrind, 200,000 subscribers), so nothing is kept
+	 * across batches and a cancel is seen at the next one. The batch size
+	 * hardly matters either: 2,000 to 20,000 subscribers a batch cost the
+	 * same instructions in all, and at the default 5,000 a batch holds
+	 * the write lock for 20-30 ms (its debug line says how long).
+	 */
 	memset(&b, 0, sizeof(b));
 	b.campaign_id = c.id;
 	b.after = c.expand_cursor;
@@ -211,6 +227,7 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 	b.expires_at = c.valid_until;
 	b.now = now;
 
+	t0 = mono_us();
 	if (db_begin(db) < 0)
 		goto out_rs;
 	/* Claim the campaign inside the transaction: a cancel that committed
@@ -231,7 +248,9 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 		db_rollback(db);
 		goto out_rs;
 	}
-	log_debug("campaign=%lld expanded batch messages=%lld cursor=%lld", c.id, r.inserted, r.cursor);
+	/* The write lock was held this long: inbound HTTP writes waited as much. */
+	log_debug("campaign=%lld expanded batch messages=%lld cursor=%lld us=%lld", c.id, r.inserted,
+		  r.cursor, mono_us() - t0);
 	if (r.done)
 		log_info("campaign expanded campaign=%lld", c.id);
 	ret = 1;

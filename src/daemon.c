@@ -27,6 +27,7 @@ static volatile sig_atomic_t got_reload;
 struct daemon {
 	struct config *cfg;
 	struct db *db;
+	struct db *expand_db;      /* campaign expansion only (db_expand_connection) */
 	struct outbox *outbox;
 	struct http_server *http;
 	int wake[2];
@@ -111,9 +112,15 @@ static int start_parts(struct daemon *d, struct sbuf *err)
 		sbuf_addf(err, "cannot open database '%s'", d->cfg->database);
 		return -1;
 	}
+	d->expand_db = db_open(d->cfg->database);
+	if (!d->expand_db || db_expand_connection(d->expand_db) < 0) {
+		sbuf_addf(err, "cannot open database '%s'", d->cfg->database);
+		return -1;
+	}
 	d->outbox = outbox_new(d->db, d->cfg, err);
 	if (!d->outbox)
 		return -1;
+	outbox_set_wake(d->outbox, d->wake[1]);
 	if (outbox_recover(d->outbox, now_s()) < 0) {
 		sbuf_addstr(err, "cannot recover in-flight messages");
 		return -1;
@@ -130,12 +137,19 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void wait_for_work(struct daemon *d, int timeout_ms);
+
 /* Collects answers for messages already handed over, claiming nothing new. */
 static void drain_outbox(struct daemon *d, int max_ms)
 {
 	long long deadline = mono_ms() + max_ms;
-	while (outbox_in_flight(d->outbox) && mono_ms() < deadline)
+
+	while (outbox_in_flight(d->outbox) && mono_ms() < deadline) {
 		outbox_collect(d->outbox, now_s(), 100);
+		/* Answers of waking providers come through the pipe: no spinning. */
+		if (outbox_in_flight(d->outbox))
+			wait_for_work(d, outbox_next_wait(d->outbox, 100));
+	}
 	if (outbox_in_flight(d->outbox))
 		log_warn("stopping with %zu messages unanswered: they become 'unknown' at the next start",
 			 outbox_in_flight(d->outbox));
@@ -172,6 +186,7 @@ static void reload(struct daemon *d)
 		free(next);
 		goto out;
 	}
+	outbox_set_wake(ob, d->wake[1]);
 	hs = http_restart(d->http, next, &err);
 	if (!hs) {
 		log_error("reload failed, keeping the running configuration: %s", err.buf);
@@ -210,6 +225,7 @@ static void periodic(struct daemon *d, long long now)
 	http_gauge(d->http, "budbringer_last_poll_timestamp_seconds", now);
 	if (!outbox_in_flight(d->outbox))
 		db_shrink(d->db);
+	db_shrink(d->expand_db);
 }
 
 /*
@@ -242,18 +258,17 @@ static int loop(struct daemon *d)
 		}
 		if (now - d->last_poll >= d->cfg->poll_interval)
 			periodic(d, now);
-		rc = campaign_expand_step(d->db, d->cfg, now);
+		rc = campaign_expand_step(d->expand_db, d->cfg, now);
 		if (rc > 0)
 			busy = 1;
-		rc = outbox_step(d->outbox, now, 50);
-		if (rc > 0)
-			busy = 1;
+		outbox_step(d->outbox, now, 50);
 		if (d->watchdog_usec && (now * 1000000LL - last_watchdog) * 2 >= (long long)d->watchdog_usec) {
 			sd_notify(0, "WATCHDOG=1");
 			last_watchdog = now * 1000000LL;
 		}
-		/* Nothing moved: sleep until the next poll, a wake-up or a signal. */
-		wait_for_work(d, busy ? 0 : outbox_in_flight(d->outbox) ? 50 : 1000);
+		/* Sleep until the next poll, a wake-up (HTTP, or a provider with
+		 * a batch of answers) or a signal; the outbox says how long. */
+		wait_for_work(d, busy ? 0 : outbox_next_wait(d->outbox, 1000));
 	}
 	return 0;
 }
@@ -317,6 +332,7 @@ int daemon_run(const struct daemon_opts *opts)
 out:
 	http_stop(d.http);
 	outbox_free(d.outbox);
+	db_close(d.expand_db);
 	db_close(d.db);
 	if (d.wake[0] >= 0)
 		close(d.wake[0]);

@@ -369,9 +369,17 @@ out:
 
 int db_campaign_messages_since(struct db *db, long long subscriber_id, long long since)
 {
+	/* The EXISTS is one index seek; the count needs a temporary b-tree for
+	 * DISTINCT on every call (half of a dry run's instructions, callgrind
+	 * at 200,000 subscribers), so only those with a campaign message in
+	 * the window pay for it. The same rule as before: count > 0 needs one. */
+#define RECENT_WHERE \
+	" FROM messages WHERE subscriber_id = ?1 AND created_at >= ?2" \
+	" AND kind = 'campaign' AND state NOT IN ('suppressed', 'cancelled')"
 	static const char sql[] =
-		"SELECT count(DISTINCT campaign_id) FROM messages WHERE subscriber_id = ? AND created_at >= ?"
-		" AND kind = 'campaign' AND state NOT IN ('suppressed', 'cancelled')";
+		"SELECT CASE WHEN EXISTS (SELECT 1" RECENT_WHERE ")"
+		" THEN (SELECT count(DISTINCT campaign_id)" RECENT_WHERE ") ELSE 0 END";
+#undef RECENT_WHERE
 	sqlite3_stmt *st = db_prepare(db, sql);
 	int n = 0;
 	if (!st)

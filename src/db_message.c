@@ -275,11 +275,23 @@ int db_message_cancel_queued_channel(struct db *db, long long subscriber_id, con
 
 int db_message_expire(struct db *db, long long now)
 {
-	/* Queued past their campaign's validity (e.g. held by quiet hours):
-	 * stale content is never sent late. */
+	/*
+	 * Queued past their validity (e.g. held by quiet hours): stale content
+	 * is never sent late. Runs every poll, so it must not read every queued
+	 * message: with 300,000 campaign SMS held that took 60 ms a second.
+	 * Transactional ones are found through messages_state (campaign_id
+	 * NULL, queued), campaign ones through their campaign: expansion gives
+	 * each message its campaign's valid_until, which never changes, so
+	 * only campaigns already past it are read (CROSS JOIN keeps that
+	 * order). Should that ever not hold, the outbox still expires such a
+	 * message when it comes due instead of sending it.
+	 */
 	static const char sql[] =
-		"SELECT id FROM messages WHERE state = 'queued' AND expires_at IS NOT NULL"
-		" AND expires_at < ? LIMIT 10000";
+		"SELECT id FROM messages WHERE campaign_id IS NULL AND state = 'queued'"
+		" AND expires_at < ?1"
+		" UNION ALL SELECT m.id FROM campaigns c CROSS JOIN messages m"
+		" ON m.campaign_id = c.id AND m.state = 'queued'"
+		" WHERE c.valid_until < ?1 AND m.expires_at < ?1 LIMIT 10000";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	long long *ids = NULL;
 	size_t n = 0, cap = 0;

@@ -207,6 +207,9 @@ struct expand_batch_result {
 	long long inserted;          /* messages stored (queued or suppressed) */
 	bool done;                   /* no subscribers beyond this batch */
 };
+/* Makes db a connection that only expands campaigns (the daemon's own):
+ * no foreign key checks, which the batch's inserts cannot fail. */
+int db_expand_connection(struct db *db);
 /* Expands one batch inside the caller's transaction. */
 int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_batch_result *r);
 
