@@ -8,6 +8,7 @@
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +380,21 @@ int db_rollback(struct db *db)
 	db->depth = 0;
 	st = db_prepare(db, rollback);
 	return st ? db_exec_stmt(db, st) : -1;
+}
+
+char *db_json_array(const char *const *v)
+{
+	json_t *a;
+	char *out;
+
+	if (!v || !v[0])
+		return NULL;
+	a = json_array();
+	for (; *v; v++)
+		json_array_append_new(a, json_string(*v));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
 }
 
 void db_shrink(struct db *db)

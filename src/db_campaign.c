@@ -2,7 +2,6 @@
 /* SQL for campaigns: creation, state, and the subscriber stream for expansion. */
 #include "budbringer/db.h"
 #include "budbringer/log.h"
-#include <jansson.h>
 #include "budbringer/sbuf.h"
 
 #include <stdlib.h>
@@ -289,21 +288,6 @@ int db_campaign_each(struct db *db, int (*cb)(const struct campaign *, void *), 
 	return ret;
 }
 
-/* A JSON array of the strings in v, or NULL for an empty vector. */
-static char *json_list(const char *const *v)
-{
-	json_t *a;
-	char *out;
-	if (!v || !v[0])
-		return NULL;
-	a = json_array();
-	for (; *v; v++)
-		json_array_append_new(a, json_string(*v));
-	out = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return out;
-}
-
 int db_expand_candidates(struct db *db, long long after, int limit, const struct expand_filter *f,
 			 int (*cb)(const struct expand_row *, void *), void *arg)
 {
@@ -326,7 +310,7 @@ int db_expand_candidates(struct db *db, long long after, int limit, const struct
 		"   AND i.interest IN (SELECT value FROM json_each(?9))))"
 		" ORDER BY s.id LIMIT ?2";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	char *langs = json_list(f->langs), *interests = json_list(f->interests);
+	char *langs = db_json_array(f->langs), *interests = db_json_array(f->interests);
 	int rc, ret = 0;
 
 	if (!st) {

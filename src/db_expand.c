@@ -10,7 +10,6 @@
 #include "budbringer/db.h"
 #include "budbringer/log.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,20 +127,6 @@ int db_expand_texts_set(struct db *db, const struct expand_text *texts, size_t n
 	return 0;
 }
 
-static char *json_list(const char *const *v)
-{
-	json_t *a;
-	char *out;
-	if (!v || !v[0])
-		return NULL;
-	a = json_array();
-	for (; *v; v++)
-		json_array_append_new(a, json_string(*v));
-	out = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return out;
-}
-
 static long long scalar(struct db *db, sqlite3_stmt *st, long long def)
 {
 	long long v = def;
@@ -200,7 +185,7 @@ int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_b
 	static const char events[] =
 		"INSERT INTO message_events(message_id, at, state, detail)"
 		" SELECT id, ?3, state, reason FROM messages WHERE id > ?1 AND +campaign_id = ?2";
-	char *langs = json_list(b->filter.langs), *interests = json_list(b->filter.interests);
+	char *langs = db_json_array(b->filter.langs), *interests = db_json_array(b->filter.interests);
 	sqlite3_stmt *st;
 	long long upto, before;
 	int ret = -1;

@@ -54,6 +54,9 @@ sqlite3_stmt *db_prepare(struct db *db, const char *sql);
 int db_exec_stmt(struct db *db, sqlite3_stmt *st);
 sqlite3 *db_handle(struct db *db);
 long long db_last_id(struct db *db);
+/* A JSON array of the strings in v (bound to json_each() in SQL), or NULL
+ * for an empty vector. Caller frees. */
+char *db_json_array(const char *const *v);
 /* Gives the connection's page cache back (an idle daemon stays small). */
 void db_shrink(struct db *db);
 int db_changes(struct db *db);

@@ -55,26 +55,33 @@ int cli_open(struct cli *c)
 	return 0;
 }
 
+__attribute__((format(printf, 3, 0)))
+static int complain(const struct cli *c, int code, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", c->prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return code;
+}
+
 int cli_usage(struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", c->prog);
+	int ret;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ret = complain(c, 2, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
+	return ret;
 }
 
 int cli_fail(struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", c->prog);
+	int ret;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ret = complain(c, 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
+	return ret;
 }
 
 void cli_print_json(json_t *j)
