@@ -44,13 +44,14 @@ assert_eq 200 "$(bb_sql "SELECT count(*) FROM messages WHERE state = 'queued'")"
 # Reload without quiet hours: they go out, nothing lost.
 sed -i 's/quiet_hours = {[^}]*};//' "$BB_CONF"
 kill -HUP "$BB_PID"
-wait_until "[ \$(ls '$BB_SPOOL_SMS' | wc -l) -eq 200 ]" 30 "$BB_PID" || fail "held messages sent after reload"
+wait_until "[ \$(ls '$BB_SPOOL_SMS' | wc -l) -eq 200 ]" 30 "$BB_PID" &&
+	pass "quiet hours lifted by reload: all 200 sent" || fail "held messages sent after reload"
 assert_cmd "grep -q 'configuration reloaded' '$BB_LOG'" "SIGHUP reloads the configuration"
-pass "quiet hours lifted by reload: all 200 sent"
 
 # --- dry run: counts per language, segments, samples; queues nothing ---
 o2=$(opp Spejderne "Juleløb")
-wait_until "[ \$(bb_sql \"SELECT count(*) FROM campaigns WHERE opportunity_id = $o2\") -eq 1 ]" 10 "$BB_PID"
+wait_until "[ \$(bb_sql \"SELECT count(*) FROM campaigns WHERE opportunity_id = $o2\") -eq 1 ]" 10 "$BB_PID" ||
+	fail "the second opportunity got its automatic campaign"
 before=$(bb_sql "SELECT count(*) FROM messages")
 dry=$(bb --json campaign create --opportunity "$o2" --channels sms --age 15-20 --lang da,ar \
 	--text "ar=تعال وساعد في سباق عيد الميلاد {url}" --dry-run)
@@ -93,8 +94,9 @@ wait_until "[ \$(bb_sql \"SELECT count(*) FROM messages WHERE campaign_id = $sid
 	fail "scheduled campaign expands when due"
 
 # --- the cap: the fourth campaign in a week (cap 3) is suppressed and visible in the log ---
-wait_until "[ \$(bb_sql \"SELECT count(*) FROM campaigns WHERE id = $sid AND status IN ('sending','done')\") -eq 1 ]" 15 "$BB_PID"
-capped=$(bb_sql "SELECT count(*) FROM messages WHERE reason = 'cap' AND state = 'suppressed'")
+wait_until "[ \$(bb_sql \"SELECT count(*) FROM campaigns WHERE id = $sid AND status IN ('sending','done')\") -eq 1 ]" 15 "$BB_PID" ||
+	fail "the scheduled campaign expanded"
+capped=$(bb_sql "SELECT count(*) FROM messages WHERE campaign_id = $sid AND reason = 'cap' AND state = 'suppressed'")
 assert_num -gt "$capped" 0 "frequency cap recorded as suppressed"
 assert_contains "$(bb log --status suppressed --limit 3)" "cap" "budbringer log shows the cap"
 

@@ -51,14 +51,22 @@ expanded() { bb_sql "SELECT count(*) FROM messages"; }
 for k in $(seq 1 "$KILLS"); do
 	if [ "$k" -le 2 ]; then
 		# The first kills land in the middle of the expansion.
-		WAIT_INTERVAL=0.01 wait_until "[ \$(expanded) -gt $(( (k - 1) * total / 3 )) ]" 30 "$BB_PID"
+		WAIT_INTERVAL=0.01 wait_until "[ \$(expanded) -gt $(( (k - 1) * total / 3 )) ]" 30 "$BB_PID" ||
+			fail "kill $k: the expansion did not progress"
 	else
-		# Then random moments: after 50–600 ms of sending.
-		sleep "0.$(printf '%03d' $(( (RANDOM % 550) + 50 )))"
+		# Then spread over the sending: each kill once a further share is settled.
+		WAIT_INTERVAL=0.01 wait_until "[ \$(done_count) -gt $(( (k - 2) * total / (KILLS + 1) )) ]" 60 "$BB_PID" ||
+			fail "kill $k: sending did not progress"
 	fi
 	before=$(done_count)
 	bb_kill9
-	note "kill $k: $before of $total messages settled, $(bb_sql "SELECT count(*) FROM messages") expanded"
+	after_kill=$(expanded)
+	note "kill $k: $before of $total messages settled, $after_kill expanded"
+	if [ "$k" -le 2 ]; then
+		assert_num -lt "$after_kill" "$total" "kill $k landed mid-expansion"
+	else
+		assert_num -lt "$before" "$total" "kill $k landed while messages were in flight"
+	fi
 	bb_start
 done
 wait_until "[ \$(done_count) -eq $total ]" 180 "$BB_PID" || fail "all $total messages settled after the kills"

@@ -126,8 +126,8 @@ spawn FOLLOW "$TEST_TMPDIR/follow.log" "$BB_BIN/budbringer" -c "$BB_CONF" log --
 wait_until "[ \$(wc -l < '$TEST_TMPDIR/follow.log') -ge 1 ]" 10 || fail "--follow prints the recent events first"
 second=$(bb_sql "SELECT min(id) FROM messages WHERE id > $first AND channel = 'sms'")
 curl -s -o /dev/null "$BB_URL/sms/dlr?secret=$BB_DLR_SECRET&id=$second&status=1"
-wait_until "grep -q '\"message\":$second,' '$TEST_TMPDIR/follow.log'" 10 || fail "--follow shows a new event"
-pass "--follow streams new events"
+wait_until "grep -q '\"message\":$second,' '$TEST_TMPDIR/follow.log'" 10 &&
+	pass "--follow streams new events" || fail "--follow shows a new event"
 stop_pid "$FOLLOW"
 assert_eq 2 "$(wc -l < "$TEST_TMPDIR/follow.log")" "--follow printed each event once"
 
