@@ -379,7 +379,10 @@ static enum campaign_create_result build_campaign(struct db *db, const struct co
 			goto out;
 		}
 	}
-	memcpy(c.kind, rq->kind, strlen(rq->kind) < sizeof(c.kind) ? strlen(rq->kind) + 1 : 1);
+	if (bsnprintf(c.kind, sizeof(c.kind), "%s", rq->kind) < 0) {
+		sbuf_addf(err, "campaign kind '%s' is not known", rq->kind);
+		goto out;
+	}
 	c.opportunity_id = o.id;
 	c.association_id = o.association_id;
 	c.channels[0] = rq->channels[0];
@@ -404,9 +407,9 @@ static enum campaign_create_result build_campaign(struct db *db, const struct co
 	}
 	c.created_by = xstrdup(rq->created_by ? rq->created_by : "?");
 	c.created_at = now;
-	memcpy(c.status, "scheduled", sizeof("scheduled"));
-	if (cfg->campaigns.require_approval && strcmp(rq->kind, "staff"))
-		memcpy(c.status, "pending_approval", sizeof("pending_approval"));
+	(void)bsnprintf(c.status, sizeof(c.status), "%s",
+			cfg->campaigns.require_approval && strcmp(rq->kind, "staff") ?
+			"pending_approval" : "scheduled");
 	*cp = c;
 	*op = o;
 	sbuf_release(&terr);

@@ -159,10 +159,12 @@ struct funnel {
 	long long parts[5], total;
 };
 
-static int add_state(const char *state, long long n, void *arg)
+static int add_state(const char *state, const char *channel, long long n, void *arg)
 {
 	struct funnel *f = arg;
 	int k;
+
+	(void)channel; /* the funnel adds both channels up */
 	if (!strcmp(state, "delivered"))
 		k = 0;
 	else if (!strcmp(state, "sent"))
@@ -234,7 +236,7 @@ static int campaign_row(const struct campaign_summary *c, void *arg)
 	struct chart_part parts[5];
 
 	memset(&f, 0, sizeof(f));
-	if (db_campaign_state_counts(p->db, c->id, add_state, &f) < 0)
+	if (db_message_counts(p->db, c->id, add_state, &f) < 0)
 		return -1;
 	p->n_campaigns++;
 	for (int i = 0; i < 5; i++) {

@@ -288,23 +288,6 @@ int db_campaign_summaries(struct db *db, int limit,
 	return ret;
 }
 
-int db_campaign_state_counts(struct db *db, long long campaign_id,
-			     int (*cb)(const char *state, long long n, void *), void *arg)
-{
-	static const char sql[] =
-		"SELECT state, count(*) FROM messages WHERE campaign_id = ?1 GROUP BY state";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	int ret = 0;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, campaign_id);
-	while (!ret && sqlite3_step(st) == SQLITE_ROW)
-		ret = cb((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), arg);
-	sqlite3_reset(st);
-	return ret;
-}
-
 int db_messages_per_day(struct db *db, long long since,
 			int (*cb)(const char *day, const char *channel, long long n, void *),
 			void *arg)

@@ -627,11 +627,6 @@ void http_stop(struct http_server *s)
 	free(s);
 }
 
-int http_port(const struct http_server *s)
-{
-	return s->port;
-}
-
 void http_healthz(struct http_request *req, struct http_response *resp)
 {
 	(void)req;

@@ -40,11 +40,6 @@ bool message_state_is_valid(const char *s)
 	return s && word_in(MESSAGE_STATES, s);
 }
 
-bool message_state_is_final(const char *s)
-{
-	return s && word_in("delivered failed expired suppressed cancelled", s);
-}
-
 void model_free_vec(char **v)
 {
 	for (; *v; v++) {

@@ -239,26 +239,19 @@ static struct provider *pick_sms(struct outbox *ob, long long now, unsigned segm
 	return p;
 }
 
-static struct provider *find_provider(struct outbox *ob, const char *name)
-{
-	for (size_t i = 0; i < ob->n_sms; i++)
-		if (!strcmp(ob->sms[i]->name, name))
-			return ob->sms[i];
-	return ob->mail;
-}
-
-static long long backoff(struct outbox *ob, int attempts, enum channel ch)
+/* Both channels back off by sms.backoff_*: one retry policy to tune. */
+static long long backoff(struct outbox *ob, int attempts)
 {
 	const struct config *cfg = ob->cfg;
-	long long base = cfg->sms.backoff_initial, max = cfg->sms.backoff_max, d;
-	(void)ch;
-	d = base;
+	long long max = cfg->sms.backoff_max, d = cfg->sms.backoff_initial;
+
 	for (int i = 1; i < attempts && d < max; i++)
 		d *= 2;
 	if (d > max)
 		d = max;
-	/* Full jitter on the upper half, so retries of a batch spread out. */
-	return d / 2 + (long long)(rand_r(&ob->seed) % (unsigned)(d / 2 + 1));
+	/* Jitter over the upper half [ceil(d/2), d], so retries of a batch
+	 * spread out and a 1 s backoff never becomes 0. */
+	return (d + 1) / 2 + (long long)(rand_r(&ob->seed) % (unsigned)(d / 2 + 1));
 }
 
 /*
@@ -337,7 +330,7 @@ static void record_result(struct outbox *ob, const struct send_result *r, struct
 				 r->msg_id, p->name);
 		} else {
 			ch.to = "queued";
-			ch.not_before = now + backoff(ob, attempts, p->sms ? CHANNEL_SMS : CHANNEL_EMAIL);
+			ch.not_before = now + backoff(ob, attempts);
 			log_info("message deferred msg=%lld provider=%s attempt=%d reason=\"%s\"",
 				 r->msg_id, p->name, attempts, r->detail);
 		}
@@ -531,13 +524,11 @@ static void release_claims(struct outbox *ob)
 }
 
 /*
- * One turn: answers in, then one transaction records them and claims the
- * next messages (their move to `sending` is committed before any provider
- * sees them), then the claimed messages go out. One commit per turn keeps
- * the database work per message small when answers come back fast.
+ * One turn: answers in, then one transaction records them and (when
+ * claim_new) claims the next messages — their move to `sending` is
+ * committed before any provider sees them — then the claimed messages go
+ * out. One commit per turn keeps the database work per message small.
  */
-/* One turn: record the answers, then (when claim_new) claim more, all in
- * one transaction committed before anything new is submitted. */
 static int turn(struct outbox *ob, long long now, int wait_ms, bool claim_new)
 {
 	int changed = 0;
@@ -566,7 +557,6 @@ static int turn(struct outbox *ob, long long now, int wait_ms, bool claim_new)
 	for (int ch = 0; claim_new && ch < CHANNEL_COUNT; ch++)
 		changed += submit(ob, (enum channel)ch, now, &ob->claims[ch]);
 	release_claims(ob);
-	(void)find_provider;
 	ob->last_changed = changed;
 	return changed;
 fail:

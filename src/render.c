@@ -70,9 +70,7 @@ static int render_one(const struct config *cfg, const struct opportunity *o,
 			sbuf_addstr(&sb, v.stop);
 		}
 	} else {
-		tmpl = cfg_text_get(&cfg->templates.sms, lang);
-		if (!tmpl)
-			tmpl = render_config_text(cfg, &cfg->templates.sms, lang);
+		tmpl = render_config_text(cfg, &cfg->templates.sms, lang);
 		if (template_render(tmpl ? tmpl : "{title}: {summary} {url} {stop}", &v, &sb, err) < 0)
 			goto fail;
 	}

@@ -37,10 +37,6 @@ struct campaign_summary {
  * newest first. */
 int db_campaign_summaries(struct db *db, int limit,
 			  int (*cb)(const struct campaign_summary *, void *), void *arg);
-/* Message counts by state of one campaign, from the (campaign_id, state)
- * index alone: cheap even for a campaign of a million messages. */
-int db_campaign_state_counts(struct db *db, long long campaign_id,
-			     int (*cb)(const char *state, long long n, void *), void *arg);
 /* Messages created since `since` per local day ("2026-11-26") and channel. */
 int db_messages_per_day(struct db *db, long long since,
 			int (*cb)(const char *day, const char *channel, long long n, void *),

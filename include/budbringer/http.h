@@ -56,9 +56,6 @@ struct http_server *http_start(const struct config *cfg, int wake_fd, struct sbu
 struct http_server *http_restart(struct http_server *old, const struct config *cfg,
 				 struct sbuf *err);
 void http_stop(struct http_server *s);
-/* The port actually bound (useful when listen asked for port 0). */
-int http_port(const struct http_server *s);
-
 /* Request helpers for handlers. */
 const char *http_query(struct http_request *req, const char *name);   /* GET args or form fields */
 const char *http_header(struct http_request *req, const char *name);

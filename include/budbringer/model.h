@@ -79,8 +79,6 @@ void campaign_release(struct campaign *c);
 /* Message states (the spec's list). */
 #define MESSAGE_STATES "queued sending sent delivered failed expired unknown suppressed cancelled"
 bool message_state_is_valid(const char *s);
-bool message_state_is_final(const char *s);
-
 /* A message as handed to a provider. */
 struct message {
 	long long id;
