@@ -7,7 +7,6 @@
 #include "budbringer/dashboard.h"
 #include "budbringer/db_stats.h"
 #include "budbringer/html.h"
-#include "budbringer/phone.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -317,27 +316,12 @@ static int per_day(struct page *p, long long now)
 
 /* ------------------------------------------------------------ failures --- */
 
-static void mask(const char *channel, const char *r, char *out, size_t n)
-{
-	const char *at;
-	if (!r || !strcmp(r, "(erased)")) {
-		(void)bsnprintf(out, n, "%s", r ? r : "-");
-	} else if (channel && !strcmp(channel, "sms")) {
-		phone_mask(r, out, n);
-	} else if ((at = strchr(r, '@')) && at != r) {
-		if (bsnprintf(out, n, "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%s", r[0], at) < 0)
-			(void)bsnprintf(out, n, "-");
-	} else {
-		(void)bsnprintf(out, n, "-");
-	}
-}
-
 static int failure_row(const struct event_row *r, void *arg)
 {
 	struct page *p = arg;
 	char when[32], who[96];
 	format_time(r->at, when, sizeof(when));
-	mask(r->channel, r->recipient, who, sizeof(who));
+	recipient_mask(r->channel, r->recipient, who, sizeof(who));
 	p->n_campaigns++;
 	sbuf_addf(p->out, "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">", p->u->when, when,
 		  p->u->campaign);

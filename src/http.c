@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -365,6 +366,49 @@ const char *http_query(struct http_request *req, const char *name)
 		if (!strcmp(pd->form[i], name))
 			return pd->form[i + 1];
 	return NULL;
+}
+
+const char *http_bearer(struct http_request *req)
+{
+	const char *h = http_header(req, "Authorization");
+
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return NULL;
+	h += 7;
+	h += strspn(h, " ");
+	return *h && strlen(h) <= 512 ? h : NULL;
+}
+
+const char *http_shared_secret(struct http_request *req)
+{
+	const char *s = http_query(req, "secret");
+
+	if (!s)
+		s = http_header(req, "X-Budbringer-Secret");
+	if (!s)  /* the name the inbound route documented first */
+		s = http_header(req, "X-Inbound-Secret");
+	return s ? s : http_bearer(req);
+}
+
+bool http_body_is_json(struct http_request *req)
+{
+	const char *ct = http_header(req, "Content-Type");
+	const char *b = req->body ? req->body + strspn(req->body, " \t\r\n") : "";
+
+	if (ct)
+		return strcasestr(ct, "json") != NULL;
+	return *b == '{' || *b == '[';
+}
+
+long long http_parse_id(const char *s)
+{
+	long long v = 0;
+
+	if (!s || !*s || *s == '0' || strlen(s) > 18 || strspn(s, "0123456789") != strlen(s))
+		return 0;
+	for (; *s; s++)
+		v = v * 10 + (*s - '0');
+	return v;
 }
 
 const char *http_header(struct http_request *req, const char *name)

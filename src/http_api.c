@@ -38,19 +38,6 @@
 
 http_handler_fn http_api_campaigns, http_api_campaign_get, http_api_subscribers;
 
-/* ---- helpers ---- */
-
-static const char *bearer(struct http_request *req)
-{
-	const char *h = http_header(req, "Authorization");
-
-	if (!h || strncasecmp(h, "Bearer ", 7))
-		return NULL;
-	h += 7;
-	h += strspn(h, " ");
-	return *h && strlen(h) <= 512 ? h : NULL;
-}
-
 static void unauthorized(struct http_response *resp, const char *why)
 {
 	http_json_error(resp, 401, "%s", why);
@@ -60,7 +47,7 @@ static void unauthorized(struct http_response *resp, const char *why)
 /* The association an active token belongs to; 0 with 401 written. */
 static long long auth_association(struct http_request *req, struct http_response *resp)
 {
-	const char *tok = bearer(req);
+	const char *tok = http_bearer(req);
 	char hex[65];
 	long long id;
 
@@ -77,7 +64,7 @@ static long long auth_association(struct http_request *req, struct http_response
 
 static bool is_portal(struct http_request *req)
 {
-	const char *want = req->cfg->http.portal_token_sha256, *tok = bearer(req);
+	const char *want = req->cfg->http.portal_token_sha256, *tok = http_bearer(req);
 	char hex[65];
 
 	return *want && tok && token_hash_secret(tok, hex) == 0 && token_equal(hex, want);
@@ -427,17 +414,15 @@ void http_api_campaign_get(struct http_request *req, struct http_response *resp)
 {
 	const char *p = req->path + strlen("/api/v1/campaigns/");
 	struct campaign c;
-	long long assoc = 0, id = 0;
+	long long assoc = 0, id;
 	char send_at[32], valid[32], created[32];
 	json_t *channels, *counts, *texts;
 	int rc;
 
-	if (!*p || strlen(p) > 18 || strspn(p, "0123456789") != strlen(p) || *p == '0') {
+	if (!(id = http_parse_id(p))) {
 		http_json_error(resp, 404, "no such route");
 		return;
 	}
-	for (; *p; p++)
-		id = id * 10 + (*p - '0');
 	if (!is_portal(req) && !(assoc = auth_association(req, resp)))
 		return;
 	rc = db_campaign_get(req->db, id, &c);
@@ -628,7 +613,7 @@ void http_api_subscribers(struct http_request *req, struct http_response *resp)
 		goto out;
 	}
 	if (!is_portal(req)) {
-		unauthorized(resp, bearer(req) ? "invalid portal token" :
+		unauthorized(resp, http_bearer(req) ? "invalid portal token" :
 				   "missing token: send 'Authorization: Bearer TOKEN'");
 		goto out;
 	}

@@ -31,45 +31,6 @@
 
 http_handler_fn http_sms_dlr;
 
-static const char *given_secret(struct http_request *req)
-{
-	const char *s = http_query(req, "secret");
-	const char *auth;
-
-	if (s)
-		return s;
-	if ((s = http_header(req, "X-Budbringer-Secret")))
-		return s;
-	auth = http_header(req, "Authorization");
-	if (auth && !strncasecmp(auth, "Bearer ", 7))
-		return auth + 7;
-	return NULL;
-}
-
-/* A positive decimal number, nothing else; 0 otherwise. */
-static long long parse_id(const char *s)
-{
-	long long v = 0;
-
-	if (!s || !*s || strlen(s) > 18 || strspn(s, "0123456789") != strlen(s))
-		return 0;
-	for (; *s; s++)
-		v = v * 10 + (*s - '0');
-	return v;
-}
-
-static bool is_json(struct http_request *req)
-{
-	const char *ct = http_header(req, "Content-Type");
-	const char *b = req->body;
-
-	if (ct && strstr(ct, "json"))
-		return true;
-	while (b && (*b == ' ' || *b == '\n' || *b == '\r' || *b == '\t'))
-		b++;
-	return b && (*b == '{' || *b == '[');
-}
-
 struct job {
 	const struct dlr_report *r;
 	char *state;
@@ -129,7 +90,7 @@ static void busy(struct http_response *resp)
 static void kannel_style(struct http_request *req, struct http_response *resp)
 {
 	const char *status = http_query(req, "status"), *answer_text = http_query(req, "answer");
-	struct dlr_report r = { .msg_id = parse_id(http_query(req, "id")), .now = time(NULL) };
+	struct dlr_report r = { .msg_id = http_parse_id(http_query(req, "id")), .now = time(NULL) };
 	struct sbuf detail = SBUF_INIT;
 	char state[16] = "", snippet[160];
 	int rc;
@@ -144,7 +105,7 @@ static void kannel_style(struct http_request *req, struct http_response *resp)
 	}
 	if (strspn(status, "0123456789") == strlen(status)) {
 		/* A number is Kannel's report type (%d). */
-		long long type = parse_id(status);
+		long long type = http_parse_id(status);
 		enum dlr_outcome o;
 		if (!type || type > 255 || sms_kannel_dlr_outcome((int)type, answer_text, &o) < 0) {
 			http_json_error(resp, 400, "status %s is not a report type (1, 2, 4, 8, 16)", status);
@@ -174,7 +135,7 @@ out:
 static void json_style(struct http_request *req, struct http_response *resp)
 {
 	struct sms_rest_dlr *d = xcalloc(DLR_BATCH, sizeof(*d));
-	long long query_id = parse_id(http_query(req, "id"));
+	long long query_id = http_parse_id(http_query(req, "id"));
 	char state[16] = "";
 	int n = sms_rest_parse_dlr(req->body, req->body_len, d, DLR_BATCH), rc = 0, known = 0;
 
@@ -216,14 +177,14 @@ void http_sms_dlr(struct http_request *req, struct http_response *resp)
 		http_json_error(resp, 403, "delivery reports are disabled: http.dlr_secret is not set");
 		return;
 	}
-	got = given_secret(req);
+	got = http_shared_secret(req);
 	if (!got || !token_equal(got, want)) {
 		log_warn("delivery report refused: wrong or missing secret remote=%s", req->remote);
 		http_count(req->server, "budbringer_dlr_total{outcome=\"refused\"}", 1);
 		http_json_error(resp, 403, "wrong or missing secret");
 		return;
 	}
-	if (req->body_len && is_json(req))
+	if (req->body_len && http_body_is_json(req))
 		json_style(req, resp);
 	else
 		kannel_style(req, resp);

@@ -33,30 +33,6 @@ struct mo {
 	char from_num[32];     /* a numeric JSON msisdn as text */
 };
 
-static const char *given_secret(struct http_request *req)
-{
-	const char *s = http_query(req, "secret");
-	const char *auth;
-
-	if (s)
-		return s;
-	if ((s = http_header(req, "X-Inbound-Secret")))
-		return s;
-	auth = http_header(req, "Authorization");
-	if (auth && !strncasecmp(auth, "Bearer ", 7))
-		return auth + 7;
-	return NULL;
-}
-
-static bool is_json(struct http_request *req)
-{
-	const char *ct = http_header(req, "Content-Type");
-
-	if (ct)
-		return !strncasecmp(ct, "application/json", 16);
-	return req->body_len && req->body[strspn(req->body, " \t\r\n")] == '{';
-}
-
 /* A JSON member as text: strings as they are, integers printed. NULL
  * when absent or null; *bad when it has another type or holds a NUL. */
 static const char *member_text(json_t *o, const char *key, char *num, size_t numsz, bool *bad)
@@ -180,14 +156,14 @@ void http_sms_inbound(struct http_request *req, struct http_response *resp)
 	char from[PHONE_E164_MAX];
 	const char *why = "not a phone number";
 	char *text = NULL;
-	bool json = is_json(req);
+	bool json = http_body_is_json(req);
 	int rc;
 
 	if (!*cfg->http.inbound_secret) {
 		http_json_error(resp, 403, "inbound SMS is switched off (http.inbound_secret is empty)");
 		goto out;
 	}
-	if (!token_equal(given_secret(req), cfg->http.inbound_secret)) {
+	if (!token_equal(http_shared_secret(req), cfg->http.inbound_secret)) {
 		http_count(req->server, "budbringer_inbound_requests_total{result=\"forbidden\"}", 1);
 		http_json_error(resp, 403, "missing or wrong secret");
 		goto out;

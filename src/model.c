@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/model.h"
+#include "budbringer/phone.h"
 #include "budbringer/sbuf.h"
 
 #include <stdlib.h>
@@ -38,6 +39,19 @@ static bool word_in(const char *list, const char *w)
 bool message_state_is_valid(const char *s)
 {
 	return s && word_in(MESSAGE_STATES, s);
+}
+
+void recipient_mask(const char *channel, const char *recipient, char *out, size_t n)
+{
+	const char *at;
+
+	if (!recipient || !strcmp(recipient, "(erased)"))
+		(void)bsnprintf(out, n, "%s", recipient ? recipient : "-");
+	else if (channel && !strcmp(channel, "sms"))
+		phone_mask(recipient, out, n);
+	else if (!(at = strchr(recipient, '@')) || at == recipient ||
+		 bsnprintf(out, n, "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%s", recipient[0], at) < 0)
+		(void)bsnprintf(out, n, "(hidden)");
 }
 
 void model_free_vec(char **v)

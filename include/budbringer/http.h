@@ -59,6 +59,17 @@ void http_stop(struct http_server *s);
 /* Request helpers for handlers. */
 const char *http_query(struct http_request *req, const char *name);   /* GET args or form fields */
 const char *http_header(struct http_request *req, const char *name);
+/* The token of "Authorization: Bearer TOKEN" (≤ 512 bytes), else NULL. */
+const char *http_bearer(struct http_request *req);
+/* A gateway's shared secret: ?secret=, the X-Budbringer-Secret header
+ * (X-Inbound-Secret accepted too), or a Bearer token. Compare it with
+ * token_equal(). NULL when none was sent. */
+const char *http_shared_secret(struct http_request *req);
+/* True when the body is JSON: a Content-Type naming json, or without one a
+ * body starting with '{' or '['. */
+bool http_body_is_json(struct http_request *req);
+/* A positive decimal id of at most 18 digits, no sign or leading zero; 0 otherwise. */
+long long http_parse_id(const char *s);
 void http_request_wake(struct http_request *req);
 /*
  * Group commit for write-heavy routes (/sms/inbound). fn(db, arg) runs on

@@ -97,6 +97,13 @@ struct message {
 };
 void message_release(struct message *m);
 
+/*
+ * A recipient as staff may see it: "+45 12 •• •• 78", "a•••@example.dk",
+ * "(erased)" kept, "(hidden)" for anything else. Always NUL-terminated.
+ * One rule for the CLI log and the dashboard.
+ */
+void recipient_mask(const char *channel, const char *recipient, char *out, size_t n);
+
 /* Splits "a,b,c" into a NULL-terminated vector of at most max copies. */
 size_t model_split_csv(const char *csv, char **out, size_t max);
 void model_free_vec(char **v);

@@ -54,8 +54,6 @@ int cli_cmd_report(struct cli *c, int argc, char **argv);
 int cli_cmd_hash_password(struct cli *c, int argc, char **argv);
 
 /* Staff helpers (cli_log.c, cli_gdpr.c). */
-/* "+45 12 •• •• 78" / "a•••@example.dk" for a message's recipient. */
-void cli_mask_recipient(const char *channel, const char *recipient, char *out, size_t n);
 /* "30m", "1h", "2d" before now, or a local date "2026-11-01". */
 int cli_parse_since(const char *s, long long now, long long *out);
 /* The login name of the user running the CLI, for audit rows. */

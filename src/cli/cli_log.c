@@ -7,7 +7,6 @@
 #include "cli.h"
 #include "budbringer/db_gdpr.h"
 #include "budbringer/db_stats.h"
-#include "budbringer/phone.h"
 
 #include <getopt.h>
 #include <pwd.h>
@@ -22,24 +21,6 @@
 	"usage: log [--campaign ID] [--status S] [--channel sms|email] [--provider P]\n" \
 	"           [--subscriber ID] [--since 30m|1h|2d|2026-11-01] [--limit N]\n" \
 	"           [--follow] [--unmasked] [--json]"
-
-/* "a•••@example.dk" */
-static void mask_email(const char *e, char *out, size_t n)
-{
-	const char *at = strchr(e, '@');
-	if (!at || at == e || bsnprintf(out, n, "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%s", e[0], at) < 0)
-		(void)bsnprintf(out, n, "(hidden)");
-}
-
-void cli_mask_recipient(const char *channel, const char *recipient, char *out, size_t n)
-{
-	if (!recipient || !strcmp(recipient, "(erased)"))
-		(void)bsnprintf(out, n, "%s", recipient ? recipient : "-");
-	else if (channel && !strcmp(channel, "sms"))
-		phone_mask(recipient, out, n);
-	else
-		mask_email(recipient, out, n);
-}
 
 int cli_parse_since(const char *s, long long now, long long *out)
 {
@@ -109,7 +90,7 @@ static int print_event(const struct event_row *r, void *arg)
 	if (lo->unmasked)
 		(void)bsnprintf(who, sizeof(who), "%s", r->recipient ? r->recipient : "-");
 	else
-		cli_mask_recipient(r->channel, r->recipient, who, sizeof(who));
+		recipient_mask(r->channel, r->recipient, who, sizeof(who));
 	format_time(r->at, lo->json, when, sizeof(when));
 	if (lo->json) {
 		json_t *j = json_pack("{s:s, s:I, s:I, s:o, s:o, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?}",
