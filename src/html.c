@@ -1,23 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* HTML escaping and the two chart shapes staff pages use. */
 #include "budbringer/html.h"
+#include "budbringer/mime.h"
 
 #include <string.h>
 
+/* One escaper for every page: the MIME builder's (it copies runs). */
 void html_escape(struct sbuf *out, const char *s)
 {
-	if (!s)
-		return;
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': sbuf_addstr(out, "&amp;"); break;
-		case '<': sbuf_addstr(out, "&lt;"); break;
-		case '>': sbuf_addstr(out, "&gt;"); break;
-		case '"': sbuf_addstr(out, "&quot;"); break;
-		case '\'': sbuf_addstr(out, "&#39;"); break;
-		default: sbuf_addch(out, *s);
-		}
-	}
+	mime_html_escape(s, out);
 }
 
 /* A round number >= max so the axis reads well: 1, 2, 5 × 10^k. */

@@ -18,6 +18,7 @@
 #include "budbringer/campaign.h"
 #include "budbringer/db_inbound.h"
 #include "budbringer/http.h"
+#include "budbringer/mime.h"
 #include "budbringer/inbound.h"
 #include "budbringer/log.h"
 #include "budbringer/mail_confirm.h"
@@ -473,27 +474,6 @@ void http_api_campaign_get(struct http_request *req, struct http_response *resp)
 
 /* ---- POST /api/v1/subscribers ---- */
 
-/* A plain address: one '@', a dotted domain, no spaces or specials. The
- * domain is lowercased into out (it is case-insensitive, the local part
- * is not). */
-static int normalise_email(const char *in, char *out, size_t size)
-{
-	const char *at = strchr(in, '@');
-	size_t n = strlen(in);
-
-	if (!at || at == in || at - in > 64 || n > 254 || n + 1 > size || strchr(at + 1, '@') ||
-	    !strchr(at + 1, '.') || at[1] == '.' || in[n - 1] == '.')
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		if (ch <= 0x20 || ch == 0x7f || strchr("()<>,;:\\\"[]", ch))
-			return -1;
-		out[i] = (const char *)at < in + i ? (char)tolower(ch) : (char)ch;
-	}
-	out[n] = '\0';
-	return 0;
-}
-
 struct signup {
 	const char *phone, *email, *lang;
 	int birth_year;
@@ -532,7 +512,7 @@ static int read_signup(const struct config *cfg, json_t *o, struct signup *su,
 		su->phone = su->phone_buf;
 	}
 	if (su->email) {
-		if (normalise_email(su->email, su->email_buf, sizeof(su->email_buf)) < 0) {
+		if (mime_addr_normalise(su->email, su->email_buf, sizeof(su->email_buf)) < 0) {
 			http_json_error(resp, 400, "'email' is not an email address");
 			return -1;
 		}

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -101,6 +102,25 @@ static int check_addr(const char *field, const char *a, struct sbuf *err)
 	}
 	if (!at || at == a || !at[1])
 		return fail(err, "%s is not of the form local@domain", field);
+	return 0;
+}
+
+int mime_addr_normalise(const char *in, char *out, size_t size)
+{
+	const char *at = strchr(in, '@');
+	size_t n = strlen(in);
+
+	if (!at || at == in || at - in > 64 || n > 254 || n + 1 > size || strchr(at + 1, '@') ||
+	    !strchr(at + 1, '.') || at[1] == '.' || in[n - 1] == '.')
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		/* ASCII only, as check_addr() demands when the mail is built. */
+		if (ch <= 0x20 || ch >= 0x7f || strchr("()<>,;:\\\"[]", ch))
+			return -1;
+		out[i] = in + i > at ? (char)tolower(ch) : (char)ch;
+	}
+	out[n] = '\0';
 	return 0;
 }
 

@@ -112,4 +112,12 @@ void mime_html_default(const struct mime_mail *m, struct sbuf *out);
  * control characters, at most 2000 bytes. */
 bool mime_is_http_url(const char *url);
 
+/*
+ * The one rule for an email address anywhere (API, CLI, import): ASCII,
+ * local@domain with a dot in the domain, at most 254 bytes, none of
+ * ()<>,;:\"[] — what mime_build() accepts. Writes it to out (size bytes,
+ * may be `in` itself) with the domain lowercased. 0, or -1 when invalid.
+ */
+int mime_addr_normalise(const char *in, char *out, size_t size);
+
 #endif

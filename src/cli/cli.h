@@ -58,7 +58,6 @@ int cli_cmd_hash_password(struct cli *c, int argc, char **argv);
 int cli_parse_since(const char *s, long long now, long long *out);
 /* The login name of the user running the CLI, for audit rows. */
 const char *cli_whoami(void);
-bool cli_is_email(const char *s);
 /* ISO 8601 date/date-time (optional Z or ±HH:MM), DD-MM-YYYY, DD.MM.YYYY. */
 int cli_parse_consent_time(const char *s, long long *out);
 /* subscriber export | erase | import, argv[0] being the subcommand. */

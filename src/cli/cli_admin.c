@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* init, check-config and association commands. */
 #include "cli.h"
+#include "budbringer/mime.h"
 #include "budbringer/token.h"
 
 #include <getopt.h>
@@ -81,14 +82,17 @@ int cli_cmd_association(struct cli *c, int argc, char **argv)
 		return ret;
 	if (!strcmp(argv[1], "add")) {
 		const char *email = NULL;
+		char email_buf[256];
 		if (argc == 5 && !strcmp(argv[3], "--email"))
 			email = argv[4];
 		else if (argc != 3)
 			return cli_usage(c, "usage: association add NAME [--email E]");
 		if (!*argv[2] || strlen(argv[2]) > 200)
 			return cli_usage(c, "association name must be 1..200 characters");
-		if (email && (!strchr(email, '@') || strpbrk(email, " \r\n<>")))
+		if (email && mime_addr_normalise(email, email_buf, sizeof(email_buf)) < 0)
 			return cli_usage(c, "'%s' is not an email address", email);
+		if (email)
+			email = email_buf;
 		if (db_association_find(c->db, argv[2]))
 			return cli_fail(c, "association '%s' exists already", argv[2]);
 		if (db_association_add(c->db, argv[2], email, &id) < 0)

@@ -5,6 +5,7 @@
  * subscriber — never the address itself).
  */
 #include "cli.h"
+#include "budbringer/mime.h"
 #include "budbringer/csv.h"
 #include "budbringer/db_gdpr.h"
 #include "budbringer/phone.h"
@@ -27,18 +28,6 @@ static int this_year(void)
 	struct tm tm;
 	localtime_r(&t, &tm);
 	return tm.tm_year + 1900;
-}
-
-bool cli_is_email(const char *s)
-{
-	const char *at = strchr(s, '@');
-	if (!at || at == s || !at[1] || strchr(at + 1, '@') || !strchr(at + 1, '.') ||
-	    strlen(s) > 254)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || strchr("<>()[],;:\"\\", *s))
-			return false;
-	return true;
 }
 
 /* ID, --phone P or --email E to a subscriber id. Returns the id, -2 after
@@ -319,7 +308,7 @@ static void row(struct import_state *st, const struct csv_record *rec)
 		reject(st, rec->line, "phone '%s': %s", f[COL_PHONE], why);
 		goto out;
 	}
-	if (*f[COL_EMAIL] && !cli_is_email(f[COL_EMAIL])) {
+	if (*f[COL_EMAIL] && mime_addr_normalise(f[COL_EMAIL], f[COL_EMAIL], strlen(f[COL_EMAIL]) + 1) < 0) {
 		reject(st, rec->line, "email '%s' is not an email address", f[COL_EMAIL]);
 		goto out;
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* subscriber add | list | show. */
 #include "cli.h"
+#include "budbringer/mime.h"
 #include "budbringer/phone.h"
 
 #include <getopt.h>
@@ -16,17 +17,6 @@
 	"         [--interest CODE …] (--consent EVIDENCE | --pending)\n" \
 	"       subscriber list | show ID | import FILE.csv [--dry-run]\n" \
 	"       subscriber export|erase ID | --phone P | --email E"
-
-static bool is_email(const char *s)
-{
-	const char *at = strchr(s, '@');
-	if (!at || at == s || !at[1] || strchr(at + 1, '@') || !strchr(at + 1, '.'))
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || strchr("<>()[],;:\"\\", *s))
-			return false;
-	return true;
-}
 
 static int this_year(void)
 {
@@ -44,7 +34,7 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 		{ "interest", required_argument, NULL, 'i' }, { "consent", required_argument, NULL, 'c' },
 		{ "pending", no_argument, NULL, 'P' }, { NULL, 0, NULL, 0 },
 	};
-	char phone[PHONE_E164_MAX], source[128];
+	char phone[PHONE_E164_MAX], source[128], email[256];
 	const char *interests[MODEL_MAX_INTERESTS + 1] = { NULL };
 	const struct passwd *pw = getpwuid(getuid());
 	struct subscriber_in in = { .lang = c->cfg.languages[0], .now = cli_now() };
@@ -63,9 +53,9 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 			in.phone = phone;
 			break;
 		case 'e':
-			if (!is_email(optarg) || strlen(optarg) > 254)
+			if (mime_addr_normalise(optarg, email, sizeof(email)) < 0)
 				return cli_usage(c, "--email '%s' is not an email address", optarg);
-			in.email = optarg;
+			in.email = email;
 			break;
 		case 'l':
 			if (!cfg_has_language(&c->cfg, optarg))
