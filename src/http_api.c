@@ -599,14 +599,18 @@ void http_api_subscribers(struct http_request *req, struct http_response *resp)
 	}
 	if (!(o = read_object(req, resp, fields)) || read_signup(cfg, o, &su, resp, now) < 0)
 		goto out;
-	rc = find_or_add(req, resp, &su, now, &sid, &created);
-	if (rc)
-		goto fail_or_out;
-	if (db_subscriber_get(req->db, sid, &s) != 0)
-		goto fail;
-	loaded = true;
+	/* One transaction from lookup to queued confirmation: a failure leaves
+	 * no pending subscriber without its question. */
 	if (db_begin(req->db) < 0)
 		goto fail;
+	rc = find_or_add(req, resp, &su, now, &sid, &created);
+	if (rc) {
+		db_rollback(req->db);
+		goto fail_or_out;
+	}
+	if (db_subscriber_get(req->db, sid, &s) != 0)
+		goto rollback;
+	loaded = true;
 	if ((su.phone && !s.phone && db_subscriber_add_address(req->db, sid, CHANNEL_SMS, su.phone, now) < 0) ||
 	    (su.email && !s.email && db_subscriber_add_address(req->db, sid, CHANNEL_EMAIL, su.email, now) < 0) ||
 	    db_subscriber_set_status_from(req->db, sid, "unsubscribed", "pending", now) < 0)
