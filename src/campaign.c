@@ -113,14 +113,6 @@ out:
 	return ret;
 }
 
-static int current_year(long long now)
-{
-	time_t t = (time_t)now;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return tm.tm_year + 1900;
-}
-
 static int tighter(int a, int b, bool lower)
 {
 	if (a < 0)
@@ -216,7 +208,7 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 	b.campaign_id = c.id;
 	b.after = c.expand_cursor;
 	b.limit = cfg->campaigns.expand_batch;
-	audience_of(&c, &o, current_year(now), &aud, &b.filter);
+	audience_of(&c, &o, model_year(now), &aud, &b.filter);
 	/* Whoever's language has no text gets the first of the fallback chain
 	 * that has one: what render_pick() gives for a language never available. */
 	b.fallback_lang = render_pick(&rs, cfg, "")->lang;
@@ -472,7 +464,7 @@ enum campaign_create_result campaign_dry_run(struct db *db, const struct config 
 	x.c = &c;
 	x.o = &o;
 	x.rs = &out->rendered;
-	x.year = current_year(now);
+	x.year = model_year(now);
 	x.now = now;
 	x.dry = out;
 	audience_of(&c, &o, x.year, &x.aud, &x.filter);

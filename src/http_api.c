@@ -485,14 +485,11 @@ struct signup {
 static int read_signup(const struct config *cfg, json_t *o, struct signup *su,
 		       struct http_response *resp, long long now)
 {
-	time_t t = (time_t)now;
-	struct tm tm;
 	const char *why = "not a phone number";
 	bool bad = false;
 	int n, year;
 
-	gmtime_r(&t, &tm);
-	year = tm.tm_year + 1900;
+	year = model_year(now);
 	su->phone = get_string(o, "phone", 32, resp, &bad);
 	su->email = bad ? NULL : get_string(o, "email", 254, resp, &bad);
 	su->lang = bad ? NULL : get_string(o, "lang", 3, resp, &bad);

@@ -364,11 +364,7 @@ static int details_text(struct db *db, const struct config *cfg, long long id, c
 		*reply = IT_NO_OPPORTUNITY;
 		return inbound_text_render(IT_NO_OPPORTUNITY, lang, &v, out);
 	}
-	ot = opportunity_text(&o, lang);
-	for (char *const *f = cfg->fallback; !ot && *f; f++)
-		ot = opportunity_text(&o, *f);
-	if (!ot && o.n_texts)
-		ot = &o.texts[0];
+	ot = opportunity_text_fallback(&o, lang, cfg->fallback);
 	format_when(o.starts_at, date, sizeof(date));
 	v.when = date;
 	if (date[0])
@@ -421,15 +417,6 @@ static int reply_text(const struct inbound *ib, struct db *db, const struct keyw
 }
 
 /* ---- the handler ---- */
-
-static int current_year(long long now)
-{
-	time_t t = (time_t)now;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	return tm.tm_year + 1900;
-}
 
 /* Consent changes, each its own transaction in subscription.c. */
 static int change_consent(struct db *db, const char *sender, const char *source,
@@ -581,7 +568,7 @@ int inbound_handle(const struct inbound *ib, struct db *db, const struct inbound
 	who.status = s.status;
 	who.sms_consent = s.consent[CHANNEL_SMS];
 	who.lang = s.lang;
-	inbound_decide(cfg, &kw, &who, current_year(now), &d);
+	inbound_decide(cfg, &kw, &who, model_year(now), &d);
 	lang = match_pick_language(d.lang, inbound_text_langs(), (const char *const *)cfg->fallback);
 	forget = d.action == IA_REFUSE_AGE;
 	db_address_hash(in->sender, hex);

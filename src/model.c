@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *channel_name(enum channel c)
 {
@@ -39,6 +40,26 @@ static bool word_in(const char *list, const char *w)
 bool message_state_is_valid(const char *s)
 {
 	return s && word_in(MESSAGE_STATES, s);
+}
+
+int model_year(long long now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	return tm.tm_year + 1900;
+}
+
+const struct opportunity_text *opportunity_text_fallback(const struct opportunity *o,
+							 const char *lang,
+							 char *const *fallback)
+{
+	const struct opportunity_text *t = lang ? opportunity_text(o, lang) : NULL;
+
+	for (; !t && fallback && *fallback; fallback++)
+		t = opportunity_text(o, *fallback);
+	return t ? t : o->n_texts ? &o->texts[0] : NULL;
 }
 
 void recipient_mask(const char *channel, const char *recipient, char *out, size_t n)

@@ -52,12 +52,8 @@ static int render_one(const struct config *cfg, const struct opportunity *o,
 
 	/* A custom text without an opportunity text in its language still
 	 * needs a title for the email subject: use the best other one. */
-	if (!ot) {
-		for (char *const *f = cfg->fallback; !ot && *f; f++)
-			ot = opportunity_text(o, *f);
-		if (!ot && o->n_texts)
-			ot = &o->texts[0];
-	}
+	if (!ot)
+		ot = opportunity_text_fallback(o, NULL, cfg->fallback);
 	v.title = ot ? ot->title : "";
 	v.summary = ot ? ot->summary : "";
 

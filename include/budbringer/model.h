@@ -40,6 +40,15 @@ struct opportunity {
 };
 void opportunity_release(struct opportunity *o);
 const struct opportunity_text *opportunity_text(const struct opportunity *o, const char *lang);
+/* The text in lang, else along the fallback chain (NULL-terminated), else
+ * the first there is; NULL only for an opportunity without texts. */
+const struct opportunity_text *opportunity_text_fallback(const struct opportunity *o,
+							 const char *lang,
+							 char *const *fallback);
+
+/* The calendar year of unix time `now` in UTC: the one age rule for
+ * matching, sign-up checks and reports (birth years only). */
+int model_year(long long now);
 
 struct subscriber {
 	long long id;

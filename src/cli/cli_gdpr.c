@@ -22,14 +22,6 @@
 
 #define IMPORT_MAX_BYTES (64L * 1024 * 1024)
 
-static int this_year(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	return tm.tm_year + 1900;
-}
-
 /* ID, --phone P or --email E to a subscriber id. Returns the id, -2 after
  * a usage error, -1 when there is no such subscriber (both printed). */
 static long long resolve(struct cli *c, int argc, char **argv, const char *usage)
@@ -107,7 +99,7 @@ int cli_subscriber_erase(struct cli *c, int argc, char **argv)
 		if (!fgets(answer, sizeof(answer), stdin) || strncmp(answer, "ERASE", 5))
 			return cli_fail(c, "not erased");
 	}
-	rc = db_gdpr_erase(c->db, id, this_year(), cli_now(), &res);
+	rc = db_gdpr_erase(c->db, id, model_year(cli_now()), cli_now(), &res);
 	if (rc)
 		return rc < 0 ? cli_fail(c, "cannot erase subscriber %lld; nothing changed", id)
 			      : cli_fail(c, "no subscriber %lld", id);
@@ -322,11 +314,11 @@ static void row(struct import_state *st, const struct csv_record *rec)
 		goto out;
 	}
 	if (*f[COL_BORN]) {
-		if (cli_parse_int(f[COL_BORN], 1900, this_year(), &v) < 0) {
-			reject(st, rec->line, "born '%s' must be a year 1900..%d", f[COL_BORN], this_year());
+		if (cli_parse_int(f[COL_BORN], 1900, model_year(cli_now()), &v) < 0) {
+			reject(st, rec->line, "born '%s' must be a year 1900..%d", f[COL_BORN], model_year(cli_now()));
 			goto out;
 		}
-		if (this_year() - v < cfg->min_age) {
+		if (model_year(cli_now()) - v < cfg->min_age) {
 			reject(st, rec->line, "born %lld: under the minimum age %d", v, cfg->min_age);
 			goto out;
 		}

@@ -18,14 +18,6 @@
 	"       subscriber list | show ID | import FILE.csv [--dry-run]\n" \
 	"       subscriber export|erase ID | --phone P | --email E"
 
-static int this_year(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return tm.tm_year + 1900;
-}
-
 static int cmd_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -63,8 +55,8 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 			in.lang = optarg;
 			break;
 		case 'b':
-			if (cli_parse_int(optarg, 1900, this_year(), &v) < 0)
-				return cli_usage(c, "--born '%s' must be a year 1900..%d", optarg, this_year());
+			if (cli_parse_int(optarg, 1900, model_year(cli_now()), &v) < 0)
+				return cli_usage(c, "--born '%s' must be a year 1900..%d", optarg, model_year(cli_now()));
 			in.birth_year = (int)v;
 			break;
 		case 'i':
@@ -83,7 +75,7 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 	if (!pending && !evidence)
 		return cli_usage(c, "say what the person agreed to with --consent EVIDENCE "
 			"(e.g. \"signed form at Frivilligcenter 2026-11-20\"), or add them --pending");
-	if (in.birth_year && this_year() - in.birth_year < c->cfg.min_age)
+	if (in.birth_year && model_year(cli_now()) - in.birth_year < c->cfg.min_age)
 		return cli_usage(c, "born %d: under the minimum age %d", in.birth_year, c->cfg.min_age);
 	if ((in.phone && db_is_suppressed(c->db, in.phone, "sms")) ||
 	    (in.email && db_is_suppressed(c->db, in.email, "email")))
