@@ -72,18 +72,22 @@ struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *
 	ob->db = db;
 	ob->cfg = cfg;
 	ob->seed = (unsigned int)time(NULL) ^ (unsigned int)(size_t)ob;
-	/* One multi handle for all gateways: waiting for answers wakes on any. */
-	if (!(ob->http = cmulti_new())) {
-		sbuf_addstr(err, "cannot set up libcurl");
-		goto fail;
-	}
 	for (size_t i = 0; i < cfg->sms.n_providers && i < MAX_PROVIDERS; i++) {
 		const struct cfg_sms_provider *sp = &cfg->sms.providers[i];
 		struct provider *p = provider_new(sp->type, sp->name, cfg, sp, err);
 		if (!p)
 			goto fail;
-		p->http = ob->http;
 		ob->sms[ob->n_sms++] = p;
+		if (!p->ops->uses_http)
+			continue;
+		/* One multi handle for all gateways: waiting for answers wakes
+		 * on any. Made only when a gateway needs it, because setting up
+		 * libcurl (and with it OpenSSL) costs ~2 MB of resident memory. */
+		if (!ob->http && !(ob->http = cmulti_new())) {
+			sbuf_addstr(err, "cannot set up libcurl");
+			goto fail;
+		}
+		p->http = ob->http;
 	}
 	ob->mail = provider_new(cfg->email.provider, cfg->email.provider, cfg, NULL, err);
 	if (!ob->mail)

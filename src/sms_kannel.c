@@ -352,6 +352,7 @@ static void kannel_free(struct provider *p)
 }
 
 const struct provider_ops kannel_sms_ops = {
-	.type = "kannel", .channel = CHANNEL_SMS, .init = kannel_init, .submit = kannel_submit,
+	.type = "kannel", .channel = CHANNEL_SMS, .uses_http = true,
+	.init = kannel_init, .submit = kannel_submit,
 	.poll = kannel_poll, .capacity = kannel_capacity, .free = kannel_free,
 };

@@ -456,6 +456,7 @@ static void rest_free(struct provider *p)
 }
 
 const struct provider_ops rest_sms_ops = {
-	.type = "rest", .channel = CHANNEL_SMS, .init = rest_init, .submit = rest_submit,
+	.type = "rest", .channel = CHANNEL_SMS, .uses_http = true,
+	.init = rest_init, .submit = rest_submit,
 	.poll = rest_poll, .capacity = rest_capacity, .free = rest_free,
 };

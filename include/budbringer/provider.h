@@ -50,6 +50,7 @@ struct cmulti;
 struct provider_ops {
 	const char *type;
 	enum channel channel;
+	bool uses_http;   /* talks to its gateway through libcurl (p->http) */
 	/* Sets p->priv from the provider's config; -1 with a reason in err. */
 	int (*init)(struct provider *p, struct sbuf *err);
 	/* Takes a message. 0 accepted (result comes from poll), -1 cannot take
