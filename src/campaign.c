@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/campaign.h"
+#include "budbringer/clock.h"
 #include "budbringer/log.h"
 #include "budbringer/match.h"
 #include "budbringer/render.h"
@@ -15,12 +16,9 @@ int campaign_create_auto(struct db *db, const struct config *cfg, long long now)
 {
 	long long ids[64];
 	size_t n = 0;
-	char now_iso[32];
-	time_t t = (time_t)now;
-	struct tm tm;
+	char now_iso[CLOCK_ISO_LEN];
 
-	gmtime_r(&t, &tm);
-	strftime(now_iso, sizeof(now_iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	clock_iso_utc(now, now_iso);
 	if (db_campaign_create_auto(db, "sms,email", now, now_iso,
 				    (long long)cfg->campaigns.valid_hours * 3600, ids, 64, &n) < 0)
 		return -1;
@@ -155,13 +153,6 @@ static int store_texts(struct db *db, const struct render_set *rs)
 	return db_expand_texts_set(db, t, rs->n);
 }
 
-static long long mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 {
 	struct campaign c;
@@ -219,7 +210,7 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 	b.expires_at = c.valid_until;
 	b.now = now;
 
-	t0 = mono_us();
+	t0 = clock_mono_us();
 	if (db_begin(db) < 0)
 		goto out_rs;
 	/* Claim the campaign inside the transaction: a cancel that committed
@@ -242,7 +233,7 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 	}
 	/* The write lock was held this long: inbound HTTP writes waited as much. */
 	log_debug("campaign=%lld expanded batch messages=%lld cursor=%lld us=%lld", c.id, r.inserted,
-		  r.cursor, mono_us() - t0);
+		  r.cursor, clock_mono_us() - t0);
 	if (r.done)
 		log_info("campaign expanded campaign=%lld", c.id);
 	ret = 1;

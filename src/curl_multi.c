@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Non-blocking HTTP requests for the gateway providers (libcurl multi). */
 #include "budbringer/curl_multi.h"
+#include "budbringer/clock.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
 
@@ -34,13 +35,6 @@ struct cmulti_pool {
 	size_t running, finished;
 	long connect_timeout_ms, timeout_ms;
 };
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct cmulti *cmulti_new(void)
 {
@@ -111,7 +105,7 @@ static void reap(struct cmulti *m)
 
 size_t cmulti_run(struct cmulti *m, int timeout_ms)
 {
-	long long deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	long long deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int running = 0, lingered = 0;
 
 	for (;;) {
@@ -131,7 +125,7 @@ size_t cmulti_run(struct cmulti *m, int timeout_ms)
 			curl_multi_poll(m->multi, NULL, 0, 1, NULL);
 			continue;
 		}
-		left = deadline - mono_ms();
+		left = deadline - clock_mono_ms();
 		if (left <= 0)
 			break;
 		if (curl_multi_poll(m->multi, NULL, 0, (int)left, NULL) != CURLM_OK)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/daemon.h"
+#include "budbringer/clock.h"
 #include "budbringer/campaign.h"
 #include "budbringer/db.h"
 #include "budbringer/housekeeping.h"
@@ -130,21 +131,14 @@ static int start_parts(struct daemon *d, struct sbuf *err)
 }
 
 /* Lets answers for messages already handed to providers come in. */
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void wait_for_work(struct daemon *d, int timeout_ms);
 
 /* Collects answers for messages already handed over, claiming nothing new. */
 static void drain_outbox(struct daemon *d, int max_ms)
 {
-	long long deadline = mono_ms() + max_ms;
+	long long deadline = clock_mono_ms() + max_ms;
 
-	while (outbox_in_flight(d->outbox) && mono_ms() < deadline) {
+	while (outbox_in_flight(d->outbox) && clock_mono_ms() < deadline) {
 		outbox_collect(d->outbox, now_s(), 100);
 		/* Answers of waking providers come through the pipe: no spinning. */
 		if (outbox_in_flight(d->outbox))

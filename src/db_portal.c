@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SQL for the portal's tables: associations, their API tokens, opportunities. */
 #include "budbringer/db.h"
+#include "budbringer/clock.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
 
@@ -8,24 +9,16 @@
 #include <string.h>
 #include <time.h>
 
-static void iso_now(char *buf, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int db_association_add(struct db *db, const char *name, const char *email, long long *id_out)
 {
 	static const char sql[] =
 		"INSERT INTO associations(name, contact_email, active, created_at) VALUES (?, ?, 1, ?)";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	char now[32];
+	char now[CLOCK_ISO_LEN];
 
 	if (!st)
 		return -1;
-	iso_now(now, sizeof(now));
+	clock_iso_utc((long long)time(NULL), now);
 	db_bind_text(st, 1, name);
 	db_bind_text(st, 2, email);
 	db_bind_text(st, 3, now);

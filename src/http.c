@@ -5,6 +5,7 @@
  * their area's file and are listed in `routes` below.
  */
 #include "budbringer/http.h"
+#include "budbringer/clock.h"
 #include "budbringer/inbound.h"
 #include "budbringer/log.h"
 
@@ -165,14 +166,6 @@ void http_gauge(struct http_server *s, const char *name, long long value)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Commits the open batch and tells its waiters. Called with w->lock held
  * and w->busy set; drops the lock during the commit. */
 static void batch_commit(struct writer *w)
@@ -227,7 +220,7 @@ int http_write_batch(struct http_request *req, int (*fn)(struct db *, void *), v
 		pthread_mutex_unlock(&w->lock);
 		w->open = db_begin(w->db) == 0; /* only the busy thread touches it */
 		pthread_mutex_lock(&w->lock);
-		w->opened_ms = mono_ms();
+		w->opened_ms = clock_mono_ms();
 	}
 	if (w->open) {
 		pthread_mutex_unlock(&w->lock);
@@ -242,7 +235,7 @@ int http_write_batch(struct http_request *req, int (*fn)(struct db *, void *), v
 		}
 		/* Others in line join this batch; the last one commits it. */
 		if (w->want > 0 && w->n < BATCH_MAX && !w->failed &&
-		    mono_ms() - w->opened_ms < BATCH_MS) {
+		    clock_mono_ms() - w->opened_ms < BATCH_MS) {
 			w->busy = false;
 			pthread_cond_signal(&w->turn);
 			while (rc >= 0 && !me.done)

@@ -16,6 +16,7 @@
  * unknown fields, wrong types and bad values get 400 with the field named.
  */
 #include "budbringer/campaign.h"
+#include "budbringer/clock.h"
 #include "budbringer/db_inbound.h"
 #include "budbringer/http.h"
 #include "budbringer/mime.h"
@@ -181,16 +182,6 @@ static int get_strings(json_t *o, const char *key, size_t maxlen, const char **o
 		out[i] = json_string_value(v);
 	}
 	return (int)json_array_size(a);
-}
-
-static void iso_time(long long t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	out[0] = '\0';
-	if (gmtime_r(&tt, &tm))
-		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* "2026-05-01T18:00:00Z", "…+02:00", or without a zone in the configured
@@ -416,7 +407,7 @@ void http_api_campaign_get(struct http_request *req, struct http_response *resp)
 	const char *p = req->path + strlen("/api/v1/campaigns/");
 	struct campaign c;
 	long long assoc = 0, id;
-	char send_at[32], valid[32], created[32];
+	char send_at[CLOCK_ISO_LEN], valid[CLOCK_ISO_LEN], created[CLOCK_ISO_LEN];
 	json_t *channels, *counts, *texts;
 	int rc;
 
@@ -456,9 +447,9 @@ void http_api_campaign_get(struct http_request *req, struct http_response *resp)
 		http_json_error(resp, 500, "cannot count the campaign's messages now; retry");
 		return;
 	}
-	iso_time(c.send_at, send_at);
-	iso_time(c.valid_until, valid);
-	iso_time(c.created_at, created);
+	clock_iso_utc(c.send_at, send_at);
+	clock_iso_utc(c.valid_until, valid);
+	clock_iso_utc(c.created_at, created);
 	send_json(resp, 200,
 		  json_pack("{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:s,"
 			    " s:s?, s:o}",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/outbox.h"
+#include "budbringer/clock.h"
 #include "budbringer/curl_multi.h"
 #include "budbringer/db_outbox.h"
 #include "budbringer/gsm.h"
@@ -57,13 +58,6 @@ struct outbox {
 
 static void record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
 			  long long now);
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *err)
 {
@@ -182,7 +176,7 @@ int outbox_recover(struct outbox *ob, long long now)
 /* Token bucket: true when the provider may send `cost` units now. */
 static bool rate_take(struct provider *p, double cost)
 {
-	long long t = now_ms();
+	long long t = clock_mono_ms();
 	if (p->rate <= 0)
 		return true;
 	if (p->last_refill_ms) {

@@ -5,6 +5,7 @@
  * smtp_session.c).
  */
 #include "budbringer/smtp.h"
+#include "budbringer/clock.h"
 #include "budbringer/log.h"
 
 #include <arpa/inet.h>
@@ -52,14 +53,6 @@ static void deadline_in(struct timespec *ts, long long ms)
 		ts->tv_sec++;
 		ts->tv_nsec -= 1000000000L;
 	}
-}
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Copies s (if any) to *w and moves *w past it; NULL stays NULL. */
@@ -449,7 +442,7 @@ static size_t smtp_poll(struct provider *p, int timeout_ms, struct send_result *
 static void smtp_free(struct provider *p)
 {
 	struct smtp_shared *sh = p->priv;
-	long long deadline = mono_ms() + STOP_WAIT_MS;
+	long long deadline = clock_mono_ms() + STOP_WAIT_MS;
 	bool left = false;
 
 	if (!sh)
@@ -458,7 +451,7 @@ static void smtp_free(struct provider *p)
 	sh->stop = true;
 	sh->wake_fd = -1;	/* a worker left behind must not write to it later */
 	pthread_cond_broadcast(&sh->work);
-	while (sh->running > 0 && mono_ms() < deadline) {
+	while (sh->running > 0 && clock_mono_ms() < deadline) {
 		struct timespec until;
 		deadline_in(&until, 50);
 		pthread_cond_timedwait(&sh->changed, &sh->lock, &until);

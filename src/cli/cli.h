@@ -40,7 +40,6 @@ int cli_parse_int(const char *s, long long min, long long max, long long *out);
 /* db_message_counts() callback: counts[channel][state] = n in a JSON object. */
 int cli_add_count(const char *state, const char *channel, long long n, void *counts);
 long long cli_now(void);
-void cli_now_iso(char *buf, size_t n);
 
 int cli_cmd_init(struct cli *c, int argc, char **argv);
 int cli_cmd_check_config(struct cli *c, int argc, char **argv);

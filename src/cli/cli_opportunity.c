@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* opportunity add | list | show | publish | close — what the portal does, for staff. */
 #include "cli.h"
+#include "budbringer/clock.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ static int cmd_add_texts(struct cli *c, int argc, char **argv, struct opportunit
 	size_t n_int = 0;
 	const char *interests[MODEL_MAX_INTERESTS + 1] = { NULL };
 	struct opportunity_in in = { .status = "draft", .min_age = -1, .max_age = -1 };
-	char now[32];
+	char now[CLOCK_ISO_LEN];
 	long long v, id;
 	int o;
 
@@ -133,7 +134,7 @@ static int cmd_add_texts(struct cli *c, int argc, char **argv, struct opportunit
 	in.texts = texts;
 	in.n_texts = *n_textsp;
 	in.interests = interests;
-	cli_now_iso(now, sizeof(now));
+	clock_iso_utc(cli_now(), now);
 	if (db_opportunity_add(c->db, &in, now, &id) < 0)
 		return cli_fail(c, "cannot add the opportunity");
 	if (c->json)
@@ -217,7 +218,7 @@ int cli_cmd_opportunity(struct cli *c, int argc, char **argv)
 {
 	int ret;
 	long long id;
-	char now[32];
+	char now[CLOCK_ISO_LEN];
 
 	if (argc < 2)
 		return cli_usage(c, USAGE);
@@ -239,7 +240,7 @@ int cli_cmd_opportunity(struct cli *c, int argc, char **argv)
 		return cmd_show(c, id);
 	if (!strcmp(argv[1], "publish") || !strcmp(argv[1], "close")) {
 		const char *status = argv[1][0] == 'p' ? "published" : "closed";
-		cli_now_iso(now, sizeof(now));
+		clock_iso_utc(cli_now(), now);
 		ret = db_opportunity_set_status(c->db, id, status, now);
 		if (ret < 0)
 			return 1;

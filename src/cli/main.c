@@ -119,14 +119,6 @@ long long cli_now(void)
 	return (long long)time(NULL);
 }
 
-void cli_now_iso(char *buf, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int cli_add_count(const char *state, const char *channel, long long n, void *arg)
 {
 	json_t *counts = arg;
