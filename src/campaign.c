@@ -272,17 +272,21 @@ int campaign_cancel(struct db *db, long long id, long long now)
 	return 0;
 }
 
-/* A request's idempotency key when the caller gave none: the same
- * association, opportunity, audience and texts within the same hour
- * is the same campaign (a double click, a retried API call). */
-static void derive_key(const struct campaign_request *rq, long long now, struct sbuf *out)
+/* How long a request without an idempotency key stays "the same
+ * campaign" when it comes again (a double click, a retried API call):
+ * a sliding window, so that a retry across the top of an hour is caught. */
+#define SAME_REQUEST_WINDOW 3600
+
+/* A request's fingerprint when the caller gave no key: the association,
+ * opportunity, audience, send time and texts. */
+static void request_fingerprint(const struct campaign_request *rq, struct sbuf *out)
 {
 	struct sbuf in = SBUF_INIT;
 	char hex[65];
 
-	sbuf_addf(&in, "%s|%lld|%lld|%d%d|%d|%d|%lld|%lld", rq->kind, rq->association_id,
+	sbuf_addf(&in, "%s|%lld|%lld|%d%d|%d|%d|%lld", rq->kind, rq->association_id,
 		    rq->opportunity_id, rq->channels[0], rq->channels[1], rq->min_age, rq->max_age,
-		    rq->send_at, now / 3600);
+		    rq->send_at);
 	for (size_t i = 0; rq->langs[i]; i++)
 		sbuf_addf(&in, "|l:%s", rq->langs[i]);
 	for (size_t i = 0; rq->interests[i]; i++)
@@ -410,24 +414,26 @@ enum campaign_create_result campaign_create(struct db *db, const struct config *
 {
 	struct campaign c;
 	struct opportunity o;
-	struct sbuf key = SBUF_INIT;
+	struct sbuf fingerprint = SBUF_INIT;
+	struct campaign_key key = { .key = rq->idempotency_key,
+				    .since = now - SAME_REQUEST_WINDOW };
 	enum campaign_create_result ret = build_campaign(db, cfg, rq, now, &c, &o, err);
 	int rc;
 
 	if (ret != CAMPAIGN_CREATED)
 		return ret;
-	if (rq->idempotency_key)
-		sbuf_addstr(&key, rq->idempotency_key);
-	else
-		derive_key(rq, now, &key);
-	rc = db_campaign_create(db, &c, key.buf, id_out);
+	if (!key.key) {
+		request_fingerprint(rq, &fingerprint);
+		key.fingerprint = fingerprint.buf;
+	}
+	rc = db_campaign_create(db, &c, &key, id_out);
 	ret = rc < 0 ? CAMPAIGN_ERROR : rc == 1 ? CAMPAIGN_DUPLICATE : CAMPAIGN_CREATED;
 	if (ret == CAMPAIGN_CREATED)
 		log_info("campaign created campaign=%lld kind=%s opportunity=%lld status=%s", *id_out,
 			 c.kind, c.opportunity_id, c.status);
 	campaign_release(&c);
 	opportunity_release(&o);
-	sbuf_release(&key);
+	sbuf_release(&fingerprint);
 	return ret;
 }
 

@@ -61,10 +61,34 @@ static void bind_age(sqlite3_stmt *st, int idx, int age)
 		sqlite3_bind_int(st, idx, age);
 }
 
-int db_campaign_create(struct db *db, const struct campaign *c, const char *idempotency_key,
+/* 1 and *id_out when `key` names a campaign already made, 0 if none, -1. */
+static int campaign_seen(struct db *db, const struct campaign_key *key, long long *id_out)
+{
+	static const char by_key[] = "SELECT id FROM campaigns WHERE idempotency_key = ?";
+	/* Stored as "FINGERPRINT@created_at": the range scans the unique index. */
+	static const char by_fingerprint[] =
+		"SELECT id FROM campaigns WHERE idempotency_key >= ?1 || '@'"
+		" AND idempotency_key < ?1 || 'A' AND created_at >= ?2 ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, key->key ? by_key : by_fingerprint);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, key->key ? key->key : key->fingerprint);
+	if (!key->key)
+		sqlite3_bind_int64(st, 2, key->since);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id_out = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		error("cannot look up the campaign: %s", sqlite3_errmsg(db_handle(db)));
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_campaign_create(struct db *db, const struct campaign *c, const struct campaign_key *key,
 		       long long *id_out)
 {
-	static const char find[] = "SELECT id FROM campaigns WHERE idempotency_key = ?";
 	static const char add[] =
 		"INSERT INTO campaigns(kind, opportunity_id, association_id, status, channels,"
 		" min_age, max_age, langs, interests, send_at, valid_until, idempotency_key,"
@@ -73,7 +97,7 @@ int db_campaign_create(struct db *db, const struct campaign *c, const char *idem
 		"INSERT INTO campaign_texts(campaign_id, lang, body) VALUES (?,?,?)";
 	sqlite3_stmt *st;
 	char *langs = join_vec(c->langs), *interests = join_vec(c->interests);
-	char channels[16];
+	char channels[16], stored_key[160];
 	int ret = -1;
 
 	if (bsnprintf(channels, sizeof(channels), "%s%s%s",
@@ -83,19 +107,20 @@ int db_campaign_create(struct db *db, const struct campaign *c, const char *idem
 		goto out;
 	if (db_begin(db) < 0)
 		goto out;
-	if (idempotency_key) {
-		if (!(st = db_prepare(db, find)))
+	if (key->key || key->fingerprint) {
+		int seen = campaign_seen(db, key, id_out);
+
+		if (seen < 0)
 			goto fail;
-		db_bind_text(st, 1, idempotency_key);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*id_out = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
+		if (seen) {
 			db_rollback(db);
 			ret = 1;
 			goto out;
 		}
-		sqlite3_reset(st);
 	}
+	if (!key->key && key->fingerprint &&
+	    bsnprintf(stored_key, sizeof(stored_key), "%s@%lld", key->fingerprint, c->created_at) < 0)
+		goto fail;
 	if (!(st = db_prepare(db, add)))
 		goto fail;
 	db_bind_text(st, 1, c->kind);
@@ -110,7 +135,7 @@ int db_campaign_create(struct db *db, const struct campaign *c, const char *idem
 	db_bind_text(st, 9, interests);
 	sqlite3_bind_int64(st, 10, c->send_at);
 	sqlite3_bind_int64(st, 11, c->valid_until);
-	db_bind_text(st, 12, idempotency_key);
+	db_bind_text(st, 12, key->key ? key->key : key->fingerprint ? stored_key : NULL);
 	db_bind_text(st, 13, c->created_by);
 	sqlite3_bind_int64(st, 14, c->created_at);
 	sqlite3_bind_int64(st, 15, c->created_at);

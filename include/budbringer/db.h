@@ -147,9 +147,15 @@ void db_address_hash(const char *address, char out[65]);
 int db_campaign_create_auto(struct db *db, const char *channels, long long now,
 			    const char *now_iso, long long valid_for, long long *ids,
 			    size_t max, size_t *n);
+/* How db_campaign_create() recognises a request it has already seen. */
+struct campaign_key {
+	const char *key;          /* the caller's idempotency key: the same campaign, ever */
+	const char *fingerprint;  /* else the request's: the same campaign if one with it */
+	long long since;          /* was created at or after `since` (a sliding window) */
+};
 /* Inserts c (status, filters, texts) in one transaction; *id_out set.
- * Returns 1 (and the existing id) when c's idempotency key exists. */
-int db_campaign_create(struct db *db, const struct campaign *c, const char *idempotency_key,
+ * Returns 1 (and the existing id) when the key says it exists already. */
+int db_campaign_create(struct db *db, const struct campaign *c, const struct campaign_key *key,
 		       long long *id_out);
 /* 0 found, 1 none, -1 error. Caller releases *out. */
 int db_campaign_get(struct db *db, long long id, struct campaign *out);

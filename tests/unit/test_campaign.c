@@ -312,6 +312,37 @@ static void test_create_cancel_approve(void **state)
 	sbuf_release(&err);
 }
 
+/* A repeated request without a key is the same campaign for an hour after
+ * the first, also across the top of an hour; an explicit key is forever. */
+static void test_same_request_window(void **state)
+{
+	struct fixture *f = *state;
+	long long t = time(NULL), first = 0, id = 0;
+	struct sbuf err = SBUF_INIT;
+	struct campaign_request rq = { .kind = "staff", .min_age = -1, .max_age = -1,
+		.channels = { true, false }, .created_by = "test" };
+
+	t = t - t % 3600 + 3570; /* 30 s before the top of an hour */
+	sub(f, "+4520000001", NULL, "da", 20, NULL);
+	rq.opportunity_id = opportunity(f, -1, -1, "sport", false);
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, t, &first, &err), CAMPAIGN_CREATED);
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, t + 60, &id, &err), CAMPAIGN_DUPLICATE);
+	assert_int_equal(id, first);
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, t + 3600, &id, &err), CAMPAIGN_DUPLICATE);
+	assert_int_equal(id, first);
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, t + 3601, &id, &err), CAMPAIGN_CREATED);
+	assert_true(id != first);
+	/* Each stored fingerprint is unique, so a third one can follow. */
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, t + 7202, &id, &err), CAMPAIGN_CREATED);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM campaigns"), 3);
+	rq.idempotency_key = "portal-42";
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, t, &first, &err), CAMPAIGN_CREATED);
+	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, t + 30 * 86400, &id, &err),
+			 CAMPAIGN_DUPLICATE);
+	assert_int_equal(id, first);
+	sbuf_release(&err);
+}
+
 /* The SQL fast path and the C reference (dry run) agree on random data. */
 static void test_expansion_agrees_with_dry_run(void **state)
 {
@@ -376,6 +407,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_both_channels_default_sends_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefer_sms, setup_prefer_sms, teardown),
 		cmocka_unit_test_setup_teardown(test_create_cancel_approve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_request_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expansion_agrees_with_dry_run, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
