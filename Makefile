@@ -46,9 +46,11 @@ CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-DEPS     := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
+# What the unit tests share (tests/unit/testutil.h), linked into each.
+UNIT_UTIL := $(BUILD)/tests/testutil.o
+DEPS     := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(UNIT_UTIL:.o=.d)
 
-.PHONY: all deps run check unit unit-asan integration bench install clean help fuzz fuzz-check lint
+.PHONY: all deps run check unit unit-build unit-asan integration bench install clean help fuzz fuzz-check lint
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/budbringerd $(BUILD)/budbringer
@@ -81,13 +83,20 @@ $(BUILD)/budbringer: $(CLI_OBJ) $(BUILD)/libbudbringer.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbudbringer.a
+$(UNIT_UTIL): tests/unit/testutil.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_UTIL) $(BUILD)/libbudbringer.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST-CC $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(BUILD)/libbudbringer.a $(LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(UNIT_UTIL) $(BUILD)/libbudbringer.a $(LIBS) $(CMOCKA_LIBS)
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
+
+unit-build: $(UNIT_BIN)
 
 # The unit tests again, built apart under AddressSanitizer + UBSan.
 unit-asan:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Static analysis: cppcheck and clang-tidy (.clang-tidy) over src/, and the
-# whole tree built once more with clang under our warning flags.
+# whole tree (daemon, CLI and unit tests) built once more with clang under
+# our warning flags.
 cd "$(dirname "$0")/.." || exit 1
 flags="-std=c11 -D_GNU_SOURCE -Iinclude $(pkg-config --cflags jansson libmicrohttpd libconfig libcurl libesmtp-1.0 2>/dev/null)"
 fail=0; pass=0
@@ -18,7 +19,7 @@ if [ -z "$out" ]; then
 else
 	fail=$((fail + 1)); echo "FAILED: clang-tidy"; echo "$out"
 fi
-if make --no-print-directory BUILD=build/clang CC=clang all >/dev/null 2>build/clang.log || { cat build/clang.log; false; }; then
+if make --no-print-directory BUILD=build/clang CC=clang all unit-build >/dev/null 2>build/clang.log || { cat build/clang.log; false; }; then
 	pass=$((pass + 1))
 else
 	fail=$((fail + 1)); echo "FAILED: clang build with -Werror"

@@ -12,15 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "budbringer/campaign.h"
 #include "budbringer/render.h"
+#include "testutil.h"
 
 struct fixture {
 	struct db *db;
 	struct config cfg;
-	char path[64];
+	struct testdb tdb;
 	int year;
 };
 
@@ -37,25 +37,16 @@ static const char conf_text[] =
 static int setup_with(void **state, const char *both)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct sbuf err = SBUF_INIT;
-	char cpath[64] = "/tmp/test_campaign_conf.XXXXXX";
-	int fd = mkstemp(cpath);
-	FILE *fp = fdopen(fd, "w");
+	struct sbuf err = SBUF_INIT, conf = SBUF_INIT;
 	time_t t = time(NULL);
 	struct tm tm;
 
-	fprintf(fp, conf_text, both);
-	fclose(fp);
-	if (cfg_load(cpath, &f->cfg, &err) < 0)
+	sbuf_addf(&conf, conf_text, both);
+	if (testcfg_load(conf.buf, &f->cfg, &err) < 0)
 		fail_msg("%s", err.buf);
-	unlink(cpath);
+	sbuf_release(&conf);
 	sbuf_release(&err);
-	strcpy(f->path, "/tmp/test_campaign.XXXXXX");
-	fd = mkstemp(f->path);
-	close(fd);
-	unlink(f->path);
-	f->db = db_open(f->path);
-	assert_non_null(f->db);
+	f->db = testdb_open(&f->tdb);
 	gmtime_r(&t, &tm);
 	f->year = tm.tm_year + 1900;
 	*state = f;
@@ -68,14 +59,8 @@ static int setup_prefer_sms(void **state) { return setup_with(state, "prefer_sms
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[80];
-	db_close(f->db);
+	testdb_close(&f->tdb);
 	cfg_free(&f->cfg);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
 	free(f);
 	return 0;
 }
@@ -110,17 +95,6 @@ static long long opportunity(struct fixture *f, int min_age, int max_age, const 
 	long long id;
 	assert_int_equal(db_opportunity_add(f->db, &in, "2026-01-01T00:00:00Z", &id), 0);
 	return id;
-}
-
-static int scalar(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int v = -1;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static void expand_all(struct fixture *f, long long now)
@@ -218,7 +192,6 @@ static void test_stale_messages_expire(void **state)
 	struct message_in reply = { .kind = "reply", .channel = CHANNEL_SMS,
 		.recipient = "+4520009999", .lang = "da", .body = "hej", .state = "queued",
 		.not_before = now, .expires_at = now + 60, .now = now };
-	sqlite3_stmt *st;
 
 	sub(f, "+4520000001", NULL, "da", 20, NULL);
 	sub(f, "+4520000002", NULL, "da", 30, NULL);
@@ -229,11 +202,7 @@ static void test_stale_messages_expire(void **state)
 	reply.recipient = "+4520009998";
 	reply.expires_at = now + 100LL * 86400;
 	assert_int_equal(db_message_insert(f->db, &reply, &id), 0);
-	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), "SELECT valid_until FROM campaigns",
-					    -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	until = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	until = scalar(f->db, "SELECT valid_until FROM campaigns");
 	assert_true(until > now + 120);
 
 	assert_int_equal(db_message_expire(f->db, now + 120), 1);

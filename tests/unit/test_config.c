@@ -4,13 +4,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "budbringer/config.h"
+#include "testutil.h"
 
 #define BASE \
 	"database = \"/tmp/x.db\";\n" \
@@ -19,26 +18,14 @@
 #define TEMPLATES "templates = { sms = { da = \"{title}: {summary} {stop}\"; }; };\n"
 #define MINIMAL BASE INTERESTS TEMPLATES
 
-static char path[64];
-
-static void write_conf(const char *text)
-{
-	FILE *f;
-	strcpy(path, "/tmp/test_config.XXXXXX");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	chmod(path, 0600);
-}
+static char path[TEST_PATH_MAX];
 
 /* Loads text; returns the error text (caller frees) or NULL when it loaded. */
 static char *load(const char *text, struct config *cfg)
 {
 	struct sbuf err = SBUF_INIT;
 	int rc;
-	write_conf(text);
+	testfile_write(path, text, strlen(text));
 	rc = cfg_load(path, cfg, &err);
 	unlink(path);
 	if (rc == 0) {

@@ -5,47 +5,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "budbringer/db.h"
+#include "testutil.h"
 
-static char dbpath[64];
+static struct testdb tdb;
 
 static int setup(void **state)
 {
-	int fd;
-	strcpy(dbpath, "/tmp/test_db.XXXXXX");
-	fd = mkstemp(dbpath);
-	close(fd);
-	unlink(dbpath);
-	*state = db_open(dbpath);
-	return *state ? 0 : -1;
+	*state = testdb_open(&tdb);
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	char p[80];
-	db_close(*state);
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
+	tdb.db = *state;	/* a test may have opened another */
+	testdb_close(&tdb);
 	return 0;
-}
-
-static int scalar(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int v = -1;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static void test_fresh_database_is_migrated(void **state)
@@ -66,7 +42,7 @@ static void test_reopen_keeps_data_and_version(void **state)
 	int v = db_schema_version(db);
 	assert_int_equal(db_association_add(db, "Spejderne", NULL, &id), 0);
 	db_close(db);
-	db = db_open(dbpath);
+	db = db_open(tdb.path);
 	assert_non_null(db);
 	*state = db;
 	assert_int_equal(db_schema_version(db), v);
@@ -81,7 +57,7 @@ static void test_newer_schema_is_refused(void **state)
 	assert_int_equal(sqlite3_exec(db_handle(db), "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
 	db_close(db);
 	*state = NULL;
-	assert_null(db_open(dbpath));
+	assert_null(db_open(tdb.path));
 	*state = db_open(":memory:");
 }
 

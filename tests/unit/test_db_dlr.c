@@ -12,60 +12,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "budbringer/db_dlr.h"
+#include "testutil.h"
 
-static char dbpath[64];
+static struct testdb tdb;
 
 static int setup(void **state)
 {
-	int fd;
-
-	if (bsnprintf(dbpath, sizeof(dbpath), "/tmp/test_db_dlr.XXXXXX") < 0)
-		return -1;
-	fd = mkstemp(dbpath);
-	close(fd);
-	unlink(dbpath);
-	*state = db_open(dbpath);
-	return *state ? 0 : -1;
+	*state = testdb_open(&tdb);
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	char p[80];
-
-	db_close(*state);
-	unlink(dbpath);
-	if (bsnprintf(p, sizeof(p), "%s-wal", dbpath) == 0)
-		unlink(p);
-	if (bsnprintf(p, sizeof(p), "%s-shm", dbpath) == 0)
-		unlink(p);
+	(void)state;
+	testdb_close(&tdb);
 	return 0;
-}
-
-static int scalar(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static char *text(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
 }
 
 /* A reply message (no campaign) moved along to `state`. */
@@ -103,7 +66,7 @@ static char *state_of(struct db *db, long long id)
 	char sql[96];
 
 	assert_int_equal(bsnprintf(sql, sizeof(sql), "SELECT state FROM messages WHERE id = %lld", id), 0);
-	return text(db, sql);
+	return scalar_text(db, sql);
 }
 
 static void expect_state(struct db *db, long long id, const char *want)
@@ -130,7 +93,7 @@ static void test_sent_to_final(void **state)
 	expect_state(db, b, "failed");
 	expect_state(db, c, "expired");
 	/* The gateway's words are the failure's reason. */
-	reason = text(db, "SELECT reason FROM messages WHERE state = 'failed'");
+	reason = scalar_text(db, "SELECT reason FROM messages WHERE state = 'failed'");
 	assert_string_equal(reason, "delivery report: test");
 	free(reason);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM message_events WHERE state = 'delivered'"
@@ -142,7 +105,7 @@ static void test_interim_is_event_only(void **state)
 	struct db *db = *state;
 	long long a = message_in(db, "sent", NULL);
 	char st[16];
-	int before = scalar(db, "SELECT count(*) FROM message_events");
+	long long before = scalar(db, "SELECT count(*) FROM message_events");
 
 	assert_int_equal(apply(db, a, NULL, DLR_INTERIM, st), 1);
 	assert_string_equal(st, "sent");
@@ -164,7 +127,7 @@ static void test_final_never_overridden(void **state)
 	assert_string_equal(st, "delivered");
 	assert_int_equal(apply(db, a, NULL, DLR_DELIVERED, st), 1);
 	expect_state(db, a, "delivered");
-	detail = text(db, "SELECT detail FROM message_events ORDER BY id DESC LIMIT 1");
+	detail = scalar_text(db, "SELECT detail FROM message_events ORDER BY id DESC LIMIT 1");
 	assert_string_equal(detail, "delivery report: test (ignored: message already delivered)");
 	free(detail);
 	/* Other final states of our own are kept too. */
@@ -205,7 +168,7 @@ static void test_by_provider_msgid_and_unknown(void **state)
 	struct db *db = *state;
 	long long a = message_in(db, "sent", "gw-7");
 	char st[16] = "x";
-	int events = scalar(db, "SELECT count(*) FROM message_events");
+	long long events = scalar(db, "SELECT count(*) FROM message_events");
 
 	assert_int_equal(apply(db, 0, "gw-7", DLR_DELIVERED, st), 0);
 	expect_state(db, a, "delivered");
@@ -220,7 +183,7 @@ static void test_by_provider_msgid_and_unknown(void **state)
 		assert_int_equal(apply(db, b, "gw-9", DLR_DELIVERED, st), 0);
 		assert_int_equal(bsnprintf(sql, sizeof(sql),
 					   "SELECT provider_msgid FROM messages WHERE id = %lld", b), 0);
-		pm = text(db, sql);
+		pm = scalar_text(db, sql);
 		assert_string_equal(pm, "gw-9");
 		free(pm);
 	}

@@ -11,6 +11,7 @@
 
 #include "budbringer/db.h"
 #include "budbringer/db_outbox.h"
+#include "testutil.h"
 
 #define N 300	/* more than one outbox batch */
 
@@ -31,18 +32,6 @@ static int teardown(void **state)
 {
 	db_close(*state);
 	return 0;
-}
-
-static long long scalar(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static long long add_message(struct db *db)

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -20,12 +19,13 @@
 #include "budbringer/db_inbound.h"
 #include "budbringer/inbound.h"
 #include "budbringer/keyword.h"
+#include "testutil.h"
 
 struct fixture {
 	struct config cfg;
 	struct inbound *ib;
 	struct db *db;
-	char path[64];
+	struct testdb tdb;
 	int year;
 	long long now;
 	int seq;
@@ -47,27 +47,16 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct sbuf err = SBUF_INIT;
-	char cpath[64] = "/tmp/test_inbound_conf.XXXXXX";
-	int fd = mkstemp(cpath);
-	FILE *fp = fdopen(fd, "w");
 	time_t t = time(NULL);
 	struct tm tm;
 
-	fputs(conf_text, fp);
-	fclose(fp);
-	if (cfg_load(cpath, &f->cfg, &err) < 0)
+	if (testcfg_load(conf_text, &f->cfg, &err) < 0)
 		fail_msg("%s", err.buf);
-	unlink(cpath);
 	f->ib = inbound_new(&f->cfg, &err);
 	if (!f->ib)
 		fail_msg("%s", err.buf);
 	sbuf_release(&err);
-	snprintf(f->path, sizeof(f->path), "%s", "/tmp/test_inbound.XXXXXX");
-	fd = mkstemp(f->path);
-	close(fd);
-	unlink(f->path);
-	f->db = db_open(f->path);
-	assert_non_null(f->db);
+	f->db = testdb_open(&f->tdb);
 	gmtime_r(&t, &tm);
 	f->year = tm.tm_year + 1900;
 	f->now = (long long)t;
@@ -78,16 +67,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[80];
 
-	db_close(f->db);
+	testdb_close(&f->tdb);
 	inbound_free(f->ib);
 	cfg_free(&f->cfg);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
 	free(f);
 	return 0;
 }

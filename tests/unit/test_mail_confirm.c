@@ -9,18 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "budbringer/db.h"
 #include "budbringer/mail_confirm.h"
 #include "budbringer/mail_text.h"
 #include "budbringer/token.h"
+#include "testutil.h"
 
 #define NOW 1800000000LL
 
 struct fixture {
-	char dir[64];
-	char path[96];
+	struct testdb tdb;
 	struct db *db;
 	struct config cfg;
 };
@@ -33,11 +32,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	memcpy(f->dir, "/tmp/test_mail_confirm.XXXXXX", sizeof("/tmp/test_mail_confirm.XXXXXX"));
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(bsnprintf(f->path, sizeof(f->path), "%s/bb.db", f->dir), 0);
-	f->db = db_open(f->path);
-	assert_non_null(f->db);
+	f->db = testdb_open(&f->tdb);
 	f->cfg.secret_key = secret;
 	f->cfg.http.public_url = public_url;
 	*state = f;
@@ -47,15 +42,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[128];
 
-	db_close(f->db);
-	unlink(f->path);
-	if (bsnprintf(p, sizeof(p), "%s-wal", f->path) == 0)
-		unlink(p);
-	if (bsnprintf(p, sizeof(p), "%s-shm", f->path) == 0)
-		unlink(p);
-	rmdir(f->dir);
+	testdb_close(&f->tdb);
 	free(f);
 	return 0;
 }
@@ -74,29 +62,10 @@ static long long add(struct fixture *f, const char *email, const char *phone, co
 static char *newest(struct fixture *f, const char *col)
 {
 	char sql[512];
-	sqlite3_stmt *st;
-	char *v = NULL;
 
 	assert_int_equal(bsnprintf(sql, sizeof(sql), "SELECT %s FROM messages ORDER BY id DESC LIMIT 1",
 				   col), 0);
-	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int count_messages(struct fixture *f)
-{
-	sqlite3_stmt *st;
-	int n;
-
-	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), "SELECT count(*) FROM messages", -1,
-					    &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return scalar_text(f->db, sql);
 }
 
 static void test_queue(void **state)
@@ -161,16 +130,16 @@ static void test_flood_and_missing(void **state)
 	assert_int_equal(mail_queue_confirmation(f->db, &f->cfg, id, NOW), 0);
 	assert_int_equal(mail_queue_confirmation(f->db, &f->cfg, id, NOW + 10), 2);
 	assert_int_equal(mail_queue_confirmation(f->db, &f->cfg, id, NOW + MAIL_CONFIRM_GAP - 1), 2);
-	assert_int_equal(count_messages(f), 1);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), 1);
 	assert_int_equal(mail_queue_confirmation(f->db, &f->cfg, id, NOW + MAIL_CONFIRM_GAP + 1), 0);
-	assert_int_equal(count_messages(f), 2);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), 2);
 	v = newest(f, "subject");
 	assert_string_equal(v, mail_text("ar", MAIL_T_CONFIRM_SUBJECT));
 	free(v);
 
 	assert_int_equal(mail_queue_confirmation(f->db, &f->cfg, phone_only, NOW), 1);
 	assert_int_equal(mail_queue_confirmation(f->db, &f->cfg, 999999, NOW), 1);
-	assert_int_equal(count_messages(f), 2);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), 2);
 }
 
 static void test_texts(void **state)

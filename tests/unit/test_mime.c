@@ -16,6 +16,7 @@
 #include <unistr.h>
 
 #include "budbringer/mime.h"
+#include "testutil.h"
 
 #define DA_SUBJECT "Frivillige søges til æblehøst på Ærø – kom og vær med! Åbent for alle"
 #define DA_TEXT "Hej!\n\nVi søger frivillige til æblehøsten på Ærø.\n" \
@@ -92,21 +93,17 @@ static void assert_wire_form(const char *msg, size_t len)
  */
 static json_t *roundtrip(const char *msg, size_t len)
 {
-	char path[] = "/tmp/test_mime.XXXXXX";
+	char path[TEST_PATH_MAX];
 	const char *srcdir = getenv("BUDBRINGER_SRCDIR");
 	struct sbuf cmd = SBUF_INIT, res = SBUF_INIT;
 	char buf[4096];
 	size_t n;
-	FILE *f, *p;
+	FILE *p;
 	json_error_t jerr;
 	json_t *j;
-	int fd = mkstemp(path), status;
+	int status;
 
-	assert_true(fd >= 0);
-	f = fdopen(fd, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(msg, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
+	testfile_write(path, msg, len);
 	sbuf_addf(&cmd, "/usr/bin/python3 %s/tests/unit/mime_roundtrip.py %s",
 		    srcdir ? srcdir : ".", path);
 	p = popen(cmd.buf, "r");

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -24,22 +23,13 @@
 #include "budbringer/db_stats.h"
 #include "budbringer/housekeeping.h"
 #include "budbringer/subscription.h"
+#include "testutil.h"
 
 static long long t_2026;     /* 2026-01-01 00:00 Copenhagen */
 static long long t_2027;
 #define DAY 86400LL
 
-static long long sql_int(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
+__attribute__((format(printf, 2, 3)))
 static void sql(struct db *db, const char *fmt, ...)
 {
 	char buf[2048];
@@ -188,11 +178,11 @@ static void test_log_filters(void **state)
 	struct order o = { .ascending = true };
 	struct event_filter newest = { .limit = 5 };
 
-	assert_int_equal(events(db, (struct event_filter){ 0 }), sql_int(db, "SELECT count(*) FROM message_events"));
+	assert_int_equal(events(db, (struct event_filter){ 0 }), scalar(db, "SELECT count(*) FROM message_events"));
 	assert_int_equal(events(db, (struct event_filter){ .campaign_id = 2 }),
-			 sql_int(db, "SELECT count(*) FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.campaign_id = 2"));
+			 scalar(db, "SELECT count(*) FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.campaign_id = 2"));
 	assert_int_equal(events(db, (struct event_filter){ .subscriber_id = f->s_15 }),
-			 sql_int(db, "SELECT count(*) FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.subscriber_id = 2"));
+			 scalar(db, "SELECT count(*) FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.subscriber_id = 2"));
 	assert_int_equal(events(db, (struct event_filter){ .state = "failed" }), 2);
 	assert_int_equal(events(db, (struct event_filter){ .state = "failed", .campaign_id = 1 }), 1);
 	assert_int_equal(events(db, (struct event_filter){ .channel = "email" }), 3);
@@ -201,13 +191,13 @@ static void test_log_filters(void **state)
 	assert_int_equal(events(db, (struct event_filter){ .subscriber_id = f->s_15, .channel = "sms", .state = "sent" }), 1);
 	/* --since: only campaign 2's day */
 	assert_int_equal(events(db, (struct event_filter){ .since = t_2026 + 151 * DAY }),
-			 sql_int(db, "SELECT count(*) FROM message_events WHERE at >= (SELECT min(created_at) FROM messages WHERE campaign_id = 2)"));
+			 scalar(db, "SELECT count(*) FROM message_events WHERE at >= (SELECT min(created_at) FROM messages WHERE campaign_id = 2)"));
 	assert_int_equal(events(db, (struct event_filter){ .since = t_2027 }), 0);
 	/* --limit: the newest N, printed oldest first */
 	assert_int_equal(db_events_each(db, &newest, check_order, &o), 0);
 	assert_int_equal(o.n, 5);
 	assert_true(o.ascending);
-	assert_int_equal(o.last, sql_int(db, "SELECT max(id) FROM message_events"));
+	assert_int_equal(o.last, scalar(db, "SELECT max(id) FROM message_events"));
 	/* --follow: only events after the last one seen */
 	assert_int_equal(events(db, (struct event_filter){ .after_event = o.last - 2 }), 2);
 	assert_int_equal(db_events_max_id(db), o.last);
@@ -239,9 +229,9 @@ static void test_stats_arithmetic(void **state)
 	struct sums all = { 0 }, c2 = { 0 };
 
 	assert_int_equal(db_stats_each(f->db, 0, add_stats, &all), 0);
-	assert_int_equal(all.n, sql_int(f->db, "SELECT count(*) FROM messages"));
-	assert_int_equal(all.segments, sql_int(f->db, "SELECT sum(segments) FROM messages"));
-	assert_int_equal(all.by_state[0], sql_int(f->db, "SELECT count(*) FROM messages WHERE state = 'delivered'"));
+	assert_int_equal(all.n, scalar(f->db, "SELECT count(*) FROM messages"));
+	assert_int_equal(all.segments, scalar(f->db, "SELECT sum(segments) FROM messages"));
+	assert_int_equal(all.by_state[0], scalar(f->db, "SELECT count(*) FROM messages WHERE state = 'delivered'"));
 	assert_int_equal(all.failed_absent, 1);
 	assert_int_equal(all.suppressed_cap, 1);
 	assert_int_equal(db_stats_each(f->db, 2, add_stats, &c2), 0);
@@ -362,7 +352,7 @@ static void test_erase(void **state)
 	struct fixture *f = *state;
 	struct erase_result res;
 	struct cells before = { "" }, after = { "" };
-	long long messages = sql_int(f->db, "SELECT count(*) FROM messages");
+	long long messages = scalar(f->db, "SELECT count(*) FROM messages");
 
 	assert_int_equal(db_report_each(f->db, t_2026, t_2027, 2026, 2026, add_cell, &before), 0);
 	assert_true(anywhere(f->db, "+4520000002"));
@@ -373,10 +363,10 @@ static void test_erase(void **state)
 	assert_false(anywhere(f->db, "+4520000002"));
 	assert_false(anywhere(f->db, "bo@example.dk"));
 	assert_false(anywhere(f->db, "4520000002"));
-	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM subscribers WHERE id = 2"), 0);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM subscribers WHERE id = 2"), 0);
 	/* ...but still counted, and still suppressed: a STOP or a new sign-up
 	 * from the number is recognised. */
-	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM messages"), messages);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), messages);
 	assert_true(db_is_suppressed(f->db, "+4520000002", "sms"));
 	assert_true(db_is_suppressed(f->db, "bo@example.dk", "email"));
 	assert_false(db_is_suppressed(f->db, "+4520000001", "sms"));
@@ -402,10 +392,10 @@ static void test_import_row(void **state)
 	assert_int_equal(db_import_row(f->db, &r, &id), 0);
 	assert_int_equal(db_commit(f->db), 0);
 	assert_int_equal(db_subscriber_find(f->db, "+4520000099", NULL), id);
-	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM subscriber_interests WHERE subscriber_id = (SELECT max(id) FROM subscribers)"), 2);
-	assert_int_equal(sql_int(f->db, "SELECT at FROM consent_log WHERE subscriber_id = (SELECT max(id) FROM subscribers) AND action = 'grant' AND channel = 'sms' AND source = 'paper form'"),
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM subscriber_interests WHERE subscriber_id = (SELECT max(id) FROM subscribers)"), 2);
+	assert_int_equal(scalar(f->db, "SELECT at FROM consent_log WHERE subscriber_id = (SELECT max(id) FROM subscribers) AND action = 'grant' AND channel = 'sms' AND source = 'paper form'"),
 			 t_2026 + 3 * DAY);
-	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM consent_log WHERE subscriber_id = (SELECT max(id) FROM subscribers) AND channel = 'email'"), 0);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM consent_log WHERE subscriber_id = (SELECT max(id) FROM subscribers) AND channel = 'email'"), 0);
 }
 
 static void test_retention(void **state)
@@ -416,10 +406,10 @@ static void test_retention(void **state)
 
 	assert_int_equal(housekeeping_run(f->db, &cfg, now), 8 - 1 + 3);
 	/* the queued message keeps its text; everything else lost it */
-	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM messages WHERE body IS NOT NULL"), 1);
-	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM messages WHERE body IS NOT NULL AND state = 'queued'"), 1);
-	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM inbound WHERE text IS NOT NULL"), 0);
-	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM inbound"), 3);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE body IS NOT NULL"), 1);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE body IS NOT NULL AND state = 'queued'"), 1);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM inbound WHERE text IS NOT NULL"), 0);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM inbound"), 3);
 	/* not again within the hour; again after it */
 	sql(f->db, "UPDATE messages SET body = 'x' WHERE state = 'delivered'");
 	assert_int_equal(housekeeping_run(f->db, &cfg, now + 60), 0);
@@ -433,18 +423,15 @@ static void test_retention(void **state)
 
 static int load_staff(const char *staff, struct config *cfg, struct sbuf *err)
 {
-	char path[] = "/tmp/test_staff_cfg.XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
+	struct sbuf text = SBUF_INIT;
 	int rc;
-	fprintf(f, "database = \"/tmp/x.db\";\nsecret_key = \"0123456789abcdef0123456789abcdef\";\n"
+	sbuf_addf(&text, "database = \"/tmp/x.db\";\nsecret_key = \"0123456789abcdef0123456789abcdef\";\n"
 		"interests = { sport = { da = [\"SPORT\"]; }; };\n"
 		"templates = { sms = { da = \"{title} {url}\"; }; };\n"
 		"sms = { providers = ( { name = \"spool\"; type = \"spool\"; directory = \"/tmp\"; } ); };\n"
 		"email = { provider = \"spool\"; spool_directory = \"/tmp\"; from = \"a@b.dk\"; };\n%s\n", staff);
-	fclose(f);
-	rc = cfg_load(path, cfg, err);
-	unlink(path);
+	rc = testcfg_load(text.buf, cfg, err);
+	sbuf_release(&text);
 	return rc;
 }
 
