@@ -150,7 +150,11 @@ opp4=$(opportunity --interest sport --title "da=Løbehjælpere" --summary "da=Ti
 	--title "ar=مساعدو الجري" --summary "ar=للسباق.")
 wait_until "expanded $opp4" 30 "$BB_PID" || fail "fourth campaign not expanded"
 wait_until "[ \$(mt_count_to ${OTHER#+}) -ge 1 ]" 30 "$BB_PID" || fail "control subscriber got nothing"
+wait_until "[ \"\$(bb_sql \"SELECT count(*) FROM messages WHERE state IN ('queued','sending')\")\" = 0 ]" 30 ||
+	fail "the outbox did not drain"
 assert_eq 0 "$(mt_count_to $AR)" "after توقف: nothing more reaches +$AR"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE recipient = '+$AR' AND campaign_id = $(campaign_of "$opp4")")" \
+	"and nothing was even queued for them"
 
 # ---- 3. duplicates ----------------------------------------------------------------
 # smsbox retries with the same %I while we are down; we handle it once.
