@@ -102,6 +102,7 @@ if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ]; then
 	export DASH_DOCS_SCREENSHOT=$BB_TOP_DIR/docs/dashboard.png
 	mkdir -p "$BB_TOP_DIR/docs"
 fi
+rm -f "$OUT"/dashboard*.png # the screenshot check must see this run's
 node "$BROWSER_DIR/dashboard.mjs" > "$TEST_TMPDIR/browser.log" 2>&1
 while read -r verdict msg; do
 	case $verdict in

@@ -71,9 +71,13 @@ bb opportunity close "$opp" >/dev/null; bb opportunity publish "$opp" >/dev/null
 bb_stop 5
 assert_cmd "grep -q 'stopped' '$BB_LOG'" "SIGTERM: a graceful stop"
 before=$(ls "$BB_SPOOL_SMS" "$BB_SPOOL_MAIL" | wc -l)
+# A file written again would keep its name (the message id) but not its inode.
+spool_files() { (cd "$BB_SPOOL_SMS" && stat -c '%n %i' -- *; cd "$BB_SPOOL_MAIL" && stat -c '%n %i' -- *) | sort; }
+files_before=$(spool_files)
 bb_start
 sleep 3
-assert_eq "$before" "$(ls "$BB_SPOOL_SMS" "$BB_SPOOL_MAIL" | wc -l)" "restart and republish: nothing written twice"
+assert_eq "$before" "$(ls "$BB_SPOOL_SMS" "$BB_SPOOL_MAIL" | wc -l)" "restart and republish: no new spool files"
+assert_eq "$files_before" "$(spool_files)" "restart and republish: no spool file written again"
 assert_eq 1 "$(bb_sql "SELECT count(*) FROM campaigns WHERE kind='auto' AND opportunity_id=$opp")" "still one automatic campaign"
 
 # kill -9 in the middle of a bigger campaign.
@@ -107,6 +111,13 @@ dups=$(/usr/bin/python3 -c 'import json,sys
 for f in sys.argv[1:]:
     d = json.load(open(f)); print(d["campaign"], d["to"])' "$BB_SPOOL_SMS"/*.json | sort | uniq -d | wc -l)
 assert_eq 0 "$dups" "no recipient got the same campaign twice"
+# Spool files are named by message id, so a resend would overwrite, not add:
+# count the sends the daemon recorded instead.
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM (SELECT message_id FROM message_events WHERE state = 'sent'
+	GROUP BY message_id HAVING count(*) > 1)")" "no message was sent twice (one 'sent' event each)"
+assert_eq "$(bb_sql "SELECT count(*) FROM messages WHERE state = 'sent'")" \
+	"$(bb_sql "SELECT count(DISTINCT message_id) FROM message_events WHERE state = 'sent'")" \
+	"every sent message has its 'sent' event"
 files=$(ls "$BB_SPOOL_SMS" | grep -c '\.json$')
 sent=$(bb_sql "SELECT count(*) FROM messages WHERE channel='sms' AND state='sent'")
 assert_eq "$sent" "$files" "one spool file per sent SMS: none lost"

@@ -203,6 +203,7 @@ total_before=$(bb_sql "SELECT count(*) FROM messages")
 out=$(bb subscriber erase --phone 20304002)
 assert_contains "$out" "subscriber $sub erased" "erase"
 dump=$(bb_sql .dump)
+assert_contains "$dump" "CREATE TABLE subscribers" "the database dump worked (so what it lacks counts)"
 assert_not_contains "$dump" "sara@example.dk" "the email is in no table"
 assert_not_contains "$dump" "4520304002" "the phone number is in no table"
 assert_not_contains "$dump" "Frivilligbørs" "the consent evidence is gone"

@@ -74,9 +74,11 @@ assert_eq() {
 	return 1
 }
 
+# An empty actual value fails too: it is what a failed query or command
+# gives, not a value that differs.
 assert_ne() {
 	local unexpected=$1 actual=$2 msg=${3:-values differ}
-	if [ "$unexpected" != "$actual" ]; then
+	if [ -n "$actual" ] && [ "$unexpected" != "$actual" ]; then
 		pass "$msg"
 		return 0
 	fi
