@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <pthread.h>
@@ -35,6 +36,8 @@ struct daemon {
 	sigset_t run_mask;         /* the mask ppoll() waits with: signals open */
 	bool allow_readable_config;
 	long long last_poll;
+	long long last_work;       /* when a message or campaign last moved */
+	bool trimmed;              /* memory given back since then */
 	uint64_t watchdog_usec;
 };
 
@@ -220,6 +223,14 @@ static void periodic(struct daemon *d, long long now)
 	if (!outbox_in_flight(d->outbox))
 		db_shrink(d->db);
 	db_shrink(d->expand_db);
+	/* A campaign leaves megabytes of freed heap behind (and start-up some
+	 * hundred kilobytes); once a whole poll interval has passed without
+	 * work, hand those pages back to the system, once per quiet spell. */
+	if (!d->trimmed && now - d->last_work >= d->cfg->poll_interval &&
+	    !outbox_in_flight(d->outbox)) {
+		malloc_trim(0);
+		d->trimmed = true;
+	}
 }
 
 /*
@@ -255,7 +266,10 @@ static int loop(struct daemon *d)
 		rc = campaign_expand_step(d->expand_db, d->cfg, now);
 		if (rc > 0)
 			busy = 1;
-		outbox_step(d->outbox, now, 50);
+		if (outbox_step(d->outbox, now, 50) > 0 || busy) {
+			d->last_work = now;
+			d->trimmed = false;
+		}
 		if (d->watchdog_usec && (now * 1000000LL - last_watchdog) * 2 >= (long long)d->watchdog_usec) {
 			sd_notify(0, "WATCHDOG=1");
 			last_watchdog = now * 1000000LL;
