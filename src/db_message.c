@@ -214,12 +214,16 @@ int db_message_attempts(struct db *db, long long id)
 {
 	static const char sql[] = "SELECT attempts FROM messages WHERE id = ?";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	int n = 0;
+	int n = 0, rc;
+
 	if (!st)
-		return 0;
+		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
+	else if (rc != SQLITE_DONE)
+		n = error("cannot read the attempts of message %lld: %s", id, sqlite3_errmsg(db_handle(db)));
 	sqlite3_reset(st);
 	return n;
 }

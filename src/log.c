@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/log.h"
+#include "budbringer/sbuf.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,9 +70,33 @@ static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
 
 void log_batch_flush(struct log_batch *b)
 {
-	if (b->len && write(STDERR_FILENO, b->buf, b->len) < 0)
-		b->len = 0;	/* nowhere to log to: nothing to do about it */
+	size_t off = 0;
+
+	while (off < b->len) {
+		size_t n = b->len - off;
+
+		/* Whole lines up to PIPE_BUF: a line is never over LOG_LINE_MAX. */
+		if (n > PIPE_BUF) {
+			n = PIPE_BUF;
+			while (n && b->buf[off + n - 1] != '\n')
+				n--;
+		}
+		if (!n || write(STDERR_FILENO, b->buf + off, n) < 0)
+			break;	/* nowhere to log to: nothing to do about it */
+		off += n;
+	}
 	b->len = 0;
+}
+
+void log_batch_discard(struct log_batch *b)
+{
+	b->len = 0;
+}
+
+void log_batch_release(struct log_batch *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
 }
 
 void log_batch_info(struct log_batch *b, const char *fmt, ...)
@@ -82,8 +108,12 @@ void log_batch_info(struct log_batch *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = format_line(line, LOG_LVL_INFO, fmt, ap);
 	va_end(ap);
-	if (b->len + n > sizeof(b->buf))
-		log_batch_flush(b);
+	if (b->len + n > b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8192;
+		if (b->cap < b->len + n)
+			b->cap = b->len + n;
+		b->buf = xrealloc(b->buf, b->cap);
+	}
 	memcpy(b->buf + b->len, line, n);
 	b->len += n;
 }

@@ -50,14 +50,15 @@ struct outbox {
 	size_t n_res;
 	struct claim claims[CHANNEL_COUNT];
 	struct batch batch;
-	struct log_batch log;
+	struct log_batch log;             /* this turn's lines, written on commit */
+	int failed_turns;                 /* turns in a row that could not commit */
 	/* What the last turn left, for outbox_next_wait(). */
 	int last_changed;
 	bool again;                      /* a batch limit cut it short */
 };
 
-static void record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
-			  long long now);
+static int record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
+			 long long now);
 
 struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *err)
 {
@@ -103,12 +104,17 @@ void outbox_free(struct outbox *ob)
 	 * providers: settle their messages now, as a restart would, instead
 	 * of leaving them `sending`. */
 	if (ob->n_res && db_begin(ob->db) == 0) {
-		for (size_t i = 0; i < ob->n_res; i++)
-			record_result(ob, &ob->res[i], ob->res_p[i], time(NULL));
-		if (db_commit(ob->db) == 0)
+		size_t i = 0;
+
+		while (i < ob->n_res && record_result(ob, &ob->res[i], ob->res_p[i], time(NULL)) == 0)
+			i++;
+		if (i == ob->n_res && db_commit(ob->db) == 0) {
+			log_batch_flush(&ob->log);
 			ob->n_res = 0;
-		else
+		} else {
 			db_rollback(ob->db);
+			log_batch_discard(&ob->log);
+		}
 	}
 	abandoned = (ob->in_flight || ob->n_res) && ob->mail;
 	if (abandoned && outbox_recover(ob, time(NULL)) < 0)
@@ -117,6 +123,7 @@ void outbox_free(struct outbox *ob)
 		provider_free(ob->sms[i]);
 	provider_free(ob->mail);
 	cmulti_free(ob->http);
+	log_batch_release(&ob->log);
 	free(ob);
 }
 
@@ -134,8 +141,13 @@ void outbox_set_wake(struct outbox *ob, int fd)
 
 int outbox_next_wait(const struct outbox *ob, int idle_ms)
 {
-	if (ob->last_changed < 0)
-		return IN_FLIGHT_WAIT_MS;	/* the database is busy: not in a tight loop */
+	if (ob->last_changed < 0) {
+		/* The database is busy or full: not in a tight loop. 50 ms, then
+		 * doubling up to 3.2 s while it stays so. */
+		int shift = ob->failed_turns > 7 ? 6 : ob->failed_turns > 0 ? ob->failed_turns - 1 : 0;
+
+		return IN_FLIGHT_WAIT_MS << shift;
+	}
 	if (ob->n_res || ob->again)
 		return 0;
 	/* A provider that does not wake the loop is polled: at once when
@@ -274,14 +286,10 @@ static int record_sent(struct outbox *ob, struct provider *p, long long now)
 	}
 	if (!b->n)
 		return 0;
-	if (db_outbox_transition(ob->db, b->rows, b->n, "sending", &ch) < 0) {
-		log_warn("cannot record %zu results provider=%s", b->n, p->name);
+	if (db_outbox_transition(ob->db, b->rows, b->n, "sending", &ch) < 0)
 		return -1;
-	}
-	p->consecutive_failures = 0;
 	for (size_t i = 0; i < b->n; i++)
 		log_batch_info(&ob->log, "message sent msg=%lld provider=%s", b->rows[i].id, p->name);
-	log_batch_flush(&ob->log);
 	return 0;
 }
 
@@ -292,49 +300,67 @@ static int record_results(struct outbox *ob, long long now)
 		if (record_sent(ob, i < ob->n_sms ? ob->sms[i] : ob->mail, now) < 0)
 			return -1;
 	for (size_t i = 0; i < ob->n_res; i++)
-		if (ob->res[i].status != SEND_OK)
-			record_result(ob, &ob->res[i], ob->res_p[i], now);
+		if (ob->res[i].status != SEND_OK && record_result(ob, &ob->res[i], ob->res_p[i], now) < 0)
+			return -1;
 	return 0;
 }
 
-static void record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
-			  long long now)
+/* Once this turn's answers are committed: each provider's health, for
+ * failover (counted here, not while recording, so that a turn retried
+ * after a failed commit does not count the same failure twice). */
+static void note_health(struct outbox *ob, long long now)
+{
+	for (size_t i = 0; i < ob->n_res; i++) {
+		struct provider *p = ob->res_p[i];
+
+		if (ob->res[i].status != SEND_TEMPFAIL) {
+			p->consecutive_failures = 0; /* it answered: the gateway is fine */
+			continue;
+		}
+		if (++p->consecutive_failures >= ob->cfg->sms.failover_after && p->sms &&
+		    ob->n_sms > 1) {
+			p->cooldown_until = now + ob->cfg->sms.cooldown;
+			p->consecutive_failures = 0;
+			log_warn("provider put aside provider=%s cooldown=%ds", p->name,
+				 ob->cfg->sms.cooldown);
+		}
+	}
+}
+
+static int record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
+			 long long now)
 {
 	struct message_change ch = { .provider = p->name, .now = now, .detail = r->detail };
 	int attempts;
 	int max = p->sms ? ob->cfg->sms.max_attempts : ob->cfg->email.max_attempts;
 
 	if (r->status == SEND_OK) {
-		p->consecutive_failures = 0;
 		ch.to = "sent";
 		ch.provider_msgid = r->provider_msgid[0] ? r->provider_msgid : NULL;
-		log_info("message sent msg=%lld provider=%s", r->msg_id, p->name);
+		log_batch_info(&ob->log, "message sent msg=%lld provider=%s", r->msg_id, p->name);
 	} else if (r->status == SEND_PERMFAIL) {
-		p->consecutive_failures = 0; /* it answered: the gateway is fine */
 		ch.to = "failed";
 		ch.reason = r->detail;
-		log_info("message failed msg=%lld provider=%s reason=\"%s\"", r->msg_id, p->name, r->detail);
+		log_batch_info(&ob->log, "message failed msg=%lld provider=%s reason=\"%s\"", r->msg_id,
+			       p->name, r->detail);
 	} else {
-		if (++p->consecutive_failures >= ob->cfg->sms.failover_after && p->sms && ob->n_sms > 1) {
-			p->cooldown_until = now + ob->cfg->sms.cooldown;
-			p->consecutive_failures = 0;
-			log_warn("provider put aside provider=%s cooldown=%ds", p->name, ob->cfg->sms.cooldown);
-		}
 		attempts = db_message_attempts(ob->db, r->msg_id);
+		if (attempts < 0)
+			return -1;
 		if (attempts >= max) {
 			ch.to = "failed";
 			ch.reason = r->detail;
-			log_info("message failed after %d attempts msg=%lld provider=%s", attempts,
-				 r->msg_id, p->name);
+			log_batch_info(&ob->log, "message failed after %d attempts msg=%lld provider=%s",
+				       attempts, r->msg_id, p->name);
 		} else {
 			ch.to = "queued";
 			ch.not_before = now + backoff(ob, attempts);
-			log_info("message deferred msg=%lld provider=%s attempt=%d reason=\"%s\"",
-				 r->msg_id, p->name, attempts, r->detail);
+			log_batch_info(&ob->log,
+				       "message deferred msg=%lld provider=%s attempt=%d reason=\"%s\"",
+				       r->msg_id, p->name, attempts, r->detail);
 		}
 	}
-	if (db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0)
-		log_warn("cannot record result msg=%lld", r->msg_id);
+	return db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0 ? -1 : 0;
 }
 
 static void unsubscribe_url(const struct outbox *ob, const struct message *m, struct sbuf *out)
@@ -521,6 +547,17 @@ static void release_claims(struct outbox *ob)
 	}
 }
 
+/* A turn that could not commit (a busy or full database): its log lines
+ * go, its answers stay for the next turn, which waits longer each time. */
+static int turn_failed(struct outbox *ob)
+{
+	log_batch_discard(&ob->log);
+	if (ob->failed_turns++ == 0)
+		log_warn("outbox: cannot record %zu answers or claim new messages; "
+			 "keeping them and retrying", ob->n_res);
+	return -1;
+}
+
 /*
  * One turn: answers in, then one transaction records them and (when
  * claim_new) claims the next messages — their move to `sending` is
@@ -538,7 +575,7 @@ static int turn(struct outbox *ob, long long now, int wait_ms, bool claim_new)
 		return 0;
 	ob->last_changed = -1;	/* until it commits */
 	if (db_begin(ob->db) < 0)
-		return -1; /* answers stay in ob->res for the next turn */
+		return turn_failed(ob); /* answers stay in ob->res for the next turn */
 	if (record_results(ob, now) < 0)
 		goto fail;
 	changed += (int)ob->n_res;
@@ -551,7 +588,13 @@ static int turn(struct outbox *ob, long long now, int wait_ms, bool claim_new)
 	}
 	if (db_commit(ob->db) < 0)
 		goto fail;
+	log_batch_flush(&ob->log);
+	note_health(ob, now);
 	ob->n_res = 0;
+	if (ob->failed_turns) {
+		log_info("outbox: recording again after %d failed attempts", ob->failed_turns);
+		ob->failed_turns = 0;
+	}
 	for (int ch = 0; claim_new && ch < CHANNEL_COUNT; ch++)
 		changed += submit(ob, (enum channel)ch, now, &ob->claims[ch]);
 	release_claims(ob);
@@ -561,7 +604,7 @@ fail:
 	/* Nothing was handed over; the answers stay in ob->res for the next turn. */
 	db_rollback(ob->db);
 	release_claims(ob);
-	return -1;
+	return turn_failed(ob);
 }
 
 int outbox_step(struct outbox *ob, long long now, int wait_ms)

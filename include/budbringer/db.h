@@ -268,7 +268,7 @@ int db_message_cancel_queued(struct db *db, long long campaign_id, const char *r
 			     long long now);
 /* Queued messages past their expiry become `expired`. Returns the count. */
 int db_message_expire(struct db *db, long long now);
-/* Attempts made so far for a message (0 if unknown). */
+/* Attempts made so far for a message (0 if there is none), -1 on an error. */
 int db_message_attempts(struct db *db, long long id);
 
 /* ---- db_stats.c: figures for /metrics, stats and reports ----------------- */

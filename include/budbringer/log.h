@@ -33,14 +33,19 @@ int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Many info lines in few writes: the outbox logs one line per message
  * and a batch of hundreds at a time (a write each was ~5% of its work).
- * Whole lines only, at most PIPE_BUF bytes a write, so lines of other
- * threads never land inside one. Not shared between threads.
+ * Lines wait in the batch until log_batch_flush() — the outbox flushes
+ * after its transaction commits, so the log never reports a change that
+ * was rolled back — or log_batch_discard(). A flush writes whole lines,
+ * at most PIPE_BUF bytes a write, so lines of other threads never land
+ * inside one. Not shared between threads; zero-initialised is empty.
  */
 struct log_batch {
-	char buf[4096];
-	size_t len;
+	char *buf;
+	size_t len, cap;
 };
 void log_batch_info(struct log_batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_batch_flush(struct log_batch *b);
+void log_batch_discard(struct log_batch *b);
+void log_batch_release(struct log_batch *b);
 
 #endif

@@ -155,6 +155,10 @@ sent_twice() {
 		GROUP BY message_id HAVING count(*) > 1)"
 }
 assert_eq 0 "$(sent_twice)" "space back: no message recorded as sent twice"
+# Lines of a turn that could not commit are dropped with it: the log reports
+# each send once (it once repeated them at every retry, ~25 times a second).
+assert_eq 0 "$(grep -o 'message sent msg=[0-9]*' "$BB_LOG" | sort | uniq -d | wc -l)" \
+	"space back: the log reports each send once, none that was rolled back"
 assert_eq 300 "$(bb_sql "SELECT count(DISTINCT subscriber_id) FROM messages WHERE kind = 'campaign'")" \
 	"one message per subscriber"
 assert_eq "" "$(bb_sql "SELECT id || ':' || state || ':' || coalesce(reason, '') FROM messages WHERE state <> 'sent'")" \
