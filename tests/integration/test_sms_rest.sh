@@ -5,8 +5,10 @@
 #     our id, callback_url, Bearer token, Idempotency-Key), provider ids
 #     stored; delivery reports posted back as JSON settle the messages;
 #  2. 500s, a connection closed mid-answer, a non-JSON 200 and a hung
-#     request: retried (the hung one does not hold up the others), and the
-#     gateway accepts every message exactly once;
+#     request: retried (the hung one does not hold up the others). The last
+#     three are a gateway that took the message and lost its answer: the
+#     retry carries the same Idempotency-Key, gets the original ids back, and
+#     the gateway accepts every message exactly once;
 #  3. a 400 for one recipient: that message fails with the gateway's
 #     reason, the rest go on;
 #  4. the first gateway answers 503 only: it is put aside and the second
@@ -42,7 +44,13 @@ count() {  # count OPPORTUNITY [WHERE]
 		WHERE c.opportunity_id = $1 ${2:+AND $2}"
 }
 accepted() {  # accepted LOG: userrefs the gateway accepted, one a line, sorted
-	jsonl_select "$1" 'r["json"]["userref"]' 'r["kind"] == "request" and r["action"] == "ok" and r["status"] in (200, 201, 202) and not r["replay"]' | sort
+	# (an acceptance whose answer got lost counts: the gateway has the message)
+	jsonl_select "$1" 'r["json"]["userref"]' 'r["kind"] == "request" and r["accepted"]' | sort
+}
+bad_keys() {  # bad_keys LOG: requests whose Idempotency-Key is not budbringer-<userref>
+	jsonl_select "$1" '"request %d for %s: Idempotency-Key %s" % (r["n"], (r["json"] or {}).get("userref"), r["headers"].get("Idempotency-Key"))' \
+		'r["kind"] == "request" and r["headers"].get("Idempotency-Key") != "budbringer-%s" % (r["json"] or {}).get("userref")' ||
+		echo "cannot read $1"
 }
 
 # ---- 1. shape, ids, delivery reports -------------------------------------------
@@ -96,20 +104,41 @@ restgw_config '{"sequence": ["hang", "500", "close", "garbage", "503"], "hang_se
 opp2=$(opportunity culture "Teater")
 wait_until "[ \"\$(count $opp2 \"state = 'sent'\")\" = 12 ]" 40 "$BB_PID" ||
 	fail "not all sent after faults: $(bb_sql "SELECT state, count(*) FROM messages GROUP BY state")"
-hung=$(bb_sql "SELECT message_id FROM message_events WHERE detail LIKE 'no answer from gateway: %timed out%' LIMIT 1")
+hung=$(bb_sql "SELECT message_id FROM message_events WHERE detail LIKE 'no answer from the gateway after the request went out: %timed out%' LIMIT 1")
 assert_match "$hung" '^[0-9]+$' "the hung request timed out and was recorded"
 first_defer=$(bb_sql "SELECT min(id) FROM message_events WHERE message_id = $hung AND state = 'queued'
 	AND detail LIKE 'no answer%'")
 assert_num -ge "$(bb_sql "SELECT count(*) FROM message_events e JOIN messages m ON m.id = e.message_id
 	JOIN campaigns c ON c.id = m.campaign_id WHERE c.opportunity_id = $opp2 AND e.state = 'sent'
 	AND e.id < $first_defer")" 7 "while one request hung, the others were sent"
-for what in 'HTTP 500: injected 500' 'no answer from gateway: %' 'HTTP 200 but the answer is not JSON, retrying with the same key%' 'HTTP 503: injected 503'; do
+for what in 'HTTP 500: injected 500' 'no answer from the gateway after the request went out: %' 'HTTP 200 but the answer is not JSON, retrying with the same key%' 'HTTP 503: injected 503'; do
 	assert_num -ge "$(bb_sql "SELECT count(*) FROM message_events WHERE state = 'queued' AND detail LIKE '$what'")" 1 \
 		"deferred and retried: $what"
 done
 accepted "$RESTGW_LOG" >"$TEST_TMPDIR/acc1"
 assert_eq "" "$(uniq -d "$TEST_TMPDIR/acc1")" "the gateway accepted no message twice"
 assert_eq 15 "$(wc -l <"$TEST_TMPDIR/acc1")" "and all 15 so far exactly once"
+assert_eq "" "$(bad_keys "$RESTGW_LOG")" "every request for a message, retries too, carried Idempotency-Key: budbringer-<its id>"
+# Each lost answer (hang, close, garbage) was an acceptance; a retry with
+# the same key got the same ids back as a replay, and those ids are stored.
+/usr/bin/python3 - "$RESTGW_LOG" "$BB_DB" <<'PY' >"$TEST_TMPDIR/lost.out"
+import json, sqlite3, sys
+reqs = [r for r in map(json.loads, open(sys.argv[1], encoding="utf-8")) if r["kind"] == "request"]
+db = sqlite3.connect(sys.argv[2])
+for f in sorted((r for r in reqs if r["action"] in ("hang", "close", "garbage")), key=lambda r: r["action"]):
+    key, ref = f["headers"].get("Idempotency-Key"), f["json"]["userref"]
+    later = [r for r in reqs if r["n"] > f["n"] and (r["json"] or {}).get("userref") == ref]
+    row = db.execute("SELECT state, provider_msgid FROM messages WHERE id = ?", (int(ref),)).fetchone()
+    print(f["action"], "accepted" if f["accepted"] else "NOT accepted",
+          "replayed" if any(r["headers"].get("Idempotency-Key") == key and r["replay"]
+                            and r["ids"] == f["ids"] and r["status"] == 200 for r in later)
+          else "no replay in %s" % [(r["action"], r["status"], r["replay"], r["ids"]) for r in later],
+          "stored" if f["ids"] and row == ("sent", f["ids"][0]) else "db has %r, gateway gave %r" % (row, f["ids"]))
+PY
+assert_eq "close accepted replayed stored
+garbage accepted replayed stored
+hang accepted replayed stored" "$(cat "$TEST_TMPDIR/lost.out")" \
+	"each lost answer was an acceptance; the same-key retry got the original ids back, and they were stored"
 
 # ---- 3. one bad recipient ----------------------------------------------------------
 for i in $(seq 1 6); do add "$((20420000 + i))" da nature; done
@@ -132,6 +161,7 @@ assert_eq 10 "$(count "$opp4" "provider = 'gw2'")" "the second gateway sent the 
 assert_eq 10 "$(accepted "$GW2_LOG" | wc -l)" "gw2 accepted each message once"
 assert_eq "" "$(comm -12 <(accepted "$RESTGW_LOG") <(accepted "$GW2_LOG"))" "no message accepted by both gateways"
 assert_eq "" "$(accepted "$RESTGW_LOG" | uniq -d)" "nor twice by the first"
+assert_eq "" "$(bad_keys "$RESTGW_LOG")" "every request to gw1 carried its message's key"
 assert_num -ge "$(jsonl_select "$RESTGW_LOG" 'r["status"]' 'r["kind"] == "request" and r["status"] == 503' | wc -l)" 3 \
 	"gw1 was tried (and answered 503) first"
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending', 'unknown')")" "nothing left in flight"

@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # SMTP faults against a real server (aiosmtpd with STARTTLS): 421 at the
-# greeting, 451 after DATA, 552 at DATA, a server that stops answering in
-# the middle of DATA, and a TLS failure (a certificate we do not trust).
-# Each ends in the right state with the right retries, every message
+# greeting (the message stays queued, attempts and not_before move on, the
+# 421 is in its events), 451 after DATA, 552 at DATA, a server that stops
+# answering in the middle of DATA before storing the message, one that
+# stores it and then never answers (see the KNOWN DEVIATION there), and a
+# TLS failure (a certificate we do not trust). Each ends in the right state
+# with the right retries, every message but the stored-then-silent one
 # arrives at most once, and the daemon keeps serving /healthz and inbound
 # SMS throughout.
 . "$(dirname "$0")/../lib/common.sh"
@@ -29,11 +32,11 @@ n=0
 campaign() { # campaign ADDRESS… : one opportunity for exactly these new subscribers
 	n=$((n + 1))
 	for a in "$@"; do
-		bb subscriber add --email "$a" --lang da --interest "$(echo sport culture social nature events | cut -d' ' -f$n)" \
+		bb subscriber add --email "$a" --lang da --interest "$(echo sport culture social nature scouting events | cut -d' ' -f$n)" \
 			--consent test >/dev/null || die "subscriber $a"
 	done
 	bb opportunity add --title "da=Test $n" --summary "da=Fejltest $n." --interest \
-		"$(echo sport culture social nature events | cut -d' ' -f$n)" --url https://x.example/o --publish >/dev/null
+		"$(echo sport culture social nature scouting events | cut -d' ' -f$n)" --url https://x.example/o --publish >/dev/null
 }
 state_of() { bb_sql "SELECT state FROM messages WHERE recipient = '$1'"; }
 received() { ls "$SMTP_MAILDIR" 2>/dev/null | grep -c -- "-$1.eml$"; }
@@ -47,10 +50,31 @@ bb_start
 # --- 421 at the greeting: mail waits, then goes once ---
 smtp_faults '{"mode": "greeting421"}'
 campaign greet1@example.dk greet2@example.dk
-wait_until "[ \$(bb_sql \"SELECT count(*) FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.recipient = 'greet1@example.dk' AND e.state = 'queued'\") -ge 2 ]" 20 "$BB_PID" ||
-	fail "421 at greeting: deferred and queued again"
+deferrals() { # deferrals ADDRESS: 421 deferrals recorded for it
+	bb_sql "SELECT count(*) FROM message_events e JOIN messages m ON m.id = e.message_id
+		WHERE m.recipient = '$1' AND e.state = 'queued' AND e.detail LIKE '%421 4.3.2%'"
+}
+snapshot() { # snapshot ADDRESS: state|attempts|not_before - at of its last 421 deferral|not_before
+	bb_sql "SELECT m.state || '|' || m.attempts || '|' || (m.not_before - max(e.at)) || '|' || m.not_before
+		FROM messages m JOIN message_events e ON e.message_id = m.id
+		WHERE m.recipient = '$1' AND e.state = 'queued' AND e.detail LIKE '%421 4.3.2%'"
+}
+wait_until "[ \$(deferrals greet1@example.dk) -ge 1 ]" 20 "$BB_PID" || fail "421 at greeting: deferred"
+s1=$(snapshot greet1@example.dk)
+wait_until "[ \$(deferrals greet1@example.dk) -ge 2 ]" 20 "$BB_PID" || fail "421 at greeting: tried again, deferred again"
+s2=$(snapshot greet1@example.dk)
 alive greeting421
-assert_eq 0 "$(received greet1@example.dk)" "421 at greeting: nothing delivered yet"
+# Backoff is 1-2 s (backoff_initial = backoff_max = 2, jitter over the upper half).
+assert_match "$s1" '^queued\|1\|[12]\|' "421 at greeting: queued after the first try, 1 attempt, not_before 1-2 s after the deferral ($s1)"
+assert_match "$s2" '^queued\|2\|[12]\|' "421 at greeting: still queued after the second, 2 attempts, a new not_before ($s2)"
+assert_num -gt "${s2##*|}" "${s1##*|}" "421 at greeting: not_before moved on"
+assert_eq "not sent: server said: 421 4.3.2 service not available, try later" \
+	"$(bb_sql "SELECT detail FROM message_events e JOIN messages m ON m.id = e.message_id
+		WHERE m.recipient = 'greet1@example.dk' AND e.state = 'queued' ORDER BY e.id DESC LIMIT 1")" \
+	"421 at greeting: the event records the server's answer"
+assert_eq "" "$(bb_sql "SELECT group_concat(DISTINCT e.state) FROM message_events e JOIN messages m ON m.id = e.message_id
+	WHERE m.recipient LIKE 'greet_@example.dk' AND e.state NOT IN ('queued', 'sending')")" \
+	"421 at greeting: neither message was marked sent or failed meanwhile"
 smtp_faults '{"rules": []}'
 wait_until "[ \"\$(state_of greet2@example.dk)\" = sent ] && [ \"\$(state_of greet1@example.dk)\" = sent ]" 30 "$BB_PID" ||
 	fail "421 at greeting: sent once the server greets again"
@@ -78,6 +102,39 @@ sleep 2
 alive stalled-data
 wait_until "[ \"\$(state_of stall@example.dk)\" = sent ]" 40 "$BB_PID" || fail "stalled DATA: retried and sent"
 assert_eq 1 "$(received stall@example.dk)" "stalled DATA: delivered exactly once"
+
+# --- the server STORES the message, then never answers the final dot ---
+# The truly ambiguous case: the server has the message, the client never
+# hears so. SMTP takes no idempotency key, so by SPEC.md ("never sent twice
+# ... not blindly resent ... becomes `unknown` unless its provider took an
+# idempotency key") it must not be sent again: one copy, state `unknown`.
+# KNOWN DEVIATION, reported and not fixed here: budbringerd judges "no
+# answer to the message data" a temporary failure (src/smtp_session.c,
+# judge(); README "How it sends": "the rare duplicate RFC 5321 accepts")
+# and resends it, under a new Message-ID. The default checks below pin
+# that CURRENT behaviour so a change is noticed;
+# EXPECT_LOST_ANSWER_UNKNOWN=1 checks what the spec requires instead.
+smtp_faults '{"rules": [{"stage": "data", "match": "stored*", "store": true, "code": 250, "text": "2.0.0 Ok (too late)", "times": 1, "delay": 8, "close": true}]}'
+campaign stored@example.dk
+wait_until "case \$(state_of stored@example.dk) in sent|unknown|failed) true;; *) false;; esac" 30 "$BB_PID" ||
+	fail "stored, then no answer: the message settled"
+assert_eq 1 "$(grep -c '"event": "data", .*"rcpt_tos": \["stored@example.dk"\].*"stored": true' "$SMTP_LOG")" \
+	"stored, then no answer: the server stored it before stalling"
+assert_contains "$(bb_sql "SELECT group_concat(detail, ' | ') FROM message_events e JOIN messages m ON m.id = e.message_id
+	WHERE m.recipient = 'stored@example.dk'")" "no answer to the message data" \
+	"stored, then no answer: the client's timeout is in the event log"
+if [ "${EXPECT_LOST_ANSWER_UNKNOWN:-0}" = 1 ]; then
+	sleep 3 # longer than the backoff: a resend would have happened
+	assert_eq "unknown|1" "$(bb_sql "SELECT state || '|' || attempts FROM messages WHERE recipient = 'stored@example.dk'")" \
+		"stored, then no answer: unknown after one attempt (SPEC)"
+	assert_eq 1 "$(received stored@example.dk)" "stored, then no answer: not resent, one copy at the server (SPEC)"
+else
+	assert_eq "sent|2" "$(bb_sql "SELECT state || '|' || attempts FROM messages WHERE recipient = 'stored@example.dk'")" \
+		"stored, then no answer: CURRENT BEHAVIOUR, deviates from SPEC: retried and marked sent (SPEC: unknown)"
+	assert_eq 2 "$(received stored@example.dk)" \
+		"stored, then no answer: CURRENT BEHAVIOUR, deviates from SPEC: resent blindly, the server holds 2 copies (SPEC: 1)"
+fi
+alive stored-stall
 
 # --- TLS failure: a certificate we do not trust ---
 smtp_faults '{"rules": []}'

@@ -23,7 +23,8 @@ API (what budbringerd calls):
     401 {"error": "unauthorized"}, 400 {"error": "..."} for bad JSON or
     missing fields. msisdn is echoed back with the type it was sent with.
     An `Idempotency-Key` header seen before with a success gets the same
-    answer again (no new ids; logged with "replay": true).
+    answer again (no new ids; logged with "replay": true), also while the
+    request that took the key is still hanging.
 
 Fault injection. Settings come from the CLI, then from the JSON control file
 (re-read whenever it changes; counters restart), or from POST /_control/config:
@@ -36,6 +37,12 @@ Fault injection. Settings come from the CLI, then from the JSON control file
                        long, then close (longer than the client's timeout)
   "close":    send the status line, headers and part of the body, then close
   "garbage":  200 with a body that is not JSON
+              hang, close and garbage are a real gateway whose answer got
+              lost: the request is first handled like "ok" (the message is
+              accepted and its Idempotency-Key stored, or it is a replay),
+              then the answer is withheld, cut off or garbled
+  "dedupe":   true (default) | false: false ignores Idempotency-Key (a
+              gateway without de-duplication: every request is new)
   "NNN":      that HTTP status with {"error": "injected NNN"} (503 and 429
               carry Retry-After: 1)
   "delay":    seconds to wait before answering every request
@@ -57,7 +64,12 @@ DLR body posted to callback_url (JSON, Content-Type application/json):
 
 Log: one JSON line per event in --log, flushed before the answer is sent:
   {"kind": "request", "n", "time", "method", "path", "headers", "auth_ok",
-   "body", "json", "action", "status", "response", "replay"}
+   "body", "json", "action", "status", "response", "replay", "accepted",
+   "ids", "lost_answer"}
+  "accepted": true when this request made the gateway take the message
+  (new ids; never for a replay), whatever answer the client then got;
+  "ids": the ids given or replayed; "lost_answer": for hang, close and
+  garbage, the answer (status and body) the client should have got.
   {"kind": "dlr", "time", "id", "url", "payload", "callback_status",
    "callback_error"}
 
@@ -79,7 +91,7 @@ import urllib.request
 DEFAULTS = {"mode": "ok", "sequence": [], "fail_first": 0,
             "fail_status": 500, "invalid_msisdns": [], "hang_seconds": 30,
             "delay": 0, "success_status": 200, "auto_dlr": None,
-            "auto_dlr_delay": 0.2}
+            "auto_dlr_delay": 0.2, "dedupe": True}
 
 
 class Gateway:
@@ -327,13 +339,19 @@ def make_handler(gw):
                 hang = float(gw.cfg["hang_seconds"])
                 success = int(gw.cfg["success_status"])
                 invalid = gw.cfg["invalid_msisdns"]
+                dedupe = bool(gw.cfg["dedupe"])
             rec = {"kind": "request", "n": n, "time": round(time.time(), 3),
                    "method": self.command, "path": self.path,
                    "headers": dict(self.headers.items()), "auth_ok": auth_ok,
                    "body": text, "json": doc, "action": action,
-                   "status": None, "response": None, "replay": False}
+                   "status": None, "response": None, "replay": False,
+                   "accepted": False, "ids": None, "lost_answer": None}
             if delay > 0:
                 time.sleep(delay)
+            if action in ("hang", "close", "garbage"):
+                # The gateway does its work; only the answer goes astray.
+                st, obj = self.accept(doc, success, invalid, rec, dedupe)
+                rec["lost_answer"] = {"status": st, "body": obj}
             if action == "hang":
                 gw.log(rec)
                 time.sleep(hang)
@@ -362,7 +380,7 @@ def make_handler(gw):
             elif action != "ok":
                 status, obj = 500, {"error": "unknown mode %s" % action}
             else:
-                status, obj = self.accept(doc, success, invalid, rec)
+                status, obj = self.accept(doc, success, invalid, rec, dedupe)
             extra = [("Retry-After", "1")] if status in (429, 503) else []
             rec.update(status=status,
                        response=json.dumps(obj, ensure_ascii=False))
@@ -371,7 +389,7 @@ def make_handler(gw):
             if status < 300 and gw.cfg.get("auto_dlr") and not rec["replay"]:
                 self.auto_dlr(obj["ids"])
 
-        def accept(self, doc, success, invalid, rec):
+        def accept(self, doc, success, invalid, rec, dedupe=True):
             err = validate(doc)
             if err:
                 return 400, {"error": err}
@@ -379,14 +397,17 @@ def make_handler(gw):
                    if str(r["msisdn"]) in invalid]
             if bad:
                 return 400, {"error": "invalid recipient", "msisdn": bad[0]}
-            key = self.headers.get("Idempotency-Key")
+            key = self.headers.get("Idempotency-Key") if dedupe else None
             with gw.lock:
                 if key and key in gw.idem:
                     rec["replay"] = True
-                    return gw.idem[key]
-                ans = (success, {"ids": gw.accept(doc)})
-                if key:
-                    gw.idem[key] = ans
+                    ans = gw.idem[key]
+                else:
+                    ans = (success, {"ids": gw.accept(doc)})
+                    rec["accepted"] = True
+                    if key:
+                        gw.idem[key] = ans
+            rec["ids"] = [i["id"] for i in ans[1]["ids"]]
             return ans
 
         def auto_dlr(self, ids):

@@ -39,7 +39,11 @@ FILE.applied, so a test can wait until the new faults are live. Keys:
      the end of DATA when any recipient matches). times: answer this way
      for the first N matching commands per address, then normally (absent
      or null = always). delay: seconds before answering. close: close the
-     connection after the answer.
+     connection after the answer. store (data rules only): store the
+     message first, as if accepted, then delay and answer as the rule says:
+     {"stage": "data", "match": "x*", "store": true, "code": 250,
+      "delay": 30} is a server that has the message but whose answer the
+     client never hears (the data event is logged with "stored": true).
   "fail451_times": N   times for the built-in fail451 rule (default 2)
 Built-in rules, active unless "rules" is given:
   recipients fail451+* get "451 4.3.0 try later" the first fail451_times
@@ -184,11 +188,27 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         self.faults.maybe_reload()
         rule = self.faults.match("data", envelope.rcpt_tos)
+        if rule and rule.get("store"):
+            files, size = self.store(session, envelope)
+            # Logged before the stall: the client may be gone by the answer.
+            self.event(session, "data", rcpt_tos=envelope.rcpt_tos,
+                       status=None, files=files, size=size, stored=True)
+            status = await self._answer(server, rule)
+            self.event(session, "data_answer", rcpt_tos=envelope.rcpt_tos,
+                       status=status)
+            return status
         if rule:
             status = await self._answer(server, rule)
             self.event(session, "data", rcpt_tos=envelope.rcpt_tos,
                        status=status)
             return status
+        files, size = self.store(session, envelope)
+        self.event(session, "data", rcpt_tos=envelope.rcpt_tos,
+                   status="250 OK", files=files, size=size)
+        return "250 OK queued as %d" % self.seq
+
+    def store(self, session, envelope):
+        """Write the message once per recipient; returns (files, size)."""
         content = envelope.original_content or envelope.content
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")
@@ -215,9 +235,7 @@ class Recorder:
                     f.write(data)
                 os.replace(base + ext + ".tmp", base + ext)
             files.append(os.path.basename(base))
-        self.event(session, "data", rcpt_tos=envelope.rcpt_tos,
-                   status="250 OK", files=files, size=len(content))
-        return "250 OK queued as %d" % self.seq
+        return files, len(content)
 
 
 def make_authenticator(user, password):

@@ -86,6 +86,34 @@ assert_eq "$a" "$b" "same Idempotency-Key gets the same ids"
 assert_eq "True" "$(jsonl_select "$RESTGW_LOG" 'str(r["replay"])' 'r.get("kind") == "request"' | tail -1)" \
 	"the replay is marked in the log"
 
+# A lost answer (garbage, close, hang) still accepted the message: a retry
+# with the same key is a replay of the original ids, one without a key (or
+# with dedupe off) is a second acceptance.
+last() { tail -n 1 "$RESTGW_LOG" | jsonl_select - "$1"; }  # last EXPR: over the last request
+restgw_config '{"sequence": ["garbage", "close", "hang"], "hang_seconds": 3}'
+req "$(body 4555555555)" -H 'Idempotency-Key: k-lost' >/dev/null
+id=$(last 'r["ids"][0]')
+assert_eq "garbage True [200, {\"ids\": [{\"msisdn\": 4555555555, \"id\": \"$id\"}]}]" \
+	"$(last '"%s %s %s" % (r["action"], r["accepted"], json.dumps([r["lost_answer"]["status"], r["lost_answer"]["body"]]))')" \
+	"garbage: accepted first, the lost answer logged"
+curl -s -o /dev/null --max-time 2 -H "Authorization: Bearer $RESTGW_TOKEN" -H 'Idempotency-Key: k-lost' \
+	--data-binary "$(body 4555555555)" "$RESTGW_URL"
+assert_eq "close False True $id" "$(last '"%s %s %s %s" % (r["action"], r["accepted"], r["replay"], r["ids"][0])')" \
+	"close with a known key: a replay, nothing new accepted"
+curl -s -o /dev/null --max-time 1 -H "Authorization: Bearer $RESTGW_TOKEN" -H 'Idempotency-Key: k-hang' \
+	--data-binary "$(body 4566666666)" "$RESTGW_URL"
+hung=$(last 'r["ids"][0]')
+assert_eq "hang True" "$(last '"%s %s" % (r["action"], r["accepted"])')" "hang: accepted before hanging"
+assert_match "$(req "$(body 4566666666)" -H 'Idempotency-Key: k-hang')" "^200 .*\"$hung\"" \
+	"retry while the first request still hangs: the original success"
+assert_eq "True False" "$(last '"%s %s" % (r["replay"], r["accepted"])')" "and it is logged as a replay"
+req "$(body 4555555555)" >/dev/null
+assert_eq "True False" "$(last '"%s %s" % (r["accepted"], r["replay"])')" "a retry without the key is a second acceptance"
+restgw_config '{"dedupe": false}'
+req "$(body 4555555555)" -H 'Idempotency-Key: k-lost' >/dev/null
+assert_eq "True False" "$(last '"%s %s" % (r["accepted"], r["replay"])')" "dedupe off: the same key is accepted again"
+restgw_config '{}'
+
 # --- DLR callbacks ---
 out=$(restgw_dlr gw-1 DELIVERED)
 assert_eq '{"callback_status": 200, "callback_error": null}' "$out" "DLR posted on demand"

@@ -108,6 +108,14 @@ assert_eq "mail 250
 rcpt fail550@example.org 250
 data 250" "$out" "built-in rules replaced by the file's rules"
 
+# A stored message whose answer never comes (the client times out after 3 s).
+smtp_faults '{"rules": [{"stage": "data", "match": "lost@*", "store": true, "code": 250, "delay": 5, "close": true}]}' ||
+	fail "faults not applied"
+before=$(smtp_mail_count)
+assert_match "$(smtpc "$SMTP_PORT" plain lost@example.org)" "rcpt lost@example.org 250
+error (disconnected|TimeoutError|timeout)" "store rule: the client hears nothing after the data"
+assert_eq $((before + 1)) "$(smtp_mail_count)" "store rule: but the message was stored"
+assert_eq 1 "$(grep -c '"event": "data", .*"lost@example.org".*"stored": true' "$SMTP_LOG")" "store rule: logged as stored"
 smtp_faults '{"mode": "greeting421"}' || fail "faults not applied"
 assert_eq "error connect 421" "$(smtpc "$SMTP_PORT" plain a@example.org)" "421 at greeting"
 smtp_faults '{"mode": "down"}' || fail "faults not applied"
