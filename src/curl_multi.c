@@ -286,20 +286,22 @@ size_t cmulti_pool_take(struct cmulti_pool *p, size_t max, cmulti_done_fn *done,
 	for (size_t i = 0; i < p->n_slots && n < max && p->finished; i++) {
 		struct slot *s = &p->slots[i];
 		struct cmulti_response r = { .tag = s->tag };
-		curl_off_t connect_us = 0, total_us = 0;
+		curl_off_t total_us = 0;
+		long request_size = 0;
 
 		if (s->state != SLOT_FINISHED)
 			continue;
 		r.curl_code = (int)s->result;
 		if (s->result == CURLE_OK)
 			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &r.status);
-		curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
 		curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME_T, &total_us);
 		r.elapsed_ms = (long)(total_us / 1000);
 		r.timed_out = is_timeout(s->result);
-		/* A connect timeout also means the request never left. */
-		r.connect_failed = is_connect_failure(s->result) ||
-				   (r.timed_out && connect_us == 0);
+		/* No byte of the request written: it never left (a connect
+		 * time of 0 would not do: a reused connection has one too). */
+		if (curl_easy_getinfo(s->easy, CURLINFO_REQUEST_SIZE, &request_size) != CURLE_OK)
+			request_size = 1;
+		r.connect_failed = is_connect_failure(s->result) || request_size == 0;
 		r.error = s->result == CURLE_OK ? "" :
 			  s->error[0] ? s->error : curl_easy_strerror(s->result);
 		r.body = s->resp.buf;

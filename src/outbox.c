@@ -313,7 +313,7 @@ static void note_health(struct outbox *ob, long long now)
 	for (size_t i = 0; i < ob->n_res; i++) {
 		struct provider *p = ob->res_p[i];
 
-		if (ob->res[i].status != SEND_TEMPFAIL) {
+		if (ob->res[i].status == SEND_OK || ob->res[i].status == SEND_PERMFAIL) {
 			p->consecutive_failures = 0; /* it answered: the gateway is fine */
 			continue;
 		}
@@ -342,6 +342,12 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 		ch.to = "failed";
 		ch.reason = r->detail;
 		log_batch_info(&ob->log, "message failed msg=%lld provider=%s reason=\"%s\"", r->msg_id,
+			       p->name, r->detail);
+	} else if (r->status == SEND_UNKNOWN && !p->idempotent) {
+		/* It may have gone out: a retry could send it twice (SPEC). */
+		ch.to = "unknown";
+		ch.reason = r->detail;
+		log_batch_info(&ob->log, "message unknown msg=%lld provider=%s reason=\"%s\"", r->msg_id,
 			       p->name, r->detail);
 	} else {
 		attempts = db_message_attempts(ob->db, r->msg_id);

@@ -120,14 +120,17 @@ void sms_kannel_dlr_url(const char *base, const char *secret, long long msg_id, 
 }
 
 enum send_status sms_kannel_classify(long http_status, const char *body, size_t body_len,
-				     const char *transport, char *detail, size_t detail_size)
+				     const char *transport, bool request_left, char *detail,
+				     size_t detail_size)
 {
 	char text[200];
 
 	if (!http_status) {
-		(void)bsnprintf(detail, detail_size, "no answer from sendsms: %s",
+		(void)bsnprintf(detail, detail_size, "%s: %s",
+				request_left ? "no answer from sendsms after the request went out"
+					     : "sendsms not reached",
 				transport && *transport ? transport : "transport error");
-		return SEND_TEMPFAIL;
+		return request_left ? SEND_UNKNOWN : SEND_TEMPFAIL;
 	}
 	cmulti_snippet(text, sizeof(text), body ? body : "", body ? body_len : 0);
 	(void)bsnprintf(detail, detail_size, "HTTP %ld: %s", http_status, text);
@@ -305,7 +308,8 @@ static void on_done(const struct cmulti_response *r, void *arg)
 	char detail[sizeof(res->detail)];
 	enum send_status st;
 
-	st = sms_kannel_classify(r->status, r->body, r->body_len, r->error, detail, sizeof(detail));
+	st = sms_kannel_classify(r->status, r->body, r->body_len, r->error, !r->connect_failed,
+				 detail, sizeof(detail));
 	send_result_set(res, r->tag, st, NULL, "%s", detail);
 	log_debug("sendsms answered msg=%lld status=%ld ms=%ld", r->tag, r->status, r->elapsed_ms);
 }

@@ -161,17 +161,19 @@ static void error_text(const char *body, size_t len, char *dst, size_t n)
 }
 
 enum send_status sms_rest_classify(long http_status, const char *body, size_t body_len,
-				   const char *transport, bool idempotent, char *msgid,
-				   size_t msgid_size, char *detail, size_t detail_size)
+				   const char *transport, bool request_left, bool idempotent,
+				   char *msgid, size_t msgid_size, char *detail, size_t detail_size)
 {
 	char text[200];
 	json_t *root;
 
 	msgid[0] = '\0';
 	if (!http_status) {
-		(void)bsnprintf(detail, detail_size, "no answer from gateway: %s",
+		(void)bsnprintf(detail, detail_size, "%s: %s",
+				request_left ? "no answer from the gateway after the request went out"
+					     : "gateway not reached",
 				transport && *transport ? transport : "transport error");
-		return SEND_TEMPFAIL;
+		return request_left ? SEND_UNKNOWN : SEND_TEMPFAIL;
 	}
 	if (!body)
 		body = "", body_len = 0;
@@ -408,8 +410,8 @@ static void on_done(const struct cmulti_response *r, void *arg)
 	char id[sizeof(res->provider_msgid)], detail[sizeof(res->detail)];
 	enum send_status st;
 
-	st = sms_rest_classify(r->status, r->body, r->body_len, r->error, c->idempotent, id,
-			       sizeof(id), detail, sizeof(detail));
+	st = sms_rest_classify(r->status, r->body, r->body_len, r->error, !r->connect_failed,
+			       c->idempotent, id, sizeof(id), detail, sizeof(detail));
 	send_result_set(res, r->tag, st, id, "%s", detail);
 	log_debug("rest answered msg=%lld status=%ld ms=%ld", r->tag, r->status, r->elapsed_ms);
 }

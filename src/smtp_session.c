@@ -200,11 +200,16 @@ static void judge(struct session_ctx *sc, struct smtp_job *j)
 		smtp_finish(sc->sh, j, SEND_TEMPFAIL, "%s", a);
 		break;
 	default:
-		/* Cut off during or right after the data: it may have arrived,
-		 * but no answer is no delivery; RFC 5321 4.1.1.4 accepts the
-		 * rare duplicate over a lost message. */
 		session_reason(sc, why, sizeof(why));
-		smtp_finish(sc->sh, j, SEND_TEMPFAIL, "no answer to the message data: %s", why);
+		/* No answer after the data and its final dot went out: the
+		 * server may have it and SMTP has no idempotency key, so it is
+		 * not resent blindly (SPEC: never twice). Before that, nothing
+		 * can have been accepted: try again. */
+		if (j->data_sent)
+			smtp_finish(sc->sh, j, SEND_UNKNOWN,
+				    "no answer after the message data (the server may have it): %s", why);
+		else
+			smtp_finish(sc->sh, j, SEND_TEMPFAIL, "no answer to DATA: %s", why);
 		break;
 	}
 }
@@ -358,6 +363,13 @@ static void on_event(smtp_session_t s, int event, void *arg, ...)
 			settle(sc, j);	/* no feeding: a refused sender is refused again */
 		break;
 	}
+	case SMTP_EV_MESSAGEDATA:
+		/* After 354 libESMTP writes the whole message and its final
+		 * dot in one go; from here a lost answer leaves its fate open. */
+		j = smtp_message_get_application_data(va_arg(ap, smtp_message_t));
+		if (j)
+			j->data_sent = true;
+		break;
 	case SMTP_EV_MESSAGESENT:
 		j = smtp_message_get_application_data(va_arg(ap, smtp_message_t));
 		if (j) {

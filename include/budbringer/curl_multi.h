@@ -46,7 +46,7 @@ struct cmulti_response {
 	long status;                 /* HTTP status; 0 when no answer came */
 	int curl_code;               /* 0 (CURLE_OK) or libcurl's error code */
 	bool timed_out;              /* connect or total timeout hit */
-	bool connect_failed;         /* no connection: the request never left */
+	bool connect_failed;         /* no byte of the request left: it cannot have arrived */
 	const char *error;           /* libcurl's explanation, "" when none */
 	const char *body;            /* NUL-terminated; valid during the callback */
 	size_t body_len;             /* at most CMULTI_MAX_BODY (longer is cut) */

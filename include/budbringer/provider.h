@@ -26,6 +26,12 @@ enum send_status {
 	SEND_OK,        /* the provider accepted it: message becomes `sent` */
 	SEND_TEMPFAIL,  /* try again later (503, timeout, 4xx SMTP) */
 	SEND_PERMFAIL,  /* never going to work (4xx HTTP, 5xx SMTP) */
+	/* The message went out but its answer was lost (a timeout or a cut
+	 * connection after the request or the SMTP data was sent): the
+	 * provider may have it. Never resent blindly: the message becomes
+	 * `unknown`, unless the provider is idempotent (then retried with the
+	 * same key, which cannot send it twice). */
+	SEND_UNKNOWN,
 };
 
 struct send_result {

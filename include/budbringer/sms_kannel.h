@@ -49,14 +49,18 @@ void sms_kannel_dlr_url(const char *base, const char *secret, long long msg_id, 
 
 /*
  * Classifies sendsms's answer. http_status 0 means no HTTP answer
- * (transport error in transport, may be NULL). Writes the detail for the
- * event log.
+ * (transport error in transport, may be NULL; request_left says whether
+ * the request may have reached Kannel). Writes the detail for the event
+ * log.
  *   2xx ("0: Accepted for delivery", "3: Queued for later delivery") OK;
- *   401, 403, 407 (credentials), 408, 429, 5xx and transport errors are
- *   temporary; any other 4xx is permanent.
+ *   401, 403, 407 (credentials), 408, 429, 5xx and no connection are
+ *   temporary; any other 4xx is permanent; no answer to a request that
+ *   went out is unknown (Kannel may have taken it; its DLR can still
+ *   settle the message).
  */
 enum send_status sms_kannel_classify(long http_status, const char *body, size_t body_len,
-				     const char *transport, char *detail, size_t detail_size);
+				     const char *transport, bool request_left, char *detail,
+				     size_t detail_size);
 
 /*
  * Kannel's report types: 1 delivered, 2 failed, 4 buffered, 8 SMSC ack,

@@ -37,16 +37,17 @@ void sms_rest_auth_header(const char *header, const char *scheme, const char *to
 			  struct sbuf *out);
 
 /*
- * Classifies the gateway's answer like sms_kannel_classify(), and on
- * success copies the gateway's message id (first of "ids", or "id",
- * "message_id", "messageId", "messages"[0].id …) to msgid (may stay "").
+ * Classifies the gateway's answer like sms_kannel_classify() (no answer
+ * to a request that went out is SEND_UNKNOWN), and on success copies the
+ * gateway's message id (first of "ids", or "id", "message_id",
+ * "messageId", "messages"[0].id …) to msgid (may stay "").
  * A 2xx whose body is not JSON is temporary when the provider is
  * idempotent (a retry with the same key is safe and recovers the id),
  * otherwise accepted (a retry could send the text twice).
  */
 enum send_status sms_rest_classify(long http_status, const char *body, size_t body_len,
-				   const char *transport, bool idempotent, char *msgid,
-				   size_t msgid_size, char *detail, size_t detail_size);
+				   const char *transport, bool request_left, bool idempotent,
+				   char *msgid, size_t msgid_size, char *detail, size_t detail_size);
 
 /* A delivery report's status word (DELIVERED, UNDELIVERABLE, EXPIRED,
  * BUFFERED, …; case-insensitive) as an outcome. */

@@ -71,6 +71,7 @@ struct smtp_job {
 	char sender[300];            /* envelope sender, bounce+ID@domain */
 	smtp_message_t sm;
 	smtp_recipient_t sr;
+	bool data_sent;              /* the server said 354 and got the data */
 	bool done;                   /* its result is posted */
 };
 

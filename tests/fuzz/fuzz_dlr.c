@@ -68,12 +68,12 @@ static void answers(const uint8_t *p, size_t n)
 	check(body != NULL);
 	memcpy(body, p + 1, n - 1);
 	body[n - 1] = '\0';
-	r = sms_rest_classify(st, body, n - 1, "transport", p[0] & 0x80, id, sizeof(id), detail,
-			      sizeof(detail));
+	r = sms_rest_classify(st, body, n - 1, "transport", p[0] & 0x40, p[0] & 0x80, id, sizeof(id),
+			      detail, sizeof(detail));
 	check(strnlen(id, sizeof(id)) < sizeof(id) && strnlen(detail, sizeof(detail)) < sizeof(detail));
-	check(st || r == SEND_TEMPFAIL);
+	check(st || r == ((p[0] & 0x40) ? SEND_UNKNOWN : SEND_TEMPFAIL));
 	check(r == SEND_OK || !id[0]);
-	r = sms_kannel_classify(st, body, n - 1, NULL, detail, sizeof(detail));
+	r = sms_kannel_classify(st, body, n - 1, NULL, p[0] & 0x40, detail, sizeof(detail));
 	check_text(detail, sizeof(detail));
 	check(valid_utf8((const unsigned char *)detail, strlen(detail)));
 	check(r != SEND_OK || (st >= 200 && st < 300));

@@ -160,27 +160,31 @@ static void test_classify(void **state)
 	const char *acc = "0: Accepted for delivery\n";
 
 	(void)state;
-	assert_int_equal(sms_kannel_classify(202, acc, strlen(acc), NULL, d, sizeof(d)), SEND_OK);
+	assert_int_equal(sms_kannel_classify(202, acc, strlen(acc), NULL, false, d, sizeof(d)), SEND_OK);
 	assert_string_equal(d, "HTTP 202: 0: Accepted for delivery");
-	assert_int_equal(sms_kannel_classify(202, "3: Queued for later delivery", 28, NULL, d,
+	assert_int_equal(sms_kannel_classify(202, "3: Queued for later delivery", 28, NULL, false, d,
 					     sizeof(d)), SEND_OK);
 	assert_string_equal(d, "HTTP 202: 3: Queued for later delivery");
-	assert_int_equal(sms_kannel_classify(400, "Missing receiver number, rejected", 33, NULL, d,
+	assert_int_equal(sms_kannel_classify(400, "Missing receiver number, rejected", 33, NULL, false, d,
 					     sizeof(d)), SEND_PERMFAIL);
 	assert_string_equal(d, "HTTP 400: Missing receiver number, rejected");
-	assert_int_equal(sms_kannel_classify(404, "", 0, NULL, d, sizeof(d)), SEND_PERMFAIL);
+	assert_int_equal(sms_kannel_classify(404, "", 0, NULL, false, d, sizeof(d)), SEND_PERMFAIL);
 	/* Credentials and throttling are the gateway's business, not the message's. */
-	assert_int_equal(sms_kannel_classify(403, "Authorization failed for sendsms", 32, NULL, d,
+	assert_int_equal(sms_kannel_classify(403, "Authorization failed for sendsms", 32, NULL, false, d,
 					     sizeof(d)), SEND_TEMPFAIL);
-	assert_int_equal(sms_kannel_classify(429, "", 0, NULL, d, sizeof(d)), SEND_TEMPFAIL);
-	assert_int_equal(sms_kannel_classify(503, "Sending failed.", 15, NULL, d, sizeof(d)),
+	assert_int_equal(sms_kannel_classify(429, "", 0, NULL, false, d, sizeof(d)), SEND_TEMPFAIL);
+	assert_int_equal(sms_kannel_classify(503, "Sending failed.", 15, NULL, false, d, sizeof(d)),
 			 SEND_TEMPFAIL);
-	assert_int_equal(sms_kannel_classify(500, NULL, 0, NULL, d, sizeof(d)), SEND_TEMPFAIL);
-	assert_int_equal(sms_kannel_classify(0, NULL, 0, "Connection refused", d, sizeof(d)),
+	assert_int_equal(sms_kannel_classify(500, NULL, 0, NULL, false, d, sizeof(d)), SEND_TEMPFAIL);
+	assert_int_equal(sms_kannel_classify(0, NULL, 0, "Connection refused", false, d, sizeof(d)),
 			 SEND_TEMPFAIL);
-	assert_string_equal(d, "no answer from sendsms: Connection refused");
+	assert_string_equal(d, "sendsms not reached: Connection refused");
+	/* No answer once the request went out: Kannel may have it. */
+	assert_int_equal(sms_kannel_classify(0, NULL, 0, "Timeout was reached", true, d, sizeof(d)),
+			 SEND_UNKNOWN);
+	assert_string_equal(d, "no answer from sendsms after the request went out: Timeout was reached");
 	/* A short detail buffer truncates, never overflows. */
-	assert_int_equal(sms_kannel_classify(202, acc, strlen(acc), NULL, d, 10), SEND_OK);
+	assert_int_equal(sms_kannel_classify(202, acc, strlen(acc), NULL, false, d, 10), SEND_OK);
 	assert_int_equal(strlen(d), 9);
 }
 

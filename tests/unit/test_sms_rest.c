@@ -147,8 +147,8 @@ static void test_auth_header(void **state)
 
 static enum send_status classify(long status, const char *body, bool idem, char *id, char *d)
 {
-	return sms_rest_classify(status, body, body ? strlen(body) : 0, "Timeout was reached", idem,
-				 id, 128, d, 256);
+	return sms_rest_classify(status, body, body ? strlen(body) : 0, "Timeout was reached", true,
+				 idem, id, 128, d, 256);
 }
 
 static void test_classify_success(void **state)
@@ -188,8 +188,13 @@ static void test_classify_failures(void **state)
 	assert_string_equal(d, "HTTP 500: injected 500");
 	assert_int_equal(classify(401, "{\"error\": \"unauthorized\"}", false, id, d), SEND_TEMPFAIL);
 	assert_int_equal(classify(429, NULL, false, id, d), SEND_TEMPFAIL);
-	assert_int_equal(classify(0, NULL, false, id, d), SEND_TEMPFAIL);
-	assert_string_equal(d, "no answer from gateway: Timeout was reached");
+	/* No answer after the request went out: the gateway may have it. */
+	assert_int_equal(classify(0, NULL, false, id, d), SEND_UNKNOWN);
+	assert_string_equal(d, "no answer from the gateway after the request went out: Timeout was reached");
+	/* Never connected: nothing can have arrived. */
+	assert_int_equal(sms_rest_classify(0, NULL, 0, "Connection refused", false, false, id, 128, d, 256),
+			 SEND_TEMPFAIL);
+	assert_string_equal(d, "gateway not reached: Connection refused");
 }
 
 /* A 2xx that is not JSON: retry only when the key makes it safe. */
