@@ -5,6 +5,7 @@
  * batch and only moves rows still in the expected state.
  */
 #include "budbringer/db.h"
+#include "budbringer/db_gdpr.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
 
@@ -331,4 +332,105 @@ int db_message_expire(struct db *db, long long now)
 out:
 	free(ids);
 	return ret;
+}
+
+/*
+ * Staff resend an `unknown` message by hand (SPEC: "resendable by hand"):
+ * back to `queued`, due now, in one transaction with its event and audit
+ * row. A campaign message only while its subscriber still has consent on
+ * the channel and the address is not suppressed: someone who said STOP
+ * after the lost answer is not written to again.
+ */
+int db_message_resend(struct db *db, long long id, const char *who, long long now,
+		      struct sbuf *why)
+{
+	static const char find[] =
+		"SELECT m.state, m.kind, m.channel, m.recipient, m.subscriber_id,"
+		" CASE m.channel WHEN 'sms' THEN s.sms_consent ELSE s.email_consent END"
+		" FROM messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id WHERE m.id = ?";
+	struct message_change ch = { .to = "queued", .not_before = now, .now = now };
+	char detail[160], subject[40], state[16] = "", kind[16] = "", channel[8] = "";
+	char *recipient = NULL;
+	bool has_subscriber = false, consent = false;
+	sqlite3_stmt *st;
+	int rc, ret = -1;
+
+	if (db_begin(db) < 0)
+		return -1;
+	if (!(st = db_prepare(db, find)))
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		(void)bsnprintf(state, sizeof(state), "%s", (const char *)sqlite3_column_text(st, 0));
+		(void)bsnprintf(kind, sizeof(kind), "%s", (const char *)sqlite3_column_text(st, 1));
+		(void)bsnprintf(channel, sizeof(channel), "%s", (const char *)sqlite3_column_text(st, 2));
+		recipient = db_column_strdup(st, 3);
+		has_subscriber = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		consent = sqlite3_column_int(st, 5) == 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		error("cannot read message %lld: %s", id, sqlite3_errmsg(db_handle(db)));
+		goto out;
+	}
+	ret = 1;
+	if (rc == SQLITE_DONE)
+		sbuf_addf(why, "there is no message %lld", id);
+	else if (strcmp(state, "unknown"))
+		sbuf_addf(why, "message %lld is %s: only unknown messages are resent", id, state);
+	else if (!strcmp(kind, "campaign") && !has_subscriber)
+		sbuf_addf(why, "message %lld: its subscriber was erased", id);
+	else if (!strcmp(kind, "campaign") && !consent)
+		sbuf_addf(why, "message %lld: its subscriber has withdrawn %s consent", id, channel);
+	else if (!strcmp(kind, "campaign") && (!recipient || db_is_suppressed(db, recipient, channel)))
+		sbuf_addf(why, "message %lld: the address is suppressed (STOP or unsubscribed)", id);
+	else
+		ret = 0;
+	if (ret)
+		goto out;
+	(void)bsnprintf(detail, sizeof(detail), "resent by hand by %s", who ? who : "staff");
+	(void)bsnprintf(subject, sizeof(subject), "message:%lld", id);
+	ch.detail = detail;
+	if (db_message_transition(db, id, "unknown", &ch) != 0 ||
+	    db_audit(db, now, who, "message.resend", subject, NULL) < 0 || db_commit(db) < 0) {
+		ret = -1;
+		goto out;
+	}
+	free(recipient);
+	return 0;
+out:
+	db_rollback(db);
+	free(recipient);
+	return ret;
+}
+
+int db_message_unknown_ids(struct db *db, long long campaign_id, long long **ids, size_t *n)
+{
+	static const char sql[] =
+		"SELECT id FROM messages WHERE campaign_id = ? AND state = 'unknown' ORDER BY id";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap * 2 + 64;
+			*ids = xrealloc(*ids, cap * sizeof(**ids));
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	}
+	return 0;
 }

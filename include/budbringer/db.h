@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "budbringer/sbuf.h"
+
 struct db;
 
 /* The schema version this build creates and understands. */
@@ -268,12 +270,18 @@ int db_message_cancel_queued(struct db *db, long long campaign_id, const char *r
 			     long long now);
 /* Queued messages past their expiry become `expired`. Returns the count. */
 int db_message_expire(struct db *db, long long now);
+/* Staff put an `unknown` message back in the queue (one audit row). 0 done,
+ * 1 refused with the reason in why (not unknown; a campaign message whose
+ * subscriber was erased, withdrew consent or is suppressed), -1 error. */
+int db_message_resend(struct db *db, long long id, const char *who, long long now,
+		      struct sbuf *why);
+/* The `unknown` messages of a campaign, by id (caller frees *ids). */
+int db_message_unknown_ids(struct db *db, long long campaign_id, long long **ids, size_t *n);
 /* Attempts made so far for a message (0 if there is none), -1 on an error. */
 int db_message_attempts(struct db *db, long long id);
 
 /* ---- db_stats.c: figures for /metrics, stats and reports ----------------- */
 
-#include "budbringer/sbuf.h"
 /* Appends Prometheus text: messages by state and channel, queue depth. */
 int db_metrics(struct db *db, struct sbuf *out);
 

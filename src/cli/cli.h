@@ -48,6 +48,7 @@ int cli_cmd_opportunity(struct cli *c, int argc, char **argv);
 int cli_cmd_subscriber(struct cli *c, int argc, char **argv);
 int cli_cmd_campaign(struct cli *c, int argc, char **argv);
 int cli_cmd_log(struct cli *c, int argc, char **argv);
+int cli_cmd_resend(struct cli *c, int argc, char **argv);
 int cli_cmd_stats(struct cli *c, int argc, char **argv);
 int cli_cmd_report(struct cli *c, int argc, char **argv);
 int cli_cmd_hash_password(struct cli *c, int argc, char **argv);

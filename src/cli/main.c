@@ -22,6 +22,7 @@ static const struct command {
 	{ "subscriber", cli_cmd_subscriber, "add | list | show ID | import FILE.csv | export ID | erase ID" },
 	{ "campaign", cli_cmd_campaign, "create | list | show ID | approve ID | cancel ID" },
 	{ "log", cli_cmd_log, "message events [--campaign ID] [--status S] [--channel C] [--since 1h] [--follow] [--unmasked]" },
+	{ "resend", cli_cmd_resend, "send unknown messages again by hand: MESSAGE_ID… | --campaign ID" },
 	{ "stats", cli_cmd_stats, "message figures overall, per campaign, channel, language [--campaign ID]" },
 	{ "report", cli_cmd_report, "evaluation figures --from DATE --to DATE [--csv] [--html FILE]" },
 	{ "hash-password", cli_cmd_hash_password, "make a dashboard password_hash for the staff list" },

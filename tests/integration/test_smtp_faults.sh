@@ -124,6 +124,23 @@ for who in stall stored; do
 done
 assert_eq 0 "$(received stall@example.dk)" "stalled DATA: the server kept nothing and nothing was resent"
 assert_eq 1 "$(received stored@example.dk)" "stored, then no answer: one copy at the server, not resent"
+
+# Staff resend an unknown message by hand (SPEC: "resendable by hand"); one
+# whose subscriber has since withdrawn consent is refused, as is a sent one.
+id_of() { bb_sql "SELECT id FROM messages WHERE recipient = '$1'"; }
+out=$(bb resend "$(id_of stall@example.dk)" 2>&1)
+assert_contains "$out" "queued again" "resend: the unknown message is queued again"
+wait_until "[ \"\$(state_of stall@example.dk)\" = sent ]" 30 "$BB_PID" || fail "resend: sent"
+assert_eq 1 "$(received stall@example.dk)" "resend: delivered once"
+assert_eq 1 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'message.resend'
+	AND subject = 'message:$(id_of stall@example.dk)'")" "resend: in the audit log"
+bb_sql "UPDATE subscribers SET email_consent = 0 WHERE email = 'stored@example.dk'"
+out=$(bb resend "$(id_of stored@example.dk)" 2>&1); rc=$?
+assert_eq 1 "$rc" "resend refused: exit code 1"
+assert_contains "$out" "withdrawn email consent" "resend refused: withdrawn consent is named"
+assert_eq unknown "$(state_of stored@example.dk)" "resend refused: the message stays unknown"
+out=$(bb resend "$(id_of stall@example.dk)" 2>&1)
+assert_contains "$out" "is sent: only unknown messages are resent" "resend refused: a sent message"
 alive stored-stall
 
 # --- TLS failure: a certificate we do not trust ---

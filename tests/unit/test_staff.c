@@ -470,6 +470,54 @@ static void test_staff_config(void **state)
 	sbuf_release(&err);
 }
 
+
+/* ---------------------------------------------------------- resend ---- */
+
+/* Only `unknown` messages go back to the queue, and a campaign message
+ * only while its subscriber still wants that channel. */
+static void test_resend_unknown(void **state)
+{
+	struct fixture *f = *state;
+	struct sbuf why = SBUF_INIT;
+	long long mid = t_2026 + 150 * DAY;
+	long long lost = add_message(f->db, 3, f->s_15, CHANNEL_SMS, "+4520000002", "ar",
+				     "sending,unknown", NULL, 1, mid);
+	long long stopped = add_message(f->db, 3, f->s_26, CHANNEL_SMS, "+4520000004", "da",
+					"sending,unknown", NULL, 1, mid);
+	long long done = add_message(f->db, 3, f->s_u15, CHANNEL_SMS, "+4520000001", "da",
+				     "sending,sent", NULL, 1, mid);
+	long long *ids;
+	size_t n;
+
+	assert_int_equal(db_message_unknown_ids(f->db, 3, &ids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(ids[0] == lost && ids[1] == stopped);
+	free(ids);
+
+	assert_int_equal(db_message_resend(f->db, lost, "anna", mid + 60, &why), 0);
+	assert_int_equal(scalar(f->db, "SELECT state = 'queued' AND not_before = updated_at"
+				" FROM messages WHERE id = (SELECT max(message_id) FROM message_events"
+				" WHERE detail = 'resent by hand by anna')"), 1);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM audit_log WHERE action = 'message.resend'"
+				" AND actor = 'anna'"), 1);
+	/* Queued now: not again. */
+	assert_int_equal(db_message_resend(f->db, lost, "anna", mid + 61, &why), 1);
+	assert_non_null(strstr(why.buf, "is queued: only unknown messages are resent"));
+	sbuf_reset(&why);
+	assert_int_equal(db_message_resend(f->db, done, "anna", mid + 61, &why), 1);
+	assert_non_null(strstr(why.buf, "is sent"));
+	sbuf_reset(&why);
+	/* s_26 said STOP: their unknown message stays unknown. */
+	assert_int_equal(db_message_resend(f->db, stopped, "anna", mid + 61, &why), 1);
+	assert_non_null(strstr(why.buf, "withdrawn sms consent"));
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE state = 'unknown'"), 1);
+	sbuf_reset(&why);
+	assert_int_equal(db_message_resend(f->db, 999999, "anna", mid, &why), 1);
+	assert_non_null(strstr(why.buf, "there is no message 999999"));
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM audit_log WHERE action = 'message.resend'"), 1);
+	sbuf_release(&why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +529,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resend_unknown, setup, teardown),
 		cmocka_unit_test(test_staff_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
