@@ -130,6 +130,17 @@ int db_message_due(struct db *db, enum channel channel, long long now, bool camp
 	return 0;
 }
 
+void db_bind_change(sqlite3_stmt *st, const struct message_change *ch)
+{
+	db_bind_text(st, 1, ch->to);
+	sqlite3_bind_int64(st, 2, ch->now);
+	db_bind_text(st, 3, ch->provider);
+	db_bind_text(st, 4, ch->provider_msgid);
+	db_bind_text(st, 5, ch->reason);
+	sqlite3_bind_int(st, 6, ch->count_attempt ? 1 : 0);
+	sqlite3_bind_int64(st, 7, ch->not_before);
+}
+
 int db_message_transition(struct db *db, long long id, const char *from,
 			  const struct message_change *ch)
 {
@@ -144,13 +155,7 @@ int db_message_transition(struct db *db, long long id, const char *from,
 
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, ch->to);
-	sqlite3_bind_int64(st, 2, ch->now);
-	db_bind_text(st, 3, ch->provider);
-	db_bind_text(st, 4, ch->provider_msgid);
-	db_bind_text(st, 5, ch->reason);
-	sqlite3_bind_int(st, 6, ch->count_attempt ? 1 : 0);
-	sqlite3_bind_int64(st, 7, ch->not_before);
+	db_bind_change(st, ch);
 	sqlite3_bind_int64(st, 8, id);
 	db_bind_text(st, 9, from);
 	if (db_exec_stmt(db, st) < 0)

@@ -161,13 +161,7 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 	rows_json(&j, rows, idx, m, false, texts);
 	if (!(st = db_prepare(db, texts ? update : update_ids)))
 		goto out;
-	db_bind_text(st, 1, ch->to);
-	sqlite3_bind_int64(st, 2, ch->now);
-	db_bind_text(st, 3, ch->provider);
-	db_bind_text(st, 4, ch->provider_msgid);
-	db_bind_text(st, 5, ch->reason);
-	sqlite3_bind_int(st, 6, ch->count_attempt ? 1 : 0);
-	sqlite3_bind_int64(st, 7, ch->not_before);
+	db_bind_change(st, ch);
 	db_bind_text(st, 8, from);
 	sqlite3_bind_text(st, 9, j.buf, (int)j.len, SQLITE_STATIC);
 	/* RETURNING: the first step makes every change, then the rows follow,

@@ -20,21 +20,6 @@
 #define URL_MAX		2000
 #define RAW_NAME_MAX	64
 
-static int fail(struct sbuf *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int fail(struct sbuf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		va_start(ap, fmt);
-		sbuf_vaddf(err, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static bool is_utf8(const char *s)
 {
 	return u8_check((const uint8_t *)s, strlen(s)) == NULL;
@@ -47,16 +32,16 @@ static int check_header_text(const char *field, const char *s, struct sbuf *err)
 	size_t len = strlen(s), off = 0;
 
 	if (len > HEADER_TEXT_MAX)
-		return fail(err, "%s is too long (%zu bytes, at most %d)", field, len,
+		return sbuf_fail(err, "%s is too long (%zu bytes, at most %d)", field, len,
 			    HEADER_TEXT_MAX);
 	if (u8_check(p, len))
-		return fail(err, "%s is not valid UTF-8", field);
+		return sbuf_fail(err, "%s is not valid UTF-8", field);
 	while (off < len) {
 		ucs4_t c;
 		int n = u8_mbtouc_unsafe(&c, p + off, len - off);
 
 		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
-			return fail(err, "%s contains a control character at byte %zu",
+			return sbuf_fail(err, "%s contains a control character at byte %zu",
 				    field, off);
 		off += (size_t)n;
 	}
@@ -70,12 +55,12 @@ static int check_ascii_token(const char *field, const char *s, struct sbuf *err)
 		unsigned char c = (unsigned char)*p;
 
 		if (c < 0x20 || c == 0x7f)
-			return fail(err, "%s contains a control character at byte %zu",
+			return sbuf_fail(err, "%s contains a control character at byte %zu",
 				    field, (size_t)(p - s));
 		if (c == ' ')
-			return fail(err, "%s contains a space", field);
+			return sbuf_fail(err, "%s contains a space", field);
 		if (c > 0x7f)
-			return fail(err, "%s contains a non-ASCII byte", field);
+			return sbuf_fail(err, "%s contains a non-ASCII byte", field);
 	}
 	return 0;
 }
@@ -86,22 +71,22 @@ static int check_addr(const char *field, const char *a, struct sbuf *err)
 	const char *at = NULL;
 
 	if (!a || !*a)
-		return fail(err, "%s is missing", field);
+		return sbuf_fail(err, "%s is missing", field);
 	if (check_ascii_token(field, a, err))
 		return -1;
 	if (strlen(a) > 254)
-		return fail(err, "%s is too long", field);
+		return sbuf_fail(err, "%s is too long", field);
 	for (const char *p = a; *p; p++) {
 		if (memchr("<>()[],;:\\\"", *p, 11))
-			return fail(err, "%s contains '%c'", field, *p);
+			return sbuf_fail(err, "%s contains '%c'", field, *p);
 		if (*p == '@') {
 			if (at)
-				return fail(err, "%s contains more than one '@'", field);
+				return sbuf_fail(err, "%s contains more than one '@'", field);
 			at = p;
 		}
 	}
 	if (!at || at == a || !at[1])
-		return fail(err, "%s is not of the form local@domain", field);
+		return sbuf_fail(err, "%s is not of the form local@domain", field);
 	return 0;
 }
 
@@ -129,16 +114,16 @@ static int check_domain(const char *d, struct sbuf *err)
 	size_t len;
 
 	if (!d || !*d)
-		return fail(err, "domain is missing");
+		return sbuf_fail(err, "domain is missing");
 	if (check_ascii_token("domain", d, err))
 		return -1;
 	len = strlen(d);
 	if (len > 253 || d[0] == '.' || d[len - 1] == '.' || strstr(d, ".."))
-		return fail(err, "domain '%s' is not a host name", d);
+		return sbuf_fail(err, "domain '%s' is not a host name", d);
 	for (const char *p = d; *p; p++)
 		if (!(*p == '.' || *p == '-' || (*p >= '0' && *p <= '9') ||
 		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-			return fail(err, "domain '%s' is not a host name", d);
+			return sbuf_fail(err, "domain '%s' is not a host name", d);
 	return 0;
 }
 
@@ -431,7 +416,7 @@ static int add_list_unsubscribe(struct sbuf *out, const struct mime_mail *m,
 		if (check_ascii_token("unsubscribe_url", url, err))
 			return -1;
 		if (!mime_is_http_url(url) || strlen(url) > HEADER_URL_MAX)
-			return fail(err, "unsubscribe_url is not an http(s) URL of at most %d bytes",
+			return sbuf_fail(err, "unsubscribe_url is not an http(s) URL of at most %d bytes",
 				    HEADER_URL_MAX);
 	}
 	if (mt && *mt) {
@@ -441,7 +426,7 @@ static int add_list_unsubscribe(struct sbuf *out, const struct mime_mail *m,
 			mt += 7;
 		if (!*mt || strlen(mt) > HEADER_URL_MAX || strpbrk(mt, "<>\",") ||
 		    !strchr(mt, '@'))
-			return fail(err, "unsubscribe_mailto is not a mailto address");
+			return sbuf_fail(err, "unsubscribe_mailto is not a mailto address");
 	}
 	if (!(url && *url) && !(mt && *mt))
 		return 0;
@@ -638,11 +623,11 @@ static int validate(const struct mime_mail *m, struct sbuf *err)
 		if (check_ascii_token("lang", m->lang, err))
 			return -1;
 		if (!lang_ok(m->lang))
-			return fail(err, "lang '%s' is not a language tag", m->lang);
+			return sbuf_fail(err, "lang '%s' is not a language tag", m->lang);
 	}
 	for (size_t i = 0; i < sizeof(body) / sizeof(body[0]); i++)
 		if (body[i].value && !is_utf8(body[i].value))
-			return fail(err, "%s is not valid UTF-8", body[i].name);
+			return sbuf_fail(err, "%s is not valid UTF-8", body[i].name);
 	return 0;
 }
 
@@ -661,7 +646,7 @@ int mime_build(const struct mime_mail *m, struct sbuf *out,
 	/* "=_" cannot occur in QP (a '=' there is always "=XX" or "=CRLF") nor in
 	 * base64. One call for both: each costs a lock and a fork check. */
 	if (random_hex(rnd, 32)) {
-		fail(err, "cannot get random bytes");
+		sbuf_fail(err, "cannot get random bytes");
 		goto out;
 	}
 	msgid_time(id);
@@ -687,7 +672,7 @@ int mime_build(const struct mime_mail *m, struct sbuf *out,
 			   (m->unsubscribe_url ? strlen(m->unsubscribe_url) : 0) +
 			   (strlen(text_s) + strlen(html_s)) * 3 / 2);
 	if (add_date(out, m->date ? m->date : time(NULL))) {
-		fail(err, "date is out of range");
+		sbuf_fail(err, "date is out of range");
 		goto out;
 	}
 	add_from(out, m->from_name, m->from_addr);
@@ -696,7 +681,7 @@ int mime_build(const struct mime_mail *m, struct sbuf *out,
 	sbuf_addf(out, "Message-ID: <%s@%s>\r\n", id, m->domain);
 	if (message_id_out &&
 	    bsnprintf(message_id_out, msgid_size, "<%s@%s>", id, m->domain)) {
-		fail(err, "message id buffer too small");
+		sbuf_fail(err, "message id buffer too small");
 		goto out;
 	}
 	sbuf_addstr(out, "MIME-Version: 1.0\r\n");

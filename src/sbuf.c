@@ -151,3 +151,15 @@ int bsnprintf(char *dst, size_t size, const char *fmt, ...)
 		return -1;
 	return 0;
 }
+
+int sbuf_fail(struct sbuf *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		sbuf_vaddf(err, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}

@@ -71,21 +71,6 @@ static const char *field_value(const struct template_values *v, int f)
 	}
 }
 
-static int fail(struct sbuf *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int fail(struct sbuf *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		va_start(ap, fmt);
-		sbuf_vaddf(err, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /*
  * Walks tmpl; with raw != NULL appends literal text and values to it.
  * Returns 0 or -1 with err filled.
@@ -97,10 +82,10 @@ static int scan(const char *tmpl, const struct template_values *v, struct sbuf *
 	const uint8_t *bad;
 
 	if (!tmpl)
-		return fail(err, "no template");
+		return sbuf_fail(err, "no template");
 	bad = u8_check((const uint8_t *)tmpl, strlen(tmpl));
 	if (bad)
-		return fail(err, "invalid UTF-8 at %zu", (size_t)((const char *)bad - tmpl));
+		return sbuf_fail(err, "invalid UTF-8 at %zu", (size_t)((const char *)bad - tmpl));
 
 	while (*p) {
 		size_t lit = strcspn(p, "{}");
@@ -114,7 +99,7 @@ static int scan(const char *tmpl, const struct template_values *v, struct sbuf *
 			break;
 		if (p[0] == '}') {
 			if (p[1] != '}')
-				return fail(err, "unmatched '}' at %zu", (size_t)(p - tmpl));
+				return sbuf_fail(err, "unmatched '}' at %zu", (size_t)(p - tmpl));
 			if (raw)
 				sbuf_addch(raw, '}');
 			p += 2;
@@ -129,7 +114,7 @@ static int scan(const char *tmpl, const struct template_values *v, struct sbuf *
 		name = p + 1;
 		close = name + strcspn(name, "{}\n");
 		if (*close != '}')
-			return fail(err, "unclosed '{' at %zu", (size_t)(p - tmpl));
+			return sbuf_fail(err, "unclosed '{' at %zu", (size_t)(p - tmpl));
 		f = lookup(name, (size_t)(close - name));
 		if (f < 0) {
 			size_t n = (size_t)(close - name);
@@ -139,10 +124,10 @@ static int scan(const char *tmpl, const struct template_values *v, struct sbuf *
 				n = TEMPLATE_ERR_NAME_MAX;
 				while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
 					n--;
-				return fail(err, "unknown placeholder '{%.*s…' at %zu", (int)n,
+				return sbuf_fail(err, "unknown placeholder '{%.*s…' at %zu", (int)n,
 					    name, (size_t)(p - tmpl));
 			}
-			return fail(err, "unknown placeholder '{%.*s}' at %zu", (int)n, name,
+			return sbuf_fail(err, "unknown placeholder '{%.*s}' at %zu", (int)n, name,
 				    (size_t)(p - tmpl));
 		}
 		if (raw) {

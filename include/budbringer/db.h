@@ -260,6 +260,9 @@ struct message_change {
 	long long not_before;      /* 0 = leave */
 	long long now;
 };
+/* Binds a change to ?1..?7 (to, now, provider, provider_msgid, reason,
+ * count_attempt, not_before): the order of every state-change UPDATE. */
+void db_bind_change(sqlite3_stmt *st, const struct message_change *ch);
 int db_message_transition(struct db *db, long long id, const char *from,
 			  const struct message_change *ch);
 /* After a crash: 'sending' rows become 'queued' for idempotent providers

@@ -33,6 +33,9 @@ void sbuf_addstr(struct sbuf *sb, const char *s);
 void sbuf_addch(struct sbuf *sb, int c);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends the reason to err (when not NULL) and returns -1, for the
+ * `return sbuf_fail(err, "…")` of functions that explain their errors. */
+int sbuf_fail(struct sbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Duplicates or dies. */
 char *xstrdup(const char *s);

@@ -25,6 +25,9 @@ struct cli {
 	const char *prog;
 };
 
+/* Loads the config once: 0, or 2 with the reasons on stderr. A config
+ * with secrets that others can read is only warned about here. */
+int cli_load_config(struct cli *c);
 /* Loads the config (exit 2 on error) and opens the database (exit 1). */
 int cli_open(struct cli *c);
 /* Prints a usage error and returns 2. */

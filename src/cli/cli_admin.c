@@ -22,17 +22,13 @@ int cli_cmd_init(struct cli *c, int argc, char **argv)
 
 int cli_cmd_check_config(struct cli *c, int argc, char **argv)
 {
-	struct sbuf err = SBUF_INIT;
+	int ret;
+
 	(void)argv;
 	if (argc != 1)
 		return cli_usage(c, "usage: check-config");
-	if (cfg_load(c->config_path, &c->cfg, &err) < 0) {
-		fputs(err.buf, stderr);
-		sbuf_release(&err);
-		return 2;
-	}
-	c->cfg_loaded = true;
-	cfg_check_permissions(&c->cfg, false, &err);
+	if ((ret = cli_load_config(c)))
+		return ret;
 	printf("%s: configuration ok\n", c->config_path);
 	return 0;
 }

@@ -36,18 +36,28 @@ static void usage(FILE *f)
 	fprintf(f, "\n-c FILE defaults to " CFG_DEFAULT_PATH " (or $BUDBRINGER_CONFIG)\n");
 }
 
-int cli_open(struct cli *c)
+int cli_load_config(struct cli *c)
 {
 	struct sbuf err = SBUF_INIT;
-	if (!c->cfg_loaded) {
-		if (cfg_load(c->config_path, &c->cfg, &err) < 0) {
-			fputs(err.buf, stderr);
-			sbuf_release(&err);
-			return 2;
-		}
-		c->cfg_loaded = true;
-		cfg_check_permissions(&c->cfg, false, &err);
+
+	if (c->cfg_loaded)
+		return 0;
+	if (cfg_load(c->config_path, &c->cfg, &err) < 0) {
+		fputs(err.buf, stderr);
+		sbuf_release(&err);
+		return 2;
 	}
+	c->cfg_loaded = true;
+	cfg_check_permissions(&c->cfg, false, NULL); /* warns: the CLI still runs */
+	return 0;
+}
+
+int cli_open(struct cli *c)
+{
+	int ret = cli_load_config(c);
+
+	if (ret)
+		return ret;
 	if (!c->db) {
 		c->db = db_open(c->cfg.database);
 		if (!c->db)
