@@ -353,6 +353,7 @@ int db_message_resend(struct db *db, long long id, const char *who, long long no
 		"SELECT m.state, m.kind, m.channel, m.recipient, m.subscriber_id,"
 		" CASE m.channel WHEN 'sms' THEN s.sms_consent ELSE s.email_consent END"
 		" FROM messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id WHERE m.id = ?";
+	static const char clear[] = "UPDATE messages SET reason = NULL WHERE id = ?";
 	struct message_change ch = { .to = "queued", .not_before = now, .now = now };
 	char detail[160], subject[40], state[16] = "", kind[16] = "", channel[8] = "";
 	char *recipient = NULL;
@@ -397,11 +398,14 @@ int db_message_resend(struct db *db, long long id, const char *who, long long no
 	(void)bsnprintf(detail, sizeof(detail), "resent by hand by %s", who ? who : "staff");
 	(void)bsnprintf(subject, sizeof(subject), "message:%lld", id);
 	ch.detail = detail;
-	if (db_message_transition(db, id, "unknown", &ch) != 0 ||
-	    db_audit(db, now, who, "message.resend", subject, NULL) < 0 || db_commit(db) < 0) {
-		ret = -1;
+	ret = -1;
+	/* The old reason ("no answer after …") no longer describes it. */
+	if (db_message_transition(db, id, "unknown", &ch) != 0 || !(st = db_prepare(db, clear)))
 		goto out;
-	}
+	sqlite3_bind_int64(st, 1, id);
+	if (db_exec_stmt(db, st) < 0 ||
+	    db_audit(db, now, who, "message.resend", subject, NULL) < 0 || db_commit(db) < 0)
+		goto out;
 	free(recipient);
 	return 0;
 out:

@@ -494,12 +494,15 @@ static void test_resend_unknown(void **state)
 	assert_true(ids[0] == lost && ids[1] == stopped);
 	free(ids);
 
+	sql(f->db, "UPDATE messages SET reason = 'no answer after the message data' WHERE id = %lld", lost);
 	assert_int_equal(db_message_resend(f->db, lost, "anna", mid + 60, &why), 0);
 	assert_int_equal(scalar(f->db, "SELECT state = 'queued' AND not_before = updated_at"
 				" FROM messages WHERE id = (SELECT max(message_id) FROM message_events"
 				" WHERE detail = 'resent by hand by anna')"), 1);
 	assert_int_equal(scalar(f->db, "SELECT count(*) FROM audit_log WHERE action = 'message.resend'"
 				" AND actor = 'anna'"), 1);
+	assert_int_equal(scalar(f->db, "SELECT reason IS NULL FROM messages WHERE state = 'queued'"
+				" AND campaign_id = 3"), 1);
 	/* Queued now: not again. */
 	assert_int_equal(db_message_resend(f->db, lost, "anna", mid + 61, &why), 1);
 	assert_non_null(strstr(why.buf, "is queued: only unknown messages are resent"));
