@@ -495,3 +495,31 @@ int campaign_approve(struct db *db, long long id, const char *who, long long now
 		log_info("campaign approved campaign=%lld by=%s", id, who);
 	return rc;
 }
+
+int campaign_resend_unknown(struct db *db, long long id, const char *who, long long now,
+			    void (*each)(long long msg_id, int rc, const char *why, void *arg),
+			    void *arg, int *refused)
+{
+	long long *ids;
+	size_t n;
+	int queued = 0;
+
+	*refused = 0;
+	if (db_message_unknown_ids(db, id, &ids, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct sbuf why = SBUF_INIT;
+		int rc = db_message_resend(db, ids[i], who, now, &why);
+
+		queued += rc == 0;
+		*refused += rc == 1;
+		if (each)
+			each(ids[i], rc, why.buf ? why.buf : "", arg);
+		sbuf_release(&why);
+	}
+	free(ids);
+	if (queued)
+		log_info("campaign resend campaign=%lld queued=%d refused=%d by=%s", id, queued,
+			 *refused, who);
+	return queued;
+}

@@ -23,6 +23,7 @@ struct ui {
 		*no_inbound, *campaign, *status, *created_by, *channels, *total, *when,
 		*recipient, *provider, *reason, *intent, *count, *last_30_days, *notice_approved,
 		*notice_cancelled, *notice_not_pending, *notice_not_cancellable, *notice_bad_csrf,
+		*resend, *notice_resent, *notice_none_resent,
 		*municipality, *other_lang, *other_lang_code;
 	const char *states[5];     /* delivered, sent, in progress, failed, suppressed */
 	const char *campaign_status[7];
@@ -50,6 +51,9 @@ static const struct ui ui_da = {
 	.notice_not_pending = "Kampagne %lld venter ikke p\xc3\xa5 godkendelse.",
 	.notice_not_cancellable = "Kampagne %lld findes ikke eller er allerede afsluttet.",
 	.notice_bad_csrf = "Formularen var for\xc3\xa6ldet. Pr\xc3\xb8v igen.",
+	.resend = "Send ukendte igen",
+	.notice_resent = "Kampagne %lld: de ukendte beskeder sendes igen (afviste st\xc3\xa5r i loggen).",
+	.notice_none_resent = "Kampagne %lld: ingen ukendte beskeder kunne sendes igen (se loggen).",
 	.municipality = "Kommunen", .other_lang = "English", .other_lang_code = "en",
 	.states = { "leveret", "sendt", "i gang", "fejlet", "frasorteret/annulleret" },
 	.campaign_status = { "venter p\xc3\xa5 godkendelse", "planlagt", "udv\xc3\xa6lger modtagere",
@@ -75,6 +79,9 @@ static const struct ui ui_en = {
 	.notice_not_pending = "Campaign %lld is not waiting for approval.",
 	.notice_not_cancellable = "Campaign %lld does not exist or is already finished.",
 	.notice_bad_csrf = "The form had expired. Please try again.",
+	.resend = "Resend unknown",
+	.notice_resent = "Campaign %lld: its unknown messages are queued again (any refused are in the log).",
+	.notice_none_resent = "Campaign %lld: no unknown message could be resent (see the log).",
 	.municipality = "Municipality", .other_lang = "Dansk", .other_lang_code = "da",
 	.states = { "delivered", "sent", "in progress", "failed", "suppressed/cancelled" },
 	.campaign_status = { "waiting for approval", "scheduled", "selecting recipients", "sending",
@@ -156,6 +163,7 @@ static void format_time(long long at, char *buf, size_t n)
 
 struct funnel {
 	long long parts[5], total;
+	long long unknown;      /* of parts[3]: staff may resend these */
 };
 
 static int add_state(const char *state, const char *channel, long long n, void *arg)
@@ -176,6 +184,8 @@ static int add_state(const char *state, const char *channel, long long n, void *
 		k = 4;
 	f->parts[k] += n;
 	f->total += n;
+	if (!strcmp(state, "unknown"))
+		f->unknown += n;
 	return 0;
 }
 
@@ -258,7 +268,15 @@ static int campaign_row(const struct campaign_summary *c, void *arg)
 	for (int i = 0; i < 5; i++)
 		sbuf_addf(p->out, " · <span class=\"n-%d\"><i class=\"c%d\"></i>%s "
 			  "<b>%lld</b></span>", i, i, p->u->states[i], f.parts[i]);
-	sbuf_addstr(p->out, "</div></td></tr>\n");
+	sbuf_addstr(p->out, "</div>");
+	if (f.unknown > 0) {
+		char label[64];
+
+		if (bsnprintf(label, sizeof(label), "%s (%lld)", p->u->resend, f.unknown) < 0)
+			label[0] = '\0';
+		action_form(p, "resend", c->id, label, "ok");
+	}
+	sbuf_addstr(p->out, "</td></tr>\n");
 	return 0;
 }
 
@@ -362,6 +380,10 @@ static void notice_text(struct page *p, const char *notice, long long id)
 		fmt = p->u->notice_not_cancellable;
 	else if (!strcmp(notice, "csrf"))
 		fmt = p->u->notice_bad_csrf;
+	else if (!strcmp(notice, "resent"))
+		fmt = p->u->notice_resent;
+	else if (!strcmp(notice, "none_resent"))
+		fmt = p->u->notice_none_resent;
 	if (!fmt)
 		return;
 	sbuf_addstr(p->out, "<p class=\"notice\" role=\"status\">");

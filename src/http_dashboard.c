@@ -4,7 +4,7 @@
  *
  *   GET  /dashboard                 the overview (or 303 to the login)
  *   GET  /dashboard/login           login form; POST checks the password
- *   POST /dashboard/logout | approve | cancel | lang
+ *   POST /dashboard/logout | approve | cancel | resend | lang
  *   GET  /dashboard/static/style.css
  *
  * Passwords are checked with crypt(3) against the hashes in the config's
@@ -210,6 +210,19 @@ static void do_action(struct http_request *req, struct http_response *resp, stru
 	if (bsnprintf(who, sizeof(who), "dashboard:%s", se->s.user) < 0 ||
 	    bsnprintf(subject, sizeof(subject), "campaign:%lld", id) < 0)
 		return;
+	if (!strcmp(action, "resend")) {
+		int refused;
+
+		rc = campaign_resend_unknown(req->db, id, se->s.user, now, NULL, NULL, &refused);
+		if (rc > 0)
+			http_request_wake(req);
+		done = rc > 0 ? "resent" : "none_resent";
+		if (rc >= 0 && bsnprintf(loc, sizeof(loc), "/dashboard?done=%s&id=%lld", done, id) == 0)
+			redirect(resp, loc);
+		else
+			http_json_error(resp, 500, "cannot resend the messages of campaign %lld", id);
+		return;
+	}
 	if (!strcmp(action, "approve")) {
 		rc = campaign_approve(req->db, id, who, now);
 		done = rc == 0 ? "approved" : "not_pending";
@@ -271,7 +284,7 @@ void http_dashboard_sub(struct http_request *req, struct http_response *resp)
 		return;
 	}
 	if (strcmp(sub, "logout") && strcmp(sub, "approve") && strcmp(sub, "cancel") &&
-	    strcmp(sub, "lang")) {
+	    strcmp(sub, "resend") && strcmp(sub, "lang")) {
 		http_json_error(resp, 404, "no such page");
 		return;
 	}

@@ -91,4 +91,16 @@ enum campaign_create_result campaign_dry_run(struct db *db, const struct config 
 /* pending_approval -> scheduled. 0 ok, 1 not pending, -1 error. */
 int campaign_approve(struct db *db, long long id, const char *who, long long now);
 
+/*
+ * Staff resend every `unknown` message of a campaign by hand (see
+ * db_message_resend(): each one audited, those whose subscriber has since
+ * said stop refused). `each`, if set, hears every message's outcome
+ * (0 queued, 1 refused with why, -1 error). Returns the number queued
+ * again, -1 when the campaign's messages cannot be read; *refused counts
+ * the refusals.
+ */
+int campaign_resend_unknown(struct db *db, long long id, const char *who, long long now,
+			    void (*each)(long long msg_id, int rc, const char *why, void *arg),
+			    void *arg, int *refused);
+
 #endif

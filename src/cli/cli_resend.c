@@ -8,12 +8,36 @@
  * refused.
  */
 #include "cli.h"
+#include "budbringer/campaign.h"
 
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #define RESEND_USAGE "usage: resend MESSAGE_ID… | resend --campaign ID   (unknown messages only)"
+
+struct outcome {
+	struct cli *c;
+	json_t *out;   /* --json: one object per message */
+	int failed;
+};
+
+static void report(long long id, int rc, const char *why, void *arg)
+{
+	struct outcome *o = arg;
+	const char *result = rc == 0 ? "queued" : rc == 1 ? "refused" : "error";
+
+	o->failed += rc < 0;
+	if (o->out)
+		json_array_append_new(o->out, json_pack("{s:I, s:s, s:s?}", "id", (json_int_t)id,
+							"result", result, "reason",
+							rc == 1 ? why : NULL));
+	else if (rc == 0)
+		printf("message %lld queued again\n", id);
+	else if (rc == 1)
+		fprintf(stderr, "%s: %s\n", o->c->prog, why);
+	else
+		fprintf(stderr, "%s: cannot resend message %lld\n", o->c->prog, id);
+}
 
 int cli_cmd_resend(struct cli *c, int argc, char **argv)
 {
@@ -21,14 +45,13 @@ int cli_cmd_resend(struct cli *c, int argc, char **argv)
 		{ "campaign", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long long campaign = 0, *ids = NULL, now;
-	size_t n = 0;
-	int o, ret, refused = 0, queued = 0, failed = 0;
-	json_t *out;
+	struct outcome o = { .c = c };
+	long long campaign = 0, now;
+	int opt, ret, refused = 0;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o != 'c')
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'c')
 			return cli_usage(c, RESEND_USAGE);
 		if ((campaign = cli_parse_id(optarg)) < 0)
 			return cli_usage(c, "--campaign '%s' is not an id", optarg);
@@ -40,43 +63,29 @@ int cli_cmd_resend(struct cli *c, int argc, char **argv)
 			return cli_usage(c, "'%s' is not a message id", argv[i]);
 	if ((ret = cli_open(c)))
 		return ret;
-	if (campaign > 0) {
-		if (db_message_unknown_ids(c->db, campaign, &ids, &n) < 0)
-			return cli_fail(c, "cannot list the unknown messages of campaign %lld", campaign);
-	} else {
-		n = (size_t)(argc - optind);
-		ids = xcalloc(n, sizeof(*ids));
-		for (size_t i = 0; i < n; i++)
-			ids[i] = cli_parse_id(argv[optind + (int)i]);
-	}
-	out = json_array();
+	o.out = c->json ? json_array() : NULL;
 	now = cli_now();
-	for (size_t i = 0; i < n; i++) {
-		struct sbuf why = SBUF_INIT;
-		int rc = db_message_resend(c->db, ids[i], cli_whoami(), now, &why);
-		const char *result = rc == 0 ? "queued" : rc == 1 ? "refused" : "error";
+	if (campaign > 0) {
+		int queued = campaign_resend_unknown(c->db, campaign, cli_whoami(), now, report, &o,
+						     &refused);
+		if (queued < 0) {
+			json_decref(o.out);
+			return cli_fail(c, "cannot list the unknown messages of campaign %lld", campaign);
+		}
+		if (!c->json)
+			printf("campaign %lld: %d queued again, %d refused\n", campaign, queued, refused);
+	} else {
+		for (int i = optind; i < argc; i++) {
+			struct sbuf why = SBUF_INIT;
+			long long id = cli_parse_id(argv[i]);
+			int rc = db_message_resend(c->db, id, cli_whoami(), now, &why);
 
-		queued += rc == 0;
-		refused += rc == 1;
-		failed += rc < 0;
-		if (c->json)
-			json_array_append_new(out, json_pack("{s:I, s:s, s:s?}", "id", (json_int_t)ids[i],
-							     "result", result, "reason",
-							     rc == 1 ? why.buf : NULL));
-		else if (rc == 0)
-			printf("message %lld queued again\n", ids[i]);
-		else if (rc == 1)
-			fprintf(stderr, "%s: %s\n", c->prog, why.buf);
-		else
-			fprintf(stderr, "%s: cannot resend message %lld\n", c->prog, ids[i]);
-		sbuf_release(&why);
+			refused += rc == 1;
+			report(id, rc, why.buf ? why.buf : "", &o);
+			sbuf_release(&why);
+		}
 	}
-	if (c->json)
-		cli_print_json(out);
-	else
-		json_decref(out);
-	if (!c->json && campaign > 0)
-		printf("campaign %lld: %d queued again, %d refused\n", campaign, queued, refused);
-	free(ids);
-	return failed || refused ? 1 : 0;
+	if (o.out)
+		cli_print_json(o.out);
+	return o.failed || refused ? 1 : 0;
 }

@@ -94,6 +94,17 @@ try {
   const st = await page.getAttribute(`#campaigns tr[data-campaign="${pending}"]`, 'data-status');
   check(st && st !== 'pending_approval', `approved campaign changed state (now ${st})`);
 
+  // Resend the automatic campaign's unknown message.
+  const rbtn = page.locator(`button[data-action="resend-${auto}"]`);
+  check(await rbtn.count() === 1, `campaign ${auto} offers to resend its unknown message`);
+  check(((await rbtn.count()) && (await rbtn.textContent()).includes('(1)')),
+    'the resend button counts the unknown messages');
+  await Promise.all([page.waitForNavigation(), page.click(`button[data-action="resend-${auto}"]`)]);
+  check((await page.textContent('p.notice')).includes(`Campaign ${auto}: its unknown messages are queued again`),
+    'the resend is confirmed on the page');
+  check(await page.locator(`button[data-action="resend-${auto}"]`).count() === 0,
+    'no unknown message is left to resend');
+
   // Danish UI.
   await Promise.all([page.waitForNavigation(), page.click('button[name=lang]')]);
   check((await page.textContent('#logout')) === 'Log ud', 'the UI switches to Danish');

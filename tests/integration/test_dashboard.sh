@@ -3,7 +3,8 @@
 # The staff dashboard in a real browser: Debian's chromium, headless,
 # driven by playwright-core (tests/browser/dashboard.mjs). Logs in (a wrong
 # password is refused first), checks the seeded campaign's counts, approves
-# a pending association campaign and sees it change state, switches to
+# a pending association campaign and sees it change state, resends a
+# message whose gateway answer was lost (`unknown`), switches to
 # Danish, looks at it at phone width, logs out. Screenshots land in
 # tests/output/ (UPDATE_DOCS_SCREENSHOT=1 also refreshes docs/dashboard.png).
 # Before the browser, curl checks what a browser would hide: CSRF refusals.
@@ -53,6 +54,15 @@ done
 curl -s -o /dev/null "$BB_URL/sms/dlr?secret=$BB_DLR_SECRET&id=${ids[2]}&status=2&answer=NACK%2F0x0000000b%2FInvalid+Destination+Address"
 wait_until "[ \"\$(bb_sql \"SELECT group_concat(state) FROM (SELECT state FROM messages WHERE campaign_id = $auto ORDER BY id)\")\" = delivered,delivered,failed ]" 10 ||
 	fail "delivery reports recorded"
+# A fourth message whose gateway answer was lost: `unknown`, for staff to resend.
+bb subscriber add --phone 20000004 --born 2008 --consent "signed form, test" >/dev/null || die "subscriber 4"
+bb_sql "INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang, body, state,
+	reason, provider, attempts, not_before, created_at, updated_at)
+	SELECT $auto, id, 'campaign', 'sms', phone, 'da', 'Hjælpere til kaproning', 'unknown',
+	'no answer from sendsms after the request went out: test', 'spool', 1, strftime('%s'),
+	strftime('%s'), strftime('%s') FROM subscribers WHERE phone = '+4520000004'"
+lost=$(bb_sql "SELECT id FROM messages WHERE recipient = '+4520000004'")
+[ -n "$lost" ] || die "the unknown message"
 n=0
 for t in "STOP" "HJÆLP" "FRIVILLIG SPORT"; do
 	n=$((n + 1))
@@ -97,7 +107,7 @@ assert_http 200 "$BB_URL/dashboard/static/style.css" "the stylesheet is served b
 
 # --- the browser ---
 export BB_URL DASH_USER=anna DASH_PASSWORD="$PASSWORD" DASH_AUTO_CAMPAIGN="$auto" \
-	DASH_AUTO_TOTAL=3 DASH_AUTO_DELIVERED=2 DASH_AUTO_FAILED=1 DASH_PENDING_CAMPAIGN="$pending" DASH_OUT="$OUT"
+	DASH_AUTO_TOTAL=4 DASH_AUTO_DELIVERED=2 DASH_AUTO_FAILED=2 DASH_PENDING_CAMPAIGN="$pending" DASH_OUT="$OUT"
 if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ]; then
 	export DASH_DOCS_SCREENSHOT=$BB_TOP_DIR/docs/dashboard.png
 	mkdir -p "$BB_TOP_DIR/docs"
@@ -121,6 +131,12 @@ assert_eq "dashboard:anna" "$(bb_sql "SELECT approved_by FROM campaigns WHERE id
 	"approved_by names the staff member"
 assert_eq 1 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'campaign.approve' AND actor = 'anna' AND subject = 'campaign:$pending'")" \
 	"the approval is in the audit log"
+wait_until "[ \"\$(bb_sql \"SELECT state FROM messages WHERE id = $lost\")\" = sent ]" 10 "$BB_PID" ||
+	fail "the resent message was sent: $(bb_sql "SELECT state FROM messages WHERE id = $lost")"
+assert_eq 1 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'message.resend' AND actor = 'anna' AND subject = 'message:$lost'")" \
+	"the resend is in the audit log"
+assert_eq 1 "$(bb_sql "SELECT count(*) FROM message_events WHERE message_id = $lost AND detail = 'resent by hand by anna'")" \
+	"and in the message's events"
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM dashboard_sessions WHERE user = 'anna'")" \
 	"logout removed anna's session"
 assert_not_contains "$(bb_sql "SELECT group_concat(token_sha256) FROM dashboard_sessions")" \
