@@ -24,6 +24,8 @@ cat <<MSG
 
   Budbringer demo — the daemon runs in the foreground (Ctrl-C stops it).
   SMS land in   $demo/spool/sms/*.json
+                (campaign SMS wait during quiet hours, 21:00-08:00 Copenhagen time:
+                the log says so; replies to inbound SMS go at once)
   Email lands in $demo/spool/mail/*.eml
   In another terminal:
     $top/build/budbringer -c $demo/budbringer.conf campaign list

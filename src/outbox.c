@@ -55,6 +55,7 @@ struct outbox {
 	/* What the last turn left, for outbox_next_wait(). */
 	int last_changed;
 	bool again;                      /* a batch limit cut it short */
+	int quiet;                       /* in quiet hours at the last claim: 1, 0, -1 not yet known */
 };
 
 static int record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
@@ -67,6 +68,7 @@ struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *
 	ob->db = db;
 	ob->cfg = cfg;
 	ob->seed = (unsigned int)time(NULL) ^ (unsigned int)(size_t)ob;
+	ob->quiet = -1;
 	for (size_t i = 0; i < cfg->sms.n_providers && i < MAX_PROVIDERS; i++) {
 		const struct cfg_sms_provider *sp = &cfg->sms.providers[i];
 		struct provider *p = provider_new(sp->type, sp->name, cfg, sp, err);
@@ -438,6 +440,29 @@ static int claim_commit(struct outbox *ob, long long now, struct claim *c, struc
 	return 0;
 }
 
+/* Says once when quiet hours start holding campaign messages and when they
+ * end, so that an operator who sees no SMS at 22:00 knows why. */
+static void note_quiet(struct outbox *ob, bool quiet, long long now)
+{
+	char until[8] = "";
+	time_t t;
+	struct tm tm;
+
+	if (ob->quiet == (int)quiet)
+		return;
+	if (quiet) {
+		t = (time_t)quiet_next_open(ob->cfg, now);
+		if (localtime_r(&t, &tm) && !strftime(until, sizeof(until), "%H:%M", &tm))
+			until[0] = '\0';
+		log_info("quiet hours: campaign SMS%s wait until %s (%s); replies go at once",
+			 ob->cfg->campaigns.quiet_hold_email ? " and email" : "", until,
+			 ob->cfg->timezone);
+	} else if (ob->quiet == 1) {
+		log_info("quiet hours over: held campaign messages go out");
+	}
+	ob->quiet = quiet;
+}
+
 /* Loads due messages of one channel and moves them to `sending` (inside
  * the caller's transaction). Returns the messages that changed state,
  * or -1 when the turn must roll back. */
@@ -464,6 +489,8 @@ static int claim(struct outbox *ob, enum channel chan, long long now, struct cla
 	 * and confirmations still go at once. */
 	held = quiet_now(ob->cfg, now) &&
 	       (chan == CHANNEL_SMS || ob->cfg->campaigns.quiet_hold_email);
+	if (chan == CHANNEL_SMS)
+		note_quiet(ob, held, now);
 	if (!cap || db_message_due(ob->db, chan, now, !held, c->msgs, cap, &c->n) < 0 || !c->n)
 		return 0;
 

@@ -41,6 +41,8 @@ wait_until "[ \$(bb_sql \"SELECT count(*) FROM messages\") -eq 200 ]" 20 "$BB_PI
 sleep 2
 assert_eq 0 "$(ls "$BB_SPOOL_SMS" | wc -l)" "quiet hours: campaign SMS are held, not sent"
 assert_eq 200 "$(bb_sql "SELECT count(*) FROM messages WHERE state = 'queued'")" "held messages stay queued, not dropped"
+assert_eq 1 "$(grep -c "quiet hours: campaign SMS wait until $(hhmm $qe) (Europe/Copenhagen)" "$BB_LOG")" \
+	"quiet hours: the log says once that campaign SMS wait, and until when"
 # Reload without quiet hours: they go out, nothing lost.
 sed -i 's/quiet_hours = {[^}]*};//' "$BB_CONF"
 kill -HUP "$BB_PID"
