@@ -443,3 +443,33 @@ int db_message_unknown_ids(struct db *db, long long campaign_id, long long **ids
 	}
 	return 0;
 }
+
+int db_message_unwanted(struct db *db, long long id, const char **reason)
+{
+	static const char sql[] =
+		"SELECT m.kind = 'campaign', c.status = 'cancelled', m.subscriber_id IS NULL,"
+		" CASE m.channel WHEN 'sms' THEN s.sms_consent ELSE s.email_consent END"
+		" FROM messages m LEFT JOIN campaigns c ON c.id = m.campaign_id"
+		" LEFT JOIN subscribers s ON s.id = m.subscriber_id WHERE m.id = ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	*reason = NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_int(st, 0)) {
+		if (sqlite3_column_int(st, 1))
+			*reason = "campaign cancelled";
+		else if (sqlite3_column_int(st, 2))
+			*reason = "subscriber erased";
+		else if (sqlite3_column_int(st, 3) != 1)
+			*reason = "unsubscribed";
+		ret = *reason != NULL;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		ret = error("cannot check message %lld: %s", id, sqlite3_errmsg(db_handle(db)));
+	}
+	sqlite3_reset(st);
+	return ret;
+}

@@ -352,6 +352,20 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 		log_batch_info(&ob->log, "message unknown msg=%lld provider=%s reason=\"%s\"", r->msg_id,
 			       p->name, r->detail);
 	} else {
+		const char *unwanted;
+		int rc = db_message_unwanted(ob->db, r->msg_id, &unwanted);
+
+		/* A STOP, unsubscribe or cancel while it was out only cancelled
+		 * the queued messages: this one must not go back to the queue. */
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			ch.to = "cancelled";
+			ch.reason = unwanted;
+			log_batch_info(&ob->log, "message cancelled msg=%lld provider=%s reason=\"%s\"",
+				       r->msg_id, p->name, unwanted);
+			return db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0 ? -1 : 0;
+		}
 		attempts = db_message_attempts(ob->db, r->msg_id);
 		if (attempts < 0)
 			return -1;

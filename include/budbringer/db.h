@@ -278,6 +278,10 @@ int db_message_expire(struct db *db, long long now);
  * subscriber was erased, withdrew consent or is suppressed), -1 error. */
 int db_message_resend(struct db *db, long long id, const char *who, long long now,
 		      struct sbuf *why);
+/* 1 when a campaign message is no longer wanted (its campaign cancelled,
+ * its subscriber erased or without consent on the channel), with the
+ * reason; 0 when it is (and for replies and confirmations); -1 error. */
+int db_message_unwanted(struct db *db, long long id, const char **reason);
 /* The `unknown` messages of a campaign, by id (caller frees *ids). */
 int db_message_unknown_ids(struct db *db, long long campaign_id, long long **ids, size_t *n);
 /* Attempts made so far for a message (0 if there is none), -1 on an error. */

@@ -32,11 +32,11 @@ n=0
 campaign() { # campaign ADDRESS… : one opportunity for exactly these new subscribers
 	n=$((n + 1))
 	for a in "$@"; do
-		bb subscriber add --email "$a" --lang da --interest "$(echo sport culture social nature scouting events | cut -d' ' -f$n)" \
+		bb subscriber add --email "$a" --lang da --interest "$(echo sport culture social nature scouting events children elderly | cut -d' ' -f$n)" \
 			--consent test >/dev/null || die "subscriber $a"
 	done
 	bb opportunity add --title "da=Test $n" --summary "da=Fejltest $n." --interest \
-		"$(echo sport culture social nature scouting events | cut -d' ' -f$n)" --url https://x.example/o --publish >/dev/null
+		"$(echo sport culture social nature scouting events children elderly | cut -d' ' -f$n)" --url https://x.example/o --publish >/dev/null
 }
 state_of() { bb_sql "SELECT state FROM messages WHERE recipient = '$1'"; }
 received() { ls "$SMTP_MAILDIR" 2>/dev/null | grep -c -- "-$1.eml$"; }
@@ -141,6 +141,20 @@ assert_contains "$out" "withdrawn email consent" "resend refused: withdrawn cons
 assert_eq unknown "$(state_of stored@example.dk)" "resend refused: the message stays unknown"
 out=$(bb resend "$(id_of stall@example.dk)" 2>&1)
 assert_contains "$out" "is sent: only unknown messages are resent" "resend refused: a sent message"
+
+# --- consent withdrawn while the message is out: it is not retried ---
+# A STOP or unsubscribe cancels the queued messages; one the server is
+# holding at that moment comes back with a 451 and must not be queued again.
+smtp_faults '{"rules": [{"stage": "data", "match": "withdrawn*", "code": 451, "text": "4.3.0 try later", "times": 1, "delay": 3}]}'
+campaign withdrawn@example.dk
+wait_until "[ \"\$(state_of withdrawn@example.dk)\" = sending ]" 20 "$BB_PID" || fail "withdrawn: the message went out"
+bb_sql "UPDATE subscribers SET email_consent = 0 WHERE email = 'withdrawn@example.dk'"
+wait_until "[ \"\$(state_of withdrawn@example.dk)\" = cancelled ]" 20 "$BB_PID" ||
+	fail "withdrawn: cancelled, not queued again ($(state_of withdrawn@example.dk))"
+sleep 3 # longer than the backoff: a retry would have happened
+assert_eq "cancelled|unsubscribed|1" "$(bb_sql "SELECT state || '|' || reason || '|' || attempts FROM messages
+	WHERE recipient = 'withdrawn@example.dk'")" "withdrawn: cancelled with the reason after one attempt"
+assert_eq 0 "$(received withdrawn@example.dk)" "withdrawn: nothing reached the server"
 alive stored-stall
 
 # --- TLS failure: a certificate we do not trust ---
