@@ -239,3 +239,24 @@ char *db_confirm_question(struct db *db, long long subscriber_id, const char *ch
 	sqlite3_reset(st);
 	return body;
 }
+
+int db_sms_stopped_since_asked(struct db *db, long long subscriber_id)
+{
+	static const char sql[] =
+		"SELECT r IS NOT NULL AND (q IS NULL OR q < r) FROM"
+		" (SELECT (SELECT max(at) FROM consent_log WHERE subscriber_id = ?1 AND channel = 'sms'"
+		"   AND action = 'revoke') AS r,"
+		"  (SELECT max(created_at) FROM messages WHERE subscriber_id = ?1 AND kind = 'confirm'"
+		"   AND channel = 'sms') AS q)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc, ret;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, subscriber_id);
+	rc = sqlite3_step(st);
+	ret = rc == SQLITE_ROW ? sqlite3_column_int(st, 0)
+			       : error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	sqlite3_reset(st);
+	return ret;
+}

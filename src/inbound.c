@@ -186,8 +186,9 @@ void inbound_decide(const struct config *cfg, const struct keyword_result *kw,
 		break;
 	case KW_CONFIRM:
 		/* Only a number that asked to join (pending, or known by its
-		 * email) can give consent; a STOP made it `unsubscribed`. */
-		if (who->known && !who->sms_consent && !gone) {
+		 * email) can give consent; a STOP made it `unsubscribed`, or
+		 * left it active by email only: then it must join again. */
+		if (who->known && !who->sms_consent && !gone && !who->sms_stopped) {
 			out->action = IA_CONFIRM;
 			out->reply = IT_WELCOME;
 		} else if (active) {
@@ -568,6 +569,12 @@ int inbound_handle(const struct inbound *ib, struct db *db, const struct inbound
 	who.status = s.status;
 	who.sms_consent = s.consent[CHANNEL_SMS];
 	who.lang = s.lang;
+	if (who.known && !who.sms_consent &&
+	    (rc = db_sms_stopped_since_asked(db, sid)) != 0) {
+		if (rc < 0)
+			goto out;
+		who.sms_stopped = true;
+	}
 	inbound_decide(cfg, &kw, &who, model_year(now), &d);
 	lang = match_pick_language(d.lang, inbound_text_langs(), (const char *const *)cfg->fallback);
 	forget = d.action == IA_REFUSE_AGE;

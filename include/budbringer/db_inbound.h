@@ -57,6 +57,10 @@ int db_subscriber_set_status_from(struct db *db, long long id, const char *from,
 /* Deletes a subscriber that never confirmed (status pending) and its
  * consent log rows: for sign-ups refused for age. 0, 1 not pending, -1. */
 int db_subscriber_delete_pending(struct db *db, long long id);
+/* 1 when the subscriber withdrew SMS consent (STOP) and has not been
+ * asked again since (no newer confirmation question on SMS): a "JA" then
+ * confirms nothing. 0 otherwise, -1 on error. */
+int db_sms_stopped_since_asked(struct db *db, long long subscriber_id);
 /* The body of the newest confirmation question (kind 'confirm') sent or
  * queued to the subscriber on channel, and its time; NULL when none.
  * Caller frees. */

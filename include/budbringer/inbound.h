@@ -130,6 +130,7 @@ struct inbound_sender {
 	bool known;
 	const char *status;      /* pending, active, unsubscribed */
 	bool sms_consent;
+	bool sms_stopped;        /* said STOP and was not asked to join again since */
 	const char *lang;        /* stored language */
 };
 

@@ -589,6 +589,42 @@ static void test_details(void **state)
 	assert_int_equal(o.reply, IT_NO_OPPORTUNITY);
 }
 
+/* Someone with SMS and email who says STOP stays active by email; a later
+ * JA (no new question) must not switch SMS back on. Joining again must. */
+static void test_stop_keeps_email_but_ja_is_no_consent(void **state)
+{
+	struct fixture *f = *state;
+	const char *num = "+4512121212";
+	struct inbound_outcome o;
+
+	assert_int_equal(sms(f, num, "FRIVILLIG", &o), 0);
+	f->now += 10;
+	assert_int_equal(sms(f, num, "JA", &o), 0);
+	assert_int_equal(o.action, IA_CONFIRM);
+	assert_int_equal(sqlite3_exec(db_handle(f->db), "UPDATE subscribers SET email = 'x@example.dk',"
+				      " email_consent = 1 WHERE phone = '+4512121212'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	f->now += 10;
+	assert_int_equal(sms(f, num, "STOP", &o), 0);
+	assert_int_equal(o.action, IA_STOP);
+	assert_int_equal(q_int(f, "SELECT sms_consent = 0 AND email_consent = 1 AND status = 'active'"
+				  " FROM subscribers WHERE phone = ?", num), 1);
+	f->now += 10;
+	assert_int_equal(sms(f, num, "JA", &o), 0);
+	assert_int_equal(o.action, IA_NONE);
+	assert_int_equal(q_int(f, "SELECT sms_consent FROM subscribers WHERE phone = ?", num), 0);
+	assert_true(db_is_suppressed(f->db, num, "sms"));
+	/* FRIVILLIG asks again; that JA counts */
+	f->now += 10;
+	assert_int_equal(sms(f, num, "FRIVILLIG", &o), 0);
+	assert_int_equal(o.reply, IT_ASK_CONFIRM);
+	f->now += 10;
+	assert_int_equal(sms(f, num, "JA", &o), 0);
+	assert_int_equal(o.action, IA_CONFIRM);
+	assert_int_equal(q_int(f, "SELECT sms_consent FROM subscribers WHERE phone = ?", num), 1);
+	assert_false(db_is_suppressed(f->db, num, "sms"));
+}
+
 static void test_portal_confirm_sms(void **state)
 {
 	struct fixture *f = *state;
@@ -665,6 +701,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_languages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_details, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portal_confirm_sms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_keeps_email_but_ja_is_no_consent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inside_batch, setup, teardown),
 	};
 
