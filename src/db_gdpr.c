@@ -270,10 +270,13 @@ int db_gdpr_erase(struct db *db, long long id, int current_year, long long now,
 		"  AND channel = 'sms' AND action = 'grant'),"
 		" EXISTS (SELECT 1 FROM consent_log WHERE subscriber_id = s.id AND channel = 'email'"
 		"  AND action = 'grant') FROM subscribers s WHERE s.id = ?1";
+	/* What still waits is cancelled: there is nobody left to send it to. */
 	static const char messages[] =
 		"UPDATE messages SET erased_id = ?2, subscriber_id = NULL, recipient = '(erased)',"
-		" subject = NULL, body = NULL WHERE subscriber_id = ?1"
-		" OR (subscriber_id IS NULL AND recipient IN (?3, ?4))";
+		" subject = NULL, body = NULL,"
+		" reason = CASE WHEN state = 'queued' THEN 'subscriber erased' ELSE reason END,"
+		" state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END"
+		" WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND recipient IN (?3, ?4))";
 	static const char events[] =
 		"UPDATE message_events SET detail = NULL WHERE detail IS NOT NULL AND message_id IN"
 		" (SELECT id FROM messages WHERE erased_id = ?2)";

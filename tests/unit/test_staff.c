@@ -379,6 +379,28 @@ static void test_erase(void **state)
 	assert_int_equal(db_gdpr_erase(f->db, f->s_15, 2026, t_2027, &res), 1);
 }
 
+/* A message still waiting (quiet hours, backoff) for someone erased is
+ * cancelled: it would go out to "(erased)". */
+static void test_erase_cancels_waiting(void **state)
+{
+	struct fixture *f = *state;
+	struct erase_result res;
+	long long waiting = add_message(f->db, 3, f->s_15, CHANNEL_SMS, "+4520000002", "ar", "queued",
+					NULL, 1, t_2026 + 200 * DAY);
+	char sql[160];
+
+	assert_int_equal(db_gdpr_erase(f->db, f->s_15, 2026, t_2027 + DAY, &res), 0);
+	snprintf(sql, sizeof(sql), "SELECT state || '|' || reason || '|' || recipient FROM messages"
+		 " WHERE id = %lld", waiting);
+	{
+		char *got = scalar_text(f->db, sql);
+		assert_string_equal(got, "cancelled|subscriber erased|(erased)");
+		free(got);
+	}
+	/* Others' waiting messages stay. */
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE state = 'queued'"), 1);
+}
+
 static void test_import_row(void **state)
 {
 	struct fixture *f = *state;
@@ -533,6 +555,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resend_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase_cancels_waiting, setup, teardown),
 		cmocka_unit_test(test_staff_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
