@@ -571,6 +571,7 @@ void http_api_subscribers(struct http_request *req, struct http_response *resp)
 	struct subscriber s;
 	long long sid = 0, now = (long long)time(NULL);
 	json_t *o = NULL, *sent = json_array(), *already = json_array(), *throttled = json_array();
+	json_t *stopped = json_array();
 	bool created = false, loaded = false;
 	int rc;
 
@@ -612,6 +613,12 @@ void http_api_subscribers(struct http_request *req, struct http_response *resp)
 			json_array_append_new(already, json_string(name));
 			continue;
 		}
+		/* A number that said STOP gets no question from a form anyone
+		 * can fill in; it can join again by texting the keyword. */
+		if (ch == CHANNEL_SMS && db_is_suppressed(req->db, addr, name)) {
+			json_array_append_new(stopped, json_string(name));
+			continue;
+		}
 		if (!created && db_consent_log(req->db, sid, now, name, "request", "api:portal",
 					       "sign-up form on the portal") < 0)
 			goto rollback;
@@ -629,11 +636,11 @@ void http_api_subscribers(struct http_request *req, struct http_response *resp)
 	log_info("portal sign-up subscriber=%lld new=%d confirmations=%zu", sid, created,
 		 json_array_size(sent));
 	send_json(resp, created ? 201 : 200,
-		  json_pack("{s:I, s:s, s:O, s:O, s:O}", "id", (json_int_t)sid, "status",
+		  json_pack("{s:I, s:s, s:O, s:O, s:O, s:O}", "id", (json_int_t)sid, "status",
 			    json_array_size(already) && !json_array_size(sent) && !json_array_size(throttled)
 				    ? "active" : "pending",
 			    "confirmation_sent", sent, "already_confirmed", already,
-			    "throttled", throttled));
+			    "throttled", throttled, "stopped", stopped));
 	goto out;
 rollback:
 	db_rollback(req->db);
@@ -650,4 +657,5 @@ out:
 	json_decref(sent);
 	json_decref(already);
 	json_decref(throttled);
+	json_decref(stopped);
 }

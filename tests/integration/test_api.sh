@@ -177,6 +177,14 @@ r=$(sub '{"phone": "20400002"}')
 assert_match "$r" '^200 \{"id":[0-9]+,"status":"active","confirmation_sent":\[\],"already_confirmed":\["sms"\]' \
 	"a sign-up of someone already in changes nothing"
 
+# A number that texted STOP (unknown to us, so only suppressed) gets no
+# question from a form anyone can fill in.
+curl -s -o /dev/null "$BB_URL/sms/inbound?secret=$BB_INBOUND_SECRET&from=4520400009&to=1220&text=STOP&id=api-stop-9"
+r=$(sub '{"phone": "20400009"}')
+assert_match "$r" '^201 .*"confirmation_sent":\[\],.*"stopped":\["sms"\]' "a STOPped number: no question, and the answer says why"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE recipient = '+4520400009' AND kind = 'confirm'")" \
+	"nothing was queued to the STOPped number"
+
 r=$(sub '{"email": "Ung.Frivillig@Example.DK", "lang": "ar"}')
 assert_match "$r" '^201 .*"confirmation_sent":\["email"\]' "email sign-up: 201, confirmation email"
 assert_eq "Ung.Frivillig@example.dk pending" \
