@@ -347,8 +347,14 @@ int db_commit(struct db *db)
 
 	sync_depth(db);
 	st = db_prepare(db, db->depth > 1 ? release : commit);
-	if (!st || db_exec_stmt(db, st) < 0)
+	if (!st || db_exec_stmt(db, st) < 0) {
+		/* A failed COMMIT can leave the transaction open (busy, disk
+		 * full): end it here, so that no caller leaves the connection
+		 * holding the write lock. Its work is lost, as -1 says. */
+		if (db->depth <= 1)
+			db_rollback(db);
 		return -1;
+	}
 	if (db->depth)
 		db->depth--;
 	return 0;

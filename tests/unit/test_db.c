@@ -210,10 +210,28 @@ static void test_nested_transactions(void **state)
 	assert_false(db_in_transaction(db));
 }
 
+/* A COMMIT that fails (here a deferred foreign key; in life a full disk)
+ * must not leave the connection in a transaction holding the write lock. */
+static void test_failed_commit_ends_transaction(void **state)
+{
+	struct db *db = *state;
+
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(sqlite3_exec(db_handle(db), "PRAGMA defer_foreign_keys = ON;"
+				      "INSERT INTO message_events(message_id, at, state)"
+				      " VALUES (999999, 0, 'sent')", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_commit(db), -1);
+	assert_false(db_in_transaction(db));
+	assert_int_equal(scalar(db, "SELECT count(*) FROM message_events"), 0);
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(db_commit(db), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh_database_is_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_commit_ends_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_once_per_campaign_subscriber_channel, setup, teardown),
