@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ struct daemon {
 	struct outbox *outbox;
 	struct http_server *http;
 	int wake[2];
+	int lock_fd;               /* flock on "<database>.lock": one daemon per database */
 	sigset_t run_mask;         /* the mask ppoll() waits with: signals open */
 	bool allow_readable_config;
 	long long last_poll;
@@ -109,8 +111,32 @@ static void set_timezone(const char *tz)
 	tzset();
 }
 
+/* One daemon per database: a second one started by mistake would take the
+ * first one's in-flight messages for a crash's and settle them. The lock
+ * goes with the process, also on kill -9. */
+static int lock_database(struct daemon *d, struct sbuf *err)
+{
+	struct sbuf path = SBUF_INIT;
+	int ret = -1;
+
+	sbuf_addf(&path, "%s.lock", d->cfg->database);
+	d->lock_fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0)
+		sbuf_addf(err, "cannot open the lock file '%s': %s", path.buf, strerror(errno));
+	else if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		sbuf_addf(err, errno == EWOULDBLOCK
+			  ? "another budbringerd is running on database '%s' (it holds '%s')"
+			  : "cannot lock database '%s' ('%s')", d->cfg->database, path.buf);
+	else
+		ret = 0;
+	sbuf_release(&path);
+	return ret;
+}
+
 static int start_parts(struct daemon *d, struct sbuf *err)
 {
+	if (lock_database(d, err) < 0)
+		return -1;
 	d->db = db_open(d->cfg->database);
 	if (!d->db) {
 		sbuf_addf(err, "cannot open database '%s'", d->cfg->database);
@@ -290,6 +316,7 @@ int daemon_run(const struct daemon_opts *opts)
 
 	memset(&d, 0, sizeof(d));
 	d.wake[0] = d.wake[1] = -1;
+	d.lock_fd = -1;
 	d.allow_readable_config = opts->allow_readable_config;
 	d.cfg = xcalloc(1, sizeof(*d.cfg));
 	if (cfg_load(opts->config_path, d.cfg, &err) < 0) {
@@ -346,6 +373,8 @@ out:
 		close(d.wake[0]);
 	if (d.wake[1] >= 0)
 		close(d.wake[1]);
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);  /* last: the database is closed */
 	cfg_free(d.cfg);
 	free(d.cfg);
 	sbuf_release(&err);
