@@ -167,6 +167,7 @@ static void drain_outbox(struct daemon *d, int max_ms)
 {
 	long long deadline = clock_mono_ms() + max_ms;
 
+	outbox_withdraw(d->outbox);
 	while (outbox_in_flight(d->outbox) && clock_mono_ms() < deadline) {
 		outbox_collect(d->outbox, now_s(), 100);
 		/* Answers of waking providers come through the pipe: no spinning. */

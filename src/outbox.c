@@ -129,6 +129,16 @@ void outbox_free(struct outbox *ob)
 	free(ob);
 }
 
+void outbox_withdraw(struct outbox *ob)
+{
+	for (size_t i = 0; i <= ob->n_sms; i++) {
+		struct provider *p = i < ob->n_sms ? ob->sms[i] : ob->mail;
+
+		if (p && p->ops->withdraw)
+			p->ops->withdraw(p);
+	}
+}
+
 size_t outbox_in_flight(const struct outbox *ob)
 {
 	return ob->in_flight + ob->n_res;

@@ -479,7 +479,15 @@ static void smtp_free(struct provider *p)
 	p->priv = NULL;
 }
 
+/* Emails waiting for a worker were never sent: back to the queue with them
+ * (the sessions under way finish the ones they hold). */
+static void smtp_withdraw(struct provider *p)
+{
+	smtp_fail_queued(p->priv, "not sent: the daemon stopped or reloaded before its turn");
+}
+
 const struct provider_ops smtp_mail_ops = {
 	.type = "smtp", .channel = CHANNEL_EMAIL, .init = smtp_init, .submit = smtp_submit,
-	.poll = smtp_poll, .capacity = smtp_capacity, .free = smtp_free,
+	.poll = smtp_poll, .capacity = smtp_capacity, .withdraw = smtp_withdraw,
+	.free = smtp_free,
 };

@@ -57,6 +57,10 @@ int outbox_step(struct outbox *ob, long long now, int wait_ms);
  * on becomes `unknown` at the next start). */
 int outbox_collect(struct outbox *ob, long long now, int wait_ms);
 
+/* The daemon stops or reloads: providers hand back what they have not
+ * started on (see provider_ops.withdraw); outbox_collect() records it. */
+void outbox_withdraw(struct outbox *ob);
+
 /* Messages handed to providers whose answer is not recorded yet. */
 size_t outbox_in_flight(const struct outbox *ob);
 

@@ -66,6 +66,10 @@ struct provider_ops {
 	size_t (*poll)(struct provider *p, int timeout_ms, struct send_result *out, size_t max);
 	/* Messages it can take right now. */
 	size_t (*capacity)(struct provider *p);
+	/* Optional: the daemon stops or reloads. Hands back, as temporary
+	 * failures through poll, what it took but has not started on, so
+	 * that those messages are queued again instead of ending `unknown`. */
+	void (*withdraw)(struct provider *p);
 	void (*free)(struct provider *p);
 };
 

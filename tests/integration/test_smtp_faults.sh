@@ -32,11 +32,11 @@ n=0
 campaign() { # campaign ADDRESS… : one opportunity for exactly these new subscribers
 	n=$((n + 1))
 	for a in "$@"; do
-		bb subscriber add --email "$a" --lang da --interest "$(echo sport culture social nature scouting events children elderly | cut -d' ' -f$n)" \
+		bb subscriber add --email "$a" --lang da --interest "$(echo sport culture social nature scouting events children elderly integration | cut -d' ' -f$n)" \
 			--consent test >/dev/null || die "subscriber $a"
 	done
 	bb opportunity add --title "da=Test $n" --summary "da=Fejltest $n." --interest \
-		"$(echo sport culture social nature scouting events children elderly | cut -d' ' -f$n)" --url https://x.example/o --publish >/dev/null
+		"$(echo sport culture social nature scouting events children elderly integration | cut -d' ' -f$n)" --url https://x.example/o --publish >/dev/null
 }
 state_of() { bb_sql "SELECT state FROM messages WHERE recipient = '$1'"; }
 received() { ls "$SMTP_MAILDIR" 2>/dev/null | grep -c -- "-$1.eml$"; }
@@ -145,7 +145,7 @@ assert_contains "$out" "is sent: only unknown messages are resent" "resend refus
 # --- consent withdrawn while the message is out: it is not retried ---
 # A STOP or unsubscribe cancels the queued messages; one the server is
 # holding at that moment comes back with a 451 and must not be queued again.
-smtp_faults '{"rules": [{"stage": "data", "match": "withdrawn*", "code": 451, "text": "4.3.0 try later", "times": 1, "delay": 3}]}'
+smtp_faults '{"rules": [{"stage": "data", "match": "withdrawn*", "code": 451, "text": "4.3.0 try later", "times": 1, "delay": 1.5}]}'
 campaign withdrawn@example.dk
 wait_until "[ \"\$(state_of withdrawn@example.dk)\" = sending ]" 20 "$BB_PID" || fail "withdrawn: the message went out"
 bb_sql "UPDATE subscribers SET email_consent = 0 WHERE email = 'withdrawn@example.dk'"
@@ -155,6 +155,26 @@ sleep 3 # longer than the backoff: a retry would have happened
 assert_eq "cancelled|unsubscribed|1" "$(bb_sql "SELECT state || '|' || reason || '|' || attempts FROM messages
 	WHERE recipient = 'withdrawn@example.dk'")" "withdrawn: cancelled with the reason after one attempt"
 assert_eq 0 "$(received withdrawn@example.dk)" "withdrawn: nothing reached the server"
+
+# --- a reload in the middle of a slow campaign ---
+# Emails still waiting for the worker were never sent: the reload hands
+# them back to the queue instead of leaving them `unknown`.
+smtp_faults '{"rules": [{"stage": "data", "match": "slow*", "store": true, "code": 250, "text": "2.0.0 Ok", "delay": 0.5}]}'
+campaign slow1@example.dk slow2@example.dk slow3@example.dk slow4@example.dk slow5@example.dk \
+	slow6@example.dk slow7@example.dk slow8@example.dk slow9@example.dk slow10@example.dk
+slow_received() { ls "$SMTP_MAILDIR" 2>/dev/null | grep -c -- '-slow[0-9]*@example.dk.eml$'; }
+wait_until "[ \$(slow_received) -ge 2 ]" 30 "$BB_PID" || fail "slow campaign: started"
+reloads=$(grep -c 'configuration reloaded' "$BB_LOG")
+kill -HUP "$BB_PID"
+wait_until "[ \$(grep -c 'configuration reloaded' '$BB_LOG') -gt $reloads ]" 20 "$BB_PID" || fail "slow campaign: reloaded"
+assert_num -lt "$(slow_received)" 10 "slow campaign: the reload came while emails were waiting"
+wait_until "[ \"\$(bb_sql \"SELECT count(*) FROM messages WHERE recipient LIKE 'slow%' AND state IN ('queued','sending')\")\" = 0 ]" 60 "$BB_PID" ||
+	fail "slow campaign: settled"
+assert_eq "sent|10" "$(bb_sql "SELECT state || '|' || count(*) FROM messages WHERE recipient LIKE 'slow%' GROUP BY state")" \
+	"slow campaign: all 10 sent, none left unknown by the reload"
+assert_eq 10 "$(slow_received)" "slow campaign: each email reached the server once"
+assert_num -ge "$(bb_sql "SELECT count(*) FROM message_events WHERE detail LIKE 'not sent: the daemon stopped or reloaded%'")" 1 \
+	"slow campaign: the waiting ones were handed back, as the event log says"
 alive stored-stall
 
 # --- TLS failure: a certificate we do not trust ---
