@@ -244,6 +244,10 @@ static void periodic(struct daemon *d, long long now)
 		log_warn("cannot expire stale messages");
 	if (db_campaign_finish(d->db, now) < 0)
 		log_warn("cannot mark finished campaigns");
+	/* A STOP cancels what is queued; what already waits in the SMTP
+	 * workers' queue is called back here, once a poll interval. */
+	if (outbox_withdraw_unwanted(d->outbox) < 0)
+		log_warn("cannot check waiting messages against their consent");
 	housekeeping_run(d->db, d->cfg, now);   /* hourly; logs its own failures */
 	d->last_poll = now;
 	http_gauge(d->http, "budbringer_last_poll_timestamp_seconds", now);

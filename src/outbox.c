@@ -135,8 +135,39 @@ void outbox_withdraw(struct outbox *ob)
 		struct provider *p = i < ob->n_sms ? ob->sms[i] : ob->mail;
 
 		if (p && p->ops->withdraw)
-			p->ops->withdraw(p);
+			p->ops->withdraw(p, NULL, 0);
 	}
+}
+
+int outbox_withdraw_unwanted(struct outbox *ob)
+{
+	long long ids[OUTBOX_BATCH];
+	int total = 0;
+
+	for (size_t i = 0; i <= ob->n_sms; i++) {
+		struct provider *p = i < ob->n_sms ? ob->sms[i] : ob->mail;
+		size_t n, k = 0;
+
+		if (!p || !p->ops->waiting || !p->ops->withdraw)
+			continue;
+		n = p->ops->waiting(p, ids, OUTBOX_BATCH);
+		for (size_t j = 0; j < n; j++) {
+			const char *why;
+			int rc = db_message_unwanted(ob->db, ids[j], &why);
+
+			if (rc < 0)
+				return -1;
+			if (rc == 1)
+				ids[k++] = ids[j];
+		}
+		if (k) {
+			log_info("withdrawing %zu waiting messages no longer wanted provider=%s", k,
+				 p->name);
+			p->ops->withdraw(p, ids, k);
+			total += (int)k;
+		}
+	}
+	return total;
 }
 
 size_t outbox_in_flight(const struct outbox *ob)

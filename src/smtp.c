@@ -479,15 +479,69 @@ static void smtp_free(struct provider *p)
 	p->priv = NULL;
 }
 
-/* Emails waiting for a worker were never sent: back to the queue with them
- * (the sessions under way finish the ones they hold). */
-static void smtp_withdraw(struct provider *p)
+static size_t smtp_waiting(struct provider *p, long long *ids, size_t max)
 {
-	smtp_fail_queued(p->priv, "not sent: the daemon stopped or reloaded before its turn");
+	struct smtp_shared *sh = p->priv;
+	size_t n = 0;
+
+	pthread_mutex_lock(&sh->lock);
+	for (const struct smtp_job *j = sh->head; j && n < max; j = j->next)
+		ids[n++] = j->msg_id;
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
+
+static bool listed(long long id, const long long *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Emails waiting for a worker were never sent: hand them back (all, at a
+ * stop or reload; the sessions under way finish the ones they hold). */
+static void smtp_withdraw(struct provider *p, const long long *ids, size_t n)
+{
+	struct smtp_shared *sh = p->priv;
+	struct smtp_job *out = NULL, **link;
+
+	if (!ids) {
+		smtp_fail_queued(sh, "not sent: the daemon stopped or reloaded before its turn");
+		return;
+	}
+	pthread_mutex_lock(&sh->lock);
+	for (link = &sh->head; *link;) {
+		struct smtp_job *j = *link;
+
+		if (!listed(j->msg_id, ids, n)) {
+			link = &j->next;
+			continue;
+		}
+		*link = j->next;
+		if (sh->tail == j)
+			sh->tail = NULL;
+		j->next = out;
+		out = j;
+		sh->n_queued--;
+		sh->n_active++; /* as taken: smtp_finish() settles it */
+	}
+	if (!sh->tail)
+		for (struct smtp_job *j = sh->head; j; j = j->next)
+			sh->tail = j;
+	pthread_mutex_unlock(&sh->lock);
+	while (out) {
+		struct smtp_job *j = out;
+
+		out = j->next;
+		smtp_finish(sh, j, SEND_TEMPFAIL, "not sent: withdrawn before its turn");
+		smtp_job_free(j);
+	}
 }
 
 const struct provider_ops smtp_mail_ops = {
 	.type = "smtp", .channel = CHANNEL_EMAIL, .init = smtp_init, .submit = smtp_submit,
-	.poll = smtp_poll, .capacity = smtp_capacity, .withdraw = smtp_withdraw,
+	.poll = smtp_poll, .capacity = smtp_capacity, .waiting = smtp_waiting,
+	.withdraw = smtp_withdraw,
 	.free = smtp_free,
 };

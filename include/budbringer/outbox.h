@@ -61,6 +61,11 @@ int outbox_collect(struct outbox *ob, long long now, int wait_ms);
  * started on (see provider_ops.withdraw); outbox_collect() records it. */
 void outbox_withdraw(struct outbox *ob);
 
+/* Messages waiting in a provider's own queue (taken, not started) whose
+ * subscriber has since said stop, or whose campaign was cancelled, are
+ * handed back and so cancelled. Returns how many, or -1. */
+int outbox_withdraw_unwanted(struct outbox *ob);
+
 /* Messages handed to providers whose answer is not recorded yet. */
 size_t outbox_in_flight(const struct outbox *ob);
 

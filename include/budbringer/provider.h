@@ -66,10 +66,15 @@ struct provider_ops {
 	size_t (*poll)(struct provider *p, int timeout_ms, struct send_result *out, size_t max);
 	/* Messages it can take right now. */
 	size_t (*capacity)(struct provider *p);
-	/* Optional: the daemon stops or reloads. Hands back, as temporary
-	 * failures through poll, what it took but has not started on, so
-	 * that those messages are queued again instead of ending `unknown`. */
-	void (*withdraw)(struct provider *p);
+	/* Optional, with withdraw: the ids of messages it took but has not
+	 * started on (waiting in its own queue), up to max. */
+	size_t (*waiting)(struct provider *p, long long *ids, size_t max);
+	/* Optional: hands back, as temporary failures through poll, the
+	 * messages it took but has not started on — those of ids, or all when
+	 * ids is NULL (the daemon stops or reloads) — so that they are queued
+	 * again (or cancelled, if no longer wanted) instead of sent or left
+	 * `unknown`. */
+	void (*withdraw)(struct provider *p, const long long *ids, size_t n);
 	void (*free)(struct provider *p);
 };
 

@@ -32,11 +32,11 @@ n=0
 campaign() { # campaign ADDRESS… : one opportunity for exactly these new subscribers
 	n=$((n + 1))
 	for a in "$@"; do
-		bb subscriber add --email "$a" --lang da --interest "$(echo sport culture social nature scouting events children elderly integration | cut -d' ' -f$n)" \
+		bb subscriber add --email "$a" --lang da --interest "$(echo sport culture social nature scouting events children elderly integration faith | cut -d' ' -f$n)" \
 			--consent test >/dev/null || die "subscriber $a"
 	done
 	bb opportunity add --title "da=Test $n" --summary "da=Fejltest $n." --interest \
-		"$(echo sport culture social nature scouting events children elderly integration | cut -d' ' -f$n)" --url https://x.example/o --publish >/dev/null
+		"$(echo sport culture social nature scouting events children elderly integration faith | cut -d' ' -f$n)" --url https://x.example/o --publish >/dev/null
 }
 state_of() { bb_sql "SELECT state FROM messages WHERE recipient = '$1'"; }
 received() { ls "$SMTP_MAILDIR" 2>/dev/null | grep -c -- "-$1.eml$"; }
@@ -175,6 +175,23 @@ assert_eq "sent|10" "$(bb_sql "SELECT state || '|' || count(*) FROM messages WHE
 assert_eq 10 "$(slow_received)" "slow campaign: each email reached the server once"
 assert_num -ge "$(bb_sql "SELECT count(*) FROM message_events WHERE detail LIKE 'not sent: the daemon stopped or reloaded%'")" 1 \
 	"slow campaign: the waiting ones were handed back, as the event log says"
+
+# --- STOP while the email already waits in the worker's queue ---
+# An unsubscribe cancels the queued messages; one the SMTP worker holds
+# but has not started on is called back within a poll interval.
+smtp_faults '{"rules": [{"stage": "data", "match": "wait*", "store": true, "code": 250, "text": "2.0.0 Ok", "delay": 0.5}]}'
+campaign wait1@example.dk wait2@example.dk wait3@example.dk wait4@example.dk wait5@example.dk \
+	wait6@example.dk wait7@example.dk wait8@example.dk
+wait_received() { ls "$SMTP_MAILDIR" 2>/dev/null | grep -c -- "-$1@example.dk.eml$"; }
+wait_until "[ \$(wait_received 'wait[0-9]') -ge 1 ]" 30 "$BB_PID" || fail "waiting: the campaign started"
+assert_eq sending "$(state_of wait8@example.dk)" "waiting: the last email is with the worker, not sent yet"
+bb_sql "UPDATE subscribers SET email_consent = 0 WHERE email = 'wait8@example.dk'"
+wait_until "[ \"\$(bb_sql \"SELECT count(*) FROM messages WHERE recipient LIKE 'wait%' AND state IN ('queued','sending')\")\" = 0 ]" 30 "$BB_PID" ||
+	fail "waiting: settled"
+assert_eq "cancelled|unsubscribed" "$(bb_sql "SELECT state || '|' || reason FROM messages WHERE recipient = 'wait8@example.dk'")" \
+	"waiting: the unsubscribed one was called back and cancelled"
+assert_eq 0 "$(wait_received wait8)" "waiting: it never reached the server"
+assert_eq 7 "$(wait_received 'wait[1-7]')" "waiting: the others were sent"
 alive stored-stall
 
 # --- TLS failure: a certificate we do not trust ---
