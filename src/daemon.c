@@ -7,6 +7,7 @@
 #include "budbringer/http.h"
 #include "budbringer/log.h"
 #include "budbringer/outbox.h"
+#include "budbringer/quiet.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -240,7 +241,7 @@ static void periodic(struct daemon *d, long long now)
 {
 	if (campaign_create_auto(d->db, d->cfg, now) < 0)
 		log_warn("cannot check for new opportunities; trying again in %ds", d->cfg->poll_interval);
-	if (db_message_expire(d->db, now) < 0)
+	if (db_message_expire(d->db, now, quiet_now(d->cfg, now)) < 0)
 		log_warn("cannot expire stale messages");
 	if (db_campaign_finish(d->db, now) < 0)
 		log_warn("cannot mark finished campaigns");

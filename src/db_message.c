@@ -283,7 +283,7 @@ int db_message_cancel_queued_channel(struct db *db, long long subscriber_id, con
 	return cancel_selected(db, st, reason, now);
 }
 
-int db_message_expire(struct db *db, long long now)
+int db_message_expire(struct db *db, long long now, bool quiet_hours)
 {
 	/*
 	 * Queued past their validity (e.g. held by quiet hours): stale content
@@ -297,13 +297,14 @@ int db_message_expire(struct db *db, long long now)
 	 * message when it comes due instead of sending it.
 	 */
 	static const char sql[] =
-		"SELECT id FROM messages WHERE campaign_id IS NULL AND state = 'queued'"
+		"SELECT id, 0 FROM messages WHERE campaign_id IS NULL AND state = 'queued'"
 		" AND expires_at < ?1"
-		" UNION ALL SELECT m.id FROM campaigns c CROSS JOIN messages m"
+		" UNION ALL SELECT m.id, m.channel = 'sms' FROM campaigns c CROSS JOIN messages m"
 		" ON m.campaign_id = c.id AND m.state = 'queued'"
 		" WHERE c.valid_until < ?1 AND m.expires_at < ?1 LIMIT 10000";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	long long *ids = NULL;
+	bool *held = NULL;
 	size_t n = 0, cap = 0;
 	int ret = -1;
 
@@ -311,19 +312,29 @@ int db_message_expire(struct db *db, long long now)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap)
-			ids = xrealloc(ids, (cap = cap * 2 + 64) * sizeof(*ids));
+		if (n == cap) {
+			cap = cap * 2 + 64;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+			held = xrealloc(held, cap * sizeof(*held));
+		}
+		/* A campaign SMS in quiet hours was held, not forgotten. */
+		held[n] = quiet_hours && sqlite3_column_int(st, 1);
 		ids[n++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);
 	if (!n) {
 		free(ids);
+		free(held);
 		return 0;
 	}
 	if (db_begin(db) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct message_change ch = { .to = "expired", .reason = "valid_until passed", .now = now };
+		/* SPEC: quiet-hours expiry is `suppressed`, any other `expired`. */
+		struct message_change ch = {
+			.to = held[i] ? "suppressed" : "expired",
+			.reason = held[i] ? "quiet hours lasted past valid_until" : "valid_until passed",
+			.now = now };
 		if (db_message_transition(db, ids[i], "queued", &ch) < 0) {
 			db_rollback(db);
 			goto out;
@@ -336,6 +347,7 @@ int db_message_expire(struct db *db, long long now)
 	ret = (int)n;
 out:
 	free(ids);
+	free(held);
 	return ret;
 }
 

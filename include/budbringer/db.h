@@ -271,8 +271,9 @@ int db_message_recover(struct db *db, const char *const *idempotent_providers, l
 /* Cancels the still-queued messages of a campaign. Returns the count. */
 int db_message_cancel_queued(struct db *db, long long campaign_id, const char *reason,
 			     long long now);
-/* Queued messages past their expiry become `expired`. Returns the count. */
-int db_message_expire(struct db *db, long long now);
+/* Queued messages past their expiry become `expired` — campaign SMS held by
+ * quiet hours (quiet_hours: they are on now) `suppressed`. Returns the count. */
+int db_message_expire(struct db *db, long long now, bool quiet_hours);
 /* Staff put an `unknown` message back in the queue (one audit row). 0 done,
  * 1 refused with the reason in why (not unknown; a campaign message whose
  * subscriber was erased, withdrew consent or is suppressed), -1 error. */

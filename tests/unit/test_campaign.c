@@ -205,17 +205,36 @@ static void test_stale_messages_expire(void **state)
 	until = scalar(f->db, "SELECT valid_until FROM campaigns");
 	assert_true(until > now + 120);
 
-	assert_int_equal(db_message_expire(f->db, now + 120), 1);
+	assert_int_equal(db_message_expire(f->db, now + 120, false), 1);
 	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE state = 'expired'"
 				       " AND recipient = '+4520009999'"), 1);
-	assert_int_equal(db_message_expire(f->db, until), 0);
-	assert_int_equal(db_message_expire(f->db, until + 1), 2);
+	assert_int_equal(db_message_expire(f->db, until, false), 0);
+	assert_int_equal(db_message_expire(f->db, until + 1, false), 2);
 	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE state = 'expired'"
 				       " AND campaign_id = 1 AND reason = 'valid_until passed'"), 2);
 	assert_int_equal(scalar(f->db, "SELECT count(*) FROM message_events WHERE state = 'expired'"), 3);
 	assert_int_equal(scalar(f->db, "SELECT state = 'queued' FROM messages"
 				       " WHERE recipient = '+4520009998'"), 1);
-	assert_int_equal(db_message_expire(f->db, until + 1), 0);
+	assert_int_equal(db_message_expire(f->db, until + 1, false), 0);
+}
+
+/* SPEC: a campaign SMS whose validity ends while quiet hours hold it is
+ * `suppressed`, not `expired`; email then is simply expired. */
+static void test_quiet_hours_expiry_is_suppressed(void **state)
+{
+	struct fixture *f = *state;
+	long long now = time(NULL), until;
+
+	sub(f, "+4520000001", "a@example.dk", "da", 20, NULL);
+	opportunity(f, -1, -1, "sport", false);
+	campaign_create_auto(f->db, &f->cfg, now);
+	expand_all(f, now);
+	until = scalar(f->db, "SELECT valid_until FROM campaigns");
+	assert_int_equal(db_message_expire(f->db, until + 1, true), 2);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE channel = 'sms' AND"
+				" state = 'suppressed' AND reason = 'quiet hours lasted past valid_until'"), 1);
+	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE channel = 'email' AND"
+				" state = 'expired'"), 1);
 }
 
 static void test_both_channels_default_sends_both(void **state)
@@ -373,6 +392,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batches_resume_without_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frequency_cap_suppresses_with_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_messages_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quiet_hours_expiry_is_suppressed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_channels_default_sends_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefer_sms, setup_prefer_sms, teardown),
 		cmocka_unit_test_setup_teardown(test_create_cancel_approve, setup, teardown),
