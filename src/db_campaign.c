@@ -258,7 +258,9 @@ int db_campaign_set_status(struct db *db, long long id, const char *status, long
 {
 	static const char sql[] =
 		"UPDATE campaigns SET status = ?, updated_at = ?,"
-		" cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?2 ELSE cancelled_at END WHERE id = ?";
+		" cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?2 ELSE cancelled_at END WHERE id = ?"
+		/* A final status stays: a cancel that committed meanwhile wins. */
+		" AND status NOT IN ('done', 'cancelled', 'expired')";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;

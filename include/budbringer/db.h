@@ -163,6 +163,8 @@ int db_campaign_create(struct db *db, const struct campaign *c, const struct cam
 int db_campaign_get(struct db *db, long long id, struct campaign *out);
 /* The oldest campaign that is due to expand (scheduled/expanding, send_at <= now). */
 int db_campaign_next_due(struct db *db, long long now, struct campaign *out);
+/* 0 changed, 1 not (no such campaign, or it is already done, cancelled or
+ * expired: a final status is never overwritten), -1 error. */
 int db_campaign_set_status(struct db *db, long long id, const char *status, long long now);
 /* scheduled/expanding -> expanding; 1 when the campaign is in another state. */
 int db_campaign_claim_expansion(struct db *db, long long id, long long now);

@@ -297,6 +297,14 @@ static void test_create_cancel_approve(void **state)
 	assert_int_equal(scalar(f->db, "SELECT state = 'cancelled' FROM messages"), 1);
 	assert_int_equal(campaign_cancel(f->db, id, now), 1);
 	assert_int_equal(campaign_approve(f->db, id, "staff", now), 1);
+	/* An expansion that read it before the cancel cannot overwrite it. */
+	assert_int_equal(db_campaign_set_status(f->db, id, "expired", now), 1);
+	{
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "SELECT status = 'cancelled' FROM campaigns WHERE id = %lld", id);
+		assert_int_equal(scalar(f->db, sql), 1);
+	}
 	sbuf_release(&err);
 }
 
