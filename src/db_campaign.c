@@ -399,6 +399,8 @@ int db_campaign_messages_since(struct db *db, long long subscriber_id, long long
 	sqlite3_bind_int64(st, 2, since);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
+	else
+		n = error("cannot count recent campaign messages: %s", sqlite3_errmsg(db_handle(db)));
 	sqlite3_reset(st);
 	return n;
 }

@@ -411,10 +411,11 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 		if (attempts < 0)
 			return -1;
 		if (attempts >= max) {
-			ch.to = "failed";
+			/* Out of attempts after a lost answer: it may have arrived. */
+			ch.to = r->status == SEND_UNKNOWN ? "unknown" : "failed";
 			ch.reason = r->detail;
-			log_batch_info(&ob->log, "message failed after %d attempts msg=%lld provider=%s",
-				       attempts, r->msg_id, p->name);
+			log_batch_info(&ob->log, "message %s after %d attempts msg=%lld provider=%s",
+				       ch.to, attempts, r->msg_id, p->name);
 		} else {
 			ch.to = "queued";
 			ch.not_before = now + backoff(ob, attempts);
