@@ -401,9 +401,10 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 		if (rc < 0)
 			return -1;
 		if (rc == 1) {
-			ch.to = "cancelled";
+			/* Not retried; after a lost answer it may still have arrived. */
+			ch.to = r->status == SEND_UNKNOWN ? "unknown" : "cancelled";
 			ch.reason = unwanted;
-			log_batch_info(&ob->log, "message cancelled msg=%lld provider=%s reason=\"%s\"",
+			log_batch_info(&ob->log, "message %s msg=%lld provider=%s reason=\"%s\"", ch.to,
 				       r->msg_id, p->name, unwanted);
 			return db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0 ? -1 : 0;
 		}
