@@ -94,7 +94,7 @@ for meta_file in sorted(glob.glob(os.path.join(maildir, "*.json"))):
     out["count"] += 1
     rcpt = meta["rcpt"]
     out["rcpts"].append(rcpt)
-    peer = "%s:%s" % tuple(meta["peer"])
+    peer = meta.get("session") or "%s:%s" % tuple(meta["peer"])
     out["sessions"][peer] = out["sessions"].get(peer, 0) + 1
     if not meta["tls"] or meta["auth_user"] != "budbringer":
         err(f, "not over TLS with AUTH: %r" % meta)

@@ -17,7 +17,8 @@ Usage:
 Every accepted message is written once per recipient to DIR/mail/ as
   NNNNNN-RCPT.eml   the DATA exactly as received (CRLF, dot-unstuffed)
   NNNNNN-RCPT.json  {"seq", "mail_from", "rcpt", "rcpt_tos", "mail_options",
-                     "auth_user", "tls", "peer", "helo", "time", "size"}
+                     "auth_user", "tls", "peer", "session" (a number per
+                     connection), "helo", "time", "size"}
 NNNNNN counts messages x recipients from 1; RCPT is the address with
 characters outside [A-Za-z0-9@._+-] replaced by "_". Both files appear
 atomically (the .json is renamed into place last, so wait for .json files).
@@ -140,6 +141,7 @@ class Recorder:
         self.maildir = os.path.join(args.dir, "mail")
         os.makedirs(self.maildir, exist_ok=True)
         self.seq = 0
+        self.sessions = 0
         self.log = open(os.path.join(args.dir, "smtp.jsonl"), "a",
                         encoding="utf-8")
 
@@ -185,6 +187,14 @@ class Recorder:
         self.event(session, "rcpt", address=address, status="250 OK")
         return "250 OK"
 
+    def session_id(self, session):
+        """A number per connection: the peer's port is no key, since the
+        kernel reuses loopback ports in TIME_WAIT (tcp_tw_reuse)."""
+        if getattr(session, "bb_session", None) is None:
+            self.sessions += 1
+            session.bb_session = self.sessions
+        return session.bb_session
+
     async def handle_DATA(self, server, session, envelope):
         self.faults.maybe_reload()
         rule = self.faults.match("data", envelope.rcpt_tos)
@@ -226,6 +236,7 @@ class Recorder:
                     "mail_options": envelope.mail_options,
                     "auth_user": user, "tls": session.ssl is not None,
                     "peer": list(session.peer) if session.peer else None,
+                    "session": self.session_id(session),
                     "helo": session.host_name, "time": time.time(),
                     "size": len(content)}
             for ext, data in ((".eml", content),
