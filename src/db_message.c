@@ -361,15 +361,11 @@ out:
 int db_message_resend(struct db *db, long long id, const char *who, long long now,
 		      struct sbuf *why)
 {
-	static const char find[] =
-		"SELECT m.state, m.kind, m.channel, m.recipient, m.subscriber_id,"
-		" CASE m.channel WHEN 'sms' THEN s.sms_consent ELSE s.email_consent END"
-		" FROM messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id WHERE m.id = ?";
+	static const char find[] = "SELECT state, channel FROM messages WHERE id = ?";
 	static const char clear[] = "UPDATE messages SET reason = NULL WHERE id = ?";
 	struct message_change ch = { .to = "queued", .not_before = now, .now = now };
-	char detail[160], subject[40], state[16] = "", kind[16] = "", channel[8] = "";
-	char *recipient = NULL;
-	bool has_subscriber = false, consent = false;
+	char detail[160], subject[40], state[16] = "", channel[8] = "";
+	const char *unwanted = NULL;
 	sqlite3_stmt *st;
 	int rc, ret = -1;
 
@@ -381,28 +377,24 @@ int db_message_resend(struct db *db, long long id, const char *who, long long no
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		(void)bsnprintf(state, sizeof(state), "%s", (const char *)sqlite3_column_text(st, 0));
-		(void)bsnprintf(kind, sizeof(kind), "%s", (const char *)sqlite3_column_text(st, 1));
-		(void)bsnprintf(channel, sizeof(channel), "%s", (const char *)sqlite3_column_text(st, 2));
-		recipient = db_column_strdup(st, 3);
-		has_subscriber = sqlite3_column_type(st, 4) != SQLITE_NULL;
-		consent = sqlite3_column_int(st, 5) == 1;
+		(void)bsnprintf(channel, sizeof(channel), "%s", (const char *)sqlite3_column_text(st, 1));
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		error("cannot read message %lld: %s", id, sqlite3_errmsg(db_handle(db)));
 		goto out;
 	}
+	/* The outbox's rule for "still wanted", so both always agree. */
+	if (rc == SQLITE_ROW && !strcmp(state, "unknown") &&
+	    db_message_unwanted(db, id, &unwanted) < 0)
+		goto out;
 	ret = 1;
 	if (rc == SQLITE_DONE)
 		sbuf_addf(why, "there is no message %lld", id);
 	else if (strcmp(state, "unknown"))
 		sbuf_addf(why, "message %lld is %s: only unknown messages are resent", id, state);
-	else if (!strcmp(kind, "campaign") && !has_subscriber)
-		sbuf_addf(why, "message %lld: its subscriber was erased", id);
-	else if (!strcmp(kind, "campaign") && !consent)
-		sbuf_addf(why, "message %lld: its subscriber has withdrawn %s consent", id, channel);
-	else if (!strcmp(kind, "campaign") && (!recipient || db_is_suppressed(db, recipient, channel)))
-		sbuf_addf(why, "message %lld: the address is suppressed (STOP or unsubscribed)", id);
+	else if (unwanted)
+		sbuf_addf(why, "message %lld is no longer wanted (%s, %s)", id, unwanted, channel);
 	else
 		ret = 0;
 	if (ret)
@@ -418,11 +410,9 @@ int db_message_resend(struct db *db, long long id, const char *who, long long no
 	if (db_exec_stmt(db, st) < 0 ||
 	    db_audit(db, now, who, "message.resend", subject, NULL) < 0 || db_commit(db) < 0)
 		goto out;
-	free(recipient);
 	return 0;
 out:
 	db_rollback(db);
-	free(recipient);
 	return ret;
 }
 
@@ -460,10 +450,12 @@ int db_message_unwanted(struct db *db, long long id, const char **reason)
 {
 	static const char sql[] =
 		"SELECT m.kind = 'campaign', c.status = 'cancelled', m.subscriber_id IS NULL,"
-		" CASE m.channel WHEN 'sms' THEN s.sms_consent ELSE s.email_consent END"
+		" CASE m.channel WHEN 'sms' THEN s.sms_consent ELSE s.email_consent END,"
+		" m.recipient, m.channel"
 		" FROM messages m LEFT JOIN campaigns c ON c.id = m.campaign_id"
 		" LEFT JOIN subscribers s ON s.id = m.subscriber_id WHERE m.id = ?";
 	sqlite3_stmt *st = db_prepare(db, sql);
+	char *recipient = NULL, channel[8] = "";
 	int rc, ret = 0;
 
 	*reason = NULL;
@@ -478,10 +470,15 @@ int db_message_unwanted(struct db *db, long long id, const char **reason)
 			*reason = "subscriber erased";
 		else if (sqlite3_column_int(st, 3) != 1)
 			*reason = "unsubscribed";
-		ret = *reason != NULL;
+		recipient = db_column_strdup(st, 4);
+		(void)bsnprintf(channel, sizeof(channel), "%s", (const char *)sqlite3_column_text(st, 5));
 	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		ret = error("cannot check message %lld: %s", id, sqlite3_errmsg(db_handle(db)));
 	}
 	sqlite3_reset(st);
-	return ret;
+	/* A STOP from the number itself suppresses it, whatever the record says. */
+	if (!*reason && recipient && db_is_suppressed(db, recipient, channel))
+		*reason = "address suppressed";
+	free(recipient);
+	return ret < 0 ? ret : *reason != NULL;
 }

@@ -278,12 +278,13 @@ int db_message_cancel_queued(struct db *db, long long campaign_id, const char *r
 int db_message_expire(struct db *db, long long now, bool quiet_hours);
 /* Staff put an `unknown` message back in the queue (one audit row). 0 done,
  * 1 refused with the reason in why (not unknown; a campaign message whose
- * subscriber was erased, withdrew consent or is suppressed), -1 error. */
+ * db_message_unwanted() says no longer wanted), -1 error. */
 int db_message_resend(struct db *db, long long id, const char *who, long long now,
 		      struct sbuf *why);
 /* 1 when a campaign message is no longer wanted (its campaign cancelled,
- * its subscriber erased or without consent on the channel), with the
- * reason; 0 when it is (and for replies and confirmations); -1 error. */
+ * its subscriber erased or without consent on the channel, its address
+ * suppressed), with the reason; 0 when it is (and for replies and
+ * confirmations); -1 error. The one rule for the outbox and for resend. */
 int db_message_unwanted(struct db *db, long long id, const char **reason);
 /* The `unknown` messages of a campaign, by id (caller frees *ids). */
 int db_message_unknown_ids(struct db *db, long long campaign_id, long long **ids, size_t *n);

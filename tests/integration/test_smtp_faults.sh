@@ -137,7 +137,7 @@ assert_eq 1 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'message.re
 bb_sql "UPDATE subscribers SET email_consent = 0 WHERE email = 'stored@example.dk'"
 out=$(bb resend "$(id_of stored@example.dk)" 2>&1); rc=$?
 assert_eq 1 "$rc" "resend refused: exit code 1"
-assert_contains "$out" "withdrawn email consent" "resend refused: withdrawn consent is named"
+assert_contains "$out" "is no longer wanted (unsubscribed, email)" "resend refused: withdrawn consent is named"
 assert_eq unknown "$(state_of stored@example.dk)" "resend refused: the message stays unknown"
 out=$(bb resend "$(id_of stall@example.dk)" 2>&1)
 assert_contains "$out" "is sent: only unknown messages are resent" "resend refused: a sent message"

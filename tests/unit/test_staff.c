@@ -534,7 +534,7 @@ static void test_resend_unknown(void **state)
 	sbuf_reset(&why);
 	/* s_26 said STOP: their unknown message stays unknown. */
 	assert_int_equal(db_message_resend(f->db, stopped, "anna", mid + 61, &why), 1);
-	assert_non_null(strstr(why.buf, "withdrawn sms consent"));
+	assert_non_null(strstr(why.buf, "is no longer wanted (unsubscribed, sms)"));
 	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages WHERE state = 'unknown'"), 1);
 	sbuf_reset(&why);
 	assert_int_equal(db_message_resend(f->db, 999999, "anna", mid, &why), 1);
