@@ -9,13 +9,12 @@
 
 N=${BENCH_SUBSCRIBERS:-1000000}
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
-now_min=$((10#$(TZ=Europe/Copenhagen date +%H) * 60 + 10#$(TZ=Europe/Copenhagen date +%M)))
-hhmm() { printf '%02d:%02d' $(($1 / 60)) $(($1 % 60)); }
+quiet_hours_now 120 hold_email
 # Quiet hours around now hold the SMS and (hold_email) the email, so only
 # the expansion is measured: without hold_email the daemon also hands the
 # new email to the spool provider between batches (an fsync each), and the
 # figure was mostly the spool's write rate (64 s instead of about 6 s).
-BB_CAMPAIGNS="frequency_cap = 3; expand_batch = 5000; quiet_hours = { start = \"$(hhmm $(( (now_min + 1440 - 120) % 1440 )))\"; end = \"$(hhmm $(( (now_min + 120) % 1440 )))\"; hold_email = true; };"
+BB_CAMPAIGNS="frequency_cap = 3; expand_batch = 5000; $QUIET_HOURS"
 bb_config
 bb init >/dev/null
 note "generating $N subscribers"

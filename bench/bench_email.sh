@@ -26,9 +26,8 @@ now_ms() { _bb_now_ms; }
 sink_start "$TEST_TMPDIR/sink" || die "smtp-sink did not start"
 
 # ---- the daemon's campaign, expanded and held ------------------------------
-hhmm() { printf '%02d:%02d' $(($1 / 60)) $(($1 % 60)); }
-now_min=$((10#$(TZ=Europe/Copenhagen date +%H) * 60 + 10#$(TZ=Europe/Copenhagen date +%M)))
-quiet="quiet_hours = { start = \"$(hhmm $(( (now_min + 1440 - 120) % 1440 )))\"; end = \"$(hhmm $(( (now_min + 120) % 1440 )))\"; hold_email = true; };"
+quiet_hours_now 120 hold_email
+quiet=$QUIET_HOURS
 BB_EMAIL="provider = \"smtp\"; from = \"frivillig@randers.example.dk\"; from_name = \"Frivillig i Randers\";
   domain = \"randers.example.dk\"; unsubscribe_mailto = \"afmeld@randers.example.dk\";
   smtp = { host = \"127.0.0.1\"; port = $SINK_PORT; starttls = \"disabled\"; timeout = 10;

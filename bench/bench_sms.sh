@@ -38,9 +38,8 @@ wrk_rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")
 note "wrk: $wrk_rps req/s $(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr '\n' ' ')"
 
 # ---- the daemon -------------------------------------------------------------------
-hhmm() { printf '%02d:%02d' $(($1 / 60)) $(($1 % 60)); }
-now_min=$((10#$(TZ=Europe/Copenhagen date +%H) * 60 + 10#$(TZ=Europe/Copenhagen date +%M)))
-quiet="quiet_hours = { start = \"$(hhmm $(( (now_min + 1440 - 120) % 1440 )))\"; end = \"$(hhmm $(( (now_min + 120) % 1440 )))\"; };"
+quiet_hours_now 120
+quiet=$QUIET_HOURS
 BB_SMS_PROVIDERS="{ name = \"gw\"; type = \"rest\"; url = \"$RESTGW_URL\"; token = \"$RESTGW_TOKEN\";
     concurrency = $CONC; connect_timeout = 5; timeout = 10; }"
 BB_CAMPAIGNS="frequency_cap = 0; expand_batch = 5000; $quiet"

@@ -10,10 +10,8 @@
 require_cmd sqlite3
 year=$(date +%Y)
 # Quiet hours around the current local minute (Europe/Copenhagen).
-now_min=$((10#$(TZ=Europe/Copenhagen date +%H) * 60 + 10#$(TZ=Europe/Copenhagen date +%M)))
-qs=$(( (now_min + 1440 - 30) % 1440 )); qe=$(( (now_min + 30) % 1440 ))
-hhmm() { printf '%02d:%02d' $(($1 / 60)) $(($1 % 60)); }
-BB_CAMPAIGNS="require_approval = true; frequency_cap = 3; quiet_hours = { start = \"$(hhmm $qs)\"; end = \"$(hhmm $qe)\"; };"
+quiet_hours_now 30
+BB_CAMPAIGNS="require_approval = true; frequency_cap = 3; $QUIET_HOURS"
 bb_config
 bb init >/dev/null || die "init"
 
@@ -41,7 +39,7 @@ wait_until "[ \$(bb_sql \"SELECT count(*) FROM messages\") -eq 200 ]" 20 "$BB_PI
 sleep 2
 assert_eq 0 "$(ls "$BB_SPOOL_SMS" | wc -l)" "quiet hours: campaign SMS are held, not sent"
 assert_eq 200 "$(bb_sql "SELECT count(*) FROM messages WHERE state = 'queued'")" "held messages stay queued, not dropped"
-assert_eq 1 "$(grep -c "quiet hours: campaign SMS wait until $(hhmm $qe) (Europe/Copenhagen)" "$BB_LOG")" \
+assert_eq 1 "$(grep -c "quiet hours: campaign SMS wait until $QUIET_END (Europe/Copenhagen)" "$BB_LOG")" \
 	"quiet hours: the log says once that campaign SMS wait, and until when"
 # Reload without quiet hours: they go out, nothing lost.
 sed -i 's/quiet_hours = {[^}]*};//' "$BB_CONF"

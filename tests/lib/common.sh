@@ -305,6 +305,20 @@ wait_for_http() {
 	wait_until "_bb_http_up $(printf %q "$1")" "${2:-10}" "${3:-}"
 }
 
+# quiet_hours_now MINUTES [hold_email]: sets QUIET_HOURS to a
+# campaigns.quiet_hours setting whose window is the current Copenhagen time
+# ± MINUTES (so campaigns are held until it is lifted), and QUIET_END to
+# its end as HH:MM.
+quiet_hours_now() {
+	local now_min start end
+	now_min=$((10#$(TZ=Europe/Copenhagen date +%H) * 60 + 10#$(TZ=Europe/Copenhagen date +%M)))
+	start=$(( (now_min + 1440 - $1) % 1440 ))
+	end=$(( (now_min + $1) % 1440 ))
+	QUIET_END=$(printf '%02d:%02d' $((end / 60)) $((end % 60)))
+	QUIET_HOURS=$(printf 'quiet_hours = { start = "%02d:%02d"; end = "%s";%s };' \
+		$((start / 60)) $((start % 60)) "$QUIET_END" "${2:+ hold_email = true;}")
+}
+
 # ------------------------------------------------------------------ ports ---
 
 # free_port: print a TCP port free on 127.0.0.1. Ports come from below the
