@@ -77,3 +77,16 @@ void send_result_set(struct send_result *r, long long msg_id, enum send_status s
 		r->detail[0] = '\0';
 	va_end(ap);
 }
+
+enum send_status send_no_answer(const char *gateway, bool request_left, const char *transport,
+				char *detail, size_t detail_size)
+{
+	const char *why = transport && *transport ? transport : "transport error";
+
+	if (request_left)
+		(void)bsnprintf(detail, detail_size, "no answer from %s after the request went out: %s",
+				gateway, why);
+	else
+		(void)bsnprintf(detail, detail_size, "%s was not reached: %s", gateway, why);
+	return request_left ? SEND_UNKNOWN : SEND_TEMPFAIL;
+}

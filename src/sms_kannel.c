@@ -125,13 +125,8 @@ enum send_status sms_kannel_classify(long http_status, const char *body, size_t 
 {
 	char text[200];
 
-	if (!http_status) {
-		(void)bsnprintf(detail, detail_size, "%s: %s",
-				request_left ? "no answer from sendsms after the request went out"
-					     : "sendsms not reached",
-				transport && *transport ? transport : "transport error");
-		return request_left ? SEND_UNKNOWN : SEND_TEMPFAIL;
-	}
+	if (!http_status)
+		return send_no_answer("sendsms", request_left, transport, detail, detail_size);
 	cmulti_snippet(text, sizeof(text), body ? body : "", body ? body_len : 0);
 	(void)bsnprintf(detail, detail_size, "HTTP %ld: %s", http_status, text);
 	if (http_status >= 200 && http_status < 300)

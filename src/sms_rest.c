@@ -168,13 +168,8 @@ enum send_status sms_rest_classify(long http_status, const char *body, size_t bo
 	json_t *root;
 
 	msgid[0] = '\0';
-	if (!http_status) {
-		(void)bsnprintf(detail, detail_size, "%s: %s",
-				request_left ? "no answer from the gateway after the request went out"
-					     : "gateway not reached",
-				transport && *transport ? transport : "transport error");
-		return request_left ? SEND_UNKNOWN : SEND_TEMPFAIL;
-	}
+	if (!http_status)
+		return send_no_answer("the gateway", request_left, transport, detail, detail_size);
 	if (!body)
 		body = "", body_len = 0;
 	if (http_status < 200 || http_status >= 300) {

@@ -109,6 +109,11 @@ struct provider *provider_new(const char *type, const char *name, const struct c
 void provider_free(struct provider *p);
 
 /* Common helpers for provider files. */
+/* An HTTP gateway gave no answer: temporary when the request never left
+ * (nothing can have arrived), else SEND_UNKNOWN. detail names the gateway
+ * ("sendsms", "the gateway") and the transport's reason. */
+enum send_status send_no_answer(const char *gateway, bool request_left, const char *transport,
+				char *detail, size_t detail_size);
 void send_result_set(struct send_result *r, long long msg_id, enum send_status st,
 		     const char *provider_msgid, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

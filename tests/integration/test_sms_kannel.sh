@@ -106,7 +106,7 @@ kannel_mt_wait 30 30 || fail "the second campaign did not start"
 kannel_stop_smsbox || fail "smsbox did not stop cleanly"
 at_stop=$(kannel_mt_count)
 note "smsbox stopped after $at_stop messages"
-wait_until "[ \$(bb_sql \"SELECT count(*) FROM message_events WHERE detail LIKE 'sendsms not reached%'\") -ge 5 ]" 20 "$BB_PID" ||
+wait_until "[ \$(bb_sql \"SELECT count(*) FROM message_events WHERE detail LIKE 'sendsms was not reached%'\") -ge 5 ]" 20 "$BB_PID" ||
 	fail "no failed attempts were recorded while smsbox was down"
 assert_num -lt $(($(state_count sent "$opp2") + $(state_count delivered "$opp2"))) $n2 \
 	"the campaign is not finished while smsbox is down"

@@ -178,7 +178,7 @@ static void test_classify(void **state)
 	assert_int_equal(sms_kannel_classify(500, NULL, 0, NULL, false, d, sizeof(d)), SEND_TEMPFAIL);
 	assert_int_equal(sms_kannel_classify(0, NULL, 0, "Connection refused", false, d, sizeof(d)),
 			 SEND_TEMPFAIL);
-	assert_string_equal(d, "sendsms not reached: Connection refused");
+	assert_string_equal(d, "sendsms was not reached: Connection refused");
 	/* No answer once the request went out: Kannel may have it. */
 	assert_int_equal(sms_kannel_classify(0, NULL, 0, "Timeout was reached", true, d, sizeof(d)),
 			 SEND_UNKNOWN);

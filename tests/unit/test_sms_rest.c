@@ -194,7 +194,7 @@ static void test_classify_failures(void **state)
 	/* Never connected: nothing can have arrived. */
 	assert_int_equal(sms_rest_classify(0, NULL, 0, "Connection refused", false, false, id, 128, d, 256),
 			 SEND_TEMPFAIL);
-	assert_string_equal(d, "gateway not reached: Connection refused");
+	assert_string_equal(d, "the gateway was not reached: Connection refused");
 }
 
 /* A 2xx that is not JSON: retry only when the key makes it safe. */
