@@ -157,6 +157,76 @@ static const char *const migrations[] = {
 	"CREATE INDEX messages_due ON messages(channel, not_before, id) WHERE state = 'queued';"
 	"CREATE INDEX messages_due_reply ON messages(channel, not_before, id)"
 	" WHERE state = 'queued' AND kind <> 'campaign';",
+
+	/* 5: a subscriber id is never given twice (AUTOINCREMENT: links and
+	 * audit rows of an erased person must not point at the next one), and
+	 * no one holds an address nobody confirmed next to a confirmed one. */
+	"CREATE TABLE subscribers_v5(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" phone TEXT UNIQUE, email TEXT UNIQUE, lang TEXT NOT NULL, birth_year INTEGER,"
+	" status TEXT NOT NULL CHECK (status IN ('pending','active','unsubscribed')),"
+	" sms_consent INTEGER NOT NULL DEFAULT 0, sms_consent_at INTEGER, sms_consent_source TEXT,"
+	" email_consent INTEGER NOT NULL DEFAULT 0, email_consent_at INTEGER, email_consent_source TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" CHECK (phone IS NOT NULL OR email IS NOT NULL));"
+	"INSERT INTO subscribers_v5 SELECT * FROM subscribers;"
+	"DROP TABLE subscribers;"
+	"ALTER TABLE subscribers_v5 RENAME TO subscribers;"
+	"CREATE INDEX subscribers_status ON subscribers(status, id);"
+	/* Start above every id ever handed out, erased ones included: they
+	 * survive in the consent log, inbound rows and the audit log. */
+	"DELETE FROM sqlite_sequence WHERE name = 'subscribers';"
+	"INSERT INTO sqlite_sequence(name, seq) SELECT 'subscribers', max(coalesce(max(n), 0), 0) FROM ("
+	" SELECT max(id) AS n FROM subscribers UNION ALL SELECT max(subscriber_id) FROM consent_log"
+	" UNION ALL SELECT max(subscriber_id) FROM inbound UNION ALL SELECT max(subscriber_id) FROM messages"
+	" UNION ALL SELECT max(CAST(substr(subject, 12) AS INTEGER)) FROM audit_log"
+	"  WHERE subject LIKE 'subscriber:%');"
+	/* An address is the person's when it was confirmed from itself once
+	 * (consent now, a grant in the log, or the number texted us). One
+	 * that was not is moved to its own pending subscriber: beside a
+	 * confirmed address it may be a stranger's; beside another unconfirmed
+	 * one (a form filled in for two addresses) it waits for its own
+	 * confirmation. Its outstanding confirmation is withdrawn. */
+	"CREATE TEMP TABLE v5_verified AS SELECT id, phone, email, lang, birth_year, created_at,"
+	" (sms_consent = 1 OR EXISTS (SELECT 1 FROM consent_log c WHERE c.subscriber_id = s.id"
+	"  AND c.channel = 'sms' AND c.action = 'grant')"
+	"  OR EXISTS (SELECT 1 FROM inbound i WHERE i.subscriber_id = s.id)) AS sms_ok,"
+	" (email_consent = 1 OR EXISTS (SELECT 1 FROM consent_log c WHERE c.subscriber_id = s.id"
+	"  AND c.channel = 'email' AND c.action = 'grant')) AS email_ok"
+	" FROM subscribers s WHERE phone IS NOT NULL AND email IS NOT NULL;"
+	"CREATE TEMP TABLE v5_split AS SELECT id AS old_id,"
+	" CASE WHEN email_ok THEN 'sms' ELSE 'email' END AS channel,"
+	" CASE WHEN email_ok THEN phone ELSE email END AS address,"
+	" lang, birth_year, created_at, (sms_ok OR email_ok) AS beside_confirmed"
+	" FROM v5_verified WHERE NOT (sms_ok AND email_ok) ORDER BY id;"
+	"UPDATE subscribers SET email = NULL, email_consent = 0, email_consent_at = NULL,"
+	" email_consent_source = NULL, updated_at = strftime('%s', 'now')"
+	" WHERE id IN (SELECT old_id FROM v5_split WHERE channel = 'email');"
+	"UPDATE subscribers SET phone = NULL, sms_consent = 0, sms_consent_at = NULL,"
+	" sms_consent_source = NULL, updated_at = strftime('%s', 'now')"
+	" WHERE id IN (SELECT old_id FROM v5_split WHERE channel = 'sms');"
+	/* Beside a confirmed address the profile is that person's: the new
+	 * record gets only the language. */
+	"INSERT INTO subscribers(phone, email, lang, birth_year, status, created_at, updated_at)"
+	" SELECT CASE WHEN channel = 'sms' THEN address END, CASE WHEN channel = 'email' THEN address END,"
+	" lang, CASE WHEN beside_confirmed THEN NULL ELSE birth_year END, 'pending', created_at,"
+	" strftime('%s', 'now') FROM v5_split ORDER BY old_id;"
+	"CREATE TEMP TABLE v5_moved AS SELECT p.*, n.id AS new_id FROM v5_split p JOIN subscribers n"
+	" ON (p.channel = 'sms' AND n.phone = p.address) OR (p.channel = 'email' AND n.email = p.address);"
+	"INSERT INTO subscriber_interests(subscriber_id, interest) SELECT m.new_id, i.interest"
+	" FROM v5_moved m JOIN subscriber_interests i ON i.subscriber_id = m.old_id"
+	" WHERE NOT m.beside_confirmed;"
+	"INSERT INTO consent_log(subscriber_id, at, channel, action, source, evidence)"
+	" SELECT new_id, strftime('%s', 'now'), channel, 'request', 'migration:5',"
+	" 'unconfirmed address kept apart from subscriber ' || old_id || ' until it is confirmed'"
+	" FROM v5_moved ORDER BY new_id;"
+	"UPDATE messages SET state = 'cancelled', updated_at = strftime('%s', 'now'),"
+	" reason = 'confirmation withdrawn: the address now waits as its own sign-up'"
+	" WHERE kind = 'confirm' AND state = 'queued' AND EXISTS (SELECT 1 FROM v5_moved m"
+	" WHERE m.old_id = messages.subscriber_id AND m.channel = messages.channel);"
+	"UPDATE subscribers SET status = CASE WHEN (sms_consent = 1 AND phone IS NOT NULL)"
+	" OR (email_consent = 1 AND email IS NOT NULL) THEN 'active' ELSE status END"
+	" WHERE id IN (SELECT old_id FROM v5_split);"
+	"DROP TABLE v5_moved; DROP TABLE v5_split; DROP TABLE v5_verified;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -188,6 +258,23 @@ int db_schema_version(struct db *db)
 	return v;
 }
 
+/* 0 when no row breaks a foreign key, else -1 naming the first table. */
+static int foreign_keys_hold(struct db *db)
+{
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+		return error("sql: %s", sqlite3_errmsg(db->h));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = error("a row of table '%s' breaks a foreign key", sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		ret = error("sql: %s", sqlite3_errmsg(db->h));
+	sqlite3_finalize(st);
+	return ret;
+}
+
 static int migrate(struct db *db)
 {
 	int v = db_schema_version(db);
@@ -197,20 +284,31 @@ static int migrate(struct db *db)
 	if (v > N_MIGRATIONS)
 		return error("database schema version %d is newer than this build knows (%d)",
 			     v, N_MIGRATIONS);
+	if (v == N_MIGRATIONS)
+		return 0;
+	/* Off while tables are rebuilt (SQLite's documented procedure: a DROP
+	 * would otherwise cascade), checked before each commit instead. */
+	if (exec_sql(db, "PRAGMA foreign_keys = OFF") < 0)
+		return -1;
 	for (; v < N_MIGRATIONS; v++) {
 		char pragma[64];
 		if (db_begin(db) < 0)
-			return -1;
+			goto fail;
 		if (bsnprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1) < 0 ||
-		    exec_sql(db, migrations[v]) < 0 || exec_sql(db, pragma) < 0) {
+		    exec_sql(db, migrations[v]) < 0 || foreign_keys_hold(db) < 0 ||
+		    exec_sql(db, pragma) < 0) {
 			db_rollback(db);
-			return error("migration to schema version %d failed", v + 1);
+			error("migration to schema version %d failed", v + 1);
+			goto fail;
 		}
 		if (db_commit(db) < 0)
-			return -1;
+			goto fail;
 		log_info("database migrated to schema version %d", v + 1);
 	}
-	return 0;
+	return exec_sql(db, "PRAGMA foreign_keys = ON");
+fail:
+	exec_sql(db, "PRAGMA foreign_keys = ON");
+	return -1;
 }
 
 static void configure_sqlite(void)

@@ -105,25 +105,6 @@ long long db_subscriber_by_email(struct db *db, const char *email)
 	return find_id(db, db_prepare(db, sql), email);
 }
 
-int db_subscriber_add_address(struct db *db, long long id, enum channel ch, const char *address,
-			      long long now)
-{
-	static const char phone[] =
-		"UPDATE subscribers SET phone = ?1, updated_at = ?2 WHERE id = ?3 AND phone IS NULL";
-	static const char email[] =
-		"UPDATE subscribers SET email = ?1, updated_at = ?2 WHERE id = ?3 AND email IS NULL";
-	sqlite3_stmt *st = db_prepare(db, ch == CHANNEL_SMS ? phone : email);
-
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, address);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, id);
-	if (db_exec_stmt(db, st) < 0)
-		return -1;
-	return db_changes(db) ? 0 : 1;
-}
-
 int db_subscriber_set_lang(struct db *db, long long id, const char *lang, long long now)
 {
 	static const char sql[] = "UPDATE subscribers SET lang = ?, updated_at = ? WHERE id = ?";

@@ -86,6 +86,26 @@ fail:
 	return -1;
 }
 
+int db_subscriber_never_confirmed(struct db *db, long long id)
+{
+	static const char sql[] =
+		"SELECT status = 'pending' AND NOT EXISTS (SELECT 1 FROM consent_log c"
+		" WHERE c.subscriber_id = s.id AND c.action = 'grant') FROM subscribers s WHERE s.id = ?";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc, ret = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = sqlite3_column_int(st, 0) ? 1 : 0;
+	else if (rc == SQLITE_DONE)
+		ret = 0;
+	sqlite3_reset(st);
+	return ret;
+}
+
 #define SUBSCRIBER_COLUMNS \
 	"SELECT s.id, s.phone, s.email, s.lang, s.birth_year, s.status, s.sms_consent," \
 	" s.email_consent, s.created_at," \

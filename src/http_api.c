@@ -17,6 +17,7 @@
  */
 #include "budbringer/campaign.h"
 #include "budbringer/clock.h"
+#include "budbringer/db_gdpr.h"
 #include "budbringer/db_inbound.h"
 #include "budbringer/http.h"
 #include "budbringer/mime.h"
@@ -526,39 +527,114 @@ static int read_signup(const struct config *cfg, json_t *o, struct signup *su,
 	return 0;
 }
 
-/* The subscriber these addresses belong to, created pending if new.
- * 0 ok, 1 the phone and the email belong to two people (409 written),
- * -1 error. */
-static int find_or_add(struct http_request *req, struct http_response *resp,
-		       const struct signup *su, long long now, long long *sid, bool *created)
+/*
+ * What a sign-up did with one address. Only the log and the audit log
+ * learn it: the caller gets the same answer whatever happened, or the
+ * portal's form would tell anyone who is subscribed.
+ */
+enum signup_outcome {
+	SIGNUP_NEW,        /* unknown: its own pending subscriber, question sent */
+	SIGNUP_ASKED,      /* known, not confirmed: asked again */
+	SIGNUP_THROTTLED,  /* asked within the last minutes: not again */
+	SIGNUP_CONFIRMED,  /* already confirmed: nothing to do */
+	SIGNUP_STOPPED,    /* a number that said STOP: no question from a form */
+	SIGNUP_HELD,       /* the confirmation was held back (e.g. SMS-pumping caps) */
+};
+
+static const char *const signup_outcome_names[] = {
+	"new", "asked", "throttled", "confirmed", "stopped", "held",
+};
+
+/* The pending subscriber of an address nobody has confirmed: each such
+ * address gets its own, never one beside another's address, so whoever
+ * confirms it receives only what was asked for it. 0 ok, -1 error. */
+static int signup_add_pending(struct db *db, const struct signup *su, enum channel ch,
+			      const char *addr, long long now, long long *sid)
 {
-	long long by_phone = su->phone ? db_subscriber_by_phone(req->db, su->phone) : 0;
-	long long by_email = su->email ? db_subscriber_by_email(req->db, su->email) : 0;
 	struct subscriber_in in = {
-		.phone = su->phone, .email = su->email, .lang = su->lang,
-		.birth_year = su->birth_year, .status = "pending", .source = "api:portal",
-		.evidence = "sign-up form on the portal", .interests = su->interests, .now = now,
+		.phone = ch == CHANNEL_SMS ? addr : NULL, .email = ch == CHANNEL_EMAIL ? addr : NULL,
+		.lang = su->lang, .birth_year = su->birth_year, .status = "pending",
+		.source = "api:portal", .evidence = "sign-up form on the portal",
+		.interests = su->interests, .now = now,
 	};
 
-	if (by_phone < 0 || by_email < 0)
-		return -1;
-	if (by_phone && by_email && by_phone != by_email) {
-		http_json_error(resp, 409, "the phone and the email belong to two different subscribers");
-		return 1;
-	}
-	*sid = by_phone ? by_phone : by_email;
-	*created = false;
-	if (*sid)
+	if (db_subscriber_add(db, &in, sid) == 0)
 		return 0;
-	if (db_subscriber_add(req->db, &in, sid) == 0) {
-		*created = true;
-		return 0;
-	}
-	/* Someone else signed up these addresses a moment ago. */
-	*sid = su->phone ? db_subscriber_by_phone(req->db, su->phone) : 0;
-	if (!*sid && su->email)
-		*sid = db_subscriber_by_email(req->db, su->email);
+	/* Someone signed up this address a moment ago. */
+	*sid = ch == CHANNEL_SMS ? db_subscriber_by_phone(db, addr) : db_subscriber_by_email(db, addr);
 	return *sid > 0 ? 0 : -1;
+}
+
+/* Until someone confirms from an address, the latest form filled in for
+ * it decides the profile: a stranger who typed a number first does not
+ * choose the interests of its owner. */
+static int signup_refresh_unconfirmed(struct db *db, const struct signup *su, long long sid,
+				      long long now)
+{
+	size_t n = 0;
+	int rc = db_subscriber_never_confirmed(db, sid);
+
+	if (rc <= 0)
+		return rc;
+	while (su->interests[n])
+		n++;
+	if (db_subscriber_set_lang(db, sid, su->lang, now) < 0 ||
+	    (su->birth_year && db_subscriber_set_birth_year(db, sid, su->birth_year, now) < 0) ||
+	    db_subscriber_set_interests(db, sid, su->interests, n, true, now) < 0)
+		return -1;
+	return 0;
+}
+
+/* Handles one address of a sign-up inside the caller's transaction.
+ * 0 (*outcome, *sid set), -1 error. */
+static int signup_address(struct http_request *req, const struct signup *su, enum channel ch,
+			  const char *addr, long long now, enum signup_outcome *outcome,
+			  long long *sid)
+{
+	const char *name = channel_name(ch);
+	struct subscriber s;
+	int rc;
+
+	*sid = ch == CHANNEL_SMS ? db_subscriber_by_phone(req->db, addr)
+				 : db_subscriber_by_email(req->db, addr);
+	if (*sid < 0)
+		return -1;
+	/* A number that said STOP gets no question from a form anyone can
+	 * fill in; it can join again by texting the keyword. */
+	if (ch == CHANNEL_SMS && db_is_suppressed(req->db, addr, name)) {
+		*outcome = SIGNUP_STOPPED;
+		return 0;
+	}
+	if (*sid == 0) {
+		if (signup_add_pending(req->db, su, ch, addr, now, sid) < 0)
+			return -1;
+		*outcome = SIGNUP_NEW;
+	} else {
+		if ((rc = db_subscriber_get(req->db, *sid, &s)) != 0)
+			return -1;
+		rc = s.consent[ch] ? 1 : 0;
+		subscriber_release(&s);
+		if (rc) {
+			*outcome = SIGNUP_CONFIRMED;
+			return 0;
+		}
+		if (signup_refresh_unconfirmed(req->db, su, *sid, now) < 0 ||
+		    db_subscriber_set_status_from(req->db, *sid, "unsubscribed", "pending", now) < 0 ||
+		    db_consent_log(req->db, *sid, now, name, "request", "api:portal",
+				   "sign-up form on the portal") < 0)
+			return -1;
+		*outcome = SIGNUP_ASKED;
+	}
+	rc = ch == CHANNEL_SMS
+		? inbound_queue_confirm_sms(req->db, req->cfg, *sid, addr, su->lang, now, NULL)
+		: mail_queue_confirmation(req->db, req->cfg, *sid, now);
+	if (rc < 0)
+		return -1;
+	if (rc == 2)
+		*outcome = SIGNUP_THROTTLED;
+	else if (rc != 0)
+		*outcome = SIGNUP_HELD;
+	return 0;
 }
 
 void http_api_subscribers(struct http_request *req, struct http_response *resp)
@@ -568,15 +644,12 @@ void http_api_subscribers(struct http_request *req, struct http_response *resp)
 	};
 	const struct config *cfg = req->cfg;
 	struct signup su;
-	struct subscriber s;
-	long long sid = 0, now = (long long)time(NULL);
-	json_t *o = NULL, *sent = json_array(), *already = json_array(), *throttled = json_array();
-	json_t *stopped = json_array();
-	bool created = false, loaded = false;
-	int rc;
+	struct sbuf logline = SBUF_INIT;
+	long long now = (long long)time(NULL);
+	json_t *o = NULL;
+	bool queued = false;
 
 	memset(&su, 0, sizeof(su));
-	memset(&s, 0, sizeof(s));
 	if (!*cfg->http.portal_token_sha256) {
 		unauthorized(resp, "the portal API is switched off (http.portal_token_sha256 is empty)");
 		goto out;
@@ -592,70 +665,36 @@ void http_api_subscribers(struct http_request *req, struct http_response *resp)
 	 * no pending subscriber without its question. */
 	if (db_begin(req->db) < 0)
 		goto fail;
-	rc = find_or_add(req, resp, &su, now, &sid, &created);
-	if (rc) {
-		db_rollback(req->db);
-		goto fail_or_out;
-	}
-	if (db_subscriber_get(req->db, sid, &s) != 0)
-		goto rollback;
-	loaded = true;
-	if ((su.phone && !s.phone && db_subscriber_add_address(req->db, sid, CHANNEL_SMS, su.phone, now) < 0) ||
-	    (su.email && !s.email && db_subscriber_add_address(req->db, sid, CHANNEL_EMAIL, su.email, now) < 0) ||
-	    db_subscriber_set_status_from(req->db, sid, "unsubscribed", "pending", now) < 0)
-		goto rollback;
 	for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
 		const char *addr = ch == CHANNEL_SMS ? su.phone : su.email;
 		const char *name = channel_name((enum channel)ch);
+		enum signup_outcome oc;
+		char subject[40], detail[48];
+		long long sid = 0;
+
 		if (!addr)
 			continue;
-		if (s.consent[ch]) {
-			json_array_append_new(already, json_string(name));
-			continue;
-		}
-		/* A number that said STOP gets no question from a form anyone
-		 * can fill in; it can join again by texting the keyword. */
-		if (ch == CHANNEL_SMS && db_is_suppressed(req->db, addr, name)) {
-			json_array_append_new(stopped, json_string(name));
-			continue;
-		}
-		if (!created && db_consent_log(req->db, sid, now, name, "request", "api:portal",
-					       "sign-up form on the portal") < 0)
+		if (signup_address(req, &su, (enum channel)ch, addr, now, &oc, &sid) < 0 ||
+		    bsnprintf(subject, sizeof(subject), "subscriber:%lld", sid) < 0 ||
+		    bsnprintf(detail, sizeof(detail), "%s %s", name, signup_outcome_names[oc]) < 0 ||
+		    db_audit(req->db, now, "portal", "portal.signup", sid ? subject : NULL, detail) < 0)
 			goto rollback;
-		rc = ch == CHANNEL_SMS
-			? inbound_queue_confirm_sms(req->db, cfg, sid, addr, s.lang, now, NULL)
-			: mail_queue_confirmation(req->db, cfg, sid, now);
-		if (rc != 0 && rc != 2)   /* 1 (no address) cannot be: it was just stored */
-			goto rollback;
-		json_array_append_new(rc == 0 ? sent : throttled, json_string(name));
+		queued |= oc == SIGNUP_NEW || oc == SIGNUP_ASKED;
+		sbuf_addf(&logline, " %s=%s subscriber=%lld", name, signup_outcome_names[oc], sid);
 	}
 	if (db_commit(req->db) < 0)
 		goto rollback;
-	if (json_array_size(sent))
+	if (queued)
 		http_request_wake(req);
-	log_info("portal sign-up subscriber=%lld new=%d confirmations=%zu", sid, created,
-		 json_array_size(sent));
-	send_json(resp, created ? 201 : 200,
-		  json_pack("{s:I, s:s, s:O, s:O, s:O, s:O}", "id", (json_int_t)sid, "status",
-			    json_array_size(already) && !json_array_size(sent) && !json_array_size(throttled)
-				    ? "active" : "pending",
-			    "confirmation_sent", sent, "already_confirmed", already,
-			    "throttled", throttled, "stopped", stopped));
+	log_info("portal sign-up%s", logline.buf ? logline.buf : "");
+	send_json(resp, 202, json_pack("{s:s, s:s}", "status", "received", "message",
+				       "if the address can be reached, a confirmation is on its way"));
 	goto out;
 rollback:
 	db_rollback(req->db);
 fail:
 	http_json_error(resp, 500, "cannot store the sign-up now; retry");
-	goto out;
-fail_or_out:
-	if (rc < 0)
-		http_json_error(resp, 500, "cannot store the sign-up now; retry");
 out:
-	if (loaded)
-		subscriber_release(&s);
+	sbuf_release(&logline);
 	json_decref(o);
-	json_decref(sent);
-	json_decref(already);
-	json_decref(throttled);
-	json_decref(stopped);
 }

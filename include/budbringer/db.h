@@ -116,6 +116,9 @@ struct subscriber_in {
 /* Adds a subscriber with its interests and consent log rows, in one
  * transaction. -1 (logged) when phone or email already exists. */
 int db_subscriber_add(struct db *db, const struct subscriber_in *in, long long *id_out);
+/* 1 when the subscriber is pending and no address of theirs was ever
+ * confirmed (no grant in the consent log), 0 otherwise, -1 error. */
+int db_subscriber_never_confirmed(struct db *db, long long id);
 /* 0 found, 1 not found, -1 error. Caller releases *out. */
 int db_subscriber_get(struct db *db, long long id, struct subscriber *out);
 int db_subscriber_each(struct db *db, int (*cb)(const struct subscriber *, void *), void *arg);

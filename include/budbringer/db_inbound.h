@@ -40,11 +40,6 @@ int db_inbound_replies_since(struct db *db, const char *sender, const char *send
 long long db_subscriber_by_phone(struct db *db, const char *phone);
 long long db_subscriber_by_email(struct db *db, const char *email);
 
-/* Gives a subscriber without a phone (email) on channel ch that address.
- * 0 set, 1 the subscriber has one already, -1 error (also: the address
- * belongs to someone else). */
-int db_subscriber_add_address(struct db *db, long long id, enum channel ch, const char *address,
-			      long long now);
 int db_subscriber_set_lang(struct db *db, long long id, const char *lang, long long now);
 int db_subscriber_set_birth_year(struct db *db, long long id, int year, long long now);
 /* Replaces (replace) or extends the subscriber's interests with codes[0..n). */

@@ -215,7 +215,7 @@ before=$(seq_now)
 code=$(curl -s -o "$TEST_TMPDIR/signup.json" -w '%{http_code}' --max-time 10 -X POST \
 	-H "Authorization: Bearer $PORTAL_TOKEN" -H 'Content-Type: application/json' \
 	--data '{"email": "newcomer@example.org", "lang": "ar"}' "$BB_URL/api/v1/subscribers")
-assert_eq 201 "$code" "portal sign-up accepted: $(cat "$TEST_TMPDIR/signup.json")"
+assert_eq 202 "$code" "portal sign-up accepted: $(cat "$TEST_TMPDIR/signup.json")"
 newid=$(bb_sql "SELECT id FROM subscribers WHERE email = 'newcomer@example.org'")
 smtp_wait_mail $((before + 1)) 20 || fail "no confirmation email arrived"
 eml=$(ls "$SMTP_MAILDIR"/*-newcomer@example.org.eml 2>/dev/null | head -1)
