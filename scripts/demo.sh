@@ -6,16 +6,26 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 demo=$top/demo
 mkdir -p "$demo/spool/sms" "$demo/spool/mail"
+# 64 random hex digits, made here and never committed.
+random_secret() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 if [ ! -f "$demo/budbringer.conf" ]; then
-	secret=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 	sed -e "s|/var/lib/budbringer/budbringer.db|$demo/budbringer.db|" \
 	    -e "s|/var/lib/budbringer/spool|$demo/spool|g" \
-	    -e "s|CHANGE-ME-to-a-long-random-string-of-64-chars-or-more|$secret|" \
 	    -e "s|https://frivillig.example.dk\"|http://127.0.0.1:${BB_DEMO_PORT:-8080}\"|" \
 	    -e "s|127.0.0.1:8080|127.0.0.1:${BB_DEMO_PORT:-8080}|" \
 	    -e 's|^user = "budbringer";.*|user = "";  # the demo runs as whoever starts it|' \
 	    "$top/etc/budbringer.conf" > "$demo/budbringer.conf"
 	chmod 600 "$demo/budbringer.conf"
+fi
+# The sample's CHANGE-ME secrets are refused: give the demo its own (this
+# also mends a demo config made before they were refused).
+if grep -q '^[^#]*CHANGE-ME' "$demo/budbringer.conf"; then
+	sed -e "s|^secret_key = \"CHANGE-ME[^\"]*\"|secret_key = \"$(random_secret)\"|" \
+	    -e "s|inbound_secret = \"CHANGE-ME[^\"]*\"|inbound_secret = \"$(random_secret)\"|" \
+	    -e "s|dlr_secret = \"CHANGE-ME[^\"]*\"|dlr_secret = \"$(random_secret)\"|" \
+	    "$demo/budbringer.conf" > "$demo/budbringer.conf.new"
+	chmod 600 "$demo/budbringer.conf.new"
+	mv "$demo/budbringer.conf.new" "$demo/budbringer.conf"
 fi
 if [ ! -f "$demo/budbringer.db" ]; then
 	"$top/scripts/demo-data.sh" "$demo/budbringer.conf" "$top/build"

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 struct loader {
@@ -122,12 +123,38 @@ static void get_str(struct loader *ld, const config_setting_t *g, const char *na
 	*out = v ? xstrdup(v) : NULL;
 }
 
-static void get_secret(struct loader *ld, const config_setting_t *g, const char *name,
-		       char **out)
+#define SECRET_HOWTO "generate one with `openssl rand -hex 32`"
+
+bool cfg_is_placeholder(const char *v)
 {
+	static const char mark[] = "change-me";
+
+	for (; v && *v; v++)
+		if (!strncasecmp(v, mark, sizeof(mark) - 1))
+			return true;
+	return false;
+}
+
+/* A secret; "" when unset. The sample's CHANGE-ME placeholders never run,
+ * and a shared secret (min > 0: one we compare callers' values against,
+ * or sign with) must be long enough not to be guessed. */
+static void get_secret(struct loader *ld, const config_setting_t *g, const char *name,
+		       size_t min, char **out)
+{
+	const config_setting_t *s = g ? config_setting_get_member(g, name) : NULL;
+	size_t len;
+
 	get_str(ld, g, name, "", out);
-	if (**out)
-		ld->has_secrets = true;
+	len = strlen(*out);
+	if (!len)
+		return;
+	ld->has_secrets = true;
+	if (cfg_is_placeholder(*out))
+		problem(ld, s, NULL, "is the sample value (CHANGE-ME…): %s", min ? SECRET_HOWTO :
+			"put the real one here");
+	else if (len < min)
+		problem(ld, s, NULL, "is %zu characters; a shared secret needs at least %zu: "
+			SECRET_HOWTO, len, min);
 }
 
 static void get_int(struct loader *ld, const config_setting_t *g, const char *name,
@@ -510,14 +537,19 @@ static void load_http(struct loader *ld, const config_setting_t *root, struct co
 	check_url(ld, g, "public_url", cfg->http.public_url);
 	get_int(ld, g, "body_limit", 65536, 1024, 16 * 1024 * 1024, &body_limit);
 	cfg->http.body_limit = (size_t)body_limit;
-	get_secret(ld, g, "inbound_secret", &cfg->http.inbound_secret);
-	get_secret(ld, g, "dlr_secret", &cfg->http.dlr_secret);
+	get_secret(ld, g, "inbound_secret", CFG_SECRET_MIN, &cfg->http.inbound_secret);
+	get_secret(ld, g, "dlr_secret", CFG_SECRET_MIN, &cfg->http.dlr_secret);
 	get_str(ld, g, "portal_token_sha256", "", &cfg->http.portal_token_sha256);
-	if (*cfg->http.portal_token_sha256 &&
-	    (strlen(cfg->http.portal_token_sha256) != 64 ||
-	     strspn(cfg->http.portal_token_sha256, "0123456789abcdef") != 64))
+	if (cfg_is_placeholder(cfg->http.portal_token_sha256))
 		problem(ld, config_setting_get_member(g, "portal_token_sha256"), NULL,
-			"must be 64 lowercase hex digits (sha256sum of the token)");
+			"is the sample value (CHANGE-ME…): make a token and its hash with "
+			"`budbringer portal-token`");
+	else if (*cfg->http.portal_token_sha256 &&
+		 (strlen(cfg->http.portal_token_sha256) != 64 ||
+		  strspn(cfg->http.portal_token_sha256, "0123456789abcdef") != 64))
+		problem(ld, config_setting_get_member(g, "portal_token_sha256"), NULL,
+			"must be 64 lowercase hex digits, the SHA-256 of the token (make both "
+			"with `budbringer portal-token`)");
 	get_int(ld, g, "threads", 2, 1, 64, &cfg->http.threads);
 }
 
@@ -632,8 +664,8 @@ static void load_provider(struct loader *ld, const config_setting_t *p,
 	get_str(ld, p, "directory", "", &sp->directory);
 	get_str(ld, p, "url", "", &sp->url);
 	get_str(ld, p, "username", "", &sp->username);
-	get_secret(ld, p, "password", &sp->password);
-	get_secret(ld, p, "token", &sp->token);
+	get_secret(ld, p, "password", 0, &sp->password);
+	get_secret(ld, p, "token", 0, &sp->token);
 	get_str(ld, p, "sender", cfg->sms.sender, &sp->sender);
 	get_int(ld, p, "dlr_mask", 31, 0, 31, &sp->dlr_mask);
 	get_str(ld, p, "dlr_url", "", &sp->dlr_url);
@@ -755,9 +787,18 @@ static void load_email(struct loader *ld, const config_setting_t *root, struct c
 		reject_unknown(ld, s, smtp_allowed);
 	get_str(ld, s, "host", "127.0.0.1", &m->host);
 	get_int(ld, s, "port", 25, 1, 65535, &m->port);
-	m->starttls = (enum cfg_starttls)get_choice(ld, s, "starttls", tls, 1);
+	m->starttls = (enum cfg_starttls)get_choice(ld, s, "starttls", tls, CFG_TLS_REQUIRED);
 	get_str(ld, s, "username", "", &m->username);
-	get_secret(ld, s, "password", &m->password);
+	get_secret(ld, s, "password", 0, &m->password);
+	/* No implicit TLS here: without STARTTLS, AUTH would carry the
+	 * password in clear, and "enabled" lets a man in the middle strip it. */
+	if (*m->username || *m->password) {
+		if (m->starttls == CFG_TLS_DISABLED)
+			problem(ld, config_setting_get_member(s, "starttls"), NULL,
+				"is \"disabled\" but email.smtp.username/password are set: the "
+				"password would cross the network in clear; use \"required\"");
+		m->starttls = CFG_TLS_REQUIRED;
+	}
 	get_int(ld, s, "timeout", 30, 1, 600, &m->timeout);
 	get_int(ld, s, "connections", 2, 1, 64, &m->connections);
 	get_int(ld, s, "messages_per_session", 100, 1, 100000, &m->messages_per_session);
@@ -796,7 +837,7 @@ static void load_staff(struct loader *ld, const config_setting_t *root, struct c
 		}
 		reject_unknown(ld, s, allowed);
 		get_str(ld, s, "user", NULL, &st->user);
-		get_secret(ld, s, "password_hash", &st->password_hash);
+		get_secret(ld, s, "password_hash", 0, &st->password_hash);
 		memcpy(st->lang, langs[get_choice(ld, s, "lang", langs, 0)], 3);
 		cfg->n_staff++;
 		u = st->user;
@@ -849,10 +890,10 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 		if (!lang_listed(cfg->languages, *f))
 			problem(ld, config_setting_get_member(root, "fallback"), NULL,
 				"'%s' is not in languages", *f);
-	get_secret(ld, root, "secret_key", &cfg->secret_key);
-	if (strlen(cfg->secret_key) < 32)
-		problem(ld, config_setting_get_member(root, "secret_key"), "secret_key",
-			"must be at least 32 characters (it signs unsubscribe links)");
+	get_secret(ld, root, "secret_key", CFG_SECRET_MIN, &cfg->secret_key);
+	if (!*cfg->secret_key)
+		problem(ld, root, "secret_key", "missing (required: it signs unsubscribe and "
+			"confirm links): " SECRET_HOWTO);
 	get_str(ld, root, "timezone", "Europe/Copenhagen", &cfg->timezone);
 	{
 		struct sbuf zp = SBUF_INIT;

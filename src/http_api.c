@@ -70,7 +70,9 @@ static bool is_portal(struct http_request *req)
 	const char *want = req->cfg->http.portal_token_sha256, *tok = http_bearer(req);
 	char hex[65];
 
-	return *want && tok && token_hash_secret(tok, hex) == 0 && token_equal(hex, want);
+	/* A short token could be guessed whatever its hash: never accepted. */
+	return *want && tok && strlen(tok) >= CFG_SECRET_MIN && token_hash_secret(tok, hex) == 0 &&
+	       token_equal(hex, want);
 }
 
 static void send_json(struct http_response *resp, int status, json_t *j)

@@ -42,6 +42,7 @@ struct session_ctx {
 	struct mime_scratch scratch;    /* mime_build's working buffers */
 	struct sockaddr_storage peer;   /* the server's address, as the probe reached it */
 	socklen_t peer_len;
+	bool tls;               /* STARTTLS succeeded: AUTH may give the password */
 };
 
 /* ---- building a message ------------------------------------------------ */
@@ -410,8 +411,12 @@ static void on_event(smtp_session_t s, int event, void *arg, ...)
 	case SMTP_EV_NO_CLIENT_CERTIFICATE:
 		*va_arg(ap, int *) = 1;
 		break;
+	case SMTP_EV_STARTTLS_OK:
+		sc->tls = true;
+		break;
 	case SMTP_EV_EXTNA_STARTTLS:
-		note(sc, "%s does not offer STARTTLS, and email.smtp.starttls is required", sh->host);
+		note(sc, "%s does not offer STARTTLS, and TLS is required (email.smtp.starttls; "
+		     "always with a username): nothing sent", sh->host);
 		break;
 	default:
 		break;
@@ -439,10 +444,18 @@ static void on_monitor(const char *buf, int len, int writing, void *arg)
 	sc->last_reply[n] = '\0';
 }
 
+/* The last guard: libESMTP asks for the password just before AUTH, and
+ * it gets none over a connection without TLS (the config already makes
+ * TLS required with a login; this holds if that ever changes). */
 static int auth_interact(auth_client_request_t req, char **result, int fields, void *arg)
 {
-	struct smtp_shared *sh = arg;
+	struct session_ctx *sc = arg;
+	struct smtp_shared *sh = sc->sh;
 
+	if (!sc->tls) {
+		note(sc, "AUTH refused: the connection to %s is not encrypted", sh->host);
+		return 0;
+	}
 	for (int i = 0; i < fields; i++) {
 		if (req[i].flags & AUTH_PASS)
 			result[i] = sh->password;
@@ -569,7 +582,7 @@ static int session_setup(struct session_ctx *sc, SSL_CTX **ctx, auth_context_t *
 		if (!(*actx = auth_create_context()))
 			return fail_why(why, n, "libesmtp: cannot create an auth context");
 		auth_set_mechanism_flags(*actx, AUTH_PLUGIN_PLAIN, 0);
-		auth_set_interact_cb(*actx, auth_interact, sc->sh);
+		auth_set_interact_cb(*actx, auth_interact, sc);
 		smtp_auth_set_context(sc->s, *actx);
 	}
 	smtp_set_eventcb(sc->s, on_event, sc);

@@ -7,7 +7,9 @@
  *
  * cfg_load() reads and validates everything: types, ranges, URLs, paths,
  * language codes, the interest taxonomy, templates; unknown settings are
- * errors. Error messages have the form "FILE:LINE: setting: problem".
+ * errors. No secret may be a sample CHANGE-ME value, shared secrets have
+ * at least CFG_SECRET_MIN characters, and SMTP credentials are only
+ * accepted with TLS required (so AUTH never goes in clear). Error messages have the form "FILE:LINE: setting: problem".
  * The struct owns all its strings; cfg_free() releases them. A loaded
  * config is never modified: SIGHUP loads a new one and swaps pointers.
  */
@@ -19,6 +21,9 @@
 
 #define CFG_DEFAULT_PATH "/etc/budbringer/budbringer.conf"
 #define CFG_MAX_LANGS 32
+/* Shared secrets (secret_key, http.inbound_secret, http.dlr_secret, the
+ * portal token) are refused when shorter. */
+#define CFG_SECRET_MIN 32
 
 /* A per-language string ("da" -> "…"). */
 struct cfg_text {
@@ -97,7 +102,7 @@ enum { CFG_MSISDN_NUMBER, CFG_MSISDN_DIGITS, CFG_MSISDN_E164 };
 struct cfg_smtp {
 	char *host;
 	int port;
-	enum cfg_starttls starttls;
+	enum cfg_starttls starttls;  /* default required; always required with a login */
 	char *username;
 	char *password;
 	int timeout;
@@ -200,6 +205,10 @@ int cfg_load(const char *path, struct config *cfg, struct sbuf *err);
  * err; without: a warning only (the staff CLI). */
 int cfg_check_permissions(const struct config *cfg, bool refuse, struct sbuf *err);
 void cfg_free(struct config *cfg);
+
+/* The sample config's placeholder: contains "CHANGE-ME" in any case. A
+ * secret that is one is refused by cfg_load(). */
+bool cfg_is_placeholder(const char *v);
 
 /* Lookups used by the renderer and matcher; NULL when absent. */
 const char *cfg_text_get(const struct cfg_texts *t, const char *lang);

@@ -26,6 +26,7 @@ static const struct command {
 	{ "stats", cli_cmd_stats, "message figures overall, per campaign, channel, language [--campaign ID]" },
 	{ "report", cli_cmd_report, "evaluation figures --from DATE --to DATE [--csv] [--html FILE]" },
 	{ "hash-password", cli_cmd_hash_password, "make a dashboard password_hash for the staff list" },
+	{ "portal-token", cli_cmd_portal_token, "make the portal's API token and its portal_token_sha256 [--hash < TOKEN]" },
 };
 
 static void usage(FILE *f)

@@ -24,12 +24,19 @@ assert_cmd "awk 'BEGIN { exit !($score < 2.0) }'" "hardening exposure $score is 
 assert_cmd "grep -q '^Type=notify' '$unit' && grep -q '^WatchdogSec=' '$unit' && grep -q '^ExecReload=' '$unit'" \
 	"Type=notify, watchdog and reload"
 
-# -t: config check.
+# -t: config check. The sample's CHANGE-ME secrets are refused; with real
+# ones in their place the sample is valid.
+sample=$TEST_TMPDIR/sample.conf
+sed -e "s|/var/lib/budbringer|$TEST_TMPDIR|g" "$BB_TOP_DIR/etc/budbringer.conf" > "$sample"
+chmod 600 "$sample"
+err=$("$BB_TOP_DIR/build/budbringerd" -t -c "$sample" 2>&1)
+assert_eq 2 $? "budbringerd -t refuses the sample config as shipped"
+assert_contains "$err" "secret_key: is the sample value (CHANGE-ME" "because of its CHANGE-ME secret_key"
 conf=$TEST_TMPDIR/ok.conf
-sed -e "s|/var/lib/budbringer|$TEST_TMPDIR|g" "$BB_TOP_DIR/etc/budbringer.conf" > "$conf"
+sed -e "s|\"CHANGE-ME[^\"]*\"|\"$(random_token 48)\"|g" "$sample" > "$conf"
 chmod 600 "$conf"
 "$BB_TOP_DIR/build/budbringerd" -t -c "$conf" >/dev/null 2>&1
-assert_eq 0 $? "budbringerd -t accepts the sample config"
+assert_eq 0 $? "budbringerd -t accepts the sample config with its secrets set"
 printf 'database = "/x.db";\npoll_interval = 0;\n' > "$TEST_TMPDIR/bad.conf"
 err=$("$BB_TOP_DIR/build/budbringerd" -t -c "$TEST_TMPDIR/bad.conf" 2>&1)
 assert_eq 2 $? "budbringerd -t exits 2 on a bad config"

@@ -17,7 +17,7 @@
 #   BB_HTTP_EXTRA      more settings of the http group
 #   BB_ROOT_EXTRA      more top-level settings
 # Exports BB_DIR, BB_DB, BB_CONF, BB_HTTP_PORT, BB_URL, BB_SPOOL_SMS,
-# BB_SPOOL_MAIL, BB_INBOUND_SECRET, BB_DLR_SECRET, BB_LOG.
+# BB_SPOOL_MAIL, BB_SECRET_KEY, BB_INBOUND_SECRET, BB_DLR_SECRET, BB_LOG.
 
 [ -n "${_BB_DAEMON_SH:-}" ] && return 0
 _BB_DAEMON_SH=1
@@ -29,13 +29,15 @@ BB_CONF=$BB_DIR/budbringer.conf
 BB_SPOOL_SMS=$BB_DIR/spool/sms
 BB_SPOOL_MAIL=$BB_DIR/spool/mail
 BB_LOG=$BB_DIR/budbringerd.log
-BB_INBOUND_SECRET=${BB_INBOUND_SECRET:-$(random_token 20)}
-BB_DLR_SECRET=${BB_DLR_SECRET:-$(random_token 20)}
+# Shared secrets are refused under 32 characters (CFG_SECRET_MIN).
+BB_SECRET_KEY=${BB_SECRET_KEY:-$(random_token 48)}
+BB_INBOUND_SECRET=${BB_INBOUND_SECRET:-$(random_token 48)}
+BB_DLR_SECRET=${BB_DLR_SECRET:-$(random_token 48)}
 BB_HTTP_PORT=${BB_HTTP_PORT:-$(free_port)}
 BB_URL=http://127.0.0.1:$BB_HTTP_PORT
 BB_PID=""
 mkdir -p "$BB_DIR"
-export BB_DIR BB_DB BB_CONF BB_SPOOL_SMS BB_SPOOL_MAIL BB_LOG BB_INBOUND_SECRET \
+export BB_DIR BB_DB BB_CONF BB_SPOOL_SMS BB_SPOOL_MAIL BB_LOG BB_SECRET_KEY BB_INBOUND_SECRET \
 	BB_DLR_SECRET BB_HTTP_PORT BB_URL
 
 bb_config() {
@@ -51,7 +53,7 @@ log_level = "${BB_LOG_LEVEL:-info}";
 poll_interval = 1;
 languages = ["da", "en", "ar", "tr", "so", "ur", "pl", "fa", "uk"];
 fallback = ["en", "da"];
-secret_key = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz";
+secret_key = "$BB_SECRET_KEY";
 user = "${BB_USER:-}";
 ${BB_ROOT_EXTRA:-}
 http = {

@@ -134,7 +134,7 @@ kannel_start() {
 	mkdir -p "$dir" || return 1
 	KANNEL_DIR=$(cd "$dir" && pwd)
 	KANNEL_CONF=$KANNEL_DIR/kannel.conf
-	BB_INBOUND_SECRET=${BB_INBOUND_SECRET:-$(random_token 20)}
+	BB_INBOUND_SECRET=${BB_INBOUND_SECRET:-$(random_token 48)}
 	KANNEL_ADMIN_PORT=$(free_port) && KANNEL_SMSBOX_PORT=$(free_port) &&
 		KANNEL_SENDSMS_PORT=$(free_port) && KANNEL_MT_PORT=$(free_port) &&
 		KANNEL_MO_PORT=$(free_port) || return 1

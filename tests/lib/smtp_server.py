@@ -23,7 +23,9 @@ NNNNNN counts messages x recipients from 1; RCPT is the address with
 characters outside [A-Za-z0-9@._+-] replaced by "_". Both files appear
 atomically (the .json is renamed into place last, so wait for .json files).
 DIR/smtp.jsonl gets one JSON line per session event: connect, greeting,
-mail, rcpt (with the code given), data, auth, close.
+mail, rcpt (with the code given), data, auth, close, and "command" for each
+EHLO, STARTTLS and AUTH received ({"verb", "tls"}; AUTH adds "mechanism"
+and never the credentials).
 
 Fault injection: FILE (default DIR/faults.json) is JSON, re-read when it
 changes (checked before every command and every 50 ms); counters restart on
@@ -286,6 +288,25 @@ class FaultySMTP(SMTP):
             await asyncio.sleep(3600)
             return
         await super()._handle_client()
+
+    # EHLO, STARTTLS and AUTH are logged as "command" events (AUTH with its
+    # mechanism only, never the credentials), so a test can prove that no
+    # AUTH arrived over a connection without TLS.
+    def bb_command(self, verb, **kw):
+        self.bb_recorder.event(self.session, "command", verb=verb,
+                               tls=self.session.ssl is not None, **kw)
+
+    async def smtp_EHLO(self, hostname):
+        self.bb_command("EHLO")
+        return await super().smtp_EHLO(hostname)
+
+    async def smtp_STARTTLS(self, arg):
+        self.bb_command("STARTTLS")
+        return await super().smtp_STARTTLS(arg)
+
+    async def smtp_AUTH(self, arg):
+        self.bb_command("AUTH", mechanism=arg.split()[0] if arg else None)
+        return await super().smtp_AUTH(arg)
 
     def connection_lost(self, error):
         if self.session is not None:

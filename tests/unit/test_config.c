@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,20 +74,74 @@ static void test_minimal_defaults(void **state)
 	cfg_free(&cfg);
 }
 
+static void read_sample(struct sbuf *in)
+{
+	FILE *f = fopen("etc/budbringer.conf", "r");
+	char buf[4096];
+	size_t n;
+
+	assert_non_null(f);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sbuf_add(in, buf, n);
+	fclose(f);
+}
+
+/* The shipped sample with every "CHANGE-ME…" string replaced by a real secret. */
+static char *sample_with_secrets(void)
+{
+	struct sbuf in = SBUF_INIT, out = SBUF_INIT;
+	const char *p, *q;
+
+	read_sample(&in);
+	for (p = in.buf; (q = strstr(p, "\"CHANGE-ME")); p = strchr(q + 1, '"') + 1) {
+		sbuf_add(&out, p, (size_t)(q - p));
+		sbuf_addstr(&out, "\"k2Vb9xQmT4rWz7LpN3sJd8HfGc6YaE5u\"");
+		assert_non_null(strchr(q + 1, '"'));
+	}
+	sbuf_addstr(&out, p);
+	sbuf_release(&in);
+	return sbuf_detach(&out, NULL);
+}
+
 static void test_sample_config_loads(void **state)
 {
 	struct config cfg;
 	struct sbuf err = SBUF_INIT;
+	char *text, *e;
 	(void)state;
-	/* The shipped sample must always be valid. */
-	if (cfg_load("etc/budbringer.conf", &cfg, &err) < 0)
-		fail_msg("etc/budbringer.conf: %s", err.buf);
+	/* As shipped, its sample secrets are refused, each by name and line. */
+	assert_int_equal(cfg_load("etc/budbringer.conf", &cfg, &err), -1);
+	assert_non_null(strstr(err.buf, ": secret_key: is the sample value (CHANGE-ME…): generate one with `openssl rand -hex 32`"));
+	assert_non_null(strstr(err.buf, ": http.inbound_secret: is the sample value (CHANGE-ME…)"));
+	assert_non_null(strstr(err.buf, ": http.dlr_secret: is the sample value (CHANGE-ME…)"));
+	{
+		/* and the line is the one of secret_key */
+		struct sbuf in = SBUF_INIT;
+		char want[64];
+		int line = 1;
+		const char *at;
+
+		read_sample(&in);
+		at = strstr(in.buf, "\nsecret_key = ");
+		assert_non_null(at);
+		for (const char *c = in.buf; c <= at; c++)
+			line += *c == '\n';
+		snprintf(want, sizeof(want), "etc/budbringer.conf:%d: secret_key:", line);
+		assert_non_null(strstr(err.buf, want));
+		sbuf_release(&in);
+	}
+	sbuf_release(&err);
+	/* With real secrets in their place it must always be valid. */
+	text = sample_with_secrets();
+	e = load(text, &cfg);
+	free(text);
+	if (e)
+		fail_msg("etc/budbringer.conf with secrets: %s", e);
 	assert_true(cfg.campaigns.quiet_enabled);
 	assert_int_equal(cfg.campaigns.quiet_start_min, 21 * 60);
 	assert_int_equal(cfg.campaigns.quiet_end_min, 8 * 60);
 	assert_true(cfg.n_interests >= 10);
 	cfg_free(&cfg);
-	sbuf_release(&err);
 }
 
 static void test_providers_sorted_and_typed(void **state)
@@ -153,9 +208,108 @@ static void test_bad_values(void **state)
 	expect_error(BASE INTERESTS "templates = { sms = { da = \"{titel}\"; }; };\n", "unknown placeholder");
 	expect_error(BASE TEMPLATES "interests = { Sport = { da = [\"SPORT\"]; }; };\n", "interest code must be lowercase");
 	expect_error(MINIMAL "keywords = { da = { jion = [\"X\"]; }; };\n", "keywords.da.jion: unknown setting");
-	expect_error("database = \"/tmp/x.db\";\n", "secret_key: must be at least 32 characters");
+	expect_error("database = \"/tmp/x.db\";\n", "secret_key: missing (required: it signs");
 	expect_error("database = \"relative.db\";\n", "'relative.db' must be an absolute path");
 	expect_error("database = \"/tmp/x.db\"\nfoo = ;\n", "syntax");
+}
+
+#define SECRET32 "Zq8vR2mK7xT4wN9pL3cF6hJ1sD5gB0aY"
+#define HASH64 "3eb1bd439947eb762998e566ccc2e099c791118b2f40579cc4f7da2b5061b7f9"
+#define NOKEY "database = \"/tmp/x.db\";\n" INTERESTS TEMPLATES
+
+static void test_sample_secrets_refused(void **state)
+{
+	(void)state;
+	/* CHANGE-ME in any case, anywhere in the value, in every secret. */
+	expect_error(NOKEY "secret_key = \"CHANGE-ME-to-a-long-random-string-of-64-chars\";\n",
+		     ":4: secret_key: is the sample value (CHANGE-ME…): generate one with `openssl rand -hex 32`");
+	expect_error(NOKEY "secret_key = \"0123456789abcdef0123456789abcdef-change-me\";\n",
+		     "secret_key: is the sample value");
+	expect_error(MINIMAL "http = {\n inbound_secret = \"CHANGE-ME-inbound-0123456789abcdef\";\n};\n",
+		     ":6: http.inbound_secret: is the sample value (CHANGE-ME…)");
+	expect_error(MINIMAL "http = { dlr_secret = \"Change-Me-dlr-0123456789abcdef0123\"; };\n",
+		     "http.dlr_secret: is the sample value");
+	expect_error(MINIMAL "http = { portal_token_sha256 = \"CHANGE-ME\"; };\n",
+		     "http.portal_token_sha256: is the sample value (CHANGE-ME…): make a token and its hash with `budbringer portal-token`");
+	/* Secrets an outside party gives us only need to be real ones. */
+	expect_error(MINIMAL "sms = { providers = ( { name = \"k\"; type = \"kannel\"; url = \"http://127.0.0.1:1/\";"
+		     " username = \"u\"; password = \"CHANGE-ME-sendsms\"; } ); };\n",
+		     "sms.providers.[].password: is the sample value (CHANGE-ME…): put the real one here");
+	expect_error(MINIMAL "sms = { providers = ( { name = \"g\"; type = \"rest\"; url = \"https://gw.example/\";"
+		     " token = \"CHANGE-ME-gateway-token\"; } ); };\n", "token: is the sample value");
+	expect_error(MINIMAL "email = { smtp = { username = \"u\"; password = \"CHANGE-ME-smtp-password\"; }; };\n",
+		     "email.smtp.password: is the sample value");
+}
+
+static void test_short_secrets_refused(void **state)
+{
+	(void)state;
+	expect_error(NOKEY "secret_key = \"0123456789abcdef0123456789abcde\";\n",
+		     ":4: secret_key: is 31 characters; a shared secret needs at least 32: generate one with `openssl rand -hex 32`");
+	expect_error(MINIMAL "http = { inbound_secret = \"s3cret-For-Test\"; };\n",
+		     "http.inbound_secret: is 15 characters; a shared secret needs at least 32");
+	expect_error(MINIMAL "http = {\n\n dlr_secret = \"abcdefghij0123456789\";\n};\n",
+		     ":7: http.dlr_secret: is 20 characters; a shared secret needs at least 32");
+	expect_error(MINIMAL "http = { portal_token_sha256 = \"" HASH64 "0\"; };\n",
+		     "http.portal_token_sha256: must be 64 lowercase hex digits, the SHA-256 of the token");
+	expect_error(MINIMAL "http = { portal_token_sha256 = \"3EB1BD439947EB762998E566CCC2E099C791118B2F40579CC4F7DA2B5061B7F9\"; };\n",
+		     "must be 64 lowercase hex digits");
+	expect_error(MINIMAL "http = { portal_token_sha256 = \"s3cret-portal-token\"; };\n",
+		     "must be 64 lowercase hex digits");
+}
+
+static void test_good_secrets_accepted(void **state)
+{
+	struct config cfg;
+	(void)state;
+	assert_null(load(NOKEY "secret_key = \"" SECRET32 "\";\n"
+		"http = { inbound_secret = \"" SECRET32 "x\"; dlr_secret = \"" SECRET32 "\";"
+		" portal_token_sha256 = \"" HASH64 "\"; };\n"
+		"sms = { providers = ( { name = \"k\"; type = \"kannel\"; url = \"http://127.0.0.1:1/\";"
+		" username = \"u\"; password = \"p\"; } ); };\n", &cfg));
+	assert_string_equal(cfg.secret_key, SECRET32);
+	assert_string_equal(cfg.http.inbound_secret, SECRET32 "x");
+	assert_string_equal(cfg.http.dlr_secret, SECRET32);
+	assert_string_equal(cfg.http.portal_token_sha256, HASH64);
+	assert_string_equal(cfg.sms.providers[0].password, "p");
+	assert_true(cfg.has_secrets);
+	cfg_free(&cfg);
+	/* Unset shared secrets switch their endpoint off; that is no error. */
+	assert_null(load(MINIMAL "http = { inbound_secret = \"\"; dlr_secret = \"\"; portal_token_sha256 = \"\"; };\n", &cfg));
+	assert_string_equal(cfg.http.inbound_secret, "");
+	cfg_free(&cfg);
+	assert_true(cfg_is_placeholder("xCHANGE-mE"));
+	assert_false(cfg_is_placeholder("CHANGE_ME"));
+	assert_false(cfg_is_placeholder(""));
+}
+
+static void test_smtp_auth_needs_tls(void **state)
+{
+	struct config cfg;
+	(void)state;
+	/* The default is required, with or without an smtp group. */
+	assert_null(load(MINIMAL, &cfg));
+	assert_int_equal(cfg.email.smtp.starttls, CFG_TLS_REQUIRED);
+	cfg_free(&cfg);
+	assert_null(load(MINIMAL "email = { provider = \"smtp\"; smtp = { host = \"127.0.0.1\"; }; };\n", &cfg));
+	assert_int_equal(cfg.email.smtp.starttls, CFG_TLS_REQUIRED);
+	cfg_free(&cfg);
+	/* Without a login, "enabled" and "disabled" are what they say. */
+	assert_null(load(MINIMAL "email = { smtp = { starttls = \"enabled\"; }; };\n", &cfg));
+	assert_int_equal(cfg.email.smtp.starttls, CFG_TLS_ENABLED);
+	cfg_free(&cfg);
+	assert_null(load(MINIMAL "email = { smtp = { starttls = \"disabled\"; }; };\n", &cfg));
+	assert_int_equal(cfg.email.smtp.starttls, CFG_TLS_DISABLED);
+	cfg_free(&cfg);
+	/* With one, "enabled" becomes required: AUTH never goes in clear. */
+	assert_null(load(MINIMAL "email = { smtp = { starttls = \"enabled\"; username = \"u\"; password = \"pw\"; }; };\n", &cfg));
+	assert_int_equal(cfg.email.smtp.starttls, CFG_TLS_REQUIRED);
+	cfg_free(&cfg);
+	expect_error(MINIMAL "email = { smtp = {\n starttls = \"disabled\"; username = \"u\"; password = \"pw\"; }; };\n",
+		     ":6: email.smtp.starttls: is \"disabled\" but email.smtp.username/password are set: "
+		     "the password would cross the network in clear; use \"required\"");
+	expect_error(MINIMAL "email = { smtp = { starttls = \"disabled\"; password = \"pw\"; }; };\n",
+		     "email.smtp.starttls: is \"disabled\" but");
 }
 
 static void test_missing_file(void **state)
@@ -187,6 +341,10 @@ int main(void)
 		cmocka_unit_test(test_providers_sorted_and_typed),
 		cmocka_unit_test(test_errors_name_file_line_setting),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_sample_secrets_refused),
+		cmocka_unit_test(test_short_secrets_refused),
+		cmocka_unit_test(test_good_secrets_accepted),
+		cmocka_unit_test(test_smtp_auth_needs_tls),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_keywords_loaded),
 	};
