@@ -758,7 +758,7 @@ static void load_sms(struct loader *ld, const config_setting_t *root, struct con
 static void load_email(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const allowed[] = { "provider", "spool_directory", "from", "from_name",
-		"domain", "unsubscribe_mailto", "max_attempts", "smtp", NULL };
+		"domain", "unsubscribe_mailto", "max_attempts", "confirm_valid_days", "smtp", NULL };
 	static const char *const smtp_allowed[] = { "host", "port", "starttls", "username",
 		"password", "timeout", "connections", "messages_per_session", "rate", "helo",
 		"ca_file", "verify_peer", NULL };
@@ -778,6 +778,7 @@ static void load_email(struct loader *ld, const config_setting_t *root, struct c
 	get_str(ld, g, "domain", "example.dk", &cfg->email.domain);
 	get_str(ld, g, "unsubscribe_mailto", "", &cfg->email.unsubscribe_mailto);
 	get_int(ld, g, "max_attempts", 8, 1, 100, &cfg->email.max_attempts);
+	get_int(ld, g, "confirm_valid_days", 7, 1, 90, &cfg->email.confirm_valid_days);
 	if (!strchr(cfg->email.from, '@'))
 		problem(ld, config_setting_get_member(g, "from"), NULL, "'%s' is not an email address",
 			cfg->email.from);

@@ -100,7 +100,7 @@ static const struct route {
 	{ "GET", "/api/v1/campaigns/", true, http_api_campaign_get },
 	{ "POST", "/api/v1/subscribers", false, http_api_subscribers },
 	{ "GET HEAD POST", "/unsubscribe", false, http_unsubscribe },
-	{ "GET HEAD", "/confirm", false, http_confirm },
+	{ "GET HEAD POST", "/confirm", false, http_confirm },
 };
 
 static struct db *pool_get(struct http_server *s)

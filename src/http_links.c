@@ -6,9 +6,16 @@
  *                          scanners follow links)
  *   POST /unsubscribe?t=T  RFC 8058 one-click (body List-Unsubscribe=One-Click)
  *                          and the page's button: email consent goes, at once
- *   GET  /confirm?t=T      email double opt-in (mail_confirm.h)
- * No login, no cookies: the HMAC-signed token is the authority. A forged or
- * altered token gets 403 and changes nothing; an expired confirm link 410.
+ *   GET  /confirm?t=T      email double opt-in (mail_confirm.h): a page in the
+ *                          subscriber's language with the question and a button
+ *   POST /confirm?t=T      the button: records the consent, with the question
+ *                          as evidence
+ * GET and HEAD never write anything: the security scanners of schools and
+ * workplaces open every link of a message, and opening one is not consent.
+ * No login, no cookies: the HMAC-signed token is the authority. Each token
+ * binds the address it was sent to (mail_address_tag()); a forged or
+ * altered token, or one for an address that is no longer the person's,
+ * gets 403 and changes nothing; an expired confirm link 410.
  */
 #include "budbringer/http.h"
 #include "budbringer/log.h"
@@ -88,18 +95,31 @@ static void page(struct http_response *resp, int status, const char *lang, const
 
 #define KEY(req) ((const unsigned char *)(req)->cfg->secret_key), strlen((req)->cfg->secret_key)
 
+/* Whether the link's address tag is that of the subscriber's email now. */
+static bool address_matches(struct http_request *req, const struct subscriber *s,
+			    const struct token_claims *c)
+{
+	char tag[MAIL_ADDRESS_TAG_LEN + 1];
+
+	return s->email && mail_address_tag(req->cfg, s->email, tag) == 0 &&
+	       token_equal(tag, c->channel);
+}
+
 void http_unsubscribe(struct http_request *req, struct http_response *resp)
 {
 	const char *t = http_query(req, "t");
 	const char *oc = http_query(req, "List-Unsubscribe");
+	struct token_claims c;
 	struct subscriber s;
 	char lang[4], action[TOKEN_MAX + 32];
-	long long id = 0, now = (long long)time(NULL);
+	long long id, now = (long long)time(NULL);
 	bool have = false, one_click;
 	int rc;
 
 	request_lang(req, lang);
-	rc = t ? token_verify(KEY(req), "unsub", t, now, &id) : TOKEN_INVALID;
+	memset(&c, 0, sizeof(c));
+	rc = t ? token_verify_claims(KEY(req), "unsub", t, now, &c) : TOKEN_INVALID;
+	id = c.subscriber_id;
 	if (rc != 0) {
 		http_count(req->server, "budbringer_link_rejected_total", 1);
 		log_info("unsubscribe link rejected remote=%s", req->remote);
@@ -115,6 +135,18 @@ void http_unsubscribe(struct http_request *req, struct http_response *resp)
 	if (rc == 0) {
 		have = true;
 		memcpy(lang, s.lang, sizeof(lang));
+	}
+	/* A link made for an address the person no longer has (changed, or
+	 * the id now belongs to someone else) withdraws nothing. Links made
+	 * before tokens bound an address have no tag: they keep working, as
+	 * an unsubscribe that cannot be honoured is the worse failure. */
+	if (have && c.channel[0] && !address_matches(req, &s, &c)) {
+		http_count(req->server, "budbringer_link_rejected_total", 1);
+		log_info("unsubscribe link for another address rejected subscriber=%lld remote=%s", id,
+			 req->remote);
+		page(resp, 403, lang, mail_text(lang, MAIL_T_UNSUBSCRIBE),
+		     mail_text(lang, MAIL_T_LINK_INVALID), NULL, NULL);
+		goto out;
 	}
 	if (strcmp(req->method, "POST")) {
 		/* Erased or already without email consent: nothing to ask. */
@@ -152,9 +184,11 @@ out:
 void http_confirm(struct http_request *req, struct http_response *resp)
 {
 	const char *t = http_query(req, "t");
+	const char *question, *button;
 	struct token_claims c;
 	struct subscriber s;
-	char lang[4], tag[MAIL_ADDRESS_TAG_LEN + 1];
+	struct sbuf ev = SBUF_INIT;
+	char lang[4], action[TOKEN_MAX + 32];
 	long long now = (long long)time(NULL);
 	int rc;
 
@@ -175,28 +209,40 @@ void http_confirm(struct http_request *req, struct http_response *resp)
 	}
 	memcpy(lang, s.lang, sizeof(lang));
 	/* The link confirms the address it was sent to, not a later one. */
-	if (!s.email || mail_address_tag(req->cfg, s.email, tag) < 0 || !token_equal(tag, c.channel)) {
+	if (!address_matches(req, &s, &c)) {
 		page(resp, 403, lang, mail_text(lang, MAIL_T_CONFIRM), mail_text(lang, MAIL_T_LINK_INVALID),
 		     NULL, NULL);
 		goto out;
 	}
-	if (!s.consent[CHANNEL_EMAIL]) {
-		struct sbuf ev = SBUF_INIT;
-
-		sbuf_addf(&ev, "opened the confirmation link of the email \"%s\"",
-			  mail_text(s.lang, MAIL_T_CONFIRM_SUBJECT));
-		rc = subscription_confirm(req->db, c.subscriber_id, CHANNEL_EMAIL, "email:confirm-link",
-					  ev.buf, now);
-		sbuf_release(&ev);
-		if (rc != 0) {
-			page(resp, 500, lang, mail_text(lang, MAIL_T_CONFIRM),
-			     "Internal error, please try again", NULL, NULL);
-			goto out;
-		}
-		http_count(req->server, "budbringer_email_confirmed_total", 1);
+	if (s.consent[CHANNEL_EMAIL]) {
+		page(resp, 200, lang, mail_text(lang, MAIL_T_CONFIRM),
+		     mail_text(lang, MAIL_T_CONFIRM_DONE), NULL, NULL);
+		goto out;
 	}
+	question = mail_text(lang, MAIL_T_CONFIRM_QUESTION);
+	button = mail_text(lang, MAIL_T_CONFIRM);
+	if (strcmp(req->method, "POST")) {
+		/* GET and HEAD only ask. */
+		if (bsnprintf(action, sizeof(action), "/confirm?t=%s", t) == 0)
+			page(resp, 200, lang, mail_text(lang, MAIL_T_CONFIRM), question, action, button);
+		else
+			page(resp, 500, lang, mail_text(lang, MAIL_T_CONFIRM), "Internal error", NULL, NULL);
+		goto out;
+	}
+	/* The evidence is what the person saw and answered, word for word. */
+	sbuf_addf(&ev, "answered \"%s\" to \"%s\" on the confirmation page (lang=%s)", button,
+		  question, lang);
+	rc = subscription_confirm(req->db, c.subscriber_id, CHANNEL_EMAIL, "email:confirm-page", ev.buf,
+				  now);
+	if (rc != 0) {
+		page(resp, 500, lang, mail_text(lang, MAIL_T_CONFIRM), "Internal error, please try again",
+		     NULL, NULL);
+		goto out;
+	}
+	http_count(req->server, "budbringer_email_confirmed_total", 1);
 	page(resp, 200, lang, mail_text(lang, MAIL_T_CONFIRM), mail_text(lang, MAIL_T_CONFIRM_DONE),
 	     NULL, NULL);
 out:
+	sbuf_release(&ev);
 	subscriber_release(&s);
 }

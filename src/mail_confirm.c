@@ -27,15 +27,21 @@ int mail_address_tag(const struct config *cfg, const char *address,
 	return 0;
 }
 
+long long mail_confirm_expires(const struct config *cfg, long long now)
+{
+	return now + (long long)cfg->email.confirm_valid_days * 86400;
+}
+
 int mail_queue_confirmation(struct db *db, const struct config *cfg, long long subscriber_id,
 			    long long now)
 {
 	struct subscriber s;
-	struct token_claims c = { .subscriber_id = subscriber_id, .expires = now + MAIL_CONFIRM_VALID };
+	long long expires = mail_confirm_expires(cfg, now);
+	struct token_claims c = { .subscriber_id = subscriber_id, .expires = expires };
 	struct sbuf tok = SBUF_INIT, body = SBUF_INIT;
 	struct message_in in = { .kind = "confirm", .channel = CHANNEL_EMAIL, .state = "queued",
 				 .subscriber_id = subscriber_id, .not_before = now,
-				 .expires_at = now + MAIL_CONFIRM_VALID, .now = now };
+				 .expires_at = expires, .now = now };
 	long long id = 0;
 	int rc = db_subscriber_get(db, subscriber_id, &s), n, ret = -1;
 

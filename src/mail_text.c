@@ -24,6 +24,7 @@ static const struct lang_texts texts[] = {
 		"Thank you! Your email address is confirmed.",
 		"This link is not valid.",
 		"This link has expired. Please sign up again.",
+		"Do you want to receive emails from us about volunteering opportunities?",
 	} },
 	{ "da", {
 		"Læs mere", "Afmeld", "Bekræft",
@@ -36,6 +37,7 @@ static const struct lang_texts texts[] = {
 		"Tak! Din e-mailadresse er bekræftet.",
 		"Linket er ikke gyldigt.",
 		"Linket er udløbet. Tilmeld dig venligst igen.",
+		"Vil du modtage e-mails fra os om frivilligt arbejde?",
 	} },
 	{ "ar", {
 		"اقرأ المزيد", "إلغاء الاشتراك", "تأكيد",
@@ -47,6 +49,7 @@ static const struct lang_texts texts[] = {
 		"شكرًا! تم تأكيد عنوان بريدك الإلكتروني.",
 		"هذا الرابط غير صالح.",
 		"انتهت صلاحية هذا الرابط. يرجى التسجيل مرة أخرى.",
+		"هل تريد أن تتلقى منا رسائل بريد إلكتروني حول فرص العمل التطوعي؟",
 	} },
 	{ "tr", {
 		"Devamını oku", "Abonelikten çık", "Onayla",
@@ -59,6 +62,7 @@ static const struct lang_texts texts[] = {
 		"Teşekkürler! E-posta adresiniz onaylandı.",
 		"Bu bağlantı geçerli değil.",
 		"Bu bağlantının süresi doldu. Lütfen yeniden kaydolun.",
+		"Gönüllülük fırsatları hakkında bizden e-posta almak istiyor musunuz?",
 	} },
 	{ "so", {
 		"Wax badan akhri", "Iska diiwaan bax", "Xaqiiji",
@@ -71,6 +75,7 @@ static const struct lang_texts texts[] = {
 		"Mahadsanid! Ciwaanka iimaylkaaga waa la xaqiijiyay.",
 		"Xiriirkani ma shaqeynayo.",
 		"Xiriirkan wuu dhacay. Fadlan mar kale is diiwaangeli.",
+		"Ma rabtaa inaad naga hesho iimaylo ku saabsan fursadaha shaqada tabarucaadka?",
 	} },
 	{ "ur", {
 		"مزید پڑھیں", "رکنیت ختم کریں", "تصدیق کریں",
@@ -82,6 +87,7 @@ static const struct lang_texts texts[] = {
 		"شکریہ! آپ کے ای میل پتے کی تصدیق ہو گئی ہے۔",
 		"یہ لنک درست نہیں ہے۔",
 		"اس لنک کی میعاد ختم ہو گئی ہے۔ براہ کرم دوبارہ رجسٹر کریں۔",
+		"کیا آپ ہم سے رضاکارانہ کام کے مواقع کے بارے میں ای میلز وصول کرنا چاہتے ہیں؟",
 	} },
 	{ "pl", {
 		"Czytaj więcej", "Wypisz się", "Potwierdź",
@@ -94,6 +100,7 @@ static const struct lang_texts texts[] = {
 		"Dziękujemy! Twój adres e-mail został potwierdzony.",
 		"Ten link jest nieprawidłowy.",
 		"Ten link wygasł. Zapisz się ponownie.",
+		"Czy chcesz otrzymywać od nas e-maile o możliwościach wolontariatu?",
 	} },
 	{ "fa", {
 		"بیشتر بخوانید", "لغو اشتراک", "تأیید",
@@ -105,6 +112,7 @@ static const struct lang_texts texts[] = {
 		"سپاس! نشانی ایمیل شما تأیید شد.",
 		"این پیوند معتبر نیست.",
 		"این پیوند منقضی شده است. لطفاً دوباره ثبت‌نام کنید.",
+		"آیا می‌خواهید از ما ایمیل‌هایی درباره فرصت‌های کار داوطلبانه دریافت کنید؟",
 	} },
 	{ "uk", {
 		"Детальніше", "Відписатися", "Підтвердити",
@@ -117,6 +125,7 @@ static const struct lang_texts texts[] = {
 		"Дякуємо! Вашу адресу електронної пошти підтверджено.",
 		"Це посилання недійсне.",
 		"Термін дії посилання минув. Будь ласка, підпишіться знову.",
+		"Бажаєте отримувати від нас листи про можливості волонтерства?",
 	} },
 };
 

@@ -5,6 +5,7 @@
 #include "budbringer/db_outbox.h"
 #include "budbringer/gsm.h"
 #include "budbringer/log.h"
+#include "budbringer/mail_confirm.h"
 #include "budbringer/provider.h"
 #include "budbringer/quiet.h"
 #include "budbringer/token.h"
@@ -428,15 +429,19 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 	return db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0 ? -1 : 0;
 }
 
+/* The link binds the address it is sent to (its keyed tag) and never
+ * expires (RFC 8058): it works while that address is the person's. */
 static void unsubscribe_url(const struct outbox *ob, const struct message *m, struct sbuf *out)
 {
 	const struct config *cfg = ob->cfg;
+	struct token_claims c = { .purpose = "unsub", .subscriber_id = m->subscriber_id };
 	struct sbuf tok = SBUF_INIT;
 
-	if (!m->subscriber_id)
+	if (!m->subscriber_id || !m->recipient)
 		return;
-	if (token_sign((const unsigned char *)cfg->secret_key, strlen(cfg->secret_key), "unsub",
-		       m->subscriber_id, 0, &tok) == 0)
+	if (mail_address_tag(cfg, m->recipient, c.channel) == 0 &&
+	    token_sign_claims((const unsigned char *)cfg->secret_key, strlen(cfg->secret_key), &c,
+			      &tok) == 0)
 		sbuf_addf(out, "%s/unsubscribe?t=%s", cfg->http.public_url, tok.buf);
 	sbuf_release(&tok);
 }

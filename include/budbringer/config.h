@@ -182,6 +182,7 @@ struct config {
 		char *domain;
 		char *unsubscribe_mailto;
 		int max_attempts;
+		int confirm_valid_days; /* a confirmation link works this long */
 		struct cfg_smtp smtp;
 	} email;
 

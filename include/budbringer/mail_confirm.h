@@ -7,10 +7,11 @@
  *
  * The link is  http.public_url + "/confirm?t=" TOKEN , where TOKEN is a
  * token.h token with purpose "confirm", the subscriber's id, an expiry of
- * MAIL_CONFIRM_VALID seconds and, as its channel claim, a keyed tag of
- * the email address: a link only confirms the address it was sent to.
- * GET /confirm (http_links.c) checks all of that and records the consent
- * through subscription_confirm().
+ * email.confirm_valid_days (mail_confirm_expires()) and, as its channel
+ * claim, a keyed tag of the email address: a link only confirms the
+ * address it was sent to. GET /confirm (http_links.c) checks all of that
+ * and asks; only the page's POST records the consent through
+ * subscription_confirm().
  */
 
 #include <stddef.h>
@@ -18,9 +19,14 @@
 #include "budbringer/config.h"
 #include "budbringer/db.h"
 
-#define MAIL_CONFIRM_VALID	(7 * 24 * 3600)	/* the link works for 7 days */
 #define MAIL_CONFIRM_GAP	600		/* at most one confirmation per 10 minutes */
 #define MAIL_ADDRESS_TAG_LEN	16
+
+/*
+ * When a confirmation link made at now stops working (and its message
+ * expires): now + email.confirm_valid_days days.
+ */
+long long mail_confirm_expires(const struct config *cfg, long long now);
 
 /*
  * Queues a confirmation email (message kind "confirm", not part of any
@@ -40,7 +46,8 @@ int mail_queue_confirmation(struct db *db, const struct config *cfg, long long s
 			    long long now);
 
 /*
- * The token claim binding a link to an address: the first 16 hex digits
+ * The token claim binding a link (confirm, and unsubscribe in outbox.c)
+ * to an address: the first 16 hex digits
  * of SHA-256(secret_key "|" address), so the token does not reveal the
  * address. out gets MAIL_ADDRESS_TAG_LEN characters and a NUL. 0 or -1.
  */

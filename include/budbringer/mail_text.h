@@ -24,6 +24,7 @@ enum mail_text_id {
 	MAIL_T_CONFIRM_DONE,     /* after confirming */
 	MAIL_T_LINK_INVALID,     /* forged, altered or unknown link */
 	MAIL_T_LINK_EXPIRED,     /* a confirm link past its time */
+	MAIL_T_CONFIRM_QUESTION, /* the confirm page's question (consent evidence) */
 	MAIL_T_COUNT
 };
 

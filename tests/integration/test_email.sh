@@ -258,10 +258,14 @@ assert_eq "pending 0" "$(bb_sql "SELECT status || ' ' || email_consent FROM subs
 	"bad confirm links changed nothing"
 page=$(curl -s --max-time 10 "$link")
 assert_contains "$page" 'dir="rtl"' "confirm page in Arabic, right to left"
+assert_contains "$page" '<form method="post" action="/confirm?t=' "GET /confirm asks, with a button that POSTs"
+assert_eq "pending 0" "$(bb_sql "SELECT status || ' ' || email_consent FROM subscribers WHERE id = $newid")" \
+	"opening the link is not consent"
+assert_http 200 "$link" "the page's button confirms" -X POST -d via=page
 assert_eq "active 1" "$(bb_sql "SELECT status || ' ' || email_consent FROM subscribers WHERE id = $newid")" \
-	"GET /confirm activates email consent"
-assert_eq "grant|email:confirm-link" "$(bb_sql "SELECT action || '|' || source FROM consent_log
-	WHERE subscriber_id = $newid ORDER BY id DESC LIMIT 1")" "consent log: granted by the confirm link"
+	"POST /confirm activates email consent"
+assert_eq "grant|email:confirm-page" "$(bb_sql "SELECT action || '|' || source FROM consent_log
+	WHERE subscriber_id = $newid ORDER BY id DESC LIMIT 1")" "consent log: granted on the confirm page"
 
 # --- 4. the second campaign skips the person who unsubscribed --------------
 before=$(seq_now)

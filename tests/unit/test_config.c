@@ -65,6 +65,7 @@ static void test_minimal_defaults(void **state)
 	assert_string_equal(cfg.sms.providers[0].type, "spool");
 	assert_true(cfg.sms.providers[0].idempotent);
 	assert_string_equal(cfg.email.provider, "spool");
+	assert_int_equal(cfg.email.confirm_valid_days, 7);
 	assert_int_equal(cfg.campaigns.frequency_cap, 3);
 	assert_false(cfg.campaigns.quiet_enabled);
 	assert_non_null(cfg_interest_find(&cfg, "sport"));
@@ -185,6 +186,10 @@ static void test_bad_values(void **state)
 	expect_error(MINIMAL "frequncy_cap = 3;\n", "frequncy_cap: unknown setting");
 	expect_error(MINIMAL "campaigns = { frequncy_cap = 3; };\n", "campaigns.frequncy_cap: unknown setting");
 	expect_error(MINIMAL "poll_interval = \"5\";\n", "poll_interval: must be an integer");
+	expect_error(MINIMAL "email = { confirm_valid_days = 0; };\n",
+		     "email.confirm_valid_days: 0 is out of range 1..90");
+	expect_error(MINIMAL "email = { confirm_valid_days = 91; };\n",
+		     "email.confirm_valid_days: 91 is out of range 1..90");
 	expect_error(MINIMAL "languages = [\"da\", \"DAN\"];\n", "not an ISO 639-1 code");
 	expect_error(MINIMAL "fallback = [\"sv\"];\n", "'sv' is not in languages");
 	expect_error(MINIMAL "http = { listen = \"127.0.0.1\"; };\n", "must be ADDRESS:PORT");

@@ -35,6 +35,7 @@ static int setup(void **state)
 	f->db = testdb_open(&f->tdb);
 	f->cfg.secret_key = secret;
 	f->cfg.http.public_url = public_url;
+	f->cfg.email.confirm_valid_days = 7;	/* the default */
 	*state = f;
 	return 0;
 }
@@ -88,7 +89,7 @@ static void test_queue(void **state)
 	}
 	free(v);
 	v = newest(f, "expires_at - not_before");
-	assert_int_equal(strtol(v, NULL, 10), MAIL_CONFIRM_VALID);
+	assert_int_equal(strtol(v, NULL, 10), 7 * 86400);
 	free(v);
 	v = newest(f, "subject");
 	assert_string_equal(v, mail_text("da", MAIL_T_CONFIRM_SUBJECT));
@@ -106,7 +107,7 @@ static void test_queue(void **state)
 	assert_int_equal(token_verify_claims((const unsigned char *)secret, strlen(secret), "confirm",
 					     link, NOW + 60, &c), 0);
 	assert_int_equal(c.subscriber_id, id);
-	assert_int_equal(c.expires, NOW + MAIL_CONFIRM_VALID);
+	assert_int_equal(c.expires, NOW + 7 * 86400);
 	assert_int_equal(mail_address_tag(&f->cfg, "ny@example.org", tag), 0);
 	assert_string_equal(c.channel, tag);
 	/* Bound to the address: another one gives another tag. */
@@ -114,9 +115,38 @@ static void test_queue(void **state)
 	assert_string_not_equal(c.channel, tag);
 	/* Expired after seven days; another purpose never verifies. */
 	assert_int_equal(token_verify((const unsigned char *)secret, strlen(secret), "confirm", link,
-				      NOW + MAIL_CONFIRM_VALID, &got), TOKEN_EXPIRED);
+				      NOW + 7 * 86400, &got), TOKEN_EXPIRED);
 	assert_int_equal(token_verify((const unsigned char *)secret, strlen(secret), "unsub", link,
 				      NOW + 60, &got), TOKEN_INVALID);
+	free(v);
+}
+
+/* The link's life is email.confirm_valid_days: one day here. */
+static void test_expiry_setting(void **state)
+{
+	struct fixture *f = *state;
+	long long id = add(f, "kort@example.org", NULL, "en"), got = 0;
+	struct token_claims c;
+	char *v, *link, *end;
+
+	f->cfg.email.confirm_valid_days = 1;
+	assert_int_equal(mail_confirm_expires(&f->cfg, NOW), NOW + 86400);
+	assert_int_equal(mail_queue_confirmation(f->db, &f->cfg, id, NOW), 0);
+	v = newest(f, "expires_at - not_before");
+	assert_int_equal(strtol(v, NULL, 10), 86400);
+	free(v);
+	v = newest(f, "body");
+	link = strstr(v, "/confirm?t=");
+	assert_non_null(link);
+	link += strlen("/confirm?t=");
+	end = strchr(link, '\n');
+	assert_non_null(end);
+	*end = '\0';
+	assert_int_equal(token_verify_claims((const unsigned char *)secret, strlen(secret), "confirm",
+					     link, NOW + 86400 - 1, &c), 0);
+	assert_int_equal(c.expires, NOW + 86400);
+	assert_int_equal(token_verify((const unsigned char *)secret, strlen(secret), "confirm", link,
+				      NOW + 86400, &got), TOKEN_EXPIRED);
 	free(v);
 }
 
@@ -169,6 +199,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_setting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_and_missing, setup, teardown),
 		cmocka_unit_test(test_texts),
 	};
