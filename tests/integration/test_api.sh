@@ -111,6 +111,14 @@ assert_match "$r" '^201 ' "the new token works"
 id1=$(json_field "$r" id)
 r=$(post "$API/campaigns" "$NEW_A" "{\"opportunity_id\": $OPP_A, \"channels\": [\"email\"], \"idempotency_key\": \"k-1\"}")
 assert_match "$r" '^200 \{"id":'"$id1"',.*"duplicate":true\}$' "a retried request (same idempotency key) gives the same campaign"
+# Keys belong to the association that sent them: B's "k-1" is B's own.
+r=$(post "$API/campaigns" "$TOKEN_B" "{\"opportunity_id\": $OPP_B, \"channels\": [\"email\"], \"idempotency_key\": \"k-1\"}")
+assert_match "$r" '^201 .*"duplicate":false\}$' "the same key from another association makes a new campaign"
+id_b=$(json_field "$r" id)
+assert_ne "$id1" "$id_b" "… not A's campaign"
+assert_eq "$OPP_B Spejderne Nord" "$(bb_sql "SELECT c.opportunity_id || ' ' || a.name FROM campaigns c
+	JOIN associations a ON a.id = c.association_id WHERE c.id = '$id_b'")" "… for B's opportunity, by B"
+assert_eq 2 "$(bb_sql "SELECT count(*) FROM campaigns WHERE id IN ('$id1', '$id_b')")" "both campaigns exist"
 r=$(req POST "$API/campaigns" "$NEW_A" -H 'Idempotency-Key: k-2' --data-binary \
 	"{\"opportunity_id\": $OPP_A, \"channels\": [\"sms\"], \"send_at\": \"2099-01-01T10:00:00Z\"}")
 assert_match "$r" '^201 ' "Idempotency-Key header and a send time"
