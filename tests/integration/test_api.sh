@@ -257,5 +257,35 @@ assert_eq 100 "$(bb_sql "SELECT count(DISTINCT reply_message_id) FROM inbound WH
 assert_eq 100 "$(bb_sql "SELECT count(*) FROM messages WHERE recipient LIKE '+452050%' AND kind = 'reply'")" \
 	"and only once"
 
+# ---- 6. a replayed MO changes no consent ------------------------------------------------
+# A gateway that lost our answer sends the same MO (same id) again. STOP and
+# JA change consent, so their replay must change nothing at all: not the
+# consent log, not the subscriber, not the replies.
+mo() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+	"$BB_URL/sms/inbound?secret=$BB_INBOUND_SECRET&from=4520600001&to=1220&text=$1&id=$2"; }
+snapshot() {
+	bb_sql "SELECT 'sub', status, sms_consent, sms_consent_at, updated_at FROM subscribers WHERE phone = '+4520600001';
+		SELECT 'log', count(*), group_concat(action) FROM consent_log WHERE subscriber_id =
+			(SELECT id FROM subscribers WHERE phone = '+4520600001');
+		SELECT 'msg', count(*), group_concat(kind) FROM messages WHERE recipient = '+4520600001';
+		SELECT 'sup', count(*) FROM suppressions;
+		SELECT 'in', count(*) FROM inbound"
+}
+assert_eq 200 "$(mo FRIVILLIG rp-1)" "a number joins"
+assert_eq 200 "$(mo JA rp-2)" "and confirms"
+before=$(snapshot)
+assert_contains "$before" "sub|active|1" "the JA made them active"
+sleep 1   # a second write would show in updated_at
+assert_eq 200 "$(mo JA rp-2)" "the JA replayed is accepted"
+assert_eq "$before" "$(snapshot)" "… and changes nothing"
+assert_eq 200 "$(mo STOP rp-3)" "then they say STOP"
+before=$(snapshot)
+assert_contains "$before" "sub|unsubscribed|0" "the STOP withdrew consent"
+sleep 1
+assert_eq 200 "$(mo STOP rp-3)" "the STOP replayed is accepted"
+assert_eq "$before" "$(snapshot)" "… and changes nothing (no second revoke, no second reply)"
+assert_eq 200 "$(mo JA rp-2)" "the old JA replayed after the STOP"
+assert_eq "$before" "$(snapshot)" "… does not subscribe them again"
 bb_stop 5
+
 done_testing
