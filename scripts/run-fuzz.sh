@@ -10,7 +10,11 @@ pass=0; fail=0
 for bin in "$@"; do
 	name=$(basename "$bin" | sed 's/^fuzz_//')
 	corpus=tests/fuzz/corpus/$name
-	mkdir -p "$corpus"
+	# A harness without its corpus would replay nothing and pass.
+	if [ -z "$(ls -A "$corpus" 2>/dev/null)" ]; then
+		fail=$((fail + 1)); echo "FAILED: $bin: corpus $corpus is missing or empty"
+		continue
+	fi
 	if [ "$mode" = check ]; then
 		if "$bin" -runs=0 "$corpus" > "build/fuzz/$name.log" 2>&1; then
 			pass=$((pass + 1))

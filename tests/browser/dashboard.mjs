@@ -20,8 +20,9 @@ const pending = env('DASH_PENDING_CAMPAIGN');
 const outDir = env('DASH_OUT');
 const docsShot = process.env.DASH_DOCS_SCREENSHOT || '';
 
-let failed = 0;
+let failed = 0, checks = 0;
 const check = (ok, msg) => {
+  checks++;
   if (!ok) failed++;
   console.log(`${ok ? 'PASS' : 'FAIL'} ${msg}`);
 };
@@ -72,7 +73,16 @@ try {
   check(failedN === autoFailed, `campaign ${auto} shows ${autoFailed} failed (got ${failedN})`);
   check((await row.locator('.n-total').textContent()).endsWith(` ${autoTotal}`),
     `campaign ${auto} total is ${autoTotal}`);
+  // Values with markup show as text and inject nothing.
+  const hostile = env('DASH_HOSTILE');
+  const hrow = page.locator(`#campaigns tr[data-campaign="${env('DASH_HOSTILE_CAMPAIGN')}"]`);
+  const htext = (await hrow.count()) ? await hrow.textContent() : '';
+  check(htext.includes(`Titel ${hostile}`), 'an opportunity title with markup shows as text');
+  check(htext.includes(`Forening ${hostile}`), 'an association name with markup shows as text');
+  check(await page.locator('body script').count() === 0, 'no script element got into the page');
   const failures = await page.textContent('#failures');
+  check(failures.includes(`550 5.1.1 bounced ${hostile}`), 'a bounce text with markup shows as text');
+  check(!(await page.content()).includes(hostile), 'the page source holds no raw markup from the data');
   check(failures.includes('Invalid Destination Address'), 'latest failures show the gateway\'s reason');
   check(!failures.includes('20000003') && failures.includes('\u2022'), 'failures show masked numbers');
   check(await page.locator('#inbound tbody tr').count() >= 1, 'inbound traffic by intent is listed');
@@ -131,4 +141,7 @@ try {
 } finally {
   await browser.close();
 }
+// The shell counts these against the script's check() calls: a run cut
+// short cannot pass on the checks it did make.
+console.log(`CHECKS ${checks}`);
 process.exit(failed ? 1 : 0);

@@ -37,14 +37,14 @@ bb_start
 # --- quiet hours: the automatic campaign is expanded but held ---
 wait_until "[ \$(bb_sql \"SELECT count(*) FROM messages\") -eq 200 ]" 20 "$BB_PID" || fail "auto campaign expanded"
 sleep 2
-assert_eq 0 "$(ls "$BB_SPOOL_SMS" | wc -l)" "quiet hours: campaign SMS are held, not sent"
+assert_eq 0 "$(count_files "$BB_SPOOL_SMS")" "quiet hours: campaign SMS are held, not sent"
 assert_eq 200 "$(bb_sql "SELECT count(*) FROM messages WHERE state = 'queued'")" "held messages stay queued, not dropped"
 assert_eq 1 "$(grep -c "quiet hours: campaign SMS wait until $QUIET_END (Europe/Copenhagen)" "$BB_LOG")" \
 	"quiet hours: the log says once that campaign SMS wait, and until when"
 # Reload without quiet hours: they go out, nothing lost.
 sed -i 's/quiet_hours = {[^}]*};//' "$BB_CONF"
 kill -HUP "$BB_PID"
-wait_until "[ \$(ls '$BB_SPOOL_SMS' | wc -l) -eq 200 ]" 30 "$BB_PID" &&
+wait_until "[ \$(count_files '$BB_SPOOL_SMS') -eq 200 ]" 30 "$BB_PID" &&
 	pass "quiet hours lifted by reload: all 200 sent" || fail "held messages sent after reload"
 assert_cmd "grep -q 'configuration reloaded' '$BB_LOG'" "SIGHUP reloads the configuration"
 
@@ -68,8 +68,11 @@ cid=$(echo "$out" | sed -n 's/^campaign \([0-9]*\) created.*/\1/p')
 assert_match "$cid" '^[0-9]+$' "association campaign created"
 assert_contains "$out" "SMS cost per message:" "segment cost shown at creation"
 assert_eq "pending_approval" "$(bb_sql "SELECT status FROM campaigns WHERE id = $cid")" "waits for approval"
-assert_cmd "! bb campaign create --opportunity $o1 --as-association Spejderne --channels sms 2>/dev/null" \
-	"an association cannot campaign for another's opportunity"
+before=$(bb_sql "SELECT count(*) FROM campaigns")
+out=$(bb campaign create --opportunity "$o1" --as-association Spejderne --channels sms 2>&1); rc=$?
+assert_eq 2 "$rc" "an association cannot campaign for another's opportunity: exit 2"
+assert_contains "$out" "opportunity $o1 belongs to another association" "… saying why"
+assert_eq "$before" "$(bb_sql "SELECT count(*) FROM campaigns")" "… and creating nothing"
 sleep 2
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE campaign_id = $cid")" "nothing expands before approval"
 bb campaign approve "$cid" >/dev/null || fail "approve"

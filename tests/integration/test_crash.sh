@@ -50,7 +50,7 @@ bb opportunity publish 1 >/dev/null
 total=$((2 * N))
 done_count() { bb_sql "SELECT count(*) FROM messages WHERE state NOT IN ('queued', 'sending')"; }
 expanded() { bb_sql "SELECT count(*) FROM messages"; }
-prev=0
+prev=0 in_flight=0
 for k in $(seq 1 "$KILLS"); do
 	if [ "$k" -le 2 ]; then
 		# The first kills land in the middle of the expansion.
@@ -66,7 +66,10 @@ for k in $(seq 1 "$KILLS"); do
 	prev=$before
 	bb_kill9
 	after_kill=$(expanded)
-	note "kill $k: $before of $total messages settled, $after_kill expanded"
+	# What the dead daemon held: claimed, handed over, answer not recorded.
+	held=$(bb_sql "SELECT count(*) FROM messages WHERE state = 'sending'")
+	in_flight=$((in_flight + held))
+	note "kill $k: $before of $total messages settled, $after_kill expanded, $held in flight"
 	if [ "$k" -le 2 ]; then
 		assert_num -lt "$after_kill" "$total" "kill $k landed mid-expansion"
 	else
@@ -84,6 +87,10 @@ assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE state NOT IN ('sent',
 	"every message is in one final state (sent, delivered, failed or unknown)"
 unknown=$(bb_sql "SELECT count(*) FROM messages WHERE state = 'unknown'")
 note "unknown after $KILLS kills: $unknown"
+# Without work in flight the kills would prove nothing about recovery.
+assert_num -gt "$in_flight" 0 "the kills left work in flight ($in_flight messages claimed in all)"
+assert_num -gt "$unknown" 0 "recovery settled what was in flight: some messages are unknown"
+assert_num -le "$unknown" "$in_flight" "and only what was in flight is unknown"
 
 # What the peers received.
 sms_dups=$(kannel_mt_messages | cut -f1 | sort | uniq -d | wc -l)

@@ -81,6 +81,30 @@ pending=$(printf '%s' "$resp" | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
 assert_eq pending_approval "$(bb_sql "SELECT status FROM campaigns WHERE id = $pending")" \
 	"the association campaign waits for approval"
 
+# Values others wrote, each carrying markup: an association's name, an
+# opportunity's title, a campaign's creator, a failure reason and the text
+# a mail server bounced with. The page must show them as text.
+HOSTILE=$'<script>&"\''
+hq=${HOSTILE//\'/\'\'}
+bb_sql "INSERT INTO associations(name, created_at) VALUES ('Forening $hq', 'x');
+	INSERT INTO opportunities(association_id, status, updated_at)
+		SELECT id, 'closed', 'x' FROM associations WHERE name = 'Forening $hq';
+	INSERT INTO opportunity_texts SELECT max(id), 'da', 'Titel $hq', 'resume' FROM opportunities;
+	INSERT INTO opportunity_texts SELECT max(id), 'en', 'Titel $hq', 'resume' FROM opportunities;
+	INSERT INTO campaigns(kind, opportunity_id, association_id, status, channels, send_at,
+		valid_until, created_by, created_at, updated_at)
+		SELECT 'association', max(o.id), max(o.association_id), 'done', 'email', strftime('%s'),
+		strftime('%s') + 86400, 'staff $hq', strftime('%s'), strftime('%s') FROM opportunities o;
+	INSERT INTO messages(campaign_id, kind, channel, recipient, lang, state, reason, provider,
+		not_before, created_at, updated_at)
+		SELECT max(id), 'campaign', 'email', 'x@example.dk', 'da', 'failed', 'reason $hq',
+		'smtp', strftime('%s'), strftime('%s'), strftime('%s') FROM campaigns;
+	INSERT INTO message_events(message_id, at, state, provider, detail)
+		SELECT max(id), strftime('%s'), 'failed', 'smtp', '550 5.1.1 bounced $hq' FROM messages"
+hostile=$(bb_sql "SELECT max(id) FROM campaigns")
+assert_eq "Titel $HOSTILE" "$(bb_sql "SELECT title FROM opportunity_texts WHERE lang = 'da' ORDER BY rowid DESC LIMIT 1")" \
+	"hostile values are seeded"
+
 # --- what the browser does not show: refusals ---
 jar=$TEST_TMPDIR/jar
 assert_http 303 "$BB_URL/dashboard" "no session: /dashboard redirects"
@@ -107,21 +131,29 @@ assert_http 200 "$BB_URL/dashboard/static/style.css" "the stylesheet is served b
 
 # --- the browser ---
 export BB_URL DASH_USER=anna DASH_PASSWORD="$PASSWORD" DASH_AUTO_CAMPAIGN="$auto" \
-	DASH_AUTO_TOTAL=4 DASH_AUTO_DELIVERED=2 DASH_AUTO_FAILED=2 DASH_PENDING_CAMPAIGN="$pending" DASH_OUT="$OUT"
+	DASH_AUTO_TOTAL=4 DASH_AUTO_DELIVERED=2 DASH_AUTO_FAILED=2 DASH_PENDING_CAMPAIGN="$pending" DASH_OUT="$OUT" \
+	DASH_HOSTILE_CAMPAIGN="$hostile" DASH_HOSTILE="$HOSTILE"
 if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ]; then
 	export DASH_DOCS_SCREENSHOT=$BB_TOP_DIR/docs/dashboard.png
 	mkdir -p "$BB_TOP_DIR/docs"
 fi
 rm -f "$OUT"/dashboard*.png # the screenshot check must see this run's
 node "$BROWSER_DIR/dashboard.mjs" > "$TEST_TMPDIR/browser.log" 2>&1
+browser_rc=$?
 while read -r verdict msg; do
 	case $verdict in
 	PASS) pass "browser: $msg" ;;
 	FAIL) fail "browser: $msg" ;;
+	CHECKS) ;;
 	*) note "browser: $verdict $msg" ;;
 	esac
 done < "$TEST_TMPDIR/browser.log"
-grep -q '^PASS' "$TEST_TMPDIR/browser.log" || fail "the browser script ran no check"
+assert_eq 0 "$browser_rc" "the browser script exited cleanly"
+# Every check() call of the script (one line each, less the catch-all that
+# reports an exception) must have passed, and the script must say so.
+expected=$(( $(grep -c '^[[:space:]]*check(' "$BROWSER_DIR/dashboard.mjs") - 1 ))
+assert_eq "$expected" "$(grep -c '^PASS' "$TEST_TMPDIR/browser.log")" "all $expected browser checks passed"
+assert_eq "CHECKS $expected" "$(grep '^CHECKS' "$TEST_TMPDIR/browser.log")" "… and the script ran to its end"
 assert_cmd "[ -s '$OUT/dashboard.png' ]" "a screenshot was saved in tests/output/dashboard.png"
 
 # What the browser did is on record.

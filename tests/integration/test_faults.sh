@@ -68,7 +68,7 @@ sent_without_file() {
 	local ids
 	ids=$(bb_sql "SELECT id FROM messages WHERE channel = 'sms' AND state = 'sent'") || {
 		echo "cannot read the database"
-		return
+		return 1
 	}
 	comm -23 <(printf '%s\n' "$ids" | sed '/^$/d' | sort) \
 		<(find "$BB_SPOOL_SMS" -maxdepth 1 -name '*.json' -printf '%f\n' | sed 's/\.json$//' | sort) |
@@ -128,7 +128,7 @@ assert_cmd "pid_alive $BB_PID" "disk full: the daemon is still running"
 assert_cmd "grep -qE '$ENOSPC_RE' '$BB_LOG'" "disk full: the daemon logs the problem ($ENOSPC_RE)"
 assert_cmd "[ $full_msgs -gt 0 ] && [ $full_files -lt 300 ]" \
 	"disk full: the campaign started but did not fit ($full_msgs messages, $full_files spool files)"
-assert_eq "" "$(sent_without_file)" "disk full: no message is marked sent without its spool file"
+assert_no_output "disk full: no message is marked sent without its spool file" sent_without_file
 assert_eq 0 "$(count "WHERE state = 'failed'")" "disk full: no message failed (a full disk is temporary: retried)"
 spool_inodes > "$TEST_TMPDIR/inodes.full"
 
@@ -161,12 +161,12 @@ assert_eq 0 "$(grep -o 'message sent msg=[0-9]*' "$BB_LOG" | sort | uniq -d | wc
 	"space back: the log reports each send once, none that was rolled back"
 assert_eq 300 "$(bb_sql "SELECT count(DISTINCT subscriber_id) FROM messages WHERE kind = 'campaign'")" \
 	"one message per subscriber"
-assert_eq "" "$(bb_sql "SELECT id || ':' || state || ':' || coalesce(reason, '') FROM messages WHERE state <> 'sent'")" \
-	"space back: every message sent, none failed"
+assert_no_output "space back: every message sent, none failed" \
+	bb_sql "SELECT id || ':' || state || ':' || coalesce(reason, '') FROM messages WHERE state <> 'sent'"
 assert_eq "$(count "")" "$(spool_count)" "space back: one spool file per message"
-assert_eq "" "$(sent_without_file)" "space back: every sent message has its spool file"
-assert_eq "" "$(comm -23 "$TEST_TMPDIR/inodes.full" <(spool_inodes) | tr '\n' ' ')" \
-	"space back: no spool file written while the disk was full was written again (none handed over twice)"
+assert_no_output "space back: every sent message has its spool file" sent_without_file
+assert_no_output "space back: no spool file written while the disk was full was written again (none handed over twice)" \
+	comm -23 "$TEST_TMPDIR/inodes.full" <(spool_inodes)
 
 # --- the database locked by another writer for 10 s ---
 files_before=$(spool_count)

@@ -115,7 +115,7 @@ wait_until "[ \"\$(state_count delivered $opp2)\" = $n2 ]" 90 "$BB_PID" ||
 	fail "not every message was delivered after smsbox returned: $(bb_sql "SELECT state, count(*) FROM messages GROUP BY state")"
 kannel_mt_messages | cut -f1 | sort >"$TEST_TMPDIR/got2"
 assert_eq $n2 "$(wc -l <"$TEST_TMPDIR/got2")" "fakesmsc received $n2 messages for the campaign: none lost"
-assert_eq "" "$(uniq -d "$TEST_TMPDIR/got2")" "and none twice"
+assert_no_output "and none twice" uniq -d "$TEST_TMPDIR/got2"
 assert_num -ge "$(bb_sql "SELECT max(attempts) FROM messages m JOIN campaigns c ON c.id = m.campaign_id
 	WHERE c.opportunity_id = $opp2")" 2 "messages were retried"
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending', 'failed', 'unknown')")" \

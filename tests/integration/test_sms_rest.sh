@@ -50,7 +50,7 @@ accepted() {  # accepted LOG: userrefs the gateway accepted, one a line, sorted
 bad_keys() {  # bad_keys LOG: requests whose Idempotency-Key is not budbringer-<userref>
 	jsonl_select "$1" '"request %d for %s: Idempotency-Key %s" % (r["n"], (r["json"] or {}).get("userref"), r["headers"].get("Idempotency-Key"))' \
 		'r["kind"] == "request" and r["headers"].get("Idempotency-Key") != "budbringer-%s" % (r["json"] or {}).get("userref")' ||
-		echo "cannot read $1"
+		{ echo "cannot read $1"; return 1; }
 }
 
 # ---- 1. shape, ids, delivery reports -------------------------------------------
@@ -116,9 +116,9 @@ for what in 'HTTP 500: injected 500' 'no answer from the gateway after the reque
 		"deferred and retried: $what"
 done
 accepted "$RESTGW_LOG" >"$TEST_TMPDIR/acc1"
-assert_eq "" "$(uniq -d "$TEST_TMPDIR/acc1")" "the gateway accepted no message twice"
+assert_no_output "the gateway accepted no message twice" uniq -d "$TEST_TMPDIR/acc1"
 assert_eq 15 "$(wc -l <"$TEST_TMPDIR/acc1")" "and all 15 so far exactly once"
-assert_eq "" "$(bad_keys "$RESTGW_LOG")" "every request for a message, retries too, carried Idempotency-Key: budbringer-<its id>"
+assert_no_output "every request for a message, retries too, carried Idempotency-Key: budbringer-<its id>" bad_keys "$RESTGW_LOG"
 # Each lost answer (hang, close, garbage) was an acceptance; a retry with
 # the same key got the same ids back as a replay, and those ids are stored.
 /usr/bin/python3 - "$RESTGW_LOG" "$BB_DB" <<'PY' >"$TEST_TMPDIR/lost.out"
@@ -159,9 +159,10 @@ wait_until "[ \"\$(count $opp4 \"state = 'sent'\")\" = 10 ]" 30 "$BB_PID" ||
 assert_cmd "grep -q 'provider put aside provider=gw1' '$BB_LOG'" "the failing gateway was put aside"
 assert_eq 10 "$(count "$opp4" "provider = 'gw2'")" "the second gateway sent the campaign"
 assert_eq 10 "$(accepted "$GW2_LOG" | wc -l)" "gw2 accepted each message once"
-assert_eq "" "$(comm -12 <(accepted "$RESTGW_LOG") <(accepted "$GW2_LOG"))" "no message accepted by both gateways"
-assert_eq "" "$(accepted "$RESTGW_LOG" | uniq -d)" "nor twice by the first"
-assert_eq "" "$(bad_keys "$RESTGW_LOG")" "every request to gw1 carried its message's key"
+assert_no_output "no message accepted by both gateways" comm -12 <(accepted "$RESTGW_LOG") <(accepted "$GW2_LOG")
+dup_accepted() { accepted "$1" | uniq -d; }
+assert_no_output "nor twice by the first" dup_accepted "$RESTGW_LOG"
+assert_no_output "every request to gw1 carried its message's key" bad_keys "$RESTGW_LOG"
 assert_num -ge "$(jsonl_select "$RESTGW_LOG" 'r["status"]' 'r["kind"] == "request" and r["status"] == 503' | wc -l)" 3 \
 	"gw1 was tried (and answered 503) first"
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending', 'unknown')")" "nothing left in flight"

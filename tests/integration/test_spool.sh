@@ -36,10 +36,10 @@ assert_match "$opp" '^[0-9]+$' "opportunity created as draft"
 
 bb_start
 sleep 1.5
-assert_eq 0 "$(ls "$BB_SPOOL_SMS" | wc -l)" "a draft opportunity sends nothing"
+assert_eq 0 "$(count_files "$BB_SPOOL_SMS")" "a draft opportunity sends nothing"
 
 bb opportunity publish "$opp" >/dev/null
-wait_until "[ \$(ls '$BB_SPOOL_SMS' | wc -l) -ge 5 ] && [ \$(ls '$BB_SPOOL_MAIL' | wc -l) -ge 2 ]" 20 "$BB_PID" ||
+wait_until "[ \$(count_files '$BB_SPOOL_SMS') -ge 5 ] && [ \$(count_files '$BB_SPOOL_MAIL') -ge 2 ]" 20 "$BB_PID" ||
 	fail "spool files did not appear"
 # Let the loop run a few more turns: nothing else may arrive.
 sleep 2.5
@@ -77,13 +77,13 @@ bb_sql "UPDATE opportunities SET updated_at = '2099-01-01T00:00:00Z' WHERE id = 
 bb opportunity close "$opp" >/dev/null; bb opportunity publish "$opp" >/dev/null
 bb_stop 5
 assert_cmd "grep -q 'stopped' '$BB_LOG'" "SIGTERM: a graceful stop"
-before=$(ls "$BB_SPOOL_SMS" "$BB_SPOOL_MAIL" | wc -l)
+before=$(( $(count_files "$BB_SPOOL_SMS") + $(count_files "$BB_SPOOL_MAIL") ))
 # A file written again would keep its name (the message id) but not its inode.
 spool_files() { (cd "$BB_SPOOL_SMS" && stat -c '%n %i' -- *; cd "$BB_SPOOL_MAIL" && stat -c '%n %i' -- *) | sort; }
 files_before=$(spool_files)
 bb_start
 sleep 3
-assert_eq "$before" "$(ls "$BB_SPOOL_SMS" "$BB_SPOOL_MAIL" | wc -l)" "restart and republish: no new spool files"
+assert_eq "$before" "$(( $(count_files "$BB_SPOOL_SMS") + $(count_files "$BB_SPOOL_MAIL") ))" "restart and republish: no new spool files"
 assert_eq "$files_before" "$(spool_files)" "restart and republish: no spool file written again"
 assert_eq 1 "$(bb_sql "SELECT count(*) FROM campaigns WHERE kind='auto' AND opportunity_id=$opp")" "still one automatic campaign"
 
@@ -104,7 +104,7 @@ opp2=$(bb --json opportunity add --title "da=Juleløb" --summary "da=Hjælpere t
 	--title "en=Christmas run" --summary "en=Helpers at the posts." --interest events \
 	--url https://frivillig.example.dk/o/2 --publish | sed -n 's/.*"id": \([0-9]*\).*/\1/p')
 bb_start
-wait_until "[ \$(ls '$BB_SPOOL_SMS' | wc -l) -ge $((before + 200)) ]" 30 "$BB_PID" || fail "second campaign did not start"
+wait_until "[ \$(count_files '$BB_SPOOL_SMS') -ge $((before + 200)) ]" 30 "$BB_PID" || fail "second campaign did not start"
 bb_kill9
 mid=$(bb_sql "SELECT count(*) FROM messages m JOIN campaigns c ON c.id = m.campaign_id WHERE c.opportunity_id = $opp2")
 note "killed with $mid messages of the second campaign in the database"
@@ -125,9 +125,9 @@ assert_eq 0 "$(bb_sql "SELECT count(*) FROM (SELECT message_id FROM message_even
 assert_eq "$(bb_sql "SELECT count(*) FROM messages WHERE state = 'sent'")" \
 	"$(bb_sql "SELECT count(DISTINCT message_id) FROM message_events WHERE state = 'sent'")" \
 	"every sent message has its 'sent' event"
-files=$(ls "$BB_SPOOL_SMS" | grep -c '\.json$')
+files=$(count_files "$BB_SPOOL_SMS" '*.json')
 sent=$(bb_sql "SELECT count(*) FROM messages WHERE channel='sms' AND state='sent'")
 assert_eq "$sent" "$files" "one spool file per sent SMS: none lost"
-assert_eq 0 "$(ls -a "$BB_SPOOL_SMS" | grep -c '^\.tmp-')" "no half-written files left"
+assert_eq 0 "$(count_files "$BB_SPOOL_SMS" '.tmp-*')" "no half-written files left"
 bb_stop 5
 done_testing

@@ -16,8 +16,7 @@ done
 unit=$TEST_TMPDIR/budbringerd.service
 # Point the unit at the installed binary so verify can check ExecStart.
 sed "s|/usr/sbin/budbringerd|$dest/usr/sbin/budbringerd|g" "$dest/lib/systemd/system/budbringerd.service" > "$unit"
-out=$(systemd-analyze verify "$unit" 2>&1)
-assert_eq "" "$out" "systemd-analyze verify reports nothing"
+assert_no_output "systemd-analyze verify reports nothing" systemd-analyze verify "$unit"
 score=$(systemd-analyze security --offline=yes "$unit" 2>&1 | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
 note "systemd-analyze security: $score"
 assert_cmd "awk 'BEGIN { exit !($score < 2.0) }'" "hardening exposure $score is under 2.0"

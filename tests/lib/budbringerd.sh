@@ -121,5 +121,8 @@ bb_sql() {
 # --quiet every report's first line is "==PID== " and text ("Invalid read",
 # "30 bytes in 6 blocks are definitely lost"); its stack is indented more.
 bb_valgrind_errors() {
-	cat "$BB_DIR"/valgrind.*.log 2>/dev/null | grep -cE '^==[0-9]+== [^ ]'
+	local logs=("$BB_DIR"/valgrind.*.log)
+	[ -e "${logs[0]}" ] || { echo "bb_valgrind_errors: no valgrind logs in $BB_DIR" >&2; return 1; }
+	cat "${logs[@]}" | grep -cE '^==[0-9]+== [^ ]'
+	return 0
 }

@@ -62,8 +62,17 @@ _bb_show() {
 	printf '\n' >&2
 }
 
+# assert_eq EXPECTED ACTUAL [MSG]. An empty ACTUAL fails whatever is
+# expected: it is what a failed query or command prints. Where nothing is
+# the right answer, say so: assert_no_output runs the command and checks
+# that it succeeded too.
 assert_eq() {
 	local expected=$1 actual=$2 msg=${3:-values are equal}
+	if [ -z "$actual" ]; then
+		fail "$msg (the actual value is empty; use assert_no_output where nothing is expected)"
+		_bb_show expected "$expected"
+		return 1
+	fi
 	if [ "$expected" == "$actual" ]; then
 		pass "$msg"
 		return 0
@@ -101,9 +110,15 @@ assert_contains() {
 	return 1
 }
 
+# assert_not_contains HAYSTACK NEEDLE [MSG]: an empty HAYSTACK fails (a
+# failed read contains nothing).
 assert_not_contains() {
 	local haystack=$1 needle=$2 msg=${3:-}
 	[ -n "$msg" ] || msg="text does not contain '$2'"
+	if [ -z "$haystack" ]; then
+		fail "$msg (the text is empty)"
+		return 1
+	fi
 	if [[ "$haystack" != *"$needle"* ]]; then
 		pass "$msg"
 		return 0
@@ -111,6 +126,33 @@ assert_not_contains() {
 	fail "$msg"
 	_bb_show text "$haystack"
 	return 1
+}
+
+# assert_no_output MSG COMMAND [ARG…]: COMMAND exits 0 (every part of a
+# pipeline in it, too) and prints nothing, on stdout or stderr.
+assert_no_output() {
+	local msg=$1 out rc
+	shift
+	out=$(set -o pipefail; "$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
+		pass "$msg"
+		return 0
+	fi
+	fail "$msg (exit $rc)"
+	_bb_show output "$out"
+	return 1
+}
+
+# count_files DIR [GLOB]: prints how many entries of DIR match GLOB (default
+# *); fails loudly when DIR does not exist, so a wrong path is not 0.
+count_files() {
+	local dir=$1 glob=${2:-*} f n=0
+	[ -d "$dir" ] || { echo "count_files: no directory '$dir'" >&2; return 1; }
+	for f in "$dir"/$glob; do
+		[ -e "$f" ] && n=$((n + 1))
+	done
+	echo "$n"
 }
 
 # assert_match STRING ERE [MSG]: bash [[ =~ ]] regular expression.

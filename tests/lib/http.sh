@@ -36,8 +36,8 @@ path, expr = sys.argv[1], sys.argv[2]
 flt = sys.argv[3] if len(sys.argv) > 3 else "True"
 try:
     f = sys.stdin if path == "-" else open(path, encoding="utf-8")
-except FileNotFoundError:
-    sys.exit(0)
+except OSError as e:
+    sys.exit("jsonl_select: cannot read %s: %s" % (path, e.strerror))
 for line in f:
     if not line.strip():
         continue
@@ -77,9 +77,12 @@ recorder_start() {
 
 recorder_count() {
 	if [ -n "${1:-}" ]; then
-		jsonl_select "$RECORDER_LOG" 'r["n"]' "r['route'] == $(_bb_pystr "$1")" | wc -l
+		local lines
+		lines=$(jsonl_select "$RECORDER_LOG" 'r["n"]' "r['route'] == $(_bb_pystr "$1")") || return 1
+		printf '%s' "$lines" | grep -c . || true
 	else
-		grep -c . "$RECORDER_LOG" 2>/dev/null || true
+		[ -r "$RECORDER_LOG" ] || { echo "recorder_count: cannot read '$RECORDER_LOG'" >&2; return 1; }
+		grep -c . "$RECORDER_LOG" || true
 	fi
 }
 

@@ -100,11 +100,7 @@ smtp_faults() {
 }
 
 smtp_mail_count() {
-	local f n=0
-	for f in "$SMTP_MAILDIR"/*.json; do
-		[ -e "$f" ] && n=$((n + 1))
-	done
-	echo "$n"
+	count_files "$SMTP_MAILDIR" '*.json'
 }
 
 smtp_wait_mail() {

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The dashboard page prints what others wrote — opportunity titles,
+ * association names, failure reasons, SMTP answers, staff names — and every
+ * one of them could carry markup. Seeded with <script>&"' in each, the page
+ * must hold only their escaped form.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "budbringer/dashboard.h"
+#include "testutil.h"
+
+#define HOSTILE "<script>&\"'"
+#define HOSTILE_SQL "<script>&\"''"   /* the same inside an SQL literal */
+#define ESCAPED "&lt;script&gt;&amp;&quot;&#39;"
+
+static const char conf_text[] =
+	"database = \"/tmp/unused.db\";\n"
+	"secret_key = \"0123456789abcdef0123456789abcdef\";\n"
+	"languages = [\"da\", \"en\"];\n"
+	"fallback = [\"en\", \"da\"];\n"
+	"interests = { sport = { da = [\"SPORT\"]; }; };\n"
+	"templates = { sms = { da = \"{title} {stop}\"; }; stop = { da = \"STOP\"; }; };\n";
+
+/* Runs one statement of seed data; scalar() steps it once. */
+static void seed(struct db *db, const char *sql)
+{
+	(void)scalar(db, sql);
+}
+
+static void test_hostile_values_escaped(void **state)
+{
+	struct testdb tdb;
+	struct config cfg;
+	struct sbuf err = SBUF_INIT, page = SBUF_INIT;
+	struct db *db = testdb_open(&tdb);
+	long long now = 1800000000;
+	const char *p;
+	int n = 0;
+
+	(void)state;
+	if (testcfg_load(conf_text, &cfg, &err) < 0)
+		fail_msg("%s", err.buf);
+	seed(db, "INSERT INTO associations(id, name, created_at) VALUES (1, 'Forening " HOSTILE_SQL "', 'x')");
+	seed(db, "INSERT INTO opportunities(id, association_id, status, updated_at)"
+		 " VALUES (1, 1, 'published', 'x')");
+	seed(db, "INSERT INTO opportunity_texts VALUES (1, 'da', 'Titel " HOSTILE_SQL "', 'resume')");
+	seed(db, "INSERT INTO campaigns(id, kind, opportunity_id, association_id, status, channels,"
+		 " send_at, valid_until, created_by, created_at, updated_at)"
+		 " VALUES (1, 'association', 1, 1, 'pending_approval', 'sms,email', 1799990000,"
+		 " 1899990000, 'staff " HOSTILE_SQL "', 1799990000, 1799990000)");
+	seed(db, "INSERT INTO messages(id, campaign_id, kind, channel, recipient, lang, state, reason,"
+		 " provider, not_before, created_at, updated_at) VALUES (1, 1, 'campaign', 'email',"
+		 " 'a@example.dk', 'da', 'failed', 'reason " HOSTILE_SQL "', 'smtp " HOSTILE_SQL "',"
+		 " 1799990000, 1799990000, 1799990000)");
+	/* What a server answered to the data: the text of a bounce. */
+	seed(db, "INSERT INTO message_events(message_id, at, state, provider, detail) VALUES"
+		 " (1, 1799990100, 'failed', 'smtp " HOSTILE_SQL "', '550 5.1.1 no such user " HOSTILE_SQL "')");
+	seed(db, "INSERT INTO inbound(gateway_id, sender, received_at, intent) VALUES"
+		 " ('g1', '+4512345678', 1799990000, 'intent " HOSTILE_SQL "')");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM message_events"), 1);
+
+	assert_int_equal(dashboard_main_page(&page, db, &cfg, "anna " HOSTILE, "da", "csrf",
+					     NULL, 0, now), 0);
+	assert_null(strstr(page.buf, HOSTILE));
+	assert_null(strstr(page.buf, "<script"));
+	assert_non_null(strstr(page.buf, "Titel " ESCAPED));
+	assert_non_null(strstr(page.buf, "Forening " ESCAPED));
+	assert_non_null(strstr(page.buf, "550 5.1.1 no such user " ESCAPED));
+	assert_non_null(strstr(page.buf, "anna " ESCAPED));
+	for (p = page.buf; (p = strstr(p, ESCAPED)); p++)
+		n++;
+	/* title and association twice (pending + list), creator, bounce, provider, user, intent */
+	assert_true(n >= 6);
+	sbuf_release(&page);
+	sbuf_release(&err);
+	cfg_free(&cfg);
+	testdb_close(&tdb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostile_values_escaped),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
