@@ -8,11 +8,14 @@
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Every SQL literal of src/db*.c fits (about 150 in all, fatal() past it). */
 #define DB_STMT_CACHE 256
@@ -342,15 +345,23 @@ struct db *db_open(const char *path)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct db *db;
+	bool created;
 	int rc;
 
 	pthread_once(&once, configure_sqlite);
 	db = xcalloc(1, sizeof(*db));
+	created = access(path, F_OK) != 0;
 	rc = sqlite3_open_v2(path, &db->h,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		error("cannot open database '%s': %s", path,
 		      db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	/* It holds phone numbers and addresses: only our user reads it. The
+	 * -wal and -shm files take the main file's mode when SQLite makes them. */
+	if (created && access(path, F_OK) == 0 && chmod(path, 0600) < 0) {
+		error("cannot make database '%s' private (mode 0600): %s", path, strerror(errno));
 		goto fail;
 	}
 	sqlite3_busy_handler(db->h, busy_wait, NULL);

@@ -23,13 +23,15 @@ struct found {
 	char *provider, *provider_msgid;
 };
 
+/* Delivery reports come from SMS gateways: they settle SMS messages only,
+ * never an email that happens to share an id or a provider_msgid. */
 static int find_message(struct db *db, const struct dlr_report *r, struct found *f)
 {
 	static const char by_id[] =
-		"SELECT id, state, provider, provider_msgid FROM messages WHERE id = ?";
+		"SELECT id, state, provider, provider_msgid FROM messages WHERE id = ? AND channel = 'sms'";
 	static const char by_msgid[] =
 		"SELECT id, state, provider, provider_msgid FROM messages WHERE provider_msgid = ?"
-		" ORDER BY id DESC LIMIT 1";
+		" AND channel = 'sms' ORDER BY id DESC LIMIT 1";
 	sqlite3_stmt *st = db_prepare(db, r->msg_id ? by_id : by_msgid);
 	int rc;
 

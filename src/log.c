@@ -31,11 +31,41 @@ int log_level_parse(const char *name, enum log_level *out)
 	return -1;
 }
 
+/* Appends msg to line[n..LOG_LINE_MAX) with every control character
+ * escaped (\n \r \t \xNN): values from outside (a gateway's message id,
+ * a header) must not start a line of their own that looks like ours.
+ * Bytes from 0x80 up pass, so UTF-8 stays readable. Returns the new n;
+ * stops early (leaving room for the truncation mark) when full. */
+static int escape_into(char *line, int n, const char *msg)
+{
+	static const char hex[] = "0123456789abcdef";
+	const int room = LOG_LINE_MAX - 5;
+
+	for (const unsigned char *p = (const unsigned char *)msg; *p && n < room; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			line[n++] = (char)*p;
+			continue;
+		}
+		if (n + 4 > room)
+			return LOG_LINE_MAX;   /* no room for the escape: truncated */
+		line[n++] = '\\';
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			line[n++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+		} else {
+			line[n++] = 'x';
+			line[n++] = hex[*p >> 4];
+			line[n++] = hex[*p & 15];
+		}
+	}
+	return n;
+}
+
 /* The whole line with its prefix and newline into line[LOG_LINE_MAX];
  * returns its length, or 0 when there is nothing to write. */
 __attribute__((format(printf, 3, 0)))
 static size_t format_line(char *line, enum log_level level, const char *fmt, va_list ap)
 {
+	char msg[LOG_LINE_MAX];
 	int n, m;
 
 	if (level > log_threshold)
@@ -43,11 +73,11 @@ static size_t format_line(char *line, enum log_level level, const char *fmt, va_
 	n = snprintf(line, LOG_LINE_MAX, "%s: %s: ", log_progname, level_names[level]);
 	if (n < 0 || n >= LOG_LINE_MAX)
 		return 0;
-	m = vsnprintf(line + n, LOG_LINE_MAX - (size_t)n, fmt, ap);
+	m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (m < 0)
 		return 0;
-	n += m;
-	if (n >= LOG_LINE_MAX - 1) {
+	n = escape_into(line, n, msg);
+	if (m >= (int)sizeof(msg) - 1 || n >= LOG_LINE_MAX - 5) {
 		/* Truncated: mark it so nobody mistakes it for the whole line. */
 		n = LOG_LINE_MAX - 5;
 		memcpy(line + n, "...", 3);

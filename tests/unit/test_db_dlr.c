@@ -76,6 +76,31 @@ static void expect_state(struct db *db, long long id, const char *want)
 	free(s);
 }
 
+/* A report settles SMS only: an email that shares the id or the gateway's
+ * id is left as it is, and gets no event. */
+static void test_email_never_settled(void **state)
+{
+	struct db *db = *state;
+	struct message_in in = {
+		.kind = "reply", .channel = CHANNEL_EMAIL, .recipient = "a@example.dk", .lang = "da",
+		.subject = "Hej", .body = "Hej", .state = "queued", .now = 100,
+	};
+	struct message_change ch = { .provider = "smtp", .to = "sending", .now = 101 };
+	long long id, events;
+	char st[16] = "";
+
+	assert_int_equal(db_message_insert(db, &in, &id), 0);
+	assert_int_equal(db_message_transition(db, id, "queued", &ch), 0);
+	ch.to = "sent";
+	ch.provider_msgid = "shared-42";
+	assert_int_equal(db_message_transition(db, id, "sending", &ch), 0);
+	events = scalar(db, "SELECT count(*) FROM message_events");
+	assert_int_equal(apply(db, id, NULL, DLR_FAILED, st), 2);
+	assert_int_equal(apply(db, 0, "shared-42", DLR_DELIVERED, st), 2);
+	expect_state(db, id, "sent");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM message_events"), events);
+}
+
 static void test_sent_to_final(void **state)
 {
 	struct db *db = *state;
@@ -196,6 +221,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interim_is_event_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_final_never_overridden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_email_never_settled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_by_provider_msgid_and_unknown, setup, teardown),
 	};
 
