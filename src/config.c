@@ -861,7 +861,7 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 {
 	static const char *const allowed[] = { "database", "log_level", "poll_interval",
 		"default_country", "min_age", "languages", "fallback", "secret_key", "timezone",
-		"retention_days", "user", "http", "interests", "templates", "campaigns", "sms", "email",
+		"retention_days", "pending_signup_days", "user", "http", "interests", "templates", "campaigns", "sms", "email",
 		"keywords", "staff", NULL };
 	static const char *const template_allowed[] = { "sms", "email_subject", "email_text",
 		"stop", NULL };
@@ -906,6 +906,7 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 		sbuf_release(&zp);
 	}
 	get_int(ld, root, "retention_days", 180, 1, 3650, &cfg->retention_days);
+	get_int(ld, root, "pending_signup_days", 30, 1, 3650, &cfg->pending_signup_days);
 	get_str(ld, root, "user", "budbringer", &cfg->user);
 
 	load_http(ld, root, cfg);

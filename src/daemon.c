@@ -139,12 +139,13 @@ static int start_parts(struct daemon *d, struct sbuf *err)
 	if (lock_database(d, err) < 0)
 		return -1;
 	d->db = db_open(d->cfg->database);
-	if (!d->db) {
+	if (!d->db || db_set_address_key(d->db, d->cfg->secret_key) < 0) {
 		sbuf_addf(err, "cannot open database '%s'", d->cfg->database);
 		return -1;
 	}
 	d->expand_db = db_open(d->cfg->database);
-	if (!d->expand_db || db_expand_connection(d->expand_db) < 0) {
+	if (!d->expand_db || db_expand_connection(d->expand_db) < 0 ||
+	    db_set_address_key(d->expand_db, d->cfg->secret_key) < 0) {
 		sbuf_addf(err, "cannot open database '%s'", d->cfg->database);
 		return -1;
 	}

@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,9 @@ struct db {
 	struct db_cached cache[DB_STMT_CACHE];
 	size_t n_cached;
 	int depth;       /* open db_begin() levels: 1 = BEGIN, more = savepoints */
+	/* HMAC key of the suppression list, derived from secret_key. */
+	unsigned char address_key[32];
+	bool has_address_key;
 };
 
 static const char *const migrations[] = {
@@ -230,6 +235,11 @@ static const char *const migrations[] = {
 	" OR (email_consent = 1 AND email IS NOT NULL) THEN 'active' ELSE status END"
 	" WHERE id IN (SELECT old_id FROM v5_split);"
 	"DROP TABLE v5_moved; DROP TABLE v5_split; DROP TABLE v5_verified;",
+
+	/* 6: which key the suppression list is keyed with (a digest of it, not
+	 * the key), so a changed secret_key is refused instead of silently
+	 * letting every suppression stop matching. */
+	"CREATE TABLE key_checks(name TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -367,7 +377,9 @@ struct db *db_open(const char *path)
 	sqlite3_busy_handler(db->h, busy_wait, NULL);
 	sqlite3_extended_result_codes(db->h, 1);
 	if (exec_sql(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-		     " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;") < 0)
+		     " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+		     /* Deleted rows are overwritten, not left in free pages. */
+		     " PRAGMA secure_delete = ON;") < 0)
 		goto fail;
 	if (migrate(db) < 0)
 		goto fail;
@@ -510,6 +522,61 @@ char *db_json_array(const char *const *v)
 	out = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return out;
+}
+
+int db_set_address_key(struct db *db, const char *secret_key)
+{
+	static const char label[] = "budbringer suppression v1";
+	static const char get[] = "SELECT digest FROM key_checks WHERE name = 'suppression'";
+	static const char put[] =
+		"INSERT INTO key_checks(name, digest) VALUES ('suppression', ?) ON CONFLICT DO NOTHING";
+	unsigned char check[32];
+	unsigned int len = 0;
+	char hex[65], *stored = NULL;
+	sqlite3_stmt *st;
+	int ret = -1;
+
+	if (!HMAC(EVP_sha256(), secret_key, (int)strlen(secret_key), (const unsigned char *)label,
+		  sizeof(label) - 1, db->address_key, &len) || len != 32 ||
+	    !HMAC(EVP_sha256(), db->address_key, 32, (const unsigned char *)"check", 5, check, &len))
+		return error("cannot derive the suppression key");
+	for (unsigned i = 0; i < 32; i++)
+		(void)bsnprintf(hex + 2 * i, 3, "%02x", check[i]);
+	if (!(st = db_prepare(db, put)))
+		return -1;
+	db_bind_text(st, 1, hex);
+	if (db_exec_stmt(db, st) < 0 || !(st = db_prepare(db, get)))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		stored = db_column_strdup(st, 0);
+	sqlite3_reset(st);
+	if (!stored)
+		return error("cannot read the suppression key's check");
+	if (strcmp(stored, hex))
+		error("secret_key is not the one this database's suppression list is keyed with: with it"
+		      " no STOP, unsubscribe or erasure recorded so far would be honoured; put the old"
+		      " secret_key back");
+	else
+		ret = 0, db->has_address_key = true;
+	free(stored);
+	return ret;
+}
+
+const unsigned char *db_address_key(const struct db *db)
+{
+	return db->has_address_key ? db->address_key : NULL;
+}
+
+int db_checkpoint(struct db *db)
+{
+	int log = -1, done = -1;
+	int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	if (rc == SQLITE_BUSY)
+		return 1;
+	return error("WAL checkpoint: %s", sqlite3_errmsg(db->h));
 }
 
 void db_shrink(struct db *db)

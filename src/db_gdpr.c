@@ -150,12 +150,12 @@ int db_gdpr_export(struct db *db, long long id, json_t **out)
 		" reply_message_id FROM inbound WHERE subscriber_id = ?1 OR sender = ?2 ORDER BY id";
 	static const char suppressions[] =
 		"SELECT channel, reason, source, created_at FROM suppressions"
-		" WHERE address_sha256 IN (?1, ?2) ORDER BY channel";
+		" WHERE address_sha256 IN (?1, ?2, ?3, ?4) ORDER BY channel";
 	static const char audit[] =
 		"SELECT at, actor, action, detail FROM audit_log WHERE subject = ?1 ORDER BY id";
 	sqlite3_stmt *st = db_prepare(db, profile);
 	json_t *o = NULL, *arr;
-	char *phone = NULL, *email = NULL, hp[65] = "", he[65] = "", subject[40];
+	char *phone = NULL, *email = NULL, hp[65] = "", he[65] = "", hpl[65] = "", hel[65] = "", subject[40];
 	int rc, ret = -1;
 
 	if (!st)
@@ -207,14 +207,20 @@ int db_gdpr_export(struct db *db, long long id, json_t **out)
 
 	arr = json_array();
 	json_object_set_new(o, "suppressions", arr);
-	if (phone)
-		db_address_hash(phone, hp);
-	if (email)
-		db_address_hash(email, he);
+	if (phone) {
+		db_suppression_hash(db, phone, hp);
+		db_address_hash(phone, hpl);
+	}
+	if (email) {
+		db_suppression_hash(db, email, he);
+		db_address_hash(email, hel);
+	}
 	if (!(st = db_prepare(db, suppressions)))
 		goto out;
 	db_bind_text(st, 1, hp);
 	db_bind_text(st, 2, he);
+	db_bind_text(st, 3, hpl);
+	db_bind_text(st, 4, hel);
 	if (rows_into(db, st, arr) < 0)
 		goto out;
 
@@ -246,7 +252,10 @@ static int exec_id(struct db *db, const char *sql, long long a, long long b, con
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
+	if (b)
+		sqlite3_bind_int64(st, 2, b);
+	else
+		sqlite3_bind_null(st, 2);   /* no erased_subscribers row */
 	db_bind_text(st, 3, t1);
 	db_bind_text(st, 4, t2);
 	if (db_exec_stmt(db, st) < 0)
@@ -256,8 +265,12 @@ static int exec_id(struct db *db, const char *sql, long long a, long long b, con
 	return 0;
 }
 
-int db_gdpr_erase(struct db *db, long long id, int current_year, long long now,
-		  struct erase_result *res)
+/* keep_trace: a person who was subscribed leaves an anonymous statistics
+ * row and their addresses as suppressions; a sign-up nobody confirmed was
+ * never a subscriber and leaves neither (a suppression would refuse the
+ * address's real owner later). */
+static int erase(struct db *db, long long id, int current_year, long long now, bool keep_trace,
+		 struct erase_result *res)
 {
 	/* ?1 subscriber id, ?2 erased row id or now, ?3 phone, ?4 email */
 	static const char remember[] =
@@ -279,7 +292,8 @@ int db_gdpr_erase(struct db *db, long long id, int current_year, long long now,
 		" WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND recipient IN (?3, ?4))";
 	static const char events[] =
 		"UPDATE message_events SET detail = NULL WHERE detail IS NOT NULL AND message_id IN"
-		" (SELECT id FROM messages WHERE erased_id = ?2)";
+		" (SELECT id FROM messages WHERE subscriber_id = ?1"
+		"  OR (subscriber_id IS NULL AND recipient IN (?3, ?4)))";
 	static const char inbound[] =
 		"UPDATE inbound SET sender = '(erased)', text = NULL, subscriber_id = NULL"
 		" WHERE subscriber_id = ?1 OR sender = ?3";
@@ -298,23 +312,27 @@ int db_gdpr_erase(struct db *db, long long id, int current_year, long long now,
 	memset(res, 0, sizeof(*res));
 	if (db_begin(db) < 0)
 		goto fail;
-	if (!(st = db_prepare(db, remember)))
-		goto rollback;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	db_bind_text(st, 3, report_band_code(report_age_band(s.birth_year, current_year)));
-	if (db_exec_stmt(db, st) < 0)
-		goto rollback;
-	erased_id = db_last_id(db);
-	if (exec_id(db, messages, id, erased_id, s.phone, s.email, &res->messages) < 0 ||
-	    exec_id(db, events, id, erased_id, NULL, NULL, NULL) < 0 ||
+	erased_id = 0;
+	if (keep_trace) {
+		if (!(st = db_prepare(db, remember)))
+			goto rollback;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, now);
+		db_bind_text(st, 3, report_band_code(report_age_band(s.birth_year, current_year)));
+		if (db_exec_stmt(db, st) < 0)
+			goto rollback;
+		erased_id = db_last_id(db);
+	}
+	if (exec_id(db, events, id, erased_id, s.phone, s.email, NULL) < 0 ||
+	    exec_id(db, messages, id, erased_id, s.phone, s.email, &res->messages) < 0 ||
 	    exec_id(db, inbound, id, erased_id, s.phone, s.email, &res->inbound) < 0 ||
 	    exec_id(db, consent, id, erased_id, s.phone, s.email, &res->consent_rows) < 0 ||
 	    exec_id(db, person, id, erased_id, NULL, NULL, NULL) < 0)
 		goto rollback;
 	/* The one thing kept of the address: its hash, so STOP stays honoured. */
-	if ((s.phone && db_suppress(db, s.phone, "sms", "erased", "gdpr:erase", now) < 0) ||
-	    (s.email && db_suppress(db, s.email, "email", "erased", "gdpr:erase", now) < 0))
+	if (keep_trace &&
+	    ((s.phone && db_suppress(db, s.phone, "sms", "erased", "gdpr:erase", now) < 0) ||
+	     (s.email && db_suppress(db, s.email, "email", "erased", "gdpr:erase", now) < 0)))
 		goto rollback;
 	if (db_commit(db) < 0)
 		goto rollback;
@@ -326,6 +344,68 @@ rollback:
 fail:
 	subscriber_release(&s);
 	return -1;
+}
+
+int db_gdpr_erase(struct db *db, long long id, int current_year, long long now,
+		  struct erase_result *res)
+{
+	return erase(db, id, current_year, now, true, res);
+}
+
+int db_gdpr_forget_signup(struct db *db, long long id, long long now, struct erase_result *res)
+{
+	return erase(db, id, 0, now, false, res);
+}
+
+/* Appends the first column of every row of st (bound by the caller). */
+static int collect_ids(struct db *db, sqlite3_stmt *st, long long **ids, size_t *n)
+{
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap)
+			*ids = xrealloc(*ids, (cap = cap * 2 + 16) * sizeof(**ids));
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	return error("sql: %s", sqlite3_errmsg(db_handle(db)));
+}
+
+int db_gdpr_message_ids(struct db *db, long long id, long long **ids, size_t *n)
+{
+	static const char sql[] =
+		"SELECT m.id FROM messages m JOIN subscribers s ON s.id = ?1"
+		" WHERE m.subscriber_id = ?1 OR (m.subscriber_id IS NULL AND m.recipient IN (s.phone, s.email))";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return collect_ids(db, st, ids, n);
+}
+
+int db_gdpr_unconfirmed_before(struct db *db, long long before, int limit, long long **ids,
+			       size_t *n)
+{
+	static const char sql[] =
+		"SELECT id FROM subscribers s WHERE status = 'pending' AND created_at < ?1"
+		" AND sms_consent = 0 AND email_consent = 0 AND NOT EXISTS (SELECT 1 FROM consent_log c"
+		"  WHERE c.subscriber_id = s.id AND c.action = 'grant') ORDER BY id LIMIT ?2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int(st, 2, limit);
+	return collect_ids(db, st, ids, n);
 }
 
 /* ------------------------------------------------------------- import --- */

@@ -5,6 +5,7 @@
 #include "budbringer/sbuf.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,22 +181,78 @@ void db_address_hash(const char *address, char out[65])
 	out[64] = '\0';
 }
 
-bool db_is_suppressed(struct db *db, const char *address, const char *channel)
+void db_suppression_hash(struct db *db, const char *address, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *key = db_address_key(db);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!key || !HMAC(EVP_sha256(), key, 32, (const unsigned char *)address, strlen(address),
+			  md, &len) || len != 32) {
+		db_address_hash(address, out);
+		return;
+	}
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* 1 when a row with this hash and channel exists, 0 not, -1 error. */
+static int suppression_row(struct db *db, const char *hash, const char *channel)
 {
 	static const char sql[] =
 		"SELECT 1 FROM suppressions WHERE address_sha256 = ? AND channel = ?";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	char h[65];
-	bool found;
+	int rc;
 
 	if (!st)
-		return true; /* fail closed: never message someone we cannot check */
-	db_address_hash(address, h);
-	db_bind_text(st, 1, h);
+		return -1;
+	db_bind_text(st, 1, hash);
 	db_bind_text(st, 2, channel);
-	found = sqlite3_step(st) == SQLITE_ROW;
+	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return found;
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+bool db_is_suppressed(struct db *db, const char *address, const char *channel)
+{
+	/* A row from before the list was keyed: rewritten to the keyed form
+	 * when its address comes by, so it keeps working and then goes. */
+	static const char upgrade[] =
+		"INSERT INTO suppressions(address_sha256, channel, reason, source, created_at)"
+		" SELECT ?1, channel, reason, source, created_at FROM suppressions"
+		" WHERE address_sha256 = ?2 AND channel = ?3 ON CONFLICT DO NOTHING";
+	static const char drop[] = "DELETE FROM suppressions WHERE address_sha256 = ? AND channel = ?";
+	char keyed[65], plain[65];
+	sqlite3_stmt *st;
+	int rc;
+
+	db_suppression_hash(db, address, keyed);
+	rc = suppression_row(db, keyed, channel);
+	if (rc != 0)
+		return true; /* found, or fail closed: never message someone we cannot check */
+	db_address_hash(address, plain);
+	if (!strcmp(plain, keyed))
+		return false;
+	rc = suppression_row(db, plain, channel);
+	if (rc <= 0)
+		return rc < 0;
+	if (db_begin(db) == 0 && (st = db_prepare(db, upgrade))) {
+		db_bind_text(st, 1, keyed);
+		db_bind_text(st, 2, plain);
+		db_bind_text(st, 3, channel);
+		if (db_exec_stmt(db, st) == 0 && (st = db_prepare(db, drop))) {
+			db_bind_text(st, 1, plain);
+			db_bind_text(st, 2, channel);
+			if (db_exec_stmt(db, st) == 0 && db_commit(db) == 0)
+				return true;
+		}
+		db_rollback(db);
+	}
+	return true;   /* suppressed either way; the upgrade waits for next time */
 }
 
 int db_suppress(struct db *db, const char *address, const char *channel, const char *reason,
@@ -210,12 +267,29 @@ int db_suppress(struct db *db, const char *address, const char *channel, const c
 
 	if (!st)
 		return -1;
-	db_address_hash(address, h);
+	db_suppression_hash(db, address, h);
 	db_bind_text(st, 1, h);
 	db_bind_text(st, 2, channel);
 	db_bind_text(st, 3, reason);
 	db_bind_text(st, 4, source);
 	sqlite3_bind_int64(st, 5, now);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	return db_unsuppress_legacy(db, address, channel);
+}
+
+int db_unsuppress_legacy(struct db *db, const char *address, const char *channel)
+{
+	static const char sql[] = "DELETE FROM suppressions WHERE address_sha256 = ? AND channel = ?";
+	sqlite3_stmt *st;
+	char keyed[65], plain[65];
+
+	db_suppression_hash(db, address, keyed);
+	db_address_hash(address, plain);
+	if (!strcmp(keyed, plain) || !(st = db_prepare(db, sql)))
+		return strcmp(keyed, plain) ? -1 : 0;
+	db_bind_text(st, 1, plain);
+	db_bind_text(st, 2, channel);
 	return db_exec_stmt(db, st);
 }
 
@@ -226,10 +300,12 @@ int db_unsuppress(struct db *db, const char *address, const char *channel)
 	char h[65];
 	if (!st)
 		return -1;
-	db_address_hash(address, h);
+	db_suppression_hash(db, address, h);
 	db_bind_text(st, 1, h);
 	db_bind_text(st, 2, channel);
-	return db_exec_stmt(db, st);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	return db_unsuppress_legacy(db, address, channel);
 }
 
 int db_subscriber_set_consent(struct db *db, long long id, enum channel ch, bool on,

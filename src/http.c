@@ -543,13 +543,13 @@ static struct http_server *server_new(const struct config *cfg, int wake_fd, str
 	s->w.db = db_open(cfg->database);
 	for (size_t i = 0; s->w.db && i < s->pool_size; i++) {
 		s->pool[i] = db_open(cfg->database);
-		if (!s->pool[i]) {
+		if (!s->pool[i] || db_set_address_key(s->pool[i], cfg->secret_key) < 0) {
 			sbuf_addf(err, "cannot open database '%s' for the http listener", cfg->database);
 			http_stop(s);
 			return NULL;
 		}
 	}
-	if (!s->w.db) {
+	if (!s->w.db || db_set_address_key(s->w.db, cfg->secret_key) < 0) {
 		sbuf_addf(err, "cannot open database '%s' for the http listener", cfg->database);
 		http_stop(s);
 		return NULL;

@@ -127,6 +127,7 @@ struct config {
 	char *secret_key;
 	char *timezone;
 	int retention_days;
+	int pending_signup_days; /* a sign-up nobody confirmed is forgotten after this */
 	char *user;              /* the daemon drops to it when started as root */
 
 	struct {

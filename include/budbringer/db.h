@@ -61,6 +61,18 @@ long long db_last_id(struct db *db);
 char *db_json_array(const char *const *v);
 /* Gives the connection's page cache back (an idle daemon stays small). */
 void db_shrink(struct db *db);
+/* Copies the WAL into the database and truncates it (after an erase the
+ * WAL still holds the old pages). 0 done, 1 a reader kept it from
+ * finishing (the busy handler waited ~15 s), -1 error. */
+int db_checkpoint(struct db *db);
+/* Keys the suppression list with HMAC-SHA256 under a key derived from
+ * secret_key (so its hashes cannot be reversed by trying every number).
+ * Refuses (-1, logged) a secret_key other than the one the database was
+ * keyed with. A handle without a key hashes as before (plain SHA-256):
+ * the daemon and the CLI always set it. */
+int db_set_address_key(struct db *db, const char *secret_key);
+/* The derived key (32 bytes), or NULL when none was set. */
+const unsigned char *db_address_key(const struct db *db);
 int db_changes(struct db *db);
 
 /* Binds a C string or NULL (as SQL NULL). */
@@ -139,8 +151,15 @@ int db_subscriber_settle_status(struct db *db, long long id, long long now);
 /* Cancels the subscriber's queued campaign messages on `channel` (NULL = all). */
 int db_message_cancel_queued_channel(struct db *db, long long subscriber_id, const char *channel,
 				     const char *reason, long long now);
-/* SHA-256 hex of a normalised address, as stored in suppressions. */
+/* SHA-256 hex of a normalised address (how suppressions were stored
+ * before they were keyed; still read, and rewritten when met). */
 void db_address_hash(const char *address, char out[65]);
+/* HMAC-SHA256 hex of the address under the database's suppression key
+ * (db_set_address_key), as suppressions are stored: pseudonymised, not
+ * anonymous — whoever has secret_key can test an address. */
+void db_suppression_hash(struct db *db, const char *address, char out[65]);
+/* Removes the unkeyed row of address (if any). */
+int db_unsuppress_legacy(struct db *db, const char *address, const char *channel);
 
 /* ---- db_campaign.c: campaigns and the expansion stream ------------------ */
 

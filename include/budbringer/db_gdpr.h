@@ -49,6 +49,16 @@ struct erase_result {
  */
 int db_gdpr_erase(struct db *db, long long id, int current_year, long long now,
 		  struct erase_result *res);
+/* As db_gdpr_erase() for a sign-up nobody confirmed: it was never a
+ * subscriber, so it leaves no statistics row and no suppression. */
+int db_gdpr_forget_signup(struct db *db, long long id, long long now, struct erase_result *res);
+/* The ids of every message to subscriber `id` (for their spool files);
+ * *ids is malloc'd (caller frees). 0 or -1. */
+int db_gdpr_message_ids(struct db *db, long long id, long long **ids, size_t *n);
+/* Up to limit pending subscribers created before `before` who never
+ * confirmed anything. *ids is malloc'd (caller frees). 0 or -1. */
+int db_gdpr_unconfirmed_before(struct db *db, long long before, int limit, long long **ids,
+			       size_t *n);
 
 /* One imported person; the caller has validated every field. */
 struct import_row {

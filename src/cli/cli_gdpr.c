@@ -9,6 +9,7 @@
 #include "budbringer/csv.h"
 #include "budbringer/db_gdpr.h"
 #include "budbringer/phone.h"
+#include "budbringer/spool_files.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -82,7 +83,9 @@ int cli_subscriber_erase(struct cli *c, int argc, char **argv)
 	struct erase_result res;
 	char detail[160];
 	bool yes = false;
-	long long id;
+	long long id, *ids = NULL, spooled;
+	size_t n_ids = 0;
+	int ret = 0;
 	int rc;
 
 	if (argc >= 2 && !strcmp(argv[argc - 1], "--yes")) {
@@ -99,10 +102,23 @@ int cli_subscriber_erase(struct cli *c, int argc, char **argv)
 		if (!fgets(answer, sizeof(answer), stdin) || strncmp(answer, "ERASE", 5))
 			return cli_fail(c, "not erased");
 	}
+	if (db_gdpr_message_ids(c->db, id, &ids, &n_ids) < 0)
+		return cli_fail(c, "cannot erase subscriber %lld; nothing changed", id);
 	rc = db_gdpr_erase(c->db, id, model_year(cli_now()), cli_now(), &res);
-	if (rc)
+	if (rc) {
+		free(ids);
 		return rc < 0 ? cli_fail(c, "cannot erase subscriber %lld; nothing changed", id)
 			      : cli_fail(c, "no subscriber %lld", id);
+	}
+	/* Erased means erased: the spool provider's copies of their messages,
+	 * and the old pages the WAL still holds. */
+	spooled = spool_files_remove(&c->cfg, ids, n_ids);
+	free(ids);
+	if (spooled < 0)
+		ret = cli_fail(c, "subscriber %lld erased, but some of their spool files could not be removed", id);
+	if (db_checkpoint(c->db) != 0)
+		cli_fail(c, "subscriber %lld erased, but the WAL could not be checkpointed (a reader held it): "
+			 "the old rows leave the WAL at the daemon's next checkpoint", id);
 	if (bsnprintf(detail, sizeof(detail), "erased_row=%lld messages=%lld inbound=%lld consent_rows=%lld",
 		      res.erased_id, res.messages, res.inbound, res.consent_rows) < 0 ||
 	    audit_subject(c, "gdpr.erase", id, detail) < 0)
@@ -116,7 +132,7 @@ int cli_subscriber_erase(struct cli *c, int argc, char **argv)
 		printf("subscriber %lld erased: %lld messages and %lld inbound texts kept as anonymous "
 		       "counts; phone/email kept only as a hashed suppression\n", id, res.messages,
 		       res.inbound);
-	return 0;
+	return ret;
 }
 
 /* ---------------------------------------------------------------- import --- */

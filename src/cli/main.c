@@ -63,6 +63,8 @@ int cli_open(struct cli *c)
 		c->db = db_open(c->cfg.database);
 		if (!c->db)
 			return 1;
+		if (db_set_address_key(c->db, c->cfg.secret_key) < 0)
+			return 1;
 	}
 	return 0;
 }

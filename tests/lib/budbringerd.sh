@@ -111,6 +111,14 @@ bb_kill9() {
 	BB_PID=""
 }
 
+# bb_suppression_hash ADDRESS: the suppression list's key for ADDRESS under
+# this test's secret_key (HMAC-SHA256, as db_suppression_hash() makes it).
+bb_suppression_hash() {
+	"$BB_PYTHON" -c 'import hashlib, hmac, sys
+key = hmac.new(sys.argv[1].encode(), b"budbringer suppression v1", hashlib.sha256).digest()
+print(hmac.new(key, sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$BB_SECRET_KEY" "$1"
+}
+
 # bb_sql "SELECT …": read-only look at the database for assertions.
 bb_sql() {
 	sqlite3 -cmd ".timeout 5000" "$BB_DB" "$@"
