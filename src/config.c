@@ -695,9 +695,11 @@ static int provider_cmp(const void *a, const void *b)
 static void load_sms(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const allowed[] = { "sender", "gsm_transliterate", "max_attempts",
-		"backoff_initial", "backoff_max", "failover_after", "cooldown", "providers", NULL };
+		"backoff_initial", "backoff_max", "failover_after", "cooldown", "providers",
+		"confirm_countries", "confirm_hourly_cap", "confirm_prefix_hourly_cap", NULL };
 	const config_setting_t *g = get_group(ld, root, "sms", false);
-	const config_setting_t *list;
+	const config_setting_t *list, *cc;
+	size_t n_cc = 0;
 
 	if (g)
 		reject_unknown(ld, g, allowed);
@@ -708,6 +710,31 @@ static void load_sms(struct loader *ld, const config_setting_t *root, struct con
 	get_int(ld, g, "backoff_max", 1800, 1, 86400, &cfg->sms.backoff_max);
 	get_int(ld, g, "failover_after", 3, 1, 1000, &cfg->sms.failover_after);
 	get_int(ld, g, "cooldown", 60, 1, 86400, &cfg->sms.cooldown);
+	get_int(ld, g, "confirm_hourly_cap", 300, 0, 1000000, &cfg->sms.confirm_hourly_cap);
+	get_int(ld, g, "confirm_prefix_hourly_cap", 20, 0, 1000000, &cfg->sms.confirm_prefix_hourly_cap);
+	cc = g ? config_setting_get_member(g, "confirm_countries") : NULL;
+	if (!cc) {
+		cfg->sms.confirm_countries[n_cc++] = xstrdup("45");
+	} else if (!config_setting_is_array(cc) && !config_setting_is_list(cc)) {
+		problem(ld, cc, NULL, "must be a list of calling codes [\"45\", \"46\"]");
+	} else {
+		for (int i = 0; i < config_setting_length(cc); i++) {
+			const char *v = config_setting_get_string(config_setting_get_elem(cc, (unsigned)i));
+			size_t len = v ? strlen(v) : 0;
+
+			if (!len || len > 3 || strspn(v, "0123456789") != len || v[0] == '0') {
+				problem(ld, cc, NULL, "element %d is not a calling code (1-3 digits, no leading 0)",
+					i + 1);
+				continue;
+			}
+			if (n_cc == CFG_MAX_COUNTRIES) {
+				problem(ld, cc, NULL, "more than %d calling codes", CFG_MAX_COUNTRIES);
+				break;
+			}
+			cfg->sms.confirm_countries[n_cc++] = xstrdup(v);
+		}
+	}
+	cfg->sms.confirm_countries[n_cc] = NULL;
 
 	list = g ? config_setting_get_member(g, "providers") : NULL;
 	if (!list) {
@@ -1014,6 +1041,8 @@ void cfg_free(struct config *cfg)
 	texts_free(&cfg->templates.email_text);
 	texts_free(&cfg->templates.stop);
 	free(cfg->sms.sender);
+	for (size_t i = 0; cfg->sms.confirm_countries[i]; i++)
+		free(cfg->sms.confirm_countries[i]);
 	for (size_t i = 0; i < cfg->sms.n_providers; i++) {
 		struct cfg_sms_provider *p = &cfg->sms.providers[i];
 		free(p->name); free(p->type); free(p->directory); free(p->url);

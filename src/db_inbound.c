@@ -241,3 +241,37 @@ int db_sms_stopped_since_asked(struct db *db, long long subscriber_id)
 	sqlite3_reset(st);
 	return ret;
 }
+
+int db_number_texted_us(struct db *db, const char *e164)
+{
+	static const char sql[] = "SELECT 1 FROM inbound WHERE sender = ? LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, e164);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+long long db_confirm_sms_to_strangers_since(struct db *db, long long since, const char *prefix)
+{
+	/* The range on recipient is the prefix's block of numbers. */
+	static const char sql[] =
+		"SELECT count(*) FROM messages m WHERE m.created_at >= ?1 AND m.kind = 'confirm'"
+		" AND m.channel = 'sms' AND (?2 IS NULL OR (m.recipient >= ?2 AND m.recipient < ?2 || ':'))"
+		" AND NOT EXISTS (SELECT 1 FROM inbound i WHERE i.sender = m.recipient)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	long long n = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	db_bind_text(st, 2, prefix);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}

@@ -25,6 +25,7 @@
 #include "budbringer/log.h"
 #include "budbringer/mail_confirm.h"
 #include "budbringer/phone.h"
+#include "budbringer/sms_guard.h"
 #include "budbringer/token.h"
 
 #include <ctype.h>
@@ -587,6 +588,36 @@ static int signup_refresh_unconfirmed(struct db *db, const struct signup *su, lo
 	return 0;
 }
 
+/* The SMS-pumping bounds (sms_guard.h): 0 send, 1 held (counted, and
+ * the first hold of each kind in an hour is a warning and an audit row),
+ * -1 error. */
+static int signup_sms_guard(struct http_request *req, const char *phone, long long now)
+{
+	int v = sms_guard_check(req->db, req->cfg, phone, now);
+	const char *reason;
+	char counter[96];
+	long long seen;
+
+	if (v <= 0)
+		return v;
+	reason = sms_guard_reason((enum sms_guard_verdict)v);
+	if (bsnprintf(counter, sizeof(counter), "budbringer_confirm_sms_held_total{reason=\"%s\"}",
+		      reason) == 0)
+		http_count(req->server, counter, 1);
+	if (v == SMS_GUARD_COUNTRY)
+		return 1;
+	if ((seen = db_audit_count(req->db, "portal.sms_cap", reason, now - 3600)) < 0)
+		return -1;
+	if (seen == 0) {
+		log_warn("portal sign-up: confirmation SMS held back, %s reached (sms.confirm_%s);"
+			 " further ones this hour are held silently", reason,
+			 v == SMS_GUARD_GLOBAL_CAP ? "hourly_cap" : "prefix_hourly_cap");
+		if (db_audit(req->db, now, "portal", "portal.sms_cap", reason, NULL) < 0)
+			return -1;
+	}
+	return 1;
+}
+
 /* Handles one address of a sign-up inside the caller's transaction.
  * 0 (*outcome, *sid set), -1 error. */
 static int signup_address(struct http_request *req, const struct signup *su, enum channel ch,
@@ -626,6 +657,12 @@ static int signup_address(struct http_request *req, const struct signup *su, enu
 				   "sign-up form on the portal") < 0)
 			return -1;
 		*outcome = SIGNUP_ASKED;
+	}
+	if (ch == CHANNEL_SMS && (rc = signup_sms_guard(req, addr, now)) != 0) {
+		if (rc < 0)
+			return -1;
+		*outcome = SIGNUP_HELD;
+		return 0;
 	}
 	rc = ch == CHANNEL_SMS
 		? inbound_queue_confirm_sms(req->db, req->cfg, *sid, addr, su->lang, now, NULL)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 /* Set once by log_init() before any thread starts; read-only afterwards. */
@@ -35,8 +36,8 @@ int log_level_parse(const char *name, enum log_level *out)
  * escaped (\n \r \t \xNN): values from outside (a gateway's message id,
  * a header) must not start a line of their own that looks like ours.
  * Bytes from 0x80 up pass, so UTF-8 stays readable. Returns the new n;
- * stops early (leaving room for the truncation mark) when full. */
-static int escape_into(char *line, int n, const char *msg)
+ * stops early (leaving room for the truncation mark, *cut set) when full. */
+static int escape_into(char *line, int n, const char *msg, bool *cut)
 {
 	static const char hex[] = "0123456789abcdef";
 	const int room = LOG_LINE_MAX - 5;
@@ -46,8 +47,10 @@ static int escape_into(char *line, int n, const char *msg)
 			line[n++] = (char)*p;
 			continue;
 		}
-		if (n + 4 > room)
-			return LOG_LINE_MAX;   /* no room for the escape: truncated */
+		if (n + 4 > room) {
+			*cut = true;   /* no room for the escape */
+			return n;
+		}
 		line[n++] = '\\';
 		if (*p == '\n' || *p == '\r' || *p == '\t') {
 			line[n++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
@@ -57,6 +60,8 @@ static int escape_into(char *line, int n, const char *msg)
 			line[n++] = hex[*p & 15];
 		}
 	}
+	if (*msg && n >= room)
+		*cut = true;
 	return n;
 }
 
@@ -66,6 +71,7 @@ __attribute__((format(printf, 3, 0)))
 static size_t format_line(char *line, enum log_level level, const char *fmt, va_list ap)
 {
 	char msg[LOG_LINE_MAX];
+	bool cut = false;
 	int n, m;
 
 	if (level > log_threshold)
@@ -76,10 +82,9 @@ static size_t format_line(char *line, enum log_level level, const char *fmt, va_
 	m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (m < 0)
 		return 0;
-	n = escape_into(line, n, msg);
-	if (m >= (int)sizeof(msg) - 1 || n >= LOG_LINE_MAX - 5) {
+	n = escape_into(line, n, msg, &cut);
+	if (cut || m >= (int)sizeof(msg)) {
 		/* Truncated: mark it so nobody mistakes it for the whole line. */
-		n = LOG_LINE_MAX - 5;
 		memcpy(line + n, "...", 3);
 		n += 3;
 	}

@@ -20,6 +20,7 @@
 #include "budbringer/sbuf.h"
 
 #define CFG_DEFAULT_PATH "/etc/budbringer/budbringer.conf"
+#define CFG_MAX_COUNTRIES 16
 #define CFG_MAX_LANGS 32
 /* Shared secrets (secret_key, http.inbound_secret, http.dlr_secret, the
  * portal token) are refused when shorter. */
@@ -173,6 +174,10 @@ struct config {
 		int cooldown;          /* seconds a failing provider is put aside */
 		struct cfg_sms_provider *providers;  /* sorted by priority */
 		size_t n_providers;
+		/* Confirmation SMS to numbers that never texted us (sms_guard.h). */
+		char *confirm_countries[CFG_MAX_COUNTRIES + 1]; /* calling codes; NULL-terminated */
+		int confirm_hourly_cap;
+		int confirm_prefix_hourly_cap;
 	} sms;
 
 	struct {

@@ -40,6 +40,11 @@ int db_inbound_replies_since(struct db *db, const char *sender, const char *send
 long long db_subscriber_by_phone(struct db *db, const char *phone);
 long long db_subscriber_by_email(struct db *db, const char *email);
 
+/* 1 when this number has ever sent us an SMS, 0 not, -1 error. */
+int db_number_texted_us(struct db *db, const char *e164);
+/* Confirmation SMS queued since `since` to numbers that never texted us,
+ * all (prefix NULL) or those starting with prefix; -1 on error. */
+long long db_confirm_sms_to_strangers_since(struct db *db, long long since, const char *prefix);
 int db_subscriber_set_lang(struct db *db, long long id, const char *lang, long long now);
 int db_subscriber_set_birth_year(struct db *db, long long id, int year, long long now);
 /* Replaces (replace) or extends the subscriber's interests with codes[0..n). */
