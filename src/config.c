@@ -523,7 +523,8 @@ static int parse_hhmm(const char *s)
 static void load_http(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const allowed[] = { "listen", "public_url", "body_limit",
-		"inbound_secret", "dlr_secret", "portal_token_sha256", "threads", NULL };
+		"inbound_secret", "dlr_secret", "portal_token_sha256", "threads",
+		"max_connections", "max_connections_per_address", NULL };
 	const config_setting_t *g = get_group(ld, root, "http", false);
 	char *listen = NULL;
 	int body_limit;
@@ -537,6 +538,12 @@ static void load_http(struct loader *ld, const config_setting_t *root, struct co
 	check_url(ld, g, "public_url", cfg->http.public_url);
 	get_int(ld, g, "body_limit", 65536, 1024, 16 * 1024 * 1024, &body_limit);
 	cfg->http.body_limit = (size_t)body_limit;
+	get_int(ld, g, "max_connections", 512, 16, 65536, &cfg->http.max_connections);
+	get_int(ld, g, "max_connections_per_address", 64, 1, 65536,
+		&cfg->http.max_connections_per_address);
+	if (cfg->http.max_connections_per_address > cfg->http.max_connections)
+		problem(ld, config_setting_get_member(g, "max_connections_per_address"), NULL,
+			"is more than http.max_connections (%d)", cfg->http.max_connections);
 	get_secret(ld, g, "inbound_secret", CFG_SECRET_MIN, &cfg->http.inbound_secret);
 	get_secret(ld, g, "dlr_secret", CFG_SECRET_MIN, &cfg->http.dlr_secret);
 	get_str(ld, g, "portal_token_sha256", "", &cfg->http.portal_token_sha256);

@@ -50,10 +50,33 @@ int db_audit(struct db *db, long long at, const char *actor, const char *action,
 	return db_exec_stmt(db, st);
 }
 
+long long db_audit_last(struct db *db, const char *action, const char *subject, long long since,
+			long long *last)
+{
+	static const char sql[] =
+		"SELECT count(*), coalesce(max(at), 0) FROM audit_log WHERE at >= ?3 AND action = ?1"
+		" AND subject = ?2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	long long n = -1;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, action);
+	db_bind_text(st, 2, subject);
+	sqlite3_bind_int64(st, 3, since);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		n = sqlite3_column_int64(st, 0);
+		*last = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
 long long db_audit_count(struct db *db, const char *action, const char *subject, long long since)
 {
 	static const char sql[] =
-		"SELECT count(*) FROM audit_log WHERE at >= ?3 AND action = ?1 AND subject = ?2";
+		"SELECT count(*) FROM audit_log WHERE at >= ?3 AND action = ?1"
+		" AND (?2 IS NULL OR subject = ?2)";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	long long n = -1;
 

@@ -42,6 +42,7 @@ struct http_server {
 	struct counter counters[MAX_COUNTERS];
 	size_t n_counters;
 	struct counter gauges[MAX_COUNTERS]; /* set, not added (http_gauge) */
+	int hashing;                   /* password hashes running (http_hash_slot_take) */
 	size_t n_gauges;
 	struct inbound *inbound;       /* keyword table of this config, shared read-only */
 	struct writer {                /* http_write_batch(): group commit */
@@ -145,6 +146,25 @@ void http_count(struct http_server *s, const char *name, long long delta)
 		s->n_counters++;
 	if (i < s->n_counters)
 		s->counters[i].value += delta;
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool http_hash_slot_take(struct http_server *s, int max)
+{
+	bool ok;
+
+	pthread_mutex_lock(&s->lock);
+	ok = s->hashing < max;
+	if (ok)
+		s->hashing++;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+void http_hash_slot_give(struct http_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->hashing--;
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -578,8 +598,10 @@ static int start_mhd(struct http_server *s, int listen_fd, struct sbuf *err)
 				  MHD_OPTION_SOCK_ADDR, &sa,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg->http.max_connections,
+				  /* A few slow clients must not take every connection. */
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				  (unsigned)s->cfg->http.max_connections_per_address,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg->http.threads,
 				  listen_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, listen_fd,

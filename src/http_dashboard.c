@@ -14,8 +14,15 @@
  * SHA-256. Each session has its own CSRF token, required on every form;
  * the login form itself uses a double-submit cookie. Actions are written
  * to the audit log with the staff member's name, and so are wrong
- * passwords: ten for one user within 15 minutes lock that login for the
- * rest of the window.
+ * passwords. Wrong passwords are counted per client address, never per
+ * user (so an unknown and a known name are answered alike, and nobody can
+ * lock a colleague out): after LOGIN_FREE_FAILURES within LOGIN_WINDOW an
+ * address must wait, 2, 4, 8 … s (at most LOGIN_WINDOW) after its last
+ * failure, and it is told how long (429, Retry-After). Over all addresses,
+ * more than LOGIN_GLOBAL_FAILURES a minute make every address that failed
+ * already wait a minute (an address with no failure is never held).
+ * At most half the listener threads hash a password at once; a login beyond that
+ * is answered 503 at once instead of holding a listener thread.
  */
 #include "budbringer/campaign.h"
 #include "budbringer/dashboard.h"
@@ -31,10 +38,12 @@
 #include <time.h>
 
 #define SESSION_SECONDS (8 * 3600)
-/* After this many wrong passwords for one user within LOCK_SECONDS, the
- * user's login is refused until the window has passed. */
-#define LOCK_FAILURES 10
-#define LOCK_SECONDS (15 * 60)
+#define LOGIN_FREE_FAILURES 5
+#define LOGIN_WINDOW (15 * 60)
+#define LOGIN_GLOBAL_FAILURES 120
+/* Password hashes at once: half the listener threads, so the other half
+ * always serves the webhooks. */
+#define LOGIN_HASHES(cfg) ((cfg)->http.threads > 1 ? (cfg)->http.threads / 2 : 1)
 #define TOKEN_LEN 44     /* 43 characters, 258 bits */
 
 /* Verified when the user is unknown, so both cases take as long. */
@@ -76,7 +85,37 @@ static bool load_session(struct http_request *req, long long now, struct session
 	if (!cookie_get(req, "bb_session", token, sizeof(token)) ||
 	    token_hash_secret(token, out->token_hash) < 0)
 		return false;
-	return db_dashboard_session_get(req->db, out->token_hash, now, &out->s) == 0;
+	if (db_dashboard_session_get(req->db, out->token_hash, now, &out->s) != 0)
+		return false;
+	/* Removed from staff (and the config reloaded): the session ends now. */
+	if (!cfg_staff_find(req->cfg, out->s.user)) {
+		log_info("dashboard session ended: user='%s' is no longer in staff", out->s.user);
+		db_dashboard_session_delete(req->db, out->token_hash);
+		return false;
+	}
+	return true;
+}
+
+/* Seconds this address must still wait before its next login, 0 none,
+ * -1 error. */
+static long long login_wait(struct http_request *req, const char *subject, long long now)
+{
+	long long n, last, delay, all;
+
+	all = db_audit_count(req->db, "dashboard.login_failed", NULL, now - 60);
+	n = db_audit_last(req->db, "dashboard.login_failed", subject, now - LOGIN_WINDOW, &last);
+	if (n < 0 || all < 0)
+		return -1;
+	/* A flood from many addresses: those that failed already wait; an
+	 * address trying for the first time (a colleague at work) does not. */
+	if (all > LOGIN_GLOBAL_FAILURES && n > 0)
+		return 60;
+	if (n < LOGIN_FREE_FAILURES)
+		return 0;
+	delay = n - LOGIN_FREE_FAILURES < 9 ? 2LL << (n - LOGIN_FREE_FAILURES) : LOGIN_WINDOW;
+	if (delay > LOGIN_WINDOW)
+		delay = LOGIN_WINDOW;
+	return last + delay > now ? last + delay - now : 0;
 }
 
 static bool is_https(const struct config *cfg)
@@ -158,25 +197,39 @@ static void do_login(struct http_request *req, struct http_response *resp, long 
 	const char *form_csrf = http_query(req, "csrf");
 	const struct cfg_staff *st = cfg_staff_find(req->cfg, user);
 	char cookie_csrf[TOKEN_LEN + 4], token[TOKEN_LEN], hash[65], csrf[TOKEN_LEN], subject[80];
+	long long wait;
+	bool ok;
 
 	if (!cookie_get(req, "bb_login", cookie_csrf, sizeof(cookie_csrf)) ||
 	    !token_equal(cookie_csrf, form_csrf)) {
 		login_page(req, resp, 403, "expired", user);
 		return;
 	}
-	if (st && bsnprintf(subject, sizeof(subject), "user:%s", st->user) == 0 &&
-	    db_audit_count(req->db, "dashboard.login_failed", subject, now - LOCK_SECONDS) >=
-	    LOCK_FAILURES) {
-		log_warn("dashboard login refused: too many failures user='%s' from=%s", st->user,
-			 req->remote);
+	if (bsnprintf(subject, sizeof(subject), "remote:%s", req->remote) < 0 ||
+	    (wait = login_wait(req, subject, now)) < 0) {
+		http_json_error(resp, 500, "cannot check the login now");
+		return;
+	}
+	if (wait > 0) {
+		char secs[24];
+		(void)bsnprintf(secs, sizeof(secs), "%lld", wait);
+		http_add_header(resp, "Retry-After", secs);
+		http_count(req->server, "budbringer_dashboard_login_throttled_total", 1);
 		login_page(req, resp, 429, "locked", user);
 		return;
 	}
-	if (!password_ok(st, password)) {
+	if (!http_hash_slot_take(req->server, LOGIN_HASHES(req->cfg))) {
+		http_add_header(resp, "Retry-After", "1");
+		http_count(req->server, "budbringer_dashboard_login_busy_total", 1);
+		login_page(req, resp, 503, "locked", user);
+		return;
+	}
+	ok = password_ok(st, password);
+	http_hash_slot_give(req->server);
+	if (!ok) {
 		log_warn("dashboard login failed user='%s' from=%s", loggable(user), req->remote);
 		http_count(req->server, "budbringer_dashboard_login_failures_total", 1);
-		if (st)
-			db_audit(req->db, now, "-", "dashboard.login_failed", subject, req->remote);
+		db_audit(req->db, now, "-", "dashboard.login_failed", subject, st ? st->user : NULL);
 		login_page(req, resp, 401, "wrong", user);
 		return;
 	}

@@ -136,6 +136,8 @@ struct config {
 		int listen_port;
 		char *public_url;
 		size_t body_limit;
+		int max_connections;              /* open at once, all clients */
+		int max_connections_per_address;  /* one client address (a proxy is one) */
 		char *inbound_secret;
 		char *dlr_secret;
 		char *portal_token_sha256;

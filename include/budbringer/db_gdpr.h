@@ -20,8 +20,11 @@ long long db_subscriber_find(struct db *db, const char *phone, const char *email
 int db_audit(struct db *db, long long at, const char *actor, const char *action,
 	     const char *subject, const char *detail);
 
-/* Audit rows with this action and subject since `since`; -1 on error. */
+/* Audit rows with this action and subject (NULL: any) since `since`; -1 on error. */
 long long db_audit_count(struct db *db, const char *action, const char *subject, long long since);
+/* As db_audit_count() for one subject, with the time of the newest in *last. */
+long long db_audit_last(struct db *db, const char *action, const char *subject, long long since,
+			long long *last);
 
 /*
  * Everything held about subscriber `id`, as a new JSON object: profile,

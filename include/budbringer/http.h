@@ -92,6 +92,11 @@ void http_add_header(struct http_response *resp, const char *name, const char *v
 
 /* Metrics counters kept by the server (thread-safe). */
 void http_count(struct http_server *s, const char *name, long long delta);
+/* A slot for a password hash (a yescrypt costs tens of milliseconds on a
+ * listener thread): true when fewer than max run, false to refuse at once
+ * so that a login flood cannot hold the threads the webhooks need. */
+bool http_hash_slot_take(struct http_server *s, int max);
+void http_hash_slot_give(struct http_server *s);
 /* A gauge: the latest value wins (e.g. the daemon's last poll time).
  * Any thread; s may be NULL. */
 void http_gauge(struct http_server *s, const char *name, long long value);
