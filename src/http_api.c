@@ -643,7 +643,7 @@ static int signup_address(struct http_request *req, const struct signup *su, enu
 			return -1;
 		*outcome = SIGNUP_NEW;
 	} else {
-		if ((rc = db_subscriber_get(req->db, *sid, &s)) != 0)
+		if (db_subscriber_get(req->db, *sid, &s) != 0)
 			return -1;
 		rc = s.consent[ch] ? 1 : 0;
 		subscriber_release(&s);
