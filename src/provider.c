@@ -22,6 +22,28 @@ static const struct provider_ops *const registry[] = {
 	&smtp_mail_ops,
 };
 
+struct provider *provider_new_ops(const struct provider_ops *ops, const char *name,
+				  const struct config *cfg, const struct cfg_sms_provider *sms,
+				  struct sbuf *err)
+{
+	struct provider *p = xcalloc(1, sizeof(*p));
+
+	p->ops = ops;
+	p->name = xstrdup(name);
+	p->cfg = cfg;
+	p->sms = sms;
+	p->wake_fd = -1;
+	p->idempotent = sms ? sms->idempotent : !strcmp(ops->type, "spool");
+	p->rate = sms ? sms->rate : cfg->email.smtp.rate;
+	p->tokens = p->rate > 0 ? p->rate : 0;
+	if (ops->init(p, err) < 0) {
+		free(p->name);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 struct provider *provider_new(const char *type, const char *name, const struct config *cfg,
 			      const struct cfg_sms_provider *sms, struct sbuf *err)
 {
@@ -29,25 +51,9 @@ struct provider *provider_new(const char *type, const char *name, const struct c
 
 	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++) {
 		const struct provider_ops *ops = registry[i];
-		struct provider *p;
 
-		if (strcmp(ops->type, type) || ops->channel != ch)
-			continue;
-		p = xcalloc(1, sizeof(*p));
-		p->ops = ops;
-		p->name = xstrdup(name);
-		p->cfg = cfg;
-		p->sms = sms;
-		p->wake_fd = -1;
-		p->idempotent = sms ? sms->idempotent : !strcmp(type, "spool");
-		p->rate = sms ? sms->rate : cfg->email.smtp.rate;
-		p->tokens = p->rate > 0 ? p->rate : 0;
-		if (ops->init(p, err) < 0) {
-			free(p->name);
-			free(p);
-			return NULL;
-		}
-		return p;
+		if (!strcmp(ops->type, type) && ops->channel == ch)
+			return provider_new_ops(ops, name, cfg, sms, err);
 	}
 	sbuf_addf(err, "no %s provider of type '%s' in this build", channel_name(ch), type);
 	return NULL;

@@ -38,6 +38,11 @@ struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *
 /* Messages still in flight (answers lost with the providers) are settled
  * as outbox_recover() would: `unknown`, or `queued` for idempotent ones. */
 void outbox_free(struct outbox *ob);
+/* An outbox over providers made by the caller (it takes them over): one
+ * SMS provider and the email one. For tests with a fake provider. */
+struct provider;
+struct outbox *outbox_new_with(struct db *db, const struct config *cfg, struct provider *sms,
+			       struct provider *mail);
 
 /* Start-up recovery of messages left in `sending`. Returns count or -1. */
 int outbox_recover(struct outbox *ob, long long now);

@@ -106,6 +106,11 @@ struct provider {
 /* Creates the provider of the given type; NULL with a reason in err. */
 struct provider *provider_new(const char *type, const char *name, const struct config *cfg,
 			      const struct cfg_sms_provider *sms, struct sbuf *err);
+/* The same with the ops table given (a provider outside the registry: the
+ * unit tests' fake one). */
+struct provider *provider_new_ops(const struct provider_ops *ops, const char *name,
+				  const struct config *cfg, const struct cfg_sms_provider *sms,
+				  struct sbuf *err);
 void provider_free(struct provider *p);
 
 /* Common helpers for provider files. */
