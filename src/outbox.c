@@ -62,7 +62,7 @@ struct outbox {
 static int record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
 			 long long now);
 
-struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *err)
+static struct outbox *outbox_alloc(struct db *db, const struct config *cfg)
 {
 	struct outbox *ob = xcalloc(1, sizeof(*ob));
 
@@ -70,6 +70,23 @@ struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *
 	ob->cfg = cfg;
 	ob->seed = (unsigned int)time(NULL) ^ (unsigned int)(size_t)ob;
 	ob->quiet = -1;
+	return ob;
+}
+
+struct outbox *outbox_new_with(struct db *db, const struct config *cfg, struct provider *sms,
+			       struct provider *mail)
+{
+	struct outbox *ob = outbox_alloc(db, cfg);
+
+	ob->sms[ob->n_sms++] = sms;
+	ob->mail = mail;
+	return ob;
+}
+
+struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *err)
+{
+	struct outbox *ob = outbox_alloc(db, cfg);
+
 	for (size_t i = 0; i < cfg->sms.n_providers && i < MAX_PROVIDERS; i++) {
 		const struct cfg_sms_provider *sp = &cfg->sms.providers[i];
 		struct provider *p = provider_new(sp->type, sp->name, cfg, sp, err);
