@@ -524,7 +524,7 @@ static void load_http(struct loader *ld, const config_setting_t *root, struct co
 {
 	static const char *const allowed[] = { "listen", "public_url", "body_limit",
 		"inbound_secret", "dlr_secret", "portal_token_sha256", "threads",
-		"max_connections", "max_connections_per_address", NULL };
+		"max_connections", "max_connections_per_address", "request_timeout", NULL };
 	const config_setting_t *g = get_group(ld, root, "http", false);
 	char *listen = NULL;
 	int body_limit;
@@ -539,6 +539,7 @@ static void load_http(struct loader *ld, const config_setting_t *root, struct co
 	get_int(ld, g, "body_limit", 65536, 1024, 16 * 1024 * 1024, &body_limit);
 	cfg->http.body_limit = (size_t)body_limit;
 	get_int(ld, g, "max_connections", 512, 16, 65536, &cfg->http.max_connections);
+	get_int(ld, g, "request_timeout", 15, 1, 600, &cfg->http.request_timeout);
 	get_int(ld, g, "max_connections_per_address", 64, 1, 65536,
 		&cfg->http.max_connections_per_address);
 	if (cfg->http.max_connections_per_address > cfg->http.max_connections)

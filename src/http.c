@@ -5,6 +5,7 @@
  * their area's file and are listed in `routes` below.
  */
 #include "budbringer/http.h"
+#include "budbringer/http_deadline.h"
 #include "budbringer/clock.h"
 #include "budbringer/inbound.h"
 #include "budbringer/log.h"
@@ -43,6 +44,7 @@ struct http_server {
 	size_t n_counters;
 	struct counter gauges[MAX_COUNTERS]; /* set, not added (http_gauge) */
 	int hashing;                   /* password hashes running (http_hash_slot_take) */
+	struct http_deadline *deadline;  /* cuts requests that take too long to arrive */
 	size_t n_gauges;
 	struct inbound *inbound;       /* keyword table of this config, shared read-only */
 	struct writer {                /* http_write_batch(): group commit */
@@ -457,6 +459,13 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	return ret;
 }
 
+static struct http_deadline_conn *deadline_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -484,6 +493,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 
+	/* The whole request is in: from here on it is ours, not the deadline's. */
+	http_deadline_busy(s->deadline, deadline_of(conn), true);
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct route *r = &routes[i];
 		bool hit = r->prefix ? !strncmp(url, r->path, strlen(r->path)) : !strcmp(url, r->path);
@@ -527,11 +538,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ret;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? http_deadline_watch(s->deadline, ci->connect_fd) : NULL;
+	} else {
+		http_deadline_forget(s->deadline, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *s = cls;
 	struct pending *pd = *con_cls;
-	(void)cls; (void)conn; (void)toe;
+	(void)toe;
+	http_deadline_busy(s->deadline, deadline_of(conn), false);
 	if (!pd)
 		return;
 	sbuf_release(&pd->body);
@@ -593,10 +621,15 @@ static int start_mhd(struct http_server *s, int listen_fd, struct sbuf *err)
 	}
 	if (s->cfg->http.threads > 1)
 		flags &= ~(unsigned)MHD_USE_EPOLL;
+	if (!(s->deadline = http_deadline_start(s->cfg->http.request_timeout))) {
+		sbuf_addstr(err, "cannot start the HTTP request deadline");
+		return -1;
+	}
 	s->mhd = MHD_start_daemon(flags, (uint16_t)s->cfg->http.listen_port, NULL, NULL,
 				  on_request, s,
 				  MHD_OPTION_SOCK_ADDR, &sa,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg->http.max_connections,
 				  /* A few slow clients must not take every connection. */
@@ -672,6 +705,7 @@ void http_stop(struct http_server *s)
 		return;
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
+	http_deadline_stop(s->deadline);
 	for (size_t i = 0; i < s->pool_size; i++)
 		db_close(s->pool[i]);
 	db_close(s->w.db);

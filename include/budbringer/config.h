@@ -137,6 +137,7 @@ struct config {
 		char *public_url;
 		size_t body_limit;
 		int max_connections;              /* open at once, all clients */
+		int request_timeout;              /* seconds for a request's headers and body */
 		int max_connections_per_address;  /* one client address (a proxy is one) */
 		char *inbound_secret;
 		char *dlr_secret;

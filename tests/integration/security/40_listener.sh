@@ -122,4 +122,39 @@ assert_num -le "$(sed -n 's/^max_held //p' "$TEST_TMPDIR/slow.txt")" 64 \
 assert_eq "fresh 200" "$(grep '^fresh' "$TEST_TMPDIR/slow.txt")" \
 	"with five addresses holding all they may, a new client is still served"
 bb_stop
+
+# --- item 9: a request that trickles in is cut at its deadline ---------------
+sed -i "s|^  listen = .*|&\n  request_timeout = 3;|" "$BB_CONF"
+bb_start
+"$BB_PYTHON" - "$BB_HTTP_PORT" > "$TEST_TMPDIR/trickle.txt" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=1, source_address=("127.0.0.8", 0))
+s.sendall(b"POST /sms/inbound HTTP/1.1\r\nHost: x\r\n")
+t0 = time.monotonic()
+closed = None
+while time.monotonic() - t0 < 20:
+    try:
+        s.sendall(b"X-Slow: 1\r\n")      # a byte every half second: the idle timeout never fires
+        s.settimeout(0.5)
+        try:
+            if s.recv(1) == b"":
+                closed = time.monotonic() - t0
+                break
+        except socket.timeout:
+            pass
+    except OSError:
+        closed = time.monotonic() - t0
+        break
+print("closed_after_ms", int(closed * 1000) if closed is not None else -1)
+# A request that arrives at once on a fresh connection is served as ever.
+import urllib.request
+print("fresh", urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=5).status)
+PY
+note "$(cat "$TEST_TMPDIR/trickle.txt")"
+cut=$(sed -n 's/^closed_after_ms //p' "$TEST_TMPDIR/trickle.txt")
+assert_num -ge "$cut" 2500 "a trickling request is not cut before its deadline (3 s)"
+assert_num -le "$cut" 8000 "… but cut soon after it although it keeps sending (took ${cut} ms)"
+assert_eq "fresh 200" "$(grep '^fresh' "$TEST_TMPDIR/trickle.txt")" "requests that arrive in time are served"
+bb_stop
 done_testing
