@@ -134,6 +134,19 @@ static int lock_database(struct daemon *d, struct sbuf *err)
 	return ret;
 }
 
+/* A head line and then one log line per line of text (config errors come
+ * one a line; the logger escapes a newline inside a line). */
+static void log_error_lines(const char *head, const char *text)
+{
+	log_error("%s", head);
+	while (text && *text) {
+		size_t n = strcspn(text, "\n");
+		if (n)
+			log_error("  %.*s", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
 static int start_parts(struct daemon *d, struct sbuf *err)
 {
 	if (lock_database(d, err) < 0)
@@ -191,7 +204,7 @@ static void reload(struct daemon *d)
 	sd_notify(0, "RELOADING=1");
 	log_info("reloading configuration from '%s'", d->cfg->path);
 	if (cfg_load(d->cfg->path, next, &err) < 0) {
-		log_error("reload failed, keeping the running configuration:\n%s", err.buf);
+		log_error_lines("reload failed, keeping the running configuration:", err.buf);
 		free(next);
 		goto out;
 	}
@@ -327,7 +340,7 @@ int daemon_run(const struct daemon_opts *opts)
 	d.allow_readable_config = opts->allow_readable_config;
 	d.cfg = xcalloc(1, sizeof(*d.cfg));
 	if (cfg_load(opts->config_path, d.cfg, &err) < 0) {
-		log_error("invalid configuration:\n%s", err.buf);
+		log_error_lines("invalid configuration:", err.buf);
 		free(d.cfg);
 		sbuf_release(&err);
 		return 2;
