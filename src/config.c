@@ -6,6 +6,7 @@
  * so a typo such as `frequncy_cap` is an error and not a silent default.
  */
 #include "budbringer/config.h"
+#include "budbringer/sms_guard.h"
 #include "budbringer/keyword.h"
 #include "budbringer/log.h"
 #include "budbringer/match.h"
@@ -728,11 +729,10 @@ static void load_sms(struct loader *ld, const config_setting_t *root, struct con
 	} else {
 		for (int i = 0; i < config_setting_length(cc); i++) {
 			const char *v = config_setting_get_string(config_setting_get_elem(cc, (unsigned)i));
-			size_t len = v ? strlen(v) : 0;
 
-			if (!len || len > 3 || strspn(v, "0123456789") != len || v[0] == '0') {
-				problem(ld, cc, NULL, "element %d is not a calling code (1-3 digits, no leading 0)",
-					i + 1);
+			if (!v || !sms_guard_calling_code(v)) {
+				problem(ld, cc, NULL, "element %d ('%s') is not a country calling code of E.164"
+					" (e.g. \"45\", \"1\", \"358\")", i + 1, v ? v : "");
 				continue;
 			}
 			if (n_cc == CFG_MAX_COUNTRIES) {

@@ -26,6 +26,28 @@ static bool allowed_country(const struct config *cfg, const char *e164)
 	return false;
 }
 
+bool sms_guard_calling_code(const char *code)
+{
+	/* ITU-T E.164 assigns 1 and 7 alone and these two-digit codes; every
+	 * other code has three digits. */
+	static const char two[] =
+		"20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58"
+		" 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98";
+	size_t len = strlen(code);
+	char head[3];
+
+	if (!len || len > 3 || strspn(code, "0123456789") != len || code[0] == '0')
+		return false;
+	if (code[0] == '1' || code[0] == '7')
+		return len == 1;
+	head[0] = code[0];
+	head[1] = len > 1 ? code[1] : '\0';
+	head[2] = '\0';
+	if (len == 1)
+		return false;
+	return len == 2 ? strstr(two, head) != NULL : strstr(two, head) == NULL;
+}
+
 int sms_guard_check(struct db *db, const struct config *cfg, const char *e164, long long now)
 {
 	char block[PHONE_E164_MAX];

@@ -28,6 +28,11 @@ enum sms_guard_verdict {
 /* The verdict for a confirmation SMS to e164 at time now; -1 on error. */
 int sms_guard_check(struct db *db, const struct config *cfg, const char *e164, long long now);
 
+/* True when code is an E.164 calling code as assigned (1, 7, the two-digit
+ * ones, or three digits that begin with none of those): "4" or "451" are
+ * not, so an allow-list cannot open more than the countries it names. */
+bool sms_guard_calling_code(const char *code);
+
 /* "country", "global_cap", "prefix_cap" (for metrics and logs). */
 const char *sms_guard_reason(enum sms_guard_verdict v);
 

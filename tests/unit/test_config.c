@@ -263,6 +263,31 @@ static void test_short_secrets_refused(void **state)
 		     "must be 64 lowercase hex digits");
 }
 
+/* SMS pumping: only real calling codes, so "4" cannot open all of +4x. */
+static void test_confirm_countries(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_null(load(MINIMAL "sms = { confirm_countries = [\"45\", \"1\", \"358\", \"7\"];"
+			 " confirm_hourly_cap = 0; };\n", &cfg));
+	assert_string_equal(cfg.sms.confirm_countries[2], "358");
+	assert_null(cfg.sms.confirm_countries[4]);
+	assert_int_equal(cfg.sms.confirm_hourly_cap, 0);
+	assert_int_equal(cfg.sms.confirm_prefix_hourly_cap, 20);
+	cfg_free(&cfg);
+	assert_null(load(MINIMAL, &cfg));
+	assert_string_equal(cfg.sms.confirm_countries[0], "45");
+	assert_null(cfg.sms.confirm_countries[1]);
+	cfg_free(&cfg);
+	expect_error(MINIMAL "sms = { confirm_countries = [\"4\"]; };\n",
+		     "sms.confirm_countries: element 1 ('4') is not a country calling code");
+	expect_error(MINIMAL "sms = { confirm_countries = [\"45\", \"451\"]; };\n", "element 2 ('451')");
+	expect_error(MINIMAL "sms = { confirm_countries = [\"12\"]; };\n", "element 1 ('12')");
+	expect_error(MINIMAL "sms = { confirm_countries = [\"045\"]; };\n", "element 1 ('045')");
+	expect_error(MINIMAL "sms = { confirm_hourly_cap = -1; };\n", "sms.confirm_hourly_cap");
+}
+
 static void test_good_secrets_accepted(void **state)
 {
 	struct config cfg;
@@ -342,6 +367,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal_defaults),
+		cmocka_unit_test(test_confirm_countries),
 		cmocka_unit_test(test_sample_config_loads),
 		cmocka_unit_test(test_providers_sorted_and_typed),
 		cmocka_unit_test(test_errors_name_file_line_setting),
