@@ -55,7 +55,7 @@ long long db_audit_last(struct db *db, const char *action, const char *subject, 
 {
 	static const char sql[] =
 		"SELECT count(*), coalesce(max(at), 0) FROM audit_log WHERE at >= ?3 AND action = ?1"
-		" AND subject = ?2";
+		" AND (?2 IS NULL OR subject = ?2)";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	long long n = -1;
 
@@ -66,7 +66,8 @@ long long db_audit_last(struct db *db, const char *action, const char *subject, 
 	sqlite3_bind_int64(st, 3, since);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		n = sqlite3_column_int64(st, 0);
-		*last = sqlite3_column_int64(st, 1);
+		if (last)
+			*last = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
 	return n;
@@ -74,21 +75,7 @@ long long db_audit_last(struct db *db, const char *action, const char *subject, 
 
 long long db_audit_count(struct db *db, const char *action, const char *subject, long long since)
 {
-	static const char sql[] =
-		"SELECT count(*) FROM audit_log WHERE at >= ?3 AND action = ?1"
-		" AND (?2 IS NULL OR subject = ?2)";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	long long n = -1;
-
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, action);
-	db_bind_text(st, 2, subject);
-	sqlite3_bind_int64(st, 3, since);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return db_audit_last(db, action, subject, since, NULL);
 }
 
 /* ------------------------------------------------------------- export --- */

@@ -22,7 +22,7 @@ int db_audit(struct db *db, long long at, const char *actor, const char *action,
 
 /* Audit rows with this action and subject (NULL: any) since `since`; -1 on error. */
 long long db_audit_count(struct db *db, const char *action, const char *subject, long long since);
-/* As db_audit_count() for one subject, with the time of the newest in *last. */
+/* As db_audit_count(), with the time of the newest row in *last (if not NULL; 0 for none). */
 long long db_audit_last(struct db *db, const char *action, const char *subject, long long since,
 			long long *last);
 

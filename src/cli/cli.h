@@ -34,6 +34,9 @@ int cli_open(struct cli *c);
 int cli_usage(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints a runtime error and returns 1. */
 int cli_fail(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One line from stdin without its line end; on a terminal it shows prompt
+ * and does not echo (cli_password.c). 0, or -1 at end of input. */
+int cli_read_secret(const char *prompt, bool tty, char *buf, size_t n);
 /* Prints JSON (steals the reference) followed by a newline. */
 void cli_print_json(json_t *j);
 /* Parses a positive id; -1 on error. */

@@ -13,7 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int read_line(const char *prompt, bool tty, char *buf, size_t n)
+int cli_read_secret(const char *prompt, bool tty, char *buf, size_t n)
 {
 	struct termios old, quiet;
 	size_t len;
@@ -55,13 +55,13 @@ int cli_cmd_hash_password(struct cli *c, int argc, char **argv)
 	if (argc != 1)
 		return cli_usage(c, "usage: hash-password   (reads the password from the terminal or stdin)");
 	memset(&data, 0, sizeof(data));
-	if (read_line("password: ", tty, pw, sizeof(pw)) < 0)
+	if (cli_read_secret("password: ", tty, pw, sizeof(pw)) < 0)
 		return cli_fail(c, "no password given");
 	if (strlen(pw) < 10) {
 		ret = cli_usage(c, "the password must be at least 10 characters");
 		goto out;
 	}
-	if (tty && (read_line("again: ", tty, again, sizeof(again)) < 0 || strcmp(pw, again))) {
+	if (tty && (cli_read_secret("again: ", tty, again, sizeof(again)) < 0 || strcmp(pw, again))) {
 		ret = cli_fail(c, "the passwords differ");
 		goto out;
 	}

@@ -11,22 +11,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PORTAL_TOKEN_LEN 48	/* 288 bits of token_random()'s alphabet */
-
-static int read_token(char *buf, size_t n)
-{
-	size_t len;
-
-	if (!fgets(buf, (int)n, stdin))
-		return -1;
-	len = strlen(buf);
-	if (len && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	if (len && buf[len - 1] == '\r')
-		buf[--len] = '\0';
-	return 0;
-}
 
 int cli_cmd_portal_token(struct cli *c, int argc, char **argv)
 {
@@ -39,7 +26,7 @@ int cli_cmd_portal_token(struct cli *c, int argc, char **argv)
 		return cli_usage(c, "usage: portal-token [--hash]   (--hash reads an existing token "
 				 "from stdin)");
 	if (given) {
-		if (read_token(token, sizeof(token)) < 0)
+		if (cli_read_secret("token: ", isatty(STDIN_FILENO), token, sizeof(token)) < 0)
 			return cli_usage(c, "no token given on stdin");
 		len = strlen(token);
 		if (cfg_is_placeholder(token)) {
