@@ -10,14 +10,14 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := sqlite3 libconfig libcurl libesmtp-1.0 libmicrohttpd jansson libsystemd libssl libcrypto
+PKGS := sqlite3 libpq libconfig libcurl libesmtp-1.0 libmicrohttpd jansson libsystemd libssl libcrypto
 
 # Debian packages `make deps` installs when missing (build + test peers).
-DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libconfig-dev \
+DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libpq-dev libconfig-dev \
 	libcurl4-openssl-dev libesmtp-dev libmicrohttpd-dev libjansson-dev \
 	libsystemd-dev libcmocka-dev libunistring-dev libssl-dev libcrypt-dev curl \
 	clang libclang-rt-14-dev clang-tidy cppcheck
-DEB_TEST  := kannel kannel-extras postfix python3-aiosmtpd openssl wrk \
+DEB_TEST  := kannel kannel-extras postfix postgresql python3-aiosmtpd openssl wrk \
 	python3 procps psmisc chromium nodejs valgrind systemd coreutils
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

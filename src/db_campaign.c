@@ -21,22 +21,22 @@ int db_campaign_create_auto(struct db *db, const char *channels, long long now,
 		" AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.kind = 'auto'"
 		"  AND c.opportunity_id = o.id) ORDER BY o.id LIMIT ?5"
 		" ON CONFLICT DO NOTHING RETURNING id";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc;
 
 	*n = 0;
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, channels);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 2, now);
 	db_bind_text(st, 3, now_iso);
-	sqlite3_bind_int64(st, 4, valid_for);
-	sqlite3_bind_int64(st, 5, (long long)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return error("cannot create automatic campaigns: %s", sqlite3_errmsg(db_handle(db)));
+	db_bind_int64(st, 4, valid_for);
+	db_bind_int64(st, 5, (long long)max);
+	while ((rc = db_step(st)) == DB_ROW)
+		ids[(*n)++] = db_column_int64(st, 0);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return error("cannot create automatic campaigns: %s", db_errmsg(db));
 	return 0;
 }
 
@@ -53,12 +53,12 @@ static char *join_vec(char *const *v)
 	return sbuf_detach(&sb, NULL);
 }
 
-static void bind_age(sqlite3_stmt *st, int idx, int age)
+static void bind_age(struct db_stmt *st, int idx, int age)
 {
 	if (age < 0)
-		sqlite3_bind_null(st, idx);
+		db_bind_null(st, idx);
 	else
-		sqlite3_bind_int(st, idx, age);
+		db_bind_int(st, idx, age);
 }
 
 /* 1 and *id_out when `key` names a campaign already made, 0 if none, -1. */
@@ -69,21 +69,21 @@ static int campaign_seen(struct db *db, const struct campaign_key *key, long lon
 	static const char by_fingerprint[] =
 		"SELECT id FROM campaigns WHERE idempotency_key >= ?1 || '@'"
 		" AND idempotency_key < ?1 || 'A' AND created_at >= ?2 ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, key->key ? by_key : by_fingerprint);
+	struct db_stmt *st = db_prepare(db, key->key ? by_key : by_fingerprint);
 	int rc;
 
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, key->key ? key->key : key->fingerprint);
 	if (!key->key)
-		sqlite3_bind_int64(st, 2, key->since);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id_out = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		error("cannot look up the campaign: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+		db_bind_int64(st, 2, key->since);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		*id_out = db_column_int64(st, 0);
+	else if (rc != DB_DONE)
+		error("cannot look up the campaign: %s", db_errmsg(db));
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 int db_campaign_create(struct db *db, const struct campaign *c, const struct campaign_key *key,
@@ -92,10 +92,11 @@ int db_campaign_create(struct db *db, const struct campaign *c, const struct cam
 	static const char add[] =
 		"INSERT INTO campaigns(kind, opportunity_id, association_id, status, channels,"
 		" min_age, max_age, langs, interests, send_at, valid_until, idempotency_key,"
-		" created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+		" created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		" RETURNING id";
 	static const char add_text[] =
 		"INSERT INTO campaign_texts(campaign_id, lang, body) VALUES (?,?,?)";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *langs = join_vec(c->langs), *interests = join_vec(c->interests);
 	char channels[16], stored_key[160];
 	int ret = -1;
@@ -124,28 +125,27 @@ int db_campaign_create(struct db *db, const struct campaign *c, const struct cam
 	if (!(st = db_prepare(db, add)))
 		goto fail;
 	db_bind_text(st, 1, c->kind);
-	sqlite3_bind_int64(st, 2, c->opportunity_id);
+	db_bind_int64(st, 2, c->opportunity_id);
 	if (c->association_id)
-		sqlite3_bind_int64(st, 3, c->association_id);
+		db_bind_int64(st, 3, c->association_id);
 	db_bind_text(st, 4, c->status);
 	db_bind_text(st, 5, channels);
 	bind_age(st, 6, c->min_age);
 	bind_age(st, 7, c->max_age);
 	db_bind_text(st, 8, langs);
 	db_bind_text(st, 9, interests);
-	sqlite3_bind_int64(st, 10, c->send_at);
-	sqlite3_bind_int64(st, 11, c->valid_until);
+	db_bind_int64(st, 10, c->send_at);
+	db_bind_int64(st, 11, c->valid_until);
 	db_bind_text(st, 12, key->key ? key->key : key->fingerprint ? stored_key : NULL);
 	db_bind_text(st, 13, c->created_by);
-	sqlite3_bind_int64(st, 14, c->created_at);
-	sqlite3_bind_int64(st, 15, c->created_at);
-	if (db_exec_stmt(db, st) < 0)
+	db_bind_int64(st, 14, c->created_at);
+	db_bind_int64(st, 15, c->created_at);
+	if (db_insert_id(db, st, id_out) != 0)
 		goto fail;
-	*id_out = db_last_id(db);
 	for (size_t i = 0; i < c->n_texts; i++) {
 		if (!(st = db_prepare(db, add_text)))
 			goto fail;
-		sqlite3_bind_int64(st, 1, *id_out);
+		db_bind_int64(st, 1, *id_out);
 		db_bind_text(st, 2, c->texts[i].lang);
 		db_bind_text(st, 3, c->texts[i].body);
 		if (db_exec_stmt(db, st) < 0)
@@ -168,9 +168,9 @@ out:
 	" langs, interests, send_at, valid_until, expand_cursor, created_by, created_at" \
 	" FROM campaigns"
 
-static void copy_small(char *dst, size_t n, const unsigned char *src)
+static void copy_small(char *dst, size_t n, const char *src)
 {
-	const char *s = src ? (const char *)src : "";
+	const char *s = src ? src : "";
 	size_t len = strlen(s);
 	if (len >= n)
 		len = n - 1;
@@ -178,54 +178,54 @@ static void copy_small(char *dst, size_t n, const unsigned char *src)
 	dst[len] = '\0';
 }
 
-static void load_campaign_row(sqlite3_stmt *st, struct campaign *c)
+static void load_campaign_row(struct db_stmt *st, struct campaign *c)
 {
-	const char *channels = (const char *)sqlite3_column_text(st, 5);
+	const char *channels = db_column_text(st, 5);
 
 	memset(c, 0, sizeof(*c));
-	c->id = sqlite3_column_int64(st, 0);
-	copy_small(c->kind, sizeof(c->kind), sqlite3_column_text(st, 1));
-	c->opportunity_id = sqlite3_column_int64(st, 2);
-	c->association_id = sqlite3_column_int64(st, 3);
-	copy_small(c->status, sizeof(c->status), sqlite3_column_text(st, 4));
+	c->id = db_column_int64(st, 0);
+	copy_small(c->kind, sizeof(c->kind), db_column_text(st, 1));
+	c->opportunity_id = db_column_int64(st, 2);
+	c->association_id = db_column_int64(st, 3);
+	copy_small(c->status, sizeof(c->status), db_column_text(st, 4));
 	c->channels[CHANNEL_SMS] = channels && strstr(channels, "sms");
 	c->channels[CHANNEL_EMAIL] = channels && strstr(channels, "email");
-	c->min_age = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6);
-	c->max_age = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7);
-	model_split_csv((const char *)sqlite3_column_text(st, 8), c->langs, MODEL_MAX_LANGS);
-	model_split_csv((const char *)sqlite3_column_text(st, 9), c->interests, MODEL_MAX_INTERESTS);
-	c->send_at = sqlite3_column_int64(st, 10);
-	c->valid_until = sqlite3_column_int64(st, 11);
-	c->expand_cursor = sqlite3_column_int64(st, 12);
+	c->min_age = db_column_is_null(st, 6) ? -1 : db_column_int(st, 6);
+	c->max_age = db_column_is_null(st, 7) ? -1 : db_column_int(st, 7);
+	model_split_csv(db_column_text(st, 8), c->langs, MODEL_MAX_LANGS);
+	model_split_csv(db_column_text(st, 9), c->interests, MODEL_MAX_INTERESTS);
+	c->send_at = db_column_int64(st, 10);
+	c->valid_until = db_column_int64(st, 11);
+	c->expand_cursor = db_column_int64(st, 12);
 	c->created_by = db_column_strdup(st, 13);
-	c->created_at = sqlite3_column_int64(st, 14);
+	c->created_at = db_column_int64(st, 14);
 }
 
 static int load_campaign_texts(struct db *db, struct campaign *c)
 {
 	static const char sql[] =
 		"SELECT lang, body FROM campaign_texts WHERE campaign_id = ? ORDER BY lang";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, c->id);
-	while (sqlite3_step(st) == SQLITE_ROW && c->n_texts < MODEL_MAX_LANGS) {
-		copy_small(c->texts[c->n_texts].lang, sizeof(c->texts[0].lang), sqlite3_column_text(st, 0));
+	db_bind_int64(st, 1, c->id);
+	while (db_step(st) == DB_ROW && c->n_texts < MODEL_MAX_LANGS) {
+		copy_small(c->texts[c->n_texts].lang, sizeof(c->texts[0].lang), db_column_text(st, 0));
 		c->texts[c->n_texts].body = db_column_strdup(st, 1);
 		c->n_texts++;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return 0;
 }
 
-static int get_one(struct db *db, sqlite3_stmt *st, struct campaign *out)
+static int get_one(struct db *db, struct db_stmt *st, struct campaign *out)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int rc = db_step(st);
+	if (rc == DB_ROW)
 		load_campaign_row(st, out);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? 1 : error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? 1 : error("sql: %s", db_errmsg(db));
 	if (load_campaign_texts(db, out) < 0) {
 		campaign_release(out);
 		return -1;
@@ -236,10 +236,10 @@ static int get_one(struct db *db, sqlite3_stmt *st, struct campaign *out)
 int db_campaign_get(struct db *db, long long id, struct campaign *out)
 {
 	static const char sql[] = CAMPAIGN_COLUMNS " WHERE id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return get_one(db, st, out);
 }
 
@@ -247,10 +247,10 @@ int db_campaign_next_due(struct db *db, long long now, struct campaign *out)
 {
 	static const char sql[] = CAMPAIGN_COLUMNS
 		" WHERE status IN ('scheduled', 'expanding') AND send_at <= ? ORDER BY send_at, id LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	return get_one(db, st, out);
 }
 
@@ -261,12 +261,12 @@ int db_campaign_set_status(struct db *db, long long id, const char *status, long
 		" cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?2 ELSE cancelled_at END WHERE id = ?"
 		/* A final status stays: a cancel that committed meanwhile wins. */
 		" AND status NOT IN ('done', 'cancelled', 'expired')";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, status);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, id);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
 	return db_changes(db) ? 0 : 1;
@@ -276,12 +276,12 @@ int db_campaign_set_cursor(struct db *db, long long id, long long cursor, long l
 {
 	static const char sql[] =
 		"UPDATE campaigns SET expand_cursor = ?, updated_at = ? WHERE id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, cursor);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int64(st, 1, cursor);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, id);
 	return db_exec_stmt(db, st);
 }
 
@@ -291,27 +291,27 @@ int db_campaign_finish(struct db *db, long long now)
 		"UPDATE campaigns SET status = 'done', updated_at = ? WHERE status = 'sending'"
 		" AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = campaigns.id"
 		"  AND m.state IN ('queued', 'sending'))";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	return db_exec_stmt(db, st);
 }
 
 int db_campaign_each(struct db *db, int (*cb)(const struct campaign *, void *), void *arg)
 {
 	static const char sql[] = CAMPAIGN_COLUMNS " ORDER BY id";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int ret = 0;
 	if (!st)
 		return -1;
-	while (!ret && sqlite3_step(st) == SQLITE_ROW) {
+	while (!ret && db_step(st) == DB_ROW) {
 		struct campaign c;
 		load_campaign_row(st, &c);
 		ret = cb(&c, arg);
 		campaign_release(&c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -336,7 +336,7 @@ int db_expand_candidates(struct db *db, long long after, int limit, const struct
 		"  OR EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id"
 		"   AND i.interest IN (SELECT value FROM json_each(?9))))"
 		" ORDER BY s.id LIMIT ?2";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	char *langs = db_json_array(f->langs), *interests = db_json_array(f->interests);
 	int rc, ret = 0;
 
@@ -344,34 +344,34 @@ int db_expand_candidates(struct db *db, long long after, int limit, const struct
 		ret = -1;
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int(st, 2, limit);
-	sqlite3_bind_int(st, 3, f->channels[CHANNEL_SMS]);
-	sqlite3_bind_int(st, 4, f->channels[CHANNEL_EMAIL]);
+	db_bind_int64(st, 1, after);
+	db_bind_int(st, 2, limit);
+	db_bind_int(st, 3, f->channels[CHANNEL_SMS]);
+	db_bind_int(st, 4, f->channels[CHANNEL_EMAIL]);
 	if (f->min_age >= 0)
-		sqlite3_bind_int(st, 5, f->min_age);
+		db_bind_int(st, 5, f->min_age);
 	if (f->max_age >= 0)
-		sqlite3_bind_int(st, 6, f->max_age);
-	sqlite3_bind_int(st, 7, f->year);
+		db_bind_int(st, 6, f->max_age);
+	db_bind_int(st, 7, f->year);
 	db_bind_text(st, 8, langs);
 	db_bind_text(st, 9, interests);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct expand_row r = {
-			.id = sqlite3_column_int64(st, 0),
-			.phone = (const char *)sqlite3_column_text(st, 1),
-			.email = (const char *)sqlite3_column_text(st, 2),
-			.lang = (const char *)sqlite3_column_text(st, 3),
-			.birth_year = sqlite3_column_int(st, 4),
-			.interests_csv = (const char *)sqlite3_column_text(st, 7),
+			.id = db_column_int64(st, 0),
+			.phone = db_column_text(st, 1),
+			.email = db_column_text(st, 2),
+			.lang = db_column_text(st, 3),
+			.birth_year = db_column_int(st, 4),
+			.interests_csv = db_column_text(st, 7),
 		};
-		r.consent[CHANNEL_SMS] = sqlite3_column_int(st, 5) != 0;
-		r.consent[CHANNEL_EMAIL] = sqlite3_column_int(st, 6) != 0;
+		r.consent[CHANNEL_SMS] = db_column_int(st, 5) != 0;
+		r.consent[CHANNEL_EMAIL] = db_column_int(st, 6) != 0;
 		if ((ret = cb(&r, arg)) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
 out:
 	free(langs);
 	free(interests);
@@ -391,17 +391,17 @@ int db_campaign_messages_since(struct db *db, long long subscriber_id, long long
 		"SELECT CASE WHEN EXISTS (SELECT 1" RECENT_WHERE ")"
 		" THEN (SELECT count(DISTINCT campaign_id)" RECENT_WHERE ") ELSE 0 END";
 #undef RECENT_WHERE
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int n = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, subscriber_id);
-	sqlite3_bind_int64(st, 2, since);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
+	db_bind_int64(st, 1, subscriber_id);
+	db_bind_int64(st, 2, since);
+	if (db_step(st) == DB_ROW)
+		n = db_column_int(st, 0);
 	else
-		n = error("cannot count recent campaign messages: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+		n = error("cannot count recent campaign messages: %s", db_errmsg(db));
+	db_reset(st);
 	return n;
 }
 
@@ -410,12 +410,12 @@ int db_campaign_approve(struct db *db, long long id, const char *who, long long 
 	static const char sql[] =
 		"UPDATE campaigns SET status = 'scheduled', approved_by = ?, approved_at = ?,"
 		" updated_at = ?2 WHERE id = ? AND status = 'pending_approval'";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, who);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, id);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
 	return db_changes(db) ? 0 : 1;
@@ -426,11 +426,11 @@ int db_campaign_claim_expansion(struct db *db, long long id, long long now)
 	static const char sql[] =
 		"UPDATE campaigns SET status = 'expanding', updated_at = ? WHERE id = ?"
 		" AND status IN ('scheduled', 'expanding')";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
 	return db_changes(db) ? 0 : 1;

@@ -32,30 +32,30 @@ static int find_message(struct db *db, const struct dlr_report *r, struct found 
 	static const char by_msgid[] =
 		"SELECT id, state, provider, provider_msgid FROM messages WHERE provider_msgid = ?"
 		" AND channel = 'sms' ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, r->msg_id ? by_id : by_msgid);
+	struct db_stmt *st = db_prepare(db, r->msg_id ? by_id : by_msgid);
 	int rc;
 
 	if (!st)
 		return -1;
 	if (r->msg_id)
-		sqlite3_bind_int64(st, 1, r->msg_id);
+		db_bind_int64(st, 1, r->msg_id);
 	else
 		db_bind_text(st, 1, r->provider_msgid);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(st, 1);
-		f->id = sqlite3_column_int64(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *s = db_column_text(st, 1);
+		f->id = db_column_int64(st, 0);
 		if (bsnprintf(f->state, sizeof(f->state), "%s", s ? s : "") < 0)
 			f->state[0] = '\0';
 		f->provider = db_column_strdup(st, 2);
 		f->provider_msgid = db_column_strdup(st, 3);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return 1;
-	return error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	return error("sql: %s", db_errmsg(db));
 }
 
 static int add_event(struct db *db, const struct found *f, long long at, const char *state,
@@ -64,12 +64,12 @@ static int add_event(struct db *db, const struct found *f, long long at, const c
 	static const char sql[] =
 		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
 		" VALUES (?,?,?,?,?,?)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, f->id);
-	sqlite3_bind_int64(st, 2, at);
+	db_bind_int64(st, 1, f->id);
+	db_bind_int64(st, 2, at);
 	db_bind_text(st, 3, state);
 	db_bind_text(st, 4, f->provider);
 	db_bind_text(st, 5, provider_msgid ? provider_msgid : f->provider_msgid);
@@ -84,15 +84,15 @@ static int finish(struct db *db, const struct found *f, const char *to, const ch
 	static const char sql[] =
 		"UPDATE messages SET state = ?1, updated_at = ?2, reason = coalesce(?3, reason),"
 		" provider_msgid = coalesce(provider_msgid, ?4) WHERE id = ?5 AND state = ?6";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, to);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 2, now);
 	db_bind_text(st, 3, reason);
 	db_bind_text(st, 4, provider_msgid);
-	sqlite3_bind_int64(st, 5, f->id);
+	db_bind_int64(st, 5, f->id);
 	db_bind_text(st, 6, f->state);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;

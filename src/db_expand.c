@@ -51,8 +51,8 @@ static const char apply_cap[] =
 	" AND (SELECT count(DISTINCT m.campaign_id)" EXPAND_RECENT ") >= ?3";
 
 #define EXPAND_LANG \
-	" JOIN temp.expand_texts t ON t.lang = CASE WHEN s.lang IN" \
-	" (SELECT lang FROM temp.expand_texts) THEN s.lang ELSE ?11 END"
+	" JOIN expand_texts t ON t.lang = CASE WHEN s.lang IN" \
+	" (SELECT lang FROM expand_texts) THEN s.lang ELSE ?11 END"
 
 static const char insert_sms[] =
 	"INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang, body,"
@@ -76,40 +76,20 @@ static const char insert_email[] =
 	" AND NOT (?15 = 1 AND ?16 AND s.sms_consent = 1 AND s.phone IS NOT NULL)"
 	" ORDER BY s.id ON CONFLICT DO NOTHING";
 
-/*
- * Foreign key checks cost a parent lookup for every message (campaign,
- * subscriber) and every event (message): 10-15% of the expansion's
- * CPU at 1M subscribers. Every row the batch inserts points at rows read
- * or written in the same transaction under the write lock (the claimed
- * campaign, the selected subscribers, the messages just inserted), so
- * the checks cannot fail there; and the batch deletes nothing, so no
- * ON DELETE action is skipped. Only a connection that runs nothing but
- * expansion may be switched: deletions elsewhere need the cascades.
- * Left as they are, measured: a larger page cache (no gain) and
- * wal_autocheckpoint (fewer checkpoints save at most 0.2 s of 4 at 1M,
- * within the noise, and a longer WAL slows every reader).
- */
-int db_expand_connection(struct db *db)
-{
-	if (sqlite3_exec(db_handle(db), "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK)
-		return error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	return 0;
-}
-
 int db_expand_texts_set(struct db *db, const struct expand_text *texts, size_t n)
 {
 	static const char create[] =
 		"CREATE TEMP TABLE IF NOT EXISTS expand_texts(lang TEXT PRIMARY KEY, sms TEXT,"
 		" subject TEXT, email TEXT, coding TEXT, segments INTEGER)";
-	static const char clear[] = "DELETE FROM temp.expand_texts";
+	static const char clear[] = "DELETE FROM expand_texts";
 	static const char add[] =
-		"INSERT INTO temp.expand_texts(lang, sms, subject, email, coding, segments)"
+		"INSERT INTO expand_texts(lang, sms, subject, email, coding, segments)"
 		" VALUES (?,?,?,?,?,?)";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	/* Not cached: a temp table must exist before statements naming it compile. */
-	if (sqlite3_exec(db_handle(db), create, NULL, NULL, NULL) != SQLITE_OK)
-		return error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	if (db_exec(db, create) < 0)
+		return -1;
 	if (!(st = db_prepare(db, clear)) || db_exec_stmt(db, st) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -120,49 +100,49 @@ int db_expand_texts_set(struct db *db, const struct expand_text *texts, size_t n
 		db_bind_text(st, 3, texts[i].subject);
 		db_bind_text(st, 4, texts[i].email);
 		db_bind_text(st, 5, texts[i].coding);
-		sqlite3_bind_int(st, 6, texts[i].segments);
+		db_bind_int(st, 6, texts[i].segments);
 		if (db_exec_stmt(db, st) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static long long scalar(struct db *db, sqlite3_stmt *st, long long def)
+static long long scalar(struct db *db, struct db_stmt *st, long long def)
 {
 	long long v = def;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	int rc = db_step(st);
+	if (rc == DB_ROW && !db_column_is_null(st, 0))
+		v = db_column_int64(st, 0);
+	else if (rc != DB_ROW && rc != DB_DONE)
+		error("sql: %s", db_errmsg(db));
+	db_reset(st);
 	return v;
 }
 
 static int run_insert(struct db *db, const char *sql, const struct expand_batch *b, long long upto,
 		      const char *langs, const char *interests, long long *inserted)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, b->campaign_id);
-	sqlite3_bind_int64(st, 2, b->after);
-	sqlite3_bind_int64(st, 3, upto);
+	db_bind_int64(st, 1, b->campaign_id);
+	db_bind_int64(st, 2, b->after);
+	db_bind_int64(st, 3, upto);
 	if (b->filter.min_age >= 0)
-		sqlite3_bind_int(st, 4, b->filter.min_age);
+		db_bind_int(st, 4, b->filter.min_age);
 	if (b->filter.max_age >= 0)
-		sqlite3_bind_int(st, 5, b->filter.max_age);
-	sqlite3_bind_int(st, 6, b->filter.year);
+		db_bind_int(st, 5, b->filter.max_age);
+	db_bind_int(st, 6, b->filter.year);
 	db_bind_text(st, 7, langs);
 	db_bind_text(st, 8, interests);
 	/* ?9 and ?10 are free: the cap is applied afterwards (apply_cap). */
 	db_bind_text(st, 11, b->fallback_lang);
-	sqlite3_bind_int64(st, 12, b->not_before);
+	db_bind_int64(st, 12, b->not_before);
 	if (b->expires_at)
-		sqlite3_bind_int64(st, 13, b->expires_at);
-	sqlite3_bind_int64(st, 14, b->now);
-	sqlite3_bind_int(st, 15, b->both_policy);
-	sqlite3_bind_int(st, 16, b->filter.channels[sql == insert_sms ? CHANNEL_EMAIL : CHANNEL_SMS]);
+		db_bind_int64(st, 13, b->expires_at);
+	db_bind_int64(st, 14, b->now);
+	db_bind_int(st, 15, b->both_policy);
+	db_bind_int(st, 16, b->filter.channels[sql == insert_sms ? CHANNEL_EMAIL : CHANNEL_SMS]);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
 	*inserted += db_changes(db);
@@ -186,7 +166,7 @@ int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_b
 		"INSERT INTO message_events(message_id, at, state, detail)"
 		" SELECT id, ?3, state, reason FROM messages WHERE id > ?1 AND +campaign_id = ?2";
 	char *langs = db_json_array(b->filter.langs), *interests = db_json_array(b->filter.interests);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	long long upto, before;
 	int ret = -1;
 
@@ -194,8 +174,8 @@ int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_b
 	/* The batch is an id range holding `limit` active subscribers. */
 	if (!(st = db_prepare(db, upper)))
 		goto out;
-	sqlite3_bind_int64(st, 1, b->after);
-	sqlite3_bind_int(st, 2, b->limit - 1);
+	db_bind_int64(st, 1, b->after);
+	db_bind_int(st, 2, b->limit - 1);
 	upto = scalar(db, st, -1);
 	if (upto < 0) {
 		if (!(st = db_prepare(db, last)))
@@ -216,19 +196,19 @@ int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_b
 	if (b->cap > 0) {
 		if (!(st = db_prepare(db, apply_cap)))
 			goto out;
-		sqlite3_bind_int64(st, 1, before);
-		sqlite3_bind_int64(st, 2, b->campaign_id);
-		sqlite3_bind_int(st, 3, b->cap);
-		sqlite3_bind_int64(st, 4, b->cap_since);
+		db_bind_int64(st, 1, before);
+		db_bind_int64(st, 2, b->campaign_id);
+		db_bind_int(st, 3, b->cap);
+		db_bind_int64(st, 4, b->cap_since);
 		if (db_exec_stmt(db, st) < 0)
 			goto out;
 	}
 	/* The first event of each new message: queued, or suppressed with its reason. */
 	if (!(st = db_prepare(db, events)))
 		goto out;
-	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int64(st, 2, b->campaign_id);
-	sqlite3_bind_int64(st, 3, b->now);
+	db_bind_int64(st, 1, before);
+	db_bind_int64(st, 2, b->campaign_id);
+	db_bind_int64(st, 3, b->now);
 	if (db_exec_stmt(db, st) < 0)
 		goto out;
 	r->cursor = upto;

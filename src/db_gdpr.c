@@ -17,7 +17,7 @@ long long db_subscriber_find(struct db *db, const char *phone, const char *email
 	static const char sql[] =
 		"SELECT id FROM subscribers WHERE (?1 IS NOT NULL AND phone = ?1)"
 		" OR (?2 IS NOT NULL AND email = ?2) ORDER BY id LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	long long id = 0;
 	int rc;
 
@@ -25,12 +25,12 @@ long long db_subscriber_find(struct db *db, const char *phone, const char *email
 		return -1;
 	db_bind_text(st, 1, phone);
 	db_bind_text(st, 2, email);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		id = error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		id = db_column_int64(st, 0);
+	else if (rc != DB_DONE)
+		id = error("sql: %s", db_errmsg(db));
+	db_reset(st);
 	return id;
 }
 
@@ -39,10 +39,10 @@ int db_audit(struct db *db, long long at, const char *actor, const char *action,
 {
 	static const char sql[] =
 		"INSERT INTO audit_log(at, actor, action, subject, detail) VALUES (?,?,?,?,?)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, at);
+	db_bind_int64(st, 1, at);
 	db_bind_text(st, 2, actor);
 	db_bind_text(st, 3, action);
 	db_bind_text(st, 4, subject);
@@ -56,20 +56,20 @@ long long db_audit_last(struct db *db, const char *action, const char *subject, 
 	static const char sql[] =
 		"SELECT count(*), coalesce(max(at), 0) FROM audit_log WHERE at >= ?3 AND action = ?1"
 		" AND (?2 IS NULL OR subject = ?2)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	long long n = -1;
 
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, action);
 	db_bind_text(st, 2, subject);
-	sqlite3_bind_int64(st, 3, since);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		n = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 3, since);
+	if (db_step(st) == DB_ROW) {
+		n = db_column_int64(st, 0);
 		if (last)
-			*last = sqlite3_column_int64(st, 1);
+			*last = db_column_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return n;
 }
 
@@ -81,18 +81,18 @@ long long db_audit_count(struct db *db, const char *action, const char *subject,
 /* ------------------------------------------------------------- export --- */
 
 /* The current row as {column: value}, every column by its SQL name. */
-static json_t *row_json(sqlite3_stmt *st)
+static json_t *row_json(struct db_stmt *st)
 {
 	json_t *o = json_object();
-	for (int i = 0; i < sqlite3_column_count(st); i++) {
-		const char *name = sqlite3_column_name(st, i);
+	for (int i = 0; i < db_column_count(st); i++) {
+		const char *name = db_column_name(st, i);
 		json_t *v;
-		switch (sqlite3_column_type(st, i)) {
-		case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(st, i)); break;
-		case SQLITE_FLOAT: v = json_real(sqlite3_column_double(st, i)); break;
-		case SQLITE_NULL: v = json_null(); break;
+		switch (db_column_type(st, i)) {
+		case DB_INTEGER: v = json_integer(db_column_int64(st, i)); break;
+		case DB_FLOAT: v = json_real(db_column_double(st, i)); break;
+		case DB_NULL: v = json_null(); break;
 		default:
-			v = json_string((const char *)sqlite3_column_text(st, i));
+			v = json_string(db_column_text(st, i));
 			if (!v) /* not UTF-8: still shown, bytes replaced */
 				v = json_string("(not valid UTF-8)");
 		}
@@ -102,13 +102,13 @@ static json_t *row_json(sqlite3_stmt *st)
 }
 
 /* Appends every row of a prepared, bound statement to arr. */
-static int rows_into(struct db *db, sqlite3_stmt *st, json_t *arr)
+static int rows_into(struct db *db, struct db_stmt *st, json_t *arr)
 {
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		json_array_append_new(arr, row_json(st));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	db_reset(st);
+	return rc == DB_DONE ? 0 : error("sql: %s", db_errmsg(db));
 }
 
 static int export_messages(struct db *db, long long id, const char *phone, const char *email,
@@ -124,26 +124,26 @@ static int export_messages(struct db *db, long long id, const char *phone, const
 	static const char events[] =
 		"SELECT at, state, provider, provider_msgid, detail FROM message_events"
 		" WHERE message_id = ?1 ORDER BY id";
-	sqlite3_stmt *st = db_prepare(db, msgs), *ev;
+	struct db_stmt *st = db_prepare(db, msgs), *ev;
 	int rc;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, phone);
 	db_bind_text(st, 3, email);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		json_t *m = row_json(st), *evs = json_array();
 		json_object_set_new(m, "events", evs);
 		json_array_append_new(arr, m);
 		if (!(ev = db_prepare(db, events)))
 			break;
-		sqlite3_bind_int64(ev, 1, sqlite3_column_int64(st, 0));
+		db_bind_int64(ev, 1, db_column_int64(st, 0));
 		if (rows_into(db, ev, evs) < 0)
 			break;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 int db_gdpr_export(struct db *db, long long id, json_t **out)
@@ -163,39 +163,39 @@ int db_gdpr_export(struct db *db, long long id, json_t **out)
 		" WHERE address_sha256 IN (?1, ?2, ?3, ?4) ORDER BY channel";
 	static const char audit[] =
 		"SELECT at, actor, action, detail FROM audit_log WHERE subject = ?1 ORDER BY id";
-	sqlite3_stmt *st = db_prepare(db, profile);
+	struct db_stmt *st = db_prepare(db, profile);
 	json_t *o = NULL, *arr;
 	char *phone = NULL, *email = NULL, hp[65] = "", he[65] = "", hpl[65] = "", hel[65] = "", subject[40];
 	int rc, ret = -1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? 1 : -1;
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? 1 : -1;
 	}
 	o = json_object();
 	json_object_set_new(o, "profile", row_json(st));
 	phone = db_column_strdup(st, 1);
 	email = db_column_strdup(st, 2);
-	sqlite3_reset(st);
+	db_reset(st);
 
 	arr = json_array();
 	json_object_set_new(o, "interests", arr);
 	if (!(st = db_prepare(db, interests)))
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, id);
+	while (db_step(st) == DB_ROW)
+		json_array_append_new(arr, json_string(db_column_text(st, 0)));
+	db_reset(st);
 
 	arr = json_array();
 	json_object_set_new(o, "consent_log", arr);
 	if (!(st = db_prepare(db, consent)))
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, phone);
 	db_bind_text(st, 3, email);
 	if (rows_into(db, st, arr) < 0)
@@ -210,7 +210,7 @@ int db_gdpr_export(struct db *db, long long id, json_t **out)
 	json_object_set_new(o, "inbound", arr);
 	if (!(st = db_prepare(db, inbound)))
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, phone);
 	if (rows_into(db, st, arr) < 0)
 		goto out;
@@ -258,14 +258,14 @@ out:
 static int exec_id(struct db *db, const char *sql, long long a, long long b, const char *t1,
 		   const char *t2, long long *changes)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
+	db_bind_int64(st, 1, a);
 	if (b)
-		sqlite3_bind_int64(st, 2, b);
+		db_bind_int64(st, 2, b);
 	else
-		sqlite3_bind_null(st, 2);   /* no erased_subscribers row */
+		db_bind_null(st, 2);   /* no erased_subscribers row */
 	db_bind_text(st, 3, t1);
 	db_bind_text(st, 4, t2);
 	if (db_exec_stmt(db, st) < 0)
@@ -289,10 +289,11 @@ static int erase(struct db *db, long long id, int current_year, long long now, b
 		"  AND action = 'grant'),"
 		" CASE WHEN s.status = 'unsubscribed' THEN (SELECT max(at) FROM consent_log"
 		"  WHERE subscriber_id = s.id AND action = 'revoke') END,"
-		" s.lang, ?3, EXISTS (SELECT 1 FROM consent_log WHERE subscriber_id = s.id"
-		"  AND channel = 'sms' AND action = 'grant'),"
-		" EXISTS (SELECT 1 FROM consent_log WHERE subscriber_id = s.id AND channel = 'email'"
-		"  AND action = 'grant') FROM subscribers s WHERE s.id = ?1";
+		" s.lang, ?3, CASE WHEN EXISTS (SELECT 1 FROM consent_log WHERE subscriber_id = s.id"
+		"  AND channel = 'sms' AND action = 'grant') THEN 1 ELSE 0 END,"
+		" CASE WHEN EXISTS (SELECT 1 FROM consent_log WHERE subscriber_id = s.id"
+		"  AND channel = 'email' AND action = 'grant') THEN 1 ELSE 0 END"
+		" FROM subscribers s WHERE s.id = ?1 RETURNING id";
 	/* What still waits is cancelled: there is nobody left to send it to. */
 	static const char messages[] =
 		"UPDATE messages SET erased_id = ?2, subscriber_id = NULL, recipient = '(erased)',"
@@ -315,7 +316,7 @@ static int erase(struct db *db, long long id, int current_year, long long now, b
 	struct subscriber s;
 	long long erased_id;
 	int rc = db_subscriber_get(db, id, &s);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if (rc)
 		return rc;
@@ -326,12 +327,11 @@ static int erase(struct db *db, long long id, int current_year, long long now, b
 	if (keep_trace) {
 		if (!(st = db_prepare(db, remember)))
 			goto rollback;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, now);
+		db_bind_int64(st, 1, id);
+		db_bind_int64(st, 2, now);
 		db_bind_text(st, 3, report_band_code(report_age_band(s.birth_year, current_year)));
-		if (db_exec_stmt(db, st) < 0)
+		if (db_insert_id(db, st, &erased_id) != 0)
 			goto rollback;
-		erased_id = db_last_id(db);
 	}
 	if (exec_id(db, events, id, erased_id, s.phone, s.email, NULL) < 0 ||
 	    exec_id(db, messages, id, erased_id, s.phone, s.email, &res->messages) < 0 ||
@@ -368,25 +368,25 @@ int db_gdpr_forget_signup(struct db *db, long long id, long long now, struct era
 }
 
 /* Appends the first column of every row of st (bound by the caller). */
-static int collect_ids(struct db *db, sqlite3_stmt *st, long long **ids, size_t *n)
+static int collect_ids(struct db *db, struct db_stmt *st, long long **ids, size_t *n)
 {
 	size_t cap = 0;
 	int rc;
 
 	*ids = NULL;
 	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap)
 			*ids = xrealloc(*ids, (cap = cap * 2 + 16) * sizeof(**ids));
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+		(*ids)[(*n)++] = db_column_int64(st, 0);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	db_reset(st);
+	if (rc == DB_DONE)
 		return 0;
 	free(*ids);
 	*ids = NULL;
 	*n = 0;
-	return error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	return error("sql: %s", db_errmsg(db));
 }
 
 int db_gdpr_message_ids(struct db *db, long long id, long long **ids, size_t *n)
@@ -394,11 +394,11 @@ int db_gdpr_message_ids(struct db *db, long long id, long long **ids, size_t *n)
 	static const char sql[] =
 		"SELECT m.id FROM messages m JOIN subscribers s ON s.id = ?1"
 		" WHERE m.subscriber_id = ?1 OR (m.subscriber_id IS NULL AND m.recipient IN (s.phone, s.email))";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return collect_ids(db, st, ids, n);
 }
 
@@ -409,12 +409,12 @@ int db_gdpr_unconfirmed_before(struct db *db, long long before, int limit, long 
 		"SELECT id FROM subscribers s WHERE status = 'pending' AND created_at < ?1"
 		" AND sms_consent = 0 AND email_consent = 0 AND NOT EXISTS (SELECT 1 FROM consent_log c"
 		"  WHERE c.subscriber_id = s.id AND c.action = 'grant') ORDER BY id LIMIT ?2";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int(st, 2, limit);
+	db_bind_int64(st, 1, before);
+	db_bind_int(st, 2, limit);
 	return collect_ids(db, st, ids, n);
 }
 
@@ -426,12 +426,15 @@ int db_import_row(struct db *db, const struct import_row *r, long long *id_out)
 		"INSERT INTO subscribers(phone, email, lang, birth_year, status,"
 		" sms_consent, sms_consent_at, sms_consent_source,"
 		" email_consent, email_consent_at, email_consent_source, created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, 'active', ?1 IS NOT NULL, CASE WHEN ?1 IS NOT NULL THEN ?5 END,"
-		" CASE WHEN ?1 IS NOT NULL THEN ?6 END, ?2 IS NOT NULL,"
-		" CASE WHEN ?2 IS NOT NULL THEN ?5 END, CASE WHEN ?2 IS NOT NULL THEN ?6 END, ?7, ?7)";
+		" VALUES (?1, ?2, ?3, ?4, 'active', CASE WHEN ?1 IS NOT NULL THEN 1 ELSE 0 END,"
+		" CASE WHEN ?1 IS NOT NULL THEN ?5 END, CASE WHEN ?1 IS NOT NULL THEN ?6 END,"
+		" CASE WHEN ?2 IS NOT NULL THEN 1 ELSE 0 END,"
+		" CASE WHEN ?2 IS NOT NULL THEN ?5 END, CASE WHEN ?2 IS NOT NULL THEN ?6 END, ?7, ?7)"
+		" RETURNING id";
 	static const char add_interest[] =
-		"INSERT OR IGNORE INTO subscriber_interests(subscriber_id, interest) VALUES (?,?)";
-	sqlite3_stmt *st = db_prepare(db, add);
+		"INSERT INTO subscriber_interests(subscriber_id, interest) VALUES (?,?)"
+		" ON CONFLICT DO NOTHING";
+	struct db_stmt *st = db_prepare(db, add);
 	long long id;
 
 	if (!st)
@@ -440,17 +443,16 @@ int db_import_row(struct db *db, const struct import_row *r, long long *id_out)
 	db_bind_text(st, 2, r->email);
 	db_bind_text(st, 3, r->lang);
 	if (r->birth_year)
-		sqlite3_bind_int(st, 4, r->birth_year);
-	sqlite3_bind_int64(st, 5, r->consent_at);
+		db_bind_int(st, 4, r->birth_year);
+	db_bind_int64(st, 5, r->consent_at);
 	db_bind_text(st, 6, r->source);
-	sqlite3_bind_int64(st, 7, r->now);
-	if (db_exec_stmt(db, st) < 0)
+	db_bind_int64(st, 7, r->now);
+	if (db_insert_id(db, st, &id) != 0)
 		return -1;
-	id = db_last_id(db);
 	for (const char *const *p = r->interests; p && *p; p++) {
 		if (!(st = db_prepare(db, add_interest)))
 			return -1;
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 		db_bind_text(st, 2, *p);
 		if (db_exec_stmt(db, st) < 0)
 			return -1;
@@ -468,11 +470,11 @@ int db_import_row(struct db *db, const struct import_row *r, long long *id_out)
 
 static int purge(struct db *db, const char *sql, long long before, int batch)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int(st, 2, batch);
+	db_bind_int64(st, 1, before);
+	db_bind_int(st, 2, batch);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
 	return db_changes(db);
@@ -505,22 +507,22 @@ bool db_housekeeping_due(struct db *db, const char *task, long long now, long lo
 		"INSERT INTO housekeeping(task, last_run) VALUES (?1, ?2) ON CONFLICT(task)"
 		" DO UPDATE SET last_run = excluded.last_run WHERE last_run <= ?2 - ?3"
 		" OR last_run > ?2";
-	sqlite3_stmt *st = db_prepare(db, last);
+	struct db_stmt *st = db_prepare(db, last);
 	long long prev = -1;
 
 	if (!st)
 		return false;
 	db_bind_text(st, 1, task);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		prev = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (db_step(st) == DB_ROW)
+		prev = db_column_int64(st, 0);
+	db_reset(st);
 	/* A clock set back counts as due, or the task would wait for it. */
 	if (prev >= 0 && prev > now - interval && prev <= now)
 		return false;
 	if (!(st = db_prepare(db, mark)))
 		return false;
 	db_bind_text(st, 1, task);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, interval);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, interval);
 	return db_exec_stmt(db, st) == 0 && db_changes(db) == 1;
 }

@@ -8,17 +8,17 @@
 int db_inbound_seen(struct db *db, const char *gateway_id)
 {
 	static const char sql[] = "SELECT 1 FROM inbound WHERE gateway_id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc;
 
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, gateway_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	return rc == SQLITE_ROW;
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return error("sql: %s", db_errmsg(db));
+	return rc == DB_ROW;
 }
 
 int db_inbound_insert(struct db *db, const struct inbound_row *r, long long *id_out)
@@ -26,8 +26,10 @@ int db_inbound_insert(struct db *db, const struct inbound_row *r, long long *id_
 	static const char sql[] =
 		"INSERT INTO inbound(gateway_id, sender, receiver, text, received_at, intent,"
 		" subscriber_id, reply_message_id, reply) VALUES (?,?,?,?,?,?,?,?,?)"
-		" ON CONFLICT (gateway_id) DO NOTHING";
-	sqlite3_stmt *st = db_prepare(db, sql);
+		" ON CONFLICT (gateway_id) DO NOTHING RETURNING id";
+	struct db_stmt *st = db_prepare(db, sql);
+	long long id;
+	int rc;
 
 	if (!st)
 		return -1;
@@ -35,20 +37,17 @@ int db_inbound_insert(struct db *db, const struct inbound_row *r, long long *id_
 	db_bind_text(st, 2, r->sender);
 	db_bind_text(st, 3, r->receiver);
 	db_bind_text(st, 4, r->text);
-	sqlite3_bind_int64(st, 5, r->received_at);
+	db_bind_int64(st, 5, r->received_at);
 	db_bind_text(st, 6, r->intent);
 	if (r->subscriber_id)
-		sqlite3_bind_int64(st, 7, r->subscriber_id);
+		db_bind_int64(st, 7, r->subscriber_id);
 	if (r->reply_message_id)
-		sqlite3_bind_int64(st, 8, r->reply_message_id);
+		db_bind_int64(st, 8, r->reply_message_id);
 	db_bind_text(st, 9, r->reply);
-	if (db_exec_stmt(db, st) < 0)
-		return -1;
-	if (!db_changes(db))
-		return 1;
-	if (id_out)
-		*id_out = db_last_id(db);
-	return 0;
+	rc = db_insert_id(db, st, &id);
+	if (rc == 0 && id_out)
+		*id_out = id;
+	return rc;
 }
 
 int db_inbound_replies_since(struct db *db, const char *sender, const char *sender_alt,
@@ -59,24 +58,24 @@ int db_inbound_replies_since(struct db *db, const char *sender, const char *send
 		"SELECT count(*), coalesce(sum(reply IN ('help', 'not_subscribed')), 0)"
 		" FROM inbound WHERE sender IN (?1, ?2) AND received_at >= ?3"
 		" AND reply_message_id IS NOT NULL";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc;
 
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, sender);
 	db_bind_text(st, 2, sender_alt ? sender_alt : sender);
-	sqlite3_bind_int64(st, 3, since);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*replies = sqlite3_column_int(st, 0);
-		*limited = sqlite3_column_int(st, 1) > 0;
+	db_bind_int64(st, 3, since);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*replies = db_column_int(st, 0);
+		*limited = db_column_int(st, 1) > 0;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	db_reset(st);
+	return rc == DB_ROW ? 0 : error("sql: %s", db_errmsg(db));
 }
 
-static long long find_id(struct db *db, sqlite3_stmt *st, const char *value)
+static long long find_id(struct db *db, struct db_stmt *st, const char *value)
 {
 	long long id = 0;
 	int rc;
@@ -84,12 +83,12 @@ static long long find_id(struct db *db, sqlite3_stmt *st, const char *value)
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, value);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		id = error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		id = db_column_int64(st, 0);
+	else if (rc != DB_DONE)
+		id = error("sql: %s", db_errmsg(db));
+	db_reset(st);
 	return id;
 }
 
@@ -108,26 +107,26 @@ long long db_subscriber_by_email(struct db *db, const char *email)
 int db_subscriber_set_lang(struct db *db, long long id, const char *lang, long long now)
 {
 	static const char sql[] = "UPDATE subscribers SET lang = ?, updated_at = ? WHERE id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, lang);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, id);
 	return db_exec_stmt(db, st);
 }
 
 int db_subscriber_set_birth_year(struct db *db, long long id, int year, long long now)
 {
 	static const char sql[] = "UPDATE subscribers SET birth_year = ?, updated_at = ? WHERE id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, year);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int(st, 1, year);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, id);
 	return db_exec_stmt(db, st);
 }
 
@@ -136,29 +135,30 @@ int db_subscriber_set_interests(struct db *db, long long id, const char *const *
 {
 	static const char clear[] = "DELETE FROM subscriber_interests WHERE subscriber_id = ?";
 	static const char add[] =
-		"INSERT OR IGNORE INTO subscriber_interests(subscriber_id, interest) VALUES (?,?)";
+		"INSERT INTO subscriber_interests(subscriber_id, interest) VALUES (?,?)"
+		" ON CONFLICT DO NOTHING";
 	static const char touch[] = "UPDATE subscribers SET updated_at = ? WHERE id = ?";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if (replace) {
 		if (!(st = db_prepare(db, clear)))
 			return -1;
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 		if (db_exec_stmt(db, st) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!(st = db_prepare(db, add)))
 			return -1;
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 		db_bind_text(st, 2, codes[i]);
 		if (db_exec_stmt(db, st) < 0)
 			return -1;
 	}
 	if (!(st = db_prepare(db, touch)))
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	return db_exec_stmt(db, st);
 }
 
@@ -167,13 +167,13 @@ int db_subscriber_set_status_from(struct db *db, long long id, const char *from,
 {
 	static const char sql[] =
 		"UPDATE subscribers SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, to);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, id);
 	db_bind_text(st, 4, from);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
@@ -184,18 +184,18 @@ int db_subscriber_delete_pending(struct db *db, long long id)
 {
 	static const char del[] = "DELETE FROM subscribers WHERE id = ? AND status = 'pending'";
 	static const char log[] = "DELETE FROM consent_log WHERE subscriber_id = ?";
-	sqlite3_stmt *st = db_prepare(db, del);
+	struct db_stmt *st = db_prepare(db, del);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
 	if (!db_changes(db))
 		return 1;
 	if (!(st = db_prepare(db, log)))
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_exec_stmt(db, st);
 }
 
@@ -205,19 +205,19 @@ char *db_confirm_question(struct db *db, long long subscriber_id, const char *ch
 	static const char sql[] =
 		"SELECT body, created_at FROM messages WHERE subscriber_id = ? AND kind = 'confirm'"
 		" AND channel = ? ORDER BY created_at DESC, id DESC LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	char *body = NULL;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, subscriber_id);
+	db_bind_int64(st, 1, subscriber_id);
 	db_bind_text(st, 2, channel);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (db_step(st) == DB_ROW) {
 		body = db_column_strdup(st, 0);
 		if (at_out)
-			*at_out = sqlite3_column_int64(st, 1);
+			*at_out = db_column_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return body;
 }
 
@@ -229,31 +229,31 @@ int db_sms_stopped_since_asked(struct db *db, long long subscriber_id)
 		"   AND action = 'revoke') AS r,"
 		"  (SELECT max(created_at) FROM messages WHERE subscriber_id = ?1 AND kind = 'confirm'"
 		"   AND channel = 'sms') AS q)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc, ret;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, subscriber_id);
-	rc = sqlite3_step(st);
-	ret = rc == SQLITE_ROW ? sqlite3_column_int(st, 0)
-			       : error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, subscriber_id);
+	rc = db_step(st);
+	ret = rc == DB_ROW ? db_column_int(st, 0)
+			       : error("sql: %s", db_errmsg(db));
+	db_reset(st);
 	return ret;
 }
 
 int db_number_texted_us(struct db *db, const char *e164)
 {
 	static const char sql[] = "SELECT 1 FROM inbound WHERE sender = ? LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc;
 
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, e164);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 long long db_confirm_sms_to_strangers_since(struct db *db, long long since, const char *prefix)
@@ -263,15 +263,15 @@ long long db_confirm_sms_to_strangers_since(struct db *db, long long since, cons
 		"SELECT count(*) FROM messages m WHERE m.created_at >= ?1 AND m.kind = 'confirm'"
 		" AND m.channel = 'sms' AND (?2 IS NULL OR (m.recipient >= ?2 AND m.recipient < ?2 || ':'))"
 		" AND NOT EXISTS (SELECT 1 FROM inbound i WHERE i.sender = m.recipient)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	long long n = -1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, since);
+	db_bind_int64(st, 1, since);
 	db_bind_text(st, 2, prefix);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (db_step(st) == DB_ROW)
+		n = db_column_int64(st, 0);
+	db_reset(st);
 	return n;
 }

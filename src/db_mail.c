@@ -9,19 +9,19 @@ int db_message_count_kind_since(struct db *db, long long subscriber_id, const ch
 	static const char sql[] =
 		"SELECT count(*) FROM messages WHERE subscriber_id = ? AND kind = ?"
 		" AND channel = ? AND created_at >= ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int n = -1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, subscriber_id);
+	db_bind_int64(st, 1, subscriber_id);
 	db_bind_text(st, 2, kind);
 	db_bind_text(st, 3, channel_name(channel));
-	sqlite3_bind_int64(st, 4, since);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
+	db_bind_int64(st, 4, since);
+	if (db_step(st) == DB_ROW)
+		n = db_column_int(st, 0);
 	else
-		error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+		error("sql: %s", db_errmsg(db));
+	db_reset(st);
 	return n;
 }

@@ -18,11 +18,11 @@ static int add_event(struct db *db, long long id, long long at, const char *stat
 	static const char sql[] =
 		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
 		" VALUES (?,?,?,?,?,?)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, at);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, at);
 	db_bind_text(st, 3, state);
 	db_bind_text(st, 4, provider);
 	db_bind_text(st, 5, provider_msgid);
@@ -36,16 +36,17 @@ int db_message_insert(struct db *db, const struct message_in *in, long long *id_
 		"INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang,"
 		" subject, body, state, reason, coding, segments, not_before, expires_at,"
 		" created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-		" ON CONFLICT DO NOTHING";
-	sqlite3_stmt *st = db_prepare(db, sql);
+		" ON CONFLICT DO NOTHING RETURNING id";
+	struct db_stmt *st = db_prepare(db, sql);
 	long long id;
+	int rc;
 
 	if (!st)
 		return -1;
 	if (in->campaign_id)
-		sqlite3_bind_int64(st, 1, in->campaign_id);
+		db_bind_int64(st, 1, in->campaign_id);
 	if (in->subscriber_id)
-		sqlite3_bind_int64(st, 2, in->subscriber_id);
+		db_bind_int64(st, 2, in->subscriber_id);
 	db_bind_text(st, 3, in->kind);
 	db_bind_text(st, 4, channel_name(in->channel));
 	db_bind_text(st, 5, in->recipient);
@@ -56,17 +57,14 @@ int db_message_insert(struct db *db, const struct message_in *in, long long *id_
 	db_bind_text(st, 10, in->reason);
 	db_bind_text(st, 11, in->coding);
 	if (in->segments)
-		sqlite3_bind_int(st, 12, in->segments);
-	sqlite3_bind_int64(st, 13, in->not_before);
+		db_bind_int(st, 12, in->segments);
+	db_bind_int64(st, 13, in->not_before);
 	if (in->expires_at)
-		sqlite3_bind_int64(st, 14, in->expires_at);
-	sqlite3_bind_int64(st, 15, in->now);
-	sqlite3_bind_int64(st, 16, in->now);
-	if (db_exec_stmt(db, st) < 0)
-		return -1;
-	if (!db_changes(db))
-		return 1;
-	id = db_last_id(db);
+		db_bind_int64(st, 14, in->expires_at);
+	db_bind_int64(st, 15, in->now);
+	db_bind_int64(st, 16, in->now);
+	if ((rc = db_insert_id(db, st, &id)) != 0)
+		return rc;
 	if (id_out)
 		*id_out = id;
 	return add_event(db, id, in->now, in->state, NULL, NULL, in->reason) < 0 ? -1 : 0;
@@ -89,24 +87,24 @@ int db_message_due(struct db *db, enum channel channel, long long now, bool camp
 	static const char replies[] = DUE_SELECT " AND m.kind <> 'campaign'"
 		" ORDER BY m.not_before, m.id LIMIT ?3";
 #undef DUE_SELECT
-	sqlite3_stmt *st = db_prepare(db, campaigns ? all : replies);
+	struct db_stmt *st = db_prepare(db, campaigns ? all : replies);
 	int rc;
 
 	*n = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	db_bind_text(st, 2, channel_name(channel));
-	sqlite3_bind_int64(st, 3, (long long)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 3, (long long)max);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct message *m = &out[(*n)++];
-		const char *kind = (const char *)sqlite3_column_text(st, 3);
-		const char *lang = (const char *)sqlite3_column_text(st, 5);
+		const char *kind = db_column_text(st, 3);
+		const char *lang = db_column_text(st, 5);
 
 		memset(m, 0, sizeof(*m));
-		m->id = sqlite3_column_int64(st, 0);
-		m->campaign_id = sqlite3_column_int64(st, 1);
-		m->subscriber_id = sqlite3_column_int64(st, 2);
+		m->id = db_column_int64(st, 0);
+		m->campaign_id = db_column_int64(st, 1);
+		m->subscriber_id = db_column_int64(st, 2);
 		if (kind && strlen(kind) < sizeof(m->kind))
 			memcpy(m->kind, kind, strlen(kind) + 1);
 		m->channel = channel;
@@ -115,30 +113,30 @@ int db_message_due(struct db *db, enum channel channel, long long now, bool camp
 			memcpy(m->lang, lang, strlen(lang) + 1);
 		m->subject = db_column_strdup(st, 6);
 		m->body = db_column_strdup(st, 7);
-		m->attempts = sqlite3_column_int(st, 8);
-		m->expires_at = sqlite3_column_int64(st, 9);
+		m->attempts = db_column_int(st, 8);
+		m->expires_at = db_column_int64(st, 9);
 		m->url = db_column_strdup(st, 10);
 		m->title = db_column_strdup(st, 11);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		for (size_t i = 0; i < *n; i++)
 			message_release(&out[i]);
 		*n = 0;
-		return error("sql: %s", sqlite3_errmsg(db_handle(db)));
+		return error("sql: %s", db_errmsg(db));
 	}
 	return 0;
 }
 
-void db_bind_change(sqlite3_stmt *st, const struct message_change *ch)
+void db_bind_change(struct db_stmt *st, const struct message_change *ch)
 {
 	db_bind_text(st, 1, ch->to);
-	sqlite3_bind_int64(st, 2, ch->now);
+	db_bind_int64(st, 2, ch->now);
 	db_bind_text(st, 3, ch->provider);
 	db_bind_text(st, 4, ch->provider_msgid);
 	db_bind_text(st, 5, ch->reason);
-	sqlite3_bind_int(st, 6, ch->count_attempt ? 1 : 0);
-	sqlite3_bind_int64(st, 7, ch->not_before);
+	db_bind_int(st, 6, ch->count_attempt ? 1 : 0);
+	db_bind_int64(st, 7, ch->not_before);
 }
 
 int db_message_transition(struct db *db, long long id, const char *from,
@@ -151,12 +149,12 @@ int db_message_transition(struct db *db, long long id, const char *from,
 		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END"
 		" WHERE id = ?8 AND (state = ?9 OR (?9 IS NULL AND state NOT IN"
 		"  ('delivered', 'failed', 'expired', 'suppressed', 'cancelled')))";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)
 		return -1;
 	db_bind_change(st, ch);
-	sqlite3_bind_int64(st, 8, id);
+	db_bind_int64(st, 8, id);
 	db_bind_text(st, 9, from);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
@@ -170,7 +168,7 @@ int db_message_recover(struct db *db, const char *const *idempotent_providers, l
 {
 	static const char sql[] =
 		"SELECT id, provider FROM messages WHERE state = 'sending'";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	long long *ids = NULL;
 	bool *retry = NULL;
 	size_t n = 0, cap = 0;
@@ -178,8 +176,8 @@ int db_message_recover(struct db *db, const char *const *idempotent_providers, l
 
 	if (!(st = db_prepare(db, sql)))
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *prov = (const char *)sqlite3_column_text(st, 1);
+	while (db_step(st) == DB_ROW) {
+		const char *prov = db_column_text(st, 1);
 		bool idem = false;
 		for (const char *const *p = idempotent_providers; prov && *p; p++)
 			if (!strcmp(*p, prov))
@@ -189,10 +187,10 @@ int db_message_recover(struct db *db, const char *const *idempotent_providers, l
 			ids = xrealloc(ids, cap * sizeof(*ids));
 			retry = xrealloc(retry, cap * sizeof(*retry));
 		}
-		ids[n] = sqlite3_column_int64(st, 0);
+		ids[n] = db_column_int64(st, 0);
 		retry[n++] = idem;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (db_begin(db) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -219,34 +217,34 @@ out:
 int db_message_attempts(struct db *db, long long id)
 {
 	static const char sql[] = "SELECT attempts FROM messages WHERE id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int n = 0, rc;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	else if (rc != SQLITE_DONE)
-		n = error("cannot read the attempts of message %lld: %s", id, sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		n = db_column_int(st, 0);
+	else if (rc != DB_DONE)
+		n = error("cannot read the attempts of message %lld: %s", id, db_errmsg(db));
+	db_reset(st);
 	return n;
 }
 
 /* Cancels every queued message the (bound) statement selects by id. */
-static int cancel_selected(struct db *db, sqlite3_stmt *st, const char *reason, long long now)
+static int cancel_selected(struct db *db, struct db_stmt *st, const char *reason, long long now)
 {
 	long long *ids = NULL;
 	size_t n = 0, cap = 0;
 	int ret = -1;
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (db_step(st) == DB_ROW) {
 		if (n == cap)
 			ids = xrealloc(ids, (cap = cap * 2 + 64) * sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = db_column_int64(st, 0);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	for (size_t i = 0; i < n; i++) {
 		struct message_change ch = { .to = "cancelled", .reason = reason, .now = now };
 		if (db_message_transition(db, ids[i], "queued", &ch) < 0)
@@ -262,10 +260,10 @@ int db_message_cancel_queued(struct db *db, long long campaign_id, const char *r
 			     long long now)
 {
 	static const char sql[] = "SELECT id FROM messages WHERE state = 'queued' AND campaign_id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, campaign_id);
+	db_bind_int64(st, 1, campaign_id);
 	return cancel_selected(db, st, reason, now);
 }
 
@@ -275,10 +273,10 @@ int db_message_cancel_queued_channel(struct db *db, long long subscriber_id, con
 	static const char sql[] =
 		"SELECT id FROM messages WHERE state = 'queued' AND kind = 'campaign'"
 		" AND subscriber_id = ?1 AND (?2 IS NULL OR channel = ?2)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, subscriber_id);
+	db_bind_int64(st, 1, subscriber_id);
 	db_bind_text(st, 2, channel);
 	return cancel_selected(db, st, reason, now);
 }
@@ -302,7 +300,7 @@ int db_message_expire(struct db *db, long long now, bool quiet_hours)
 		" UNION ALL SELECT m.id, m.channel = 'sms' FROM campaigns c CROSS JOIN messages m"
 		" ON m.campaign_id = c.id AND m.state = 'queued'"
 		" WHERE c.valid_until < ?1 AND m.expires_at < ?1 LIMIT 10000";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	long long *ids = NULL;
 	bool *held = NULL;
 	size_t n = 0, cap = 0;
@@ -310,18 +308,18 @@ int db_message_expire(struct db *db, long long now, bool quiet_hours)
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	db_bind_int64(st, 1, now);
+	while (db_step(st) == DB_ROW) {
 		if (n == cap) {
 			cap = cap * 2 + 64;
 			ids = xrealloc(ids, cap * sizeof(*ids));
 			held = xrealloc(held, cap * sizeof(*held));
 		}
 		/* A campaign SMS in quiet hours was held, not forgotten. */
-		held[n] = quiet_hours && sqlite3_column_int(st, 1);
-		ids[n++] = sqlite3_column_int64(st, 0);
+		held[n] = quiet_hours && db_column_int(st, 1);
+		ids[n++] = db_column_int64(st, 0);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (!n) {
 		free(ids);
 		free(held);
@@ -366,30 +364,30 @@ int db_message_resend(struct db *db, long long id, const char *who, long long no
 	struct message_change ch = { .to = "queued", .not_before = now, .now = now };
 	char detail[160], subject[40], state[16] = "", channel[8] = "";
 	const char *unwanted = NULL;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, ret = -1;
 
 	if (db_begin(db) < 0)
 		return -1;
 	if (!(st = db_prepare(db, find)))
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		(void)bsnprintf(state, sizeof(state), "%s", (const char *)sqlite3_column_text(st, 0));
-		(void)bsnprintf(channel, sizeof(channel), "%s", (const char *)sqlite3_column_text(st, 1));
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		(void)bsnprintf(state, sizeof(state), "%s", db_column_text(st, 0));
+		(void)bsnprintf(channel, sizeof(channel), "%s", db_column_text(st, 1));
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		error("cannot read message %lld: %s", id, sqlite3_errmsg(db_handle(db)));
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE) {
+		error("cannot read message %lld: %s", id, db_errmsg(db));
 		goto out;
 	}
 	/* The outbox's rule for "still wanted", so both always agree. */
-	if (rc == SQLITE_ROW && !strcmp(state, "unknown") &&
+	if (rc == DB_ROW && !strcmp(state, "unknown") &&
 	    db_message_unwanted(db, id, &unwanted) < 0)
 		goto out;
 	ret = 1;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		sbuf_addf(why, "there is no message %lld", id);
 	else if (strcmp(state, "unknown"))
 		sbuf_addf(why, "message %lld is %s: only unknown messages are resent", id, state);
@@ -406,7 +404,7 @@ int db_message_resend(struct db *db, long long id, const char *who, long long no
 	/* The old reason ("no answer after …") no longer describes it. */
 	if (db_message_transition(db, id, "unknown", &ch) != 0 || !(st = db_prepare(db, clear)))
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	if (db_exec_stmt(db, st) < 0 ||
 	    db_audit(db, now, who, "message.resend", subject, NULL) < 0 || db_commit(db) < 0)
 		goto out;
@@ -420,7 +418,7 @@ int db_message_unknown_ids(struct db *db, long long campaign_id, long long **ids
 {
 	static const char sql[] =
 		"SELECT id FROM messages WHERE campaign_id = ? AND state = 'unknown' ORDER BY id";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	size_t cap = 0;
 	int rc;
 
@@ -428,20 +426,20 @@ int db_message_unknown_ids(struct db *db, long long campaign_id, long long **ids
 	*n = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, campaign_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, campaign_id);
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			cap = cap * 2 + 64;
 			*ids = xrealloc(*ids, cap * sizeof(**ids));
 		}
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+		(*ids)[(*n)++] = db_column_int64(st, 0);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
-		return error("sql: %s", sqlite3_errmsg(db_handle(db)));
+		return error("sql: %s", db_errmsg(db));
 	}
 	return 0;
 }
@@ -454,28 +452,28 @@ int db_message_unwanted(struct db *db, long long id, const char **reason)
 		" m.recipient, m.channel"
 		" FROM messages m LEFT JOIN campaigns c ON c.id = m.campaign_id"
 		" LEFT JOIN subscribers s ON s.id = m.subscriber_id WHERE m.id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	char *recipient = NULL, channel[8] = "";
 	int rc, ret = 0;
 
 	*reason = NULL;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_int(st, 0)) {
-		if (sqlite3_column_int(st, 1))
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW && db_column_int(st, 0)) {
+		if (db_column_int(st, 1))
 			*reason = "campaign cancelled";
-		else if (sqlite3_column_int(st, 2))
+		else if (db_column_int(st, 2))
 			*reason = "subscriber erased";
-		else if (sqlite3_column_int(st, 3) != 1)
+		else if (db_column_int(st, 3) != 1)
 			*reason = "unsubscribed";
 		recipient = db_column_strdup(st, 4);
-		(void)bsnprintf(channel, sizeof(channel), "%s", (const char *)sqlite3_column_text(st, 5));
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		ret = error("cannot check message %lld: %s", id, sqlite3_errmsg(db_handle(db)));
+		(void)bsnprintf(channel, sizeof(channel), "%s", db_column_text(st, 5));
+	} else if (rc != DB_ROW && rc != DB_DONE) {
+		ret = error("cannot check message %lld: %s", id, db_errmsg(db));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	/* A STOP from the number itself suppresses it, whatever the record says. */
 	if (!*reason && recipient && db_is_suppressed(db, recipient, channel))
 		*reason = "address suppressed";

@@ -134,7 +134,7 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
 		" SELECT value, ?2, ?1, ?3, ?4, ?5 FROM json_each(?6)";
 	struct sbuf j = SBUF_INIT;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	size_t *idx, m = 0, next = 0;
 	bool texts = false;
 	int rc, moved = 0, ret = -1;
@@ -163,11 +163,11 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		goto out;
 	db_bind_change(st, ch);
 	db_bind_text(st, 8, from);
-	sqlite3_bind_text(st, 9, j.buf, (int)j.len, SQLITE_STATIC);
+	db_bind_textn(st, 9, j.buf, j.len);
 	/* RETURNING: the first step makes every change, then the rows follow,
 	 * in practice in the array's order: the search starts after the last. */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long long id = sqlite3_column_int64(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		long long id = db_column_int64(st, 0);
 
 		for (size_t t = 0; t < m; t++, next = (next + 1) % m) {
 			struct db_outbox_row *r = &rows[idx[next]];
@@ -179,10 +179,10 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 			}
 		}
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);	/* j goes away */
-	if (rc != SQLITE_DONE) {
-		error("sql: %s", sqlite3_errmsg(db_handle(db)));
+	db_reset(st);
+	/* the bindings were copies: j may go */
+	if (rc != DB_DONE) {
+		error("sql: %s", db_errmsg(db));
 		goto out;
 	}
 	rows_json(&j, rows, idx, m, true, texts);
@@ -190,13 +190,12 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		if (!(st = db_prepare(db, texts ? events : events_ids)))
 			goto out;
 		db_bind_text(st, 1, ch->to);
-		sqlite3_bind_int64(st, 2, ch->now);
+		db_bind_int64(st, 2, ch->now);
 		db_bind_text(st, 3, ch->provider);
 		db_bind_text(st, 4, ch->provider_msgid);
 		db_bind_text(st, 5, ch->detail ? ch->detail : ch->reason);
-		sqlite3_bind_text(st, 6, j.buf, (int)j.len, SQLITE_STATIC);
+		db_bind_textn(st, 6, j.buf, j.len);
 		rc = db_exec_stmt(db, st);
-		sqlite3_clear_bindings(st);
 		if (rc < 0)
 			goto out;
 	}

@@ -38,12 +38,12 @@ const char *report_band_code(enum age_band b)
 
 static int run(struct db *db, const char *sql, long long a, long long b, long long c)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	sqlite3_bind_int64(st, 3, c);
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
+	db_bind_int64(st, 3, c);
 	return db_exec_stmt(db, st);
 }
 
@@ -145,30 +145,30 @@ static int gather_messages(struct db *db, long long from, long long to)
 static int emit(struct db *db, const char *sql, long long from, long long to,
 		int (*cb)(const struct report_cell *, void *), void *arg)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc, ret = 0;
 
 	if (!st)
 		return -1;
-	if (sqlite3_bind_parameter_count(st) >= 2) {
-		sqlite3_bind_int64(st, 1, from);
-		sqlite3_bind_int64(st, 2, to);
+	if (db_param_count(st) >= 2) {
+		db_bind_int64(st, 1, from);
+		db_bind_int64(st, 2, to);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct report_cell c = {
-			.metric = (const char *)sqlite3_column_text(st, 0),
-			.dimension = (const char *)sqlite3_column_text(st, 1),
-			.key = (const char *)sqlite3_column_text(st, 2),
-			.n = sqlite3_column_int64(st, 3),
+			.metric = db_column_text(st, 0),
+			.dimension = db_column_text(st, 1),
+			.key = db_column_text(st, 2),
+			.n = db_column_int64(st, 3),
 		};
 		if (!c.key)
 			c.key = "unknown";
 		if ((ret = cb(&c, arg)) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
 	return ret;
 }
 

@@ -20,42 +20,42 @@ int db_metrics(struct db *db, struct sbuf *out)
 		"SELECT provider, state, count(*) FROM message_events"
 		" WHERE state IN ('queued', 'failed') AND provider IS NOT NULL"
 		" AND coalesce(detail, '') <> 'provider busy' GROUP BY provider, state";
-	sqlite3_stmt *st = db_prepare(db, by_state);
+	struct db_stmt *st = db_prepare(db, by_state);
 
 	if (!st)
 		return -1;
 	sbuf_addstr(out, "# HELP budbringer_messages Messages by channel and state.\n"
 		      "# TYPE budbringer_messages gauge\n");
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		sbuf_addf(out, "budbringer_messages{channel=\"%s\",state=\"%s\"} %lld\n",
-			    sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-			    (long long)sqlite3_column_int64(st, 2));
-	sqlite3_reset(st);
+			    db_column_text(st, 0), db_column_text(st, 1),
+			    (long long)db_column_int64(st, 2));
+	db_reset(st);
 	if (!(st = db_prepare(db, due)))
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (db_step(st) == DB_ROW)
 		sbuf_addf(out, "# TYPE budbringer_queue_depth gauge\nbudbringer_queue_depth %lld\n",
-			    (long long)sqlite3_column_int64(st, 0));
-	sqlite3_reset(st);
+			    (long long)db_column_int64(st, 0));
+	db_reset(st);
 	if (!(st = db_prepare(db, inbound)))
 		return -1;
 	sbuf_addstr(out, "# HELP budbringer_inbound Inbound SMS by keyword intent.\n"
 		      "# TYPE budbringer_inbound gauge\n");
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		sbuf_addf(out, "budbringer_inbound{intent=\"%s\"} %lld\n",
-			    sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1));
-	sqlite3_reset(st);
+			    db_column_text(st, 0), (long long)db_column_int64(st, 1));
+	db_reset(st);
 	if (!(st = db_prepare(db, provider_errors)))
 		return -1;
 	sbuf_addstr(out, "# HELP budbringer_provider_errors Provider answers that were not a success.\n"
 		      "# TYPE budbringer_provider_errors counter\n");
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		sbuf_addf(out, "budbringer_provider_errors{provider=\"%s\",kind=\"%s\"} %lld\n",
-			    sqlite3_column_text(st, 0),
-			    strcmp((const char *)sqlite3_column_text(st, 1), "failed") ? "temporary"
+			    db_column_text(st, 0),
+			    strcmp(db_column_text(st, 1), "failed") ? "temporary"
 										 : "permanent",
-			    (long long)sqlite3_column_int64(st, 2));
-	sqlite3_reset(st);
+			    (long long)db_column_int64(st, 2));
+	db_reset(st);
 	return 0;
 }
 
@@ -86,14 +86,14 @@ static long long since_first_id(struct db *db, long long since)
 {
 	static const char sql[] =
 		"SELECT id FROM message_events WHERE at >= ?1 - 60 ORDER BY at LIMIT 1";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	long long id = 0;
 
 	if (since <= 0 || !(st = db_prepare(db, sql)))
 		return 0;
-	sqlite3_bind_int64(st, 1, since);
-	id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : (1LL << 62);
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, since);
+	id = db_step(st) == DB_ROW ? db_column_int64(st, 0) : (1LL << 62);
+	db_reset(st);
 	return id;
 }
 
@@ -106,16 +106,16 @@ static bool campaign_is_big(struct db *db, long long campaign_id)
 {
 	static const char sql[] =
 		"SELECT count(*) FROM (SELECT 1 FROM messages WHERE campaign_id = ?1 LIMIT ?2)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	bool big = false;
 
 	if (!st)
 		return false;
-	sqlite3_bind_int64(st, 1, campaign_id);
-	sqlite3_bind_int(st, 2, BIG_CAMPAIGN);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		big = sqlite3_column_int(st, 0) >= BIG_CAMPAIGN;
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, campaign_id);
+	db_bind_int(st, 2, BIG_CAMPAIGN);
+	if (db_step(st) == DB_ROW)
+		big = db_column_int(st, 0) >= BIG_CAMPAIGN;
+	db_reset(st);
 	return big;
 }
 
@@ -134,41 +134,41 @@ int db_events_each(struct db *db, const struct event_filter *f,
 			  f->campaign_id && (f->limit <= 0 || !campaign_is_big(db, f->campaign_id))
 			  ? by_campaign : f->state ? by_state : newest;
 	long long first_id = since_first_id(db, f->since);
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc, ret = 0;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, f->campaign_id);
-	sqlite3_bind_int64(st, 2, f->subscriber_id);
+	db_bind_int64(st, 1, f->campaign_id);
+	db_bind_int64(st, 2, f->subscriber_id);
 	db_bind_text(st, 3, f->state);
 	db_bind_text(st, 4, f->channel);
 	db_bind_text(st, 5, f->provider);
-	sqlite3_bind_int64(st, 6, f->since);
+	db_bind_int64(st, 6, f->since);
 	/* One lower bound, so SQLite turns it into the rowid range. */
-	sqlite3_bind_int64(st, 7, first_id > f->after_event ? first_id : f->after_event + 1);
-	sqlite3_bind_int64(st, 8, f->limit > 0 ? f->limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 7, first_id > f->after_event ? first_id : f->after_event + 1);
+	db_bind_int64(st, 8, f->limit > 0 ? f->limit : -1);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct event_row r = {
-			.event_id = sqlite3_column_int64(st, 0),
-			.message_id = sqlite3_column_int64(st, 1),
-			.campaign_id = sqlite3_column_int64(st, 2),
-			.subscriber_id = sqlite3_column_int64(st, 3),
-			.at = sqlite3_column_int64(st, 4),
-			.channel = (const char *)sqlite3_column_text(st, 5),
-			.recipient = (const char *)sqlite3_column_text(st, 6),
-			.state = (const char *)sqlite3_column_text(st, 7),
-			.provider = (const char *)sqlite3_column_text(st, 8),
-			.provider_msgid = (const char *)sqlite3_column_text(st, 9),
-			.detail = (const char *)sqlite3_column_text(st, 10),
-			.lang = (const char *)sqlite3_column_text(st, 11),
+			.event_id = db_column_int64(st, 0),
+			.message_id = db_column_int64(st, 1),
+			.campaign_id = db_column_int64(st, 2),
+			.subscriber_id = db_column_int64(st, 3),
+			.at = db_column_int64(st, 4),
+			.channel = db_column_text(st, 5),
+			.recipient = db_column_text(st, 6),
+			.state = db_column_text(st, 7),
+			.provider = db_column_text(st, 8),
+			.provider_msgid = db_column_text(st, 9),
+			.detail = db_column_text(st, 10),
+			.lang = db_column_text(st, 11),
 		};
 		if ((ret = cb(&r, arg)) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
 	return ret;
 }
 
@@ -178,52 +178,52 @@ int db_message_counts(struct db *db, long long campaign_id,
 	static const char sql[] =
 		"SELECT state, channel, count(*) FROM messages WHERE (?1 = 0 OR campaign_id = ?1)"
 		" GROUP BY state, channel ORDER BY state, channel";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int ret = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, campaign_id);
-	while (!ret && sqlite3_step(st) == SQLITE_ROW)
-		ret = cb((const char *)sqlite3_column_text(st, 0),
-			 (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2), arg);
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, campaign_id);
+	while (!ret && db_step(st) == DB_ROW)
+		ret = cb(db_column_text(st, 0),
+			 db_column_text(st, 1), db_column_int64(st, 2), arg);
+	db_reset(st);
 	return ret;
 }
 
 long long db_events_max_id(struct db *db)
 {
 	static const char sql[] = "SELECT coalesce(max(id), 0) FROM message_events";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	long long id = -1;
 	if (!st)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (db_step(st) == DB_ROW)
+		id = db_column_int64(st, 0);
+	db_reset(st);
 	return id;
 }
 
-static int stats_rows(struct db *db, sqlite3_stmt *st,
+static int stats_rows(struct db *db, struct db_stmt *st,
 		      int (*cb)(const struct stats_row *, void *), void *arg)
 {
 	int rc, ret = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct stats_row r = {
-			.campaign_id = sqlite3_column_int64(st, 0),
-			.channel = (const char *)sqlite3_column_text(st, 1),
-			.lang = (const char *)sqlite3_column_text(st, 2),
-			.state = (const char *)sqlite3_column_text(st, 3),
-			.reason = (const char *)sqlite3_column_text(st, 4),
-			.n = sqlite3_column_int64(st, 5),
-			.segments = sqlite3_column_int64(st, 6),
+			.campaign_id = db_column_int64(st, 0),
+			.channel = db_column_text(st, 1),
+			.lang = db_column_text(st, 2),
+			.state = db_column_text(st, 3),
+			.reason = db_column_text(st, 4),
+			.n = db_column_int64(st, 5),
+			.segments = db_column_int64(st, 6),
 		};
 		if ((ret = cb(&r, arg)) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
 	return ret;
 }
 
@@ -239,12 +239,12 @@ int db_stats_each(struct db *db, long long campaign_id,
 {
 	static const char all[] = STATS_SELECT STATS_GROUP;
 	static const char one[] = STATS_SELECT " WHERE campaign_id = ?1" STATS_GROUP;
-	sqlite3_stmt *st = db_prepare(db, campaign_id ? one : all);
+	struct db_stmt *st = db_prepare(db, campaign_id ? one : all);
 
 	if (!st)
 		return -1;
 	if (campaign_id)
-		sqlite3_bind_int64(st, 1, campaign_id);
+		db_bind_int64(st, 1, campaign_id);
 	return stats_rows(db, st, cb, arg);
 }
 
@@ -261,30 +261,30 @@ int db_campaign_summaries(struct db *db, int limit,
 		" WHERE c.status = 'pending_approval'"
 		"  OR c.id IN (SELECT id FROM campaigns ORDER BY id DESC LIMIT ?1)"
 		" ORDER BY c.id DESC";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc, ret = 0;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, limit);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct campaign_summary c = {
-			.id = sqlite3_column_int64(st, 0),
-			.kind = (const char *)sqlite3_column_text(st, 1),
-			.status = (const char *)sqlite3_column_text(st, 2),
-			.channels = (const char *)sqlite3_column_text(st, 3),
-			.association = (const char *)sqlite3_column_text(st, 4),
-			.title = (const char *)sqlite3_column_text(st, 5),
-			.created_by = (const char *)sqlite3_column_text(st, 6),
-			.created_at = sqlite3_column_int64(st, 7),
-			.send_at = sqlite3_column_int64(st, 8),
+			.id = db_column_int64(st, 0),
+			.kind = db_column_text(st, 1),
+			.status = db_column_text(st, 2),
+			.channels = db_column_text(st, 3),
+			.association = db_column_text(st, 4),
+			.title = db_column_text(st, 5),
+			.created_by = db_column_text(st, 6),
+			.created_at = db_column_int64(st, 7),
+			.send_at = db_column_int64(st, 8),
 		};
 		if ((ret = cb(&c, arg)) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = error("sql: %s", sqlite3_errmsg(db_handle(db)));
-	sqlite3_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
 	return ret;
 }
 
@@ -297,16 +297,16 @@ int db_messages_per_day(struct db *db, long long since,
 	static const char sql[] =
 		"SELECT date(created_at, 'unixepoch', 'localtime'), channel, count(*)"
 		" FROM messages WHERE created_at >= ?1 GROUP BY 1, 2 ORDER BY 1, 2";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int ret = 0;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, since);
-	while (!ret && sqlite3_step(st) == SQLITE_ROW)
-		ret = cb((const char *)sqlite3_column_text(st, 0),
-			 (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2), arg);
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, since);
+	while (!ret && db_step(st) == DB_ROW)
+		ret = cb(db_column_text(st, 0),
+			 db_column_text(st, 1), db_column_int64(st, 2), arg);
+	db_reset(st);
 	return ret;
 }
 
@@ -316,14 +316,14 @@ int db_inbound_by_intent(struct db *db, long long since,
 	static const char sql[] =
 		"SELECT coalesce(intent, 'unknown'), count(*) FROM inbound WHERE received_at >= ?1"
 		" GROUP BY 1 ORDER BY 2 DESC, 1";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int ret = 0;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, since);
-	while (!ret && sqlite3_step(st) == SQLITE_ROW)
-		ret = cb((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), arg);
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, since);
+	while (!ret && db_step(st) == DB_ROW)
+		ret = cb(db_column_text(st, 0), db_column_int64(st, 1), arg);
+	db_reset(st);
 	return ret;
 }

@@ -15,12 +15,12 @@ int db_consent_log(struct db *db, long long subscriber_id, long long at, const c
 	static const char sql[] =
 		"INSERT INTO consent_log(subscriber_id, at, channel, action, source, evidence)"
 		" VALUES (?,?,?,?,?,?)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
 	if (subscriber_id)
-		sqlite3_bind_int64(st, 1, subscriber_id);
-	sqlite3_bind_int64(st, 2, at);
+		db_bind_int64(st, 1, subscriber_id);
+	db_bind_int64(st, 2, at);
 	db_bind_text(st, 3, channel);
 	db_bind_text(st, 4, action);
 	db_bind_text(st, 5, source);
@@ -34,11 +34,12 @@ int db_subscriber_add(struct db *db, const struct subscriber_in *in, long long *
 		"INSERT INTO subscribers(phone, email, lang, birth_year, status,"
 		" sms_consent, sms_consent_at, sms_consent_source,"
 		" email_consent, email_consent_at, email_consent_source, created_at, updated_at)"
-		" VALUES (?1,?2,?3,?4,?5,?6,CASE WHEN ?6 THEN ?8 END,CASE WHEN ?6 THEN ?9 END,"
-		" ?7,CASE WHEN ?7 THEN ?8 END,CASE WHEN ?7 THEN ?9 END,?8,?8)";
+		" VALUES (?1,?2,?3,?4,?5,?6,CASE WHEN ?6 = 1 THEN ?8 END,CASE WHEN ?6 = 1 THEN ?9 END,"
+		" ?7,CASE WHEN ?7 = 1 THEN ?8 END,CASE WHEN ?7 = 1 THEN ?9 END,?8,?8) RETURNING id";
 	static const char add_interest[] =
-		"INSERT OR IGNORE INTO subscriber_interests(subscriber_id, interest) VALUES (?,?)";
-	sqlite3_stmt *st;
+		"INSERT INTO subscriber_interests(subscriber_id, interest) VALUES (?,?)"
+		" ON CONFLICT DO NOTHING";
+	struct db_stmt *st;
 	long long id;
 
 	if (db_begin(db) < 0)
@@ -49,23 +50,20 @@ int db_subscriber_add(struct db *db, const struct subscriber_in *in, long long *
 	db_bind_text(st, 2, in->email);
 	db_bind_text(st, 3, in->lang);
 	if (in->birth_year)
-		sqlite3_bind_int(st, 4, in->birth_year);
+		db_bind_int(st, 4, in->birth_year);
 	db_bind_text(st, 5, in->status);
-	sqlite3_bind_int(st, 6, in->consent[CHANNEL_SMS] && in->phone);
-	sqlite3_bind_int(st, 7, in->consent[CHANNEL_EMAIL] && in->email);
-	sqlite3_bind_int64(st, 8, in->now);
+	db_bind_int(st, 6, in->consent[CHANNEL_SMS] && in->phone);
+	db_bind_int(st, 7, in->consent[CHANNEL_EMAIL] && in->email);
+	db_bind_int64(st, 8, in->now);
 	db_bind_text(st, 9, in->source);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error("cannot add subscriber: %s", sqlite3_errmsg(db_handle(db)));
-		sqlite3_reset(st);
+	if (db_insert_id(db, st, &id) != 0) {
+		error("cannot add subscriber");
 		goto fail;
 	}
-	sqlite3_reset(st);
-	id = db_last_id(db);
 	for (const char *const *p = in->interests; p && *p; p++) {
 		if (!(st = db_prepare(db, add_interest)))
 			goto fail;
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 		db_bind_text(st, 2, *p);
 		if (db_exec_stmt(db, st) < 0)
 			goto fail;
@@ -92,18 +90,18 @@ int db_subscriber_never_confirmed(struct db *db, long long id)
 	static const char sql[] =
 		"SELECT status = 'pending' AND NOT EXISTS (SELECT 1 FROM consent_log c"
 		" WHERE c.subscriber_id = s.id AND c.action = 'grant') FROM subscribers s WHERE s.id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc, ret = -1;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = sqlite3_column_int(st, 0) ? 1 : 0;
-	else if (rc == SQLITE_DONE)
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		ret = db_column_int(st, 0) ? 1 : 0;
+	else if (rc == DB_DONE)
 		ret = 0;
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -113,57 +111,57 @@ int db_subscriber_never_confirmed(struct db *db, long long id)
 	" (SELECT group_concat(interest, ',') FROM subscriber_interests i" \
 	"  WHERE i.subscriber_id = s.id) FROM subscribers s"
 
-static void load_subscriber_row(sqlite3_stmt *st, struct subscriber *s)
+static void load_subscriber_row(struct db_stmt *st, struct subscriber *s)
 {
-	const char *lang = (const char *)sqlite3_column_text(st, 3);
-	const char *status = (const char *)sqlite3_column_text(st, 5);
+	const char *lang = db_column_text(st, 3);
+	const char *status = db_column_text(st, 5);
 
 	memset(s, 0, sizeof(*s));
-	s->id = sqlite3_column_int64(st, 0);
+	s->id = db_column_int64(st, 0);
 	s->phone = db_column_strdup(st, 1);
 	s->email = db_column_strdup(st, 2);
 	if (lang && strlen(lang) < sizeof(s->lang))
 		memcpy(s->lang, lang, strlen(lang) + 1);
-	s->birth_year = sqlite3_column_int(st, 4);
+	s->birth_year = db_column_int(st, 4);
 	if (status && strlen(status) < sizeof(s->status))
 		memcpy(s->status, status, strlen(status) + 1);
-	s->consent[CHANNEL_SMS] = sqlite3_column_int(st, 6) != 0;
-	s->consent[CHANNEL_EMAIL] = sqlite3_column_int(st, 7) != 0;
-	s->created_at = sqlite3_column_int64(st, 8);
-	model_split_csv((const char *)sqlite3_column_text(st, 9), s->interests, MODEL_MAX_INTERESTS);
+	s->consent[CHANNEL_SMS] = db_column_int(st, 6) != 0;
+	s->consent[CHANNEL_EMAIL] = db_column_int(st, 7) != 0;
+	s->created_at = db_column_int64(st, 8);
+	model_split_csv(db_column_text(st, 9), s->interests, MODEL_MAX_INTERESTS);
 }
 
 int db_subscriber_get(struct db *db, long long id, struct subscriber *out)
 {
 	static const char sql[] = SUBSCRIBER_COLUMNS " WHERE s.id = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		load_subscriber_row(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	db_reset(st);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? 1 : -1;
 }
 
 int db_subscriber_each(struct db *db, int (*cb)(const struct subscriber *, void *), void *arg)
 {
 	static const char sql[] = SUBSCRIBER_COLUMNS " ORDER BY s.id";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int ret = 0;
 
 	if (!st)
 		return -1;
-	while (!ret && sqlite3_step(st) == SQLITE_ROW) {
+	while (!ret && db_step(st) == DB_ROW) {
 		struct subscriber s;
 		load_subscriber_row(st, &s);
 		ret = cb(&s, arg);
 		subscriber_release(&s);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -205,16 +203,16 @@ static int suppression_row(struct db *db, const char *hash, const char *channel)
 {
 	static const char sql[] =
 		"SELECT 1 FROM suppressions WHERE address_sha256 = ? AND channel = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc;
 
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, hash);
 	db_bind_text(st, 2, channel);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 bool db_is_suppressed(struct db *db, const char *address, const char *channel)
@@ -227,7 +225,7 @@ bool db_is_suppressed(struct db *db, const char *address, const char *channel)
 		" WHERE address_sha256 = ?2 AND channel = ?3 ON CONFLICT DO NOTHING";
 	static const char drop[] = "DELETE FROM suppressions WHERE address_sha256 = ? AND channel = ?";
 	char keyed[65], plain[65];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	db_suppression_hash(db, address, keyed);
@@ -262,7 +260,7 @@ int db_suppress(struct db *db, const char *address, const char *channel, const c
 		"INSERT INTO suppressions(address_sha256, channel, reason, source, created_at)"
 		" VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET reason = excluded.reason,"
 		" source = excluded.source, created_at = excluded.created_at";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	char h[65];
 
 	if (!st)
@@ -272,7 +270,7 @@ int db_suppress(struct db *db, const char *address, const char *channel, const c
 	db_bind_text(st, 2, channel);
 	db_bind_text(st, 3, reason);
 	db_bind_text(st, 4, source);
-	sqlite3_bind_int64(st, 5, now);
+	db_bind_int64(st, 5, now);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
 	return db_unsuppress_legacy(db, address, channel);
@@ -281,7 +279,7 @@ int db_suppress(struct db *db, const char *address, const char *channel, const c
 int db_unsuppress_legacy(struct db *db, const char *address, const char *channel)
 {
 	static const char sql[] = "DELETE FROM suppressions WHERE address_sha256 = ? AND channel = ?";
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char keyed[65], plain[65];
 
 	db_suppression_hash(db, address, keyed);
@@ -296,7 +294,7 @@ int db_unsuppress_legacy(struct db *db, const char *address, const char *channel
 int db_unsuppress(struct db *db, const char *address, const char *channel)
 {
 	static const char sql[] = "DELETE FROM suppressions WHERE address_sha256 = ? AND channel = ?";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	char h[65];
 	if (!st)
 		return -1;
@@ -317,13 +315,13 @@ int db_subscriber_set_consent(struct db *db, long long id, enum channel ch, bool
 	static const char email[] =
 		"UPDATE subscribers SET email_consent = ?1, email_consent_at = ?2,"
 		" email_consent_source = ?3, updated_at = ?2 WHERE id = ?4";
-	sqlite3_stmt *st = db_prepare(db, ch == CHANNEL_SMS ? sms : email);
+	struct db_stmt *st = db_prepare(db, ch == CHANNEL_SMS ? sms : email);
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, on ? 1 : 0);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int(st, 1, on ? 1 : 0);
+	db_bind_int64(st, 2, now);
 	db_bind_text(st, 3, source);
-	sqlite3_bind_int64(st, 4, id);
+	db_bind_int64(st, 4, id);
 	return db_exec_stmt(db, st);
 }
 
@@ -334,10 +332,10 @@ int db_subscriber_settle_status(struct db *db, long long id, long long now)
 		" WHEN (sms_consent = 1 AND phone IS NOT NULL) OR (email_consent = 1 AND email IS NOT NULL)"
 		"  THEN 'active' WHEN status = 'pending' THEN 'pending' ELSE 'unsubscribed' END"
 		" WHERE id = ?1";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
 	return db_exec_stmt(db, st);
 }

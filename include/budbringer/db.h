@@ -3,9 +3,14 @@
 #define BUDBRINGER_DB_H
 
 /*
- * The database: one SQLite file in WAL mode. All SQL of the project lives
- * in src/db*.c, as prepared statements made once per connection and
- * reused (db_prepare() caches by the SQL literal's address).
+ * The database, behind one seam with two engines: SQLite (a file in WAL
+ * mode, the embedded default) and PostgreSQL (a `postgresql://` URI, for
+ * several daemons on one database). All SQL of the project lives in
+ * src/db*.c, as prepared statements made once per connection and reused
+ * (db_prepare() caches by the SQL literal's address). A statement is
+ * written once where the two dialects agree; where they differ, a
+ * struct db_sql holds both texts side by side (db_prepare_dialect()).
+ * Parameters are written ? or ?N in both.
  *
  * A struct db is one connection and must only be used by one thread at a
  * time; each thread that touches the database opens its own.
@@ -15,31 +20,58 @@
  * Area files: db_portal.c (associations, opportunities), db_subscriber.c
  * (subscribers, consent, suppressions), db_campaign.c (campaigns and
  * their expansion), db_message.c (messages and events), db_inbound.c.
+ * Engines: db_sqlite.c, db_postgres.c (src/db_engine.h is their contract).
  */
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "budbringer/sbuf.h"
 
 struct db;
+struct db_stmt;
 
-/* The schema version this build creates and understands. */
-#define DB_SCHEMA_VERSION 3
+enum db_engine_kind { DB_SQLITE, DB_POSTGRESQL };
+
+/* What db_step() says. */
+enum { DB_ERROR = -1, DB_DONE = 0, DB_ROW = 1 };
+
+/* A column's value type, as db_column_type() reports it. */
+enum db_type { DB_NULL, DB_INTEGER, DB_FLOAT, DB_TEXT };
+
+/* One statement in each engine's dialect. */
+struct db_sql {
+	const char *sqlite;
+	const char *postgresql;
+};
+
+/* How to reach the database besides its name. */
+struct db_options {
+	/* PostgreSQL: a file holding the password (else libpq's own rules:
+	 * the URI, PGPASSWORD, PGPASSFILE). Never logged. */
+	const char *password_file;
+};
+
+/* True when target names a PostgreSQL database (postgresql:// or postgres://). */
+bool db_target_is_postgresql(const char *target);
 
 /*
- * Opens (creating if missing) and migrates the database at path.
- * Returns NULL and logs why on failure. Sets WAL, busy_timeout,
- * foreign_keys. A database newer than DB_SCHEMA_VERSION is refused.
+ * Opens (creating if missing) and migrates the database at target: a
+ * file path (SQLite) or a postgresql:// URI. Returns NULL and logs why on
+ * failure. A database newer than this build's schema is refused.
  */
-struct db *db_open(const char *path);
+struct db *db_open(const char *target);
+struct db *db_open_with(const char *target, const struct db_options *opt);
 void db_close(struct db *db);
+enum db_engine_kind db_engine(const struct db *db);
+/* "sqlite" or "postgresql" */
+const char *db_engine_name(const struct db *db);
 int db_schema_version(struct db *db);
 
-/* BEGIN IMMEDIATE; inside an open transaction a savepoint instead, which
- * the matching db_commit() releases and db_rollback() undoes alone: only
- * the outermost level commits. */
+/* The outermost level takes the write lock (SQLite: BEGIN IMMEDIATE;
+ * PostgreSQL: BEGIN and the service's advisory write lock); inside an open
+ * transaction a savepoint instead, which the matching db_commit()
+ * releases and db_rollback() undoes alone: only the outermost commits. */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
@@ -51,19 +83,58 @@ bool db_in_transaction(const struct db *db);
  * (reset, bindings cleared), preparing it on first use. NULL on error
  * (logged). Only db*.c files call this.
  */
-sqlite3_stmt *db_prepare(struct db *db, const char *sql);
-/* Steps a statement that returns no rows; 0 or -1 (logged). */
-int db_exec_stmt(struct db *db, sqlite3_stmt *st);
-sqlite3 *db_handle(struct db *db);
-long long db_last_id(struct db *db);
+struct db_stmt *db_prepare(struct db *db, const char *sql);
+/* The same for a statement whose text differs per engine (keyed by q). */
+struct db_stmt *db_prepare_dialect(struct db *db, const struct db_sql *q);
+/* An uncached statement for SQL made at run time; db_finalize() frees it. */
+struct db_stmt *db_prepare_once(struct db *db, const char *sql);
+void db_finalize(struct db_stmt *st);
+/* DB_ROW, DB_DONE or DB_ERROR (db_errmsg() says why). */
+int db_step(struct db_stmt *st);
+/* Ready to run again; bindings cleared. */
+void db_reset(struct db_stmt *st);
+/* Steps a statement that returns no rows, then resets it; 0 or -1 (logged). */
+int db_exec_stmt(struct db *db, struct db_stmt *st);
+/* Steps an INSERT … RETURNING id and resets it: 0 with *id set, 1 when it
+ * inserted nothing (ON CONFLICT DO NOTHING), -1 on an error (logged). */
+int db_insert_id(struct db *db, struct db_stmt *st, long long *id);
+/* Runs ;-separated statements without results; 0 or -1 (logged). */
+int db_exec(struct db *db, const char *script);
+const char *db_errmsg(struct db *db);
+/* Rows changed by the last INSERT, UPDATE or DELETE. */
+int db_changes(struct db *db);
+
+/* Parameters count from 1, columns from 0, as in both engines. */
+int db_param_count(struct db_stmt *st);
+int db_bind_int64(struct db_stmt *st, int idx, long long v);
+int db_bind_int(struct db_stmt *st, int idx, int v);
+int db_bind_double(struct db_stmt *st, int idx, double v);
+/* Binds a C string or NULL (as SQL NULL); the text is copied. */
+int db_bind_text(struct db_stmt *st, int idx, const char *s);
+int db_bind_textn(struct db_stmt *st, int idx, const char *s, size_t len);
+int db_bind_null(struct db_stmt *st, int idx);
+int db_column_count(struct db_stmt *st);
+const char *db_column_name(struct db_stmt *st, int col);
+enum db_type db_column_type(struct db_stmt *st, int col);
+bool db_column_is_null(struct db_stmt *st, int col);
+/* NULL reads as 0; a boolean as 0 or 1. */
+long long db_column_int64(struct db_stmt *st, int col);
+int db_column_int(struct db_stmt *st, int col);
+double db_column_double(struct db_stmt *st, int col);
+/* Valid until the next step or reset; NULL for SQL NULL. */
+const char *db_column_text(struct db_stmt *st, int col);
+/* Copies column text (NULL -> NULL). Caller frees. */
+char *db_column_strdup(struct db_stmt *st, int col);
+
 /* A JSON array of the strings in v (bound to json_each() in SQL), or NULL
  * for an empty vector. Caller frees. */
 char *db_json_array(const char *const *v);
 /* Gives the connection's page cache back (an idle daemon stays small). */
 void db_shrink(struct db *db);
-/* Copies the WAL into the database and truncates it (after an erase the
- * WAL still holds the old pages). 0 done, 1 a reader kept it from
- * finishing (the busy handler waited ~15 s), -1 error. */
+/* SQLite: copies the WAL into the database and truncates it (after an
+ * erase the WAL still holds the old pages). 0 done, 1 a reader kept it
+ * from finishing (the busy handler waited ~15 s), -1 error. PostgreSQL:
+ * nothing to do, 0. */
 int db_checkpoint(struct db *db);
 /* Keys the suppression list with HMAC-SHA256 under a key derived from
  * secret_key (so its hashes cannot be reversed by trying every number).
@@ -73,12 +144,6 @@ int db_checkpoint(struct db *db);
 int db_set_address_key(struct db *db, const char *secret_key);
 /* The derived key (32 bytes), or NULL when none was set. */
 const unsigned char *db_address_key(const struct db *db);
-int db_changes(struct db *db);
-
-/* Binds a C string or NULL (as SQL NULL). */
-int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
-/* Copies column text (NULL -> NULL). Caller frees. */
-char *db_column_strdup(sqlite3_stmt *st, int col);
 
 /* ---- db_portal.c: associations, tokens, opportunities ------------------ */
 
@@ -286,7 +351,7 @@ struct message_change {
 };
 /* Binds a change to ?1..?7 (to, now, provider, provider_msgid, reason,
  * count_attempt, not_before): the order of every state-change UPDATE. */
-void db_bind_change(sqlite3_stmt *st, const struct message_change *ch);
+void db_bind_change(struct db_stmt *st, const struct message_change *ch);
 int db_message_transition(struct db *db, long long id, const char *from,
 			  const struct message_change *ch);
 /* After a crash: 'sending' rows become 'queued' for idempotent providers

@@ -156,8 +156,7 @@ static void test_batches_resume_without_duplicates(void **state)
 	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), 10);
 	assert_int_equal(scalar(f->db, "SELECT status = 'expanding' FROM campaigns"), 1);
 	/* A crash before the cursor moved: replaying the batch inserts nothing twice. */
-	assert_int_equal(sqlite3_exec(db_handle(f->db), "UPDATE campaigns SET expand_cursor = 0",
-				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_exec(f->db, "UPDATE campaigns SET expand_cursor = 0"), 0);
 	expand_all(f, now);
 	assert_int_equal(scalar(f->db, "SELECT count(*) FROM messages"), 35);
 	assert_int_equal(scalar(f->db, "SELECT count(DISTINCT subscriber_id) FROM messages"), 35);
@@ -275,8 +274,7 @@ static void test_create_cancel_approve(void **state)
 	assert_int_equal(db_association_add(f->db, "B", NULL, &other), 0);
 	sub(f, "+4520000001", NULL, "da", 20, NULL);
 	rq.opportunity_id = opportunity(f, -1, -1, "sport", false);
-	assert_int_equal(sqlite3_exec(db_handle(f->db), "UPDATE opportunities SET association_id = 1",
-				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_exec(f->db, "UPDATE opportunities SET association_id = 1"), 0);
 	rq.association_id = other;
 	assert_int_equal(campaign_create(f->db, &f->cfg, &rq, now, &id, &err), CAMPAIGN_FORBIDDEN);
 	rq.association_id = assoc;

@@ -79,15 +79,15 @@ static int teardown(void **state)
 
 static long long q_int(struct fixture *f, const char *sql, const char *arg)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	long long v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL), SQLITE_OK);
+	assert_non_null(st = db_prepare_once(f->db, sql));
 	if (arg)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+		db_bind_text(st, 1, arg);
+	if (db_step(st) == DB_ROW)
+		v = db_column_int64(st, 0);
+	db_finalize(st);
 	return v;
 }
 
@@ -95,15 +95,15 @@ static long long q_int(struct fixture *f, const char *sql, const char *arg)
 static const char *q_text(struct fixture *f, const char *sql, const char *arg, char *buf,
 			  size_t size)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	buf[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL), SQLITE_OK);
+	assert_non_null(st = db_prepare_once(f->db, sql));
 	if (arg)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+		db_bind_text(st, 1, arg);
+	if (db_step(st) == DB_ROW && db_column_text(st, 0))
+		snprintf(buf, size, "%s", db_column_text(st, 0));
+	db_finalize(st);
 	return buf;
 }
 
@@ -601,9 +601,9 @@ static void test_stop_keeps_email_but_ja_is_no_consent(void **state)
 	f->now += 10;
 	assert_int_equal(sms(f, num, "JA", &o), 0);
 	assert_int_equal(o.action, IA_CONFIRM);
-	assert_int_equal(sqlite3_exec(db_handle(f->db), "UPDATE subscribers SET email = 'x@example.dk',"
-				      " email_consent = 1 WHERE phone = '+4512121212'", NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(db_exec(f->db, "UPDATE subscribers SET email = 'x@example.dk',"
+				      " email_consent = 1 WHERE phone = '+4512121212'"),
+			 0);
 	f->now += 10;
 	assert_int_equal(sms(f, num, "STOP", &o), 0);
 	assert_int_equal(o.action, IA_STOP);

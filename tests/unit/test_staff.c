@@ -33,13 +33,12 @@ __attribute__((format(printf, 2, 3)))
 static void sql(struct db *db, const char *fmt, ...)
 {
 	char buf[2048];
-	char *err = NULL;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (sqlite3_exec(db_handle(db), buf, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", buf, err);
+	if (db_exec(db, buf) < 0)
+		fail_msg("%s: %s", buf, db_errmsg(db));
 }
 
 static long long add_person(struct db *db, const char *phone, const char *email, const char *lang,
@@ -308,23 +307,23 @@ static void test_report(void **state)
 /* Does `needle` appear in any text cell of any table? */
 static bool anywhere(struct db *db, const char *needle)
 {
-	sqlite3_stmt *tables, *rows;
+	struct db_stmt *tables, *rows;
 	bool found = false;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
-		"SELECT name FROM sqlite_master WHERE type = 'table'", -1, &tables, NULL), SQLITE_OK);
-	while (!found && sqlite3_step(tables) == SQLITE_ROW) {
+	assert_non_null(tables = db_prepare_once(db,
+		"SELECT name FROM sqlite_master WHERE type = 'table'"));
+	while (!found && db_step(tables) == DB_ROW) {
 		char q[256];
-		snprintf(q, sizeof(q), "SELECT * FROM \"%s\"", sqlite3_column_text(tables, 0));
-		assert_int_equal(sqlite3_prepare_v2(db_handle(db), q, -1, &rows, NULL), SQLITE_OK);
-		while (!found && sqlite3_step(rows) == SQLITE_ROW)
-			for (int i = 0; i < sqlite3_column_count(rows); i++) {
-				const char *t = (const char *)sqlite3_column_text(rows, i);
+		snprintf(q, sizeof(q), "SELECT * FROM \"%s\"", db_column_text(tables, 0));
+		assert_non_null(rows = db_prepare_once(db, q));
+		while (!found && db_step(rows) == DB_ROW)
+			for (int i = 0; i < db_column_count(rows); i++) {
+				const char *t = db_column_text(rows, i);
 				if (t && strstr(t, needle))
 					found = true;
 			}
-		sqlite3_finalize(rows);
+		db_finalize(rows);
 	}
-	sqlite3_finalize(tables);
+	db_finalize(tables);
 	return found;
 }
 

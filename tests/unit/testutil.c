@@ -59,40 +59,39 @@ void testdb_close(struct testdb *t)
 
 /* sql prepared on db's connection, stepped to its first row; 1 when there
  * is one, 0 when there is none. */
-static int first_row(struct db *db, const char *sql, sqlite3_stmt **st)
+static int first_row(struct db *db, const char *sql, struct db_stmt **st)
 {
-	sqlite3 *h = db_handle(db);
 	int rc;
 
-	if (sqlite3_prepare_v2(h, sql, -1, st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(h));
-	rc = sqlite3_step(*st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sqlite3_finalize(*st);
-		fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+	if (!(*st = db_prepare_once(db, sql)))
+		fail_msg("%s: %s", sql, db_errmsg(db));
+	rc = db_step(*st);
+	if (rc == DB_ERROR) {
+		db_finalize(*st);
+		fail_msg("%s: %s", sql, db_errmsg(db));
 	}
-	return rc == SQLITE_ROW;
+	return rc == DB_ROW;
 }
 
 long long scalar(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	long long v = -1;
 
 	if (first_row(db, sql, &st))
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+		v = db_column_int64(st, 0);
+	db_finalize(st);
 	return v;
 }
 
 char *scalar_text(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *v = NULL;
 
-	if (first_row(db, sql, &st) && sqlite3_column_text(st, 0))
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (first_row(db, sql, &st))
+		v = db_column_strdup(st, 0);
+	db_finalize(st);
 	return v;
 }
 
