@@ -4,7 +4,7 @@
 # whole tree (daemon, CLI and unit tests) built once more with clang under
 # our warning flags.
 cd "$(dirname "$0")/.." || exit 1
-flags="-std=c11 -D_GNU_SOURCE -Iinclude $(pkg-config --cflags jansson libmicrohttpd libconfig libcurl libesmtp-1.0 2>/dev/null)"
+flags="-std=c11 -D_GNU_SOURCE -Iinclude $(pkg-config --cflags jansson libmicrohttpd libconfig libcurl libesmtp-1.0 libpq 2>/dev/null)"
 fail=0; pass=0
 if cppcheck --quiet --enable=warning,portability --std=c11 --inline-suppr -D_GNU_SOURCE -Iinclude \
 	--suppress=unknownMacro --error-exitcode=1 src; then

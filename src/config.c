@@ -6,6 +6,7 @@
  * so a typo such as `frequncy_cap` is an error and not a silent default.
  */
 #include "budbringer/config.h"
+#include "budbringer/db.h"
 #include "budbringer/sms_guard.h"
 #include "budbringer/keyword.h"
 #include "budbringer/log.h"
@@ -894,7 +895,7 @@ static void load_staff(struct loader *ld, const config_setting_t *root, struct c
 
 static void load_root(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const allowed[] = { "database", "log_level", "poll_interval",
+	static const char *const allowed[] = { "database", "database_password_file", "log_level", "poll_interval",
 		"default_country", "min_age", "languages", "fallback", "secret_key", "timezone",
 		"retention_days", "pending_signup_days", "user", "http", "interests", "templates", "campaigns", "sms", "email",
 		"keywords", "staff", NULL };
@@ -907,7 +908,17 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 
 	reject_unknown(ld, root, allowed);
 	get_str(ld, root, "database", NULL, &cfg->database);
-	check_abs_path(ld, root, "database", cfg->database);
+	if (!cfg->database || !db_target_is_postgresql(cfg->database)) {
+		check_abs_path(ld, root, "database", cfg->database);
+	} else {
+		struct sbuf why = SBUF_INIT;
+
+		if (db_check_postgresql_uri(cfg->database, &why) < 0)
+			problem(ld, config_setting_get_member(root, "database"), NULL, "%s", why.buf);
+		sbuf_release(&why);
+	}
+	get_str(ld, root, "database_password_file", "", &cfg->database_password_file);
+	check_abs_path(ld, root, "database_password_file", cfg->database_password_file);
 	get_str(ld, root, "log_level", "info", &cfg->log_level);
 	if (log_level_parse(cfg->log_level, &lvl) < 0)
 		problem(ld, config_setting_get_member(root, "log_level"), NULL,
@@ -1023,6 +1034,7 @@ void cfg_free(struct config *cfg)
 {
 	free(cfg->path);
 	free(cfg->database);
+	free(cfg->database_password_file);
 	free(cfg->log_level);
 	free(cfg->default_country);
 	for (char **l = cfg->languages; *l; l++)

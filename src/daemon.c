@@ -35,7 +35,6 @@ struct daemon {
 	struct outbox *outbox;
 	struct http_server *http;
 	int wake[2];
-	int lock_fd;               /* flock on "<database>.lock": one daemon per database */
 	sigset_t run_mask;         /* the mask ppoll() waits with: signals open */
 	bool allow_readable_config;
 	long long last_poll;
@@ -112,28 +111,6 @@ static void set_timezone(const char *tz)
 	tzset();
 }
 
-/* One daemon per database: a second one started by mistake would take the
- * first one's in-flight messages for a crash's and settle them. The lock
- * goes with the process, also on kill -9. */
-static int lock_database(struct daemon *d, struct sbuf *err)
-{
-	struct sbuf path = SBUF_INIT;
-	int ret = -1;
-
-	sbuf_addf(&path, "%s.lock", d->cfg->database);
-	d->lock_fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (d->lock_fd < 0)
-		sbuf_addf(err, "cannot open the lock file '%s': %s", path.buf, strerror(errno));
-	else if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
-		sbuf_addf(err, errno == EWOULDBLOCK
-			  ? "another budbringerd is running on database '%s' (it holds '%s')"
-			  : "cannot lock database '%s' ('%s')", d->cfg->database, path.buf);
-	else
-		ret = 0;
-	sbuf_release(&path);
-	return ret;
-}
-
 /* A head line and then one log line per line of text (config errors come
  * one a line; the logger escapes a newline inside a line). */
 static void log_error_lines(const char *head, const char *text)
@@ -149,14 +126,16 @@ static void log_error_lines(const char *head, const char *text)
 
 static int start_parts(struct daemon *d, struct sbuf *err)
 {
-	if (lock_database(d, err) < 0)
-		return -1;
-	d->db = db_open(d->cfg->database);
+	const struct db_options opt = { .password_file = d->cfg->database_password_file };
+
+	d->db = db_open_with(d->cfg->database, &opt);
 	if (!d->db || db_set_address_key(d->db, d->cfg->secret_key) < 0) {
 		sbuf_addf(err, "cannot open database '%s'", d->cfg->database);
 		return -1;
 	}
-	d->expand_db = db_open(d->cfg->database);
+	if (db_lock_daemon(d->db, err) < 0)
+		return -1;
+	d->expand_db = db_open_with(d->cfg->database, &opt);
 	if (!d->expand_db || db_expand_connection(d->expand_db) < 0 ||
 	    db_set_address_key(d->expand_db, d->cfg->secret_key) < 0) {
 		sbuf_addf(err, "cannot open database '%s'", d->cfg->database);
@@ -336,7 +315,6 @@ int daemon_run(const struct daemon_opts *opts)
 
 	memset(&d, 0, sizeof(d));
 	d.wake[0] = d.wake[1] = -1;
-	d.lock_fd = -1;
 	d.allow_readable_config = opts->allow_readable_config;
 	d.cfg = xcalloc(1, sizeof(*d.cfg));
 	if (cfg_load(opts->config_path, d.cfg, &err) < 0) {
@@ -393,8 +371,6 @@ out:
 		close(d.wake[0]);
 	if (d.wake[1] >= 0)
 		close(d.wake[1]);
-	if (d.lock_fd >= 0)
-		close(d.lock_fd);  /* last: the database is closed */
 	cfg_free(d.cfg);
 	free(d.cfg);
 	sbuf_release(&err);

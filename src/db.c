@@ -16,6 +16,7 @@
 #include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * PostgreSQL starts at schema 6: migration 1 creates that schema whole and
@@ -356,6 +357,11 @@ bool db_target_is_postgresql(const char *target)
 	return !strncmp(target, "postgresql://", 13) || !strncmp(target, "postgres://", 11);
 }
 
+int db_lock_daemon(struct db *db, struct sbuf *err)
+{
+	return db->eng->lock_daemon(db, err);
+}
+
 int db_schema_version(struct db *db)
 {
 	return db->eng->schema_version(db);
@@ -417,6 +423,8 @@ struct db *db_open_with(const char *target, const struct db_options *opt)
 	static const struct db_options none;
 	struct db *db = xcalloc(1, sizeof(*db));
 
+	db->target = xstrdup(target);
+	db->lock_fd = -1;
 	db->eng = db_target_is_postgresql(target) ? &db_engine_postgres : &db_engine_sqlite;
 	if (db->eng->open(db, target, opt ? opt : &none) < 0 || migrate(db) < 0) {
 		db_close(db);
@@ -438,6 +446,9 @@ void db_close(struct db *db)
 		db->eng->finalize(db->cache[i].st);
 	if (db->conn)
 		db->eng->close(db);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd);
+	free(db->target);
 	free(db);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SQL for campaigns: creation, state, and the subscriber stream for expansion. */
 #include "budbringer/db.h"
+#include "db_dialect.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
 
@@ -15,7 +16,8 @@ int db_campaign_create_auto(struct db *db, const char *channels, long long now,
 	static const char sql[] =
 		"INSERT INTO campaigns(kind, opportunity_id, association_id, status, channels,"
 		" send_at, valid_until, created_by, created_at, updated_at)"
-		" SELECT 'auto', o.id, o.association_id, 'scheduled', ?1, ?2, ?2 + ?4, 'daemon', ?2, ?2"
+		" SELECT 'auto', o.id, o.association_id, 'scheduled', ?1, ?2,"
+		" CAST(?2 AS BIGINT) + CAST(?4 AS BIGINT), 'daemon', ?2, ?2"
 		" FROM opportunities o WHERE o.status = 'published'"
 		" AND (o.ends_at IS NULL OR o.ends_at = '' OR o.ends_at > ?3)"
 		" AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.kind = 'auto'"
@@ -321,22 +323,23 @@ int db_expand_candidates(struct db *db, long long after, int limit, const struct
 	/* A coarse pre-filter in SQL (consent, age, language, interests) keeps
 	 * the subscribers who cannot match out of C; match_subscriber() still
 	 * decides, so the rules live in one place. */
-	static const char sql[] =
-		"SELECT s.id, s.phone, s.email, s.lang, s.birth_year, s.sms_consent, s.email_consent,"
-		" (SELECT group_concat(interest, ',') FROM subscriber_interests i"
-		"  WHERE i.subscriber_id = s.id)"
-		" FROM subscribers s WHERE s.status = 'active' AND s.id > ?1"
-		" AND ((?3 AND s.sms_consent = 1 AND s.phone IS NOT NULL)"
-		"  OR (?4 AND s.email_consent = 1 AND s.email IS NOT NULL))"
-		" AND ((?5 IS NULL AND ?6 IS NULL) OR (s.birth_year IS NOT NULL"
-		"  AND (?5 IS NULL OR ?7 - s.birth_year >= ?5) AND (?6 IS NULL OR ?7 - s.birth_year <= ?6)))"
-		" AND (?8 IS NULL OR s.lang IN (SELECT value FROM json_each(?8)))"
-		" AND (?9 IS NULL"
-		"  OR NOT EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id)"
-		"  OR EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id"
-		"   AND i.interest IN (SELECT value FROM json_each(?9))))"
-		" ORDER BY s.id LIMIT ?2";
-	struct db_stmt *st = db_prepare(db, sql);
+#define CANDIDATES(D) \
+		"SELECT s.id, s.phone, s.email, s.lang, s.birth_year, s.sms_consent, s.email_consent," \
+		" (SELECT " D##STRING_AGG "(interest, ',') FROM subscriber_interests i" \
+		"  WHERE i.subscriber_id = s.id)" \
+		" FROM subscribers s WHERE s.status = 'active' AND s.id > ?1" \
+		" AND ((?3 = 1 AND s.sms_consent = 1 AND s.phone IS NOT NULL)" \
+		"  OR (?4 = 1 AND s.email_consent = 1 AND s.email IS NOT NULL))" \
+		" AND ((CAST(?5 AS BIGINT) IS NULL AND CAST(?6 AS BIGINT) IS NULL) OR (s.birth_year IS NOT NULL" \
+		"  AND (?5 IS NULL OR ?7 - s.birth_year >= ?5) AND (?6 IS NULL OR ?7 - s.birth_year <= ?6)))" \
+		" AND (CAST(?8 AS TEXT) IS NULL OR s.lang IN (" D##JSON_VALUES("?8") "))" \
+		" AND (CAST(?9 AS TEXT) IS NULL" \
+		"  OR NOT EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id)" \
+		"  OR EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id" \
+		"   AND i.interest IN (" D##JSON_VALUES("?9") ")))" \
+		" ORDER BY s.id LIMIT ?2"
+	static const struct db_sql sql = DB_DIALECTS(CANDIDATES);
+	struct db_stmt *st = db_prepare_dialect(db, &sql);
 	char *langs = db_json_array(f->langs), *interests = db_json_array(f->interests);
 	int rc, ret = 0;
 

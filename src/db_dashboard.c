@@ -10,7 +10,7 @@ int db_dashboard_session_add(struct db *db, const char *token_sha256, const char
 			     long long expires_at)
 {
 	static const char sql[] =
-		"INSERT INTO dashboard_sessions(token_sha256, user, csrf, lang, created_at, expires_at)"
+		"INSERT INTO dashboard_sessions(token_sha256, \"user\", csrf, lang, created_at, expires_at)"
 		" VALUES (?,?,?,?,?,?)";
 	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
@@ -34,7 +34,7 @@ int db_dashboard_session_get(struct db *db, const char *token_sha256, long long 
 			     struct dashboard_session *out)
 {
 	static const char sql[] =
-		"SELECT user, csrf, lang, expires_at FROM dashboard_sessions"
+		"SELECT \"user\", csrf, lang, expires_at FROM dashboard_sessions"
 		" WHERE token_sha256 = ?1 AND expires_at > ?2";
 	struct db_stmt *st = db_prepare(db, sql);
 	int rc;

@@ -62,6 +62,8 @@ struct db_engine {
 
 	int (*checkpoint)(struct db *db);
 	void (*shrink)(struct db *db);
+	/* db_lock_daemon(): 0, or -1 with the reason in err. */
+	int (*lock_daemon)(struct db *db, struct sbuf *err);
 	/* Tunes a connection that only expands campaigns (db_expand_connection). */
 	int (*expand_connection)(struct db *db);
 };
@@ -80,6 +82,8 @@ struct db_cached {
 struct db {
 	const struct db_engine *eng;
 	void *conn;      /* the engine's connection */
+	char *target;    /* the path or URI it was opened with */
+	int lock_fd;     /* SQLite's db_lock_daemon() file, or -1 */
 	struct db_cached cache[DB_STMT_CACHE];
 	size_t n_cached;
 	int depth;       /* open db_begin() levels: 1 = BEGIN, more = savepoints */

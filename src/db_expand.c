@@ -9,20 +9,21 @@
  */
 #include "budbringer/db.h"
 #include "budbringer/log.h"
+#include "db_dialect.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* The rules shared by both channels; ?-numbers as bound in run_insert(). */
-#define EXPAND_WHERE \
+#define EXPAND_WHERE(D) \
 	" WHERE s.status = 'active' AND s.id > ?2 AND s.id <= ?3" \
-	" AND ((?4 IS NULL AND ?5 IS NULL) OR (s.birth_year IS NOT NULL" \
+	" AND ((CAST(?4 AS BIGINT) IS NULL AND CAST(?5 AS BIGINT) IS NULL) OR (s.birth_year IS NOT NULL" \
 	"  AND (?4 IS NULL OR ?6 - s.birth_year >= ?4) AND (?5 IS NULL OR ?6 - s.birth_year <= ?5)))" \
-	" AND (?7 IS NULL OR s.lang IN (SELECT value FROM json_each(?7)))" \
-	" AND (?8 IS NULL" \
+	" AND (CAST(?7 AS TEXT) IS NULL OR s.lang IN (" D##JSON_VALUES("?7") "))" \
+	" AND (CAST(?8 AS TEXT) IS NULL" \
 	"  OR NOT EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id)" \
 	"  OR EXISTS (SELECT 1 FROM subscriber_interests i WHERE i.subscriber_id = s.id" \
-	"   AND i.interest IN (SELECT value FROM json_each(?8))))"
+	"   AND i.interest IN (" D##JSON_VALUES("?8") ")))"
 
 /*
  * The frequency cap, applied to the batch's new messages after both
@@ -54,27 +55,29 @@ static const char apply_cap[] =
 	" JOIN expand_texts t ON t.lang = CASE WHEN s.lang IN" \
 	" (SELECT lang FROM expand_texts) THEN s.lang ELSE ?11 END"
 
-static const char insert_sms[] =
-	"INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang, body,"
-	" state, reason, coding, segments, not_before, expires_at, created_at, updated_at)"
-	" SELECT ?1, s.id, 'campaign', 'sms', s.phone, t.lang, t.sms, 'queued', NULL,"
-	" t.coding, t.segments, ?12, ?13, ?14, ?14"
-	" FROM subscribers s" EXPAND_LANG EXPAND_WHERE
-	" AND s.sms_consent = 1 AND s.phone IS NOT NULL"
-	/* prefer_email: those with email consent get email only */
-	" AND NOT (?15 = 2 AND ?16 AND s.email_consent = 1 AND s.email IS NOT NULL)"
-	" ORDER BY s.id ON CONFLICT DO NOTHING";
+#define INSERT_SMS(D) \
+	"INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang, body," \
+	" state, reason, coding, segments, not_before, expires_at, created_at, updated_at)" \
+	" SELECT ?1, s.id, 'campaign', 'sms', s.phone, t.lang, t.sms, 'queued', NULL," \
+	" t.coding, t.segments, ?12, ?13, ?14, ?14" \
+	" FROM subscribers s" EXPAND_LANG EXPAND_WHERE(D) \
+	" AND s.sms_consent = 1 AND s.phone IS NOT NULL" \
+	/* prefer_email: those with email consent get email only */ \
+	" AND NOT (?15 = 2 AND ?16 = 1 AND s.email_consent = 1 AND s.email IS NOT NULL)" \
+	" ORDER BY s.id ON CONFLICT DO NOTHING"
+static const struct db_sql insert_sms = DB_DIALECTS(INSERT_SMS);
 
-static const char insert_email[] =
-	"INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang, subject, body,"
-	" state, reason, not_before, expires_at, created_at, updated_at)"
-	" SELECT ?1, s.id, 'campaign', 'email', s.email, t.lang, t.subject, t.email, 'queued', NULL,"
-	" ?12, ?13, ?14, ?14"
-	" FROM subscribers s" EXPAND_LANG EXPAND_WHERE
-	" AND s.email_consent = 1 AND s.email IS NOT NULL"
-	/* prefer_sms: those with SMS consent get SMS only */
-	" AND NOT (?15 = 1 AND ?16 AND s.sms_consent = 1 AND s.phone IS NOT NULL)"
-	" ORDER BY s.id ON CONFLICT DO NOTHING";
+#define INSERT_EMAIL(D) \
+	"INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang, subject, body," \
+	" state, reason, not_before, expires_at, created_at, updated_at)" \
+	" SELECT ?1, s.id, 'campaign', 'email', s.email, t.lang, t.subject, t.email, 'queued', NULL," \
+	" ?12, ?13, ?14, ?14" \
+	" FROM subscribers s" EXPAND_LANG EXPAND_WHERE(D) \
+	" AND s.email_consent = 1 AND s.email IS NOT NULL" \
+	/* prefer_sms: those with SMS consent get SMS only */ \
+	" AND NOT (?15 = 1 AND ?16 = 1 AND s.sms_consent = 1 AND s.phone IS NOT NULL)" \
+	" ORDER BY s.id ON CONFLICT DO NOTHING"
+static const struct db_sql insert_email = DB_DIALECTS(INSERT_EMAIL);
 
 int db_expand_texts_set(struct db *db, const struct expand_text *texts, size_t n)
 {
@@ -119,10 +122,10 @@ static long long scalar(struct db *db, struct db_stmt *st, long long def)
 	return v;
 }
 
-static int run_insert(struct db *db, const char *sql, const struct expand_batch *b, long long upto,
-		      const char *langs, const char *interests, long long *inserted)
+static int run_insert(struct db *db, const struct db_sql *sql, const struct expand_batch *b,
+		      long long upto, const char *langs, const char *interests, long long *inserted)
 {
-	struct db_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare_dialect(db, sql);
 	if (!st)
 		return -1;
 	db_bind_int64(st, 1, b->campaign_id);
@@ -142,7 +145,7 @@ static int run_insert(struct db *db, const char *sql, const struct expand_batch 
 		db_bind_int64(st, 13, b->expires_at);
 	db_bind_int64(st, 14, b->now);
 	db_bind_int(st, 15, b->both_policy);
-	db_bind_int(st, 16, b->filter.channels[sql == insert_sms ? CHANNEL_EMAIL : CHANNEL_SMS]);
+	db_bind_int(st, 16, b->filter.channels[sql == &insert_sms ? CHANNEL_EMAIL : CHANNEL_SMS]);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
 	*inserted += db_changes(db);
@@ -189,9 +192,9 @@ int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_b
 		goto out;
 	before = scalar(db, st, 0);
 	if ((b->filter.channels[CHANNEL_SMS] &&
-	     run_insert(db, insert_sms, b, upto, langs, interests, &r->inserted) < 0) ||
+	     run_insert(db, &insert_sms, b, upto, langs, interests, &r->inserted) < 0) ||
 	    (b->filter.channels[CHANNEL_EMAIL] &&
-	     run_insert(db, insert_email, b, upto, langs, interests, &r->inserted) < 0))
+	     run_insert(db, &insert_email, b, upto, langs, interests, &r->inserted) < 0))
 		goto out;
 	if (b->cap > 0) {
 		if (!(st = db_prepare(db, apply_cap)))

@@ -8,6 +8,7 @@
 #include "budbringer/db_gdpr.h"
 #include "budbringer/db_report.h"
 #include "budbringer/log.h"
+#include "db_dialect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,8 @@
 long long db_subscriber_find(struct db *db, const char *phone, const char *email)
 {
 	static const char sql[] =
-		"SELECT id FROM subscribers WHERE (?1 IS NOT NULL AND phone = ?1)"
-		" OR (?2 IS NOT NULL AND email = ?2) ORDER BY id LIMIT 1";
+		"SELECT id FROM subscribers WHERE (CAST(?1 AS TEXT) IS NOT NULL AND phone = ?1)"
+		" OR (CAST(?2 AS TEXT) IS NOT NULL AND email = ?2) ORDER BY id LIMIT 1";
 	struct db_stmt *st = db_prepare(db, sql);
 	long long id = 0;
 	int rc;
@@ -55,7 +56,7 @@ long long db_audit_last(struct db *db, const char *action, const char *subject, 
 {
 	static const char sql[] =
 		"SELECT count(*), coalesce(max(at), 0) FROM audit_log WHERE at >= ?3 AND action = ?1"
-		" AND (?2 IS NULL OR subject = ?2)";
+		" AND (CAST(?2 AS TEXT) IS NULL OR subject = ?2)";
 	struct db_stmt *st = db_prepare(db, sql);
 	long long n = -1;
 
@@ -151,10 +152,11 @@ int db_gdpr_export(struct db *db, long long id, json_t **out)
 	static const char profile[] = "SELECT * FROM subscribers WHERE id = ?1";
 	static const char interests[] =
 		"SELECT interest FROM subscriber_interests WHERE subscriber_id = ?1 ORDER BY interest";
-	static const char consent[] =
-		"SELECT id, at, channel, action, source, evidence FROM consent_log"
-		" WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND"
-		" (instr(source, ?2) > 0 OR instr(source, ?3) > 0)) ORDER BY id";
+#define CONSENT(D) \
+		"SELECT id, at, channel, action, source, evidence FROM consent_log" \
+		" WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND" \
+		" (" D##CONTAINS("source", "?2") " OR " D##CONTAINS("source", "?3") ")) ORDER BY id"
+	static const struct db_sql consent = DB_DIALECTS(CONSENT);
 	static const char inbound[] =
 		"SELECT id, gateway_id, sender, receiver, text, received_at, intent,"
 		" reply_message_id FROM inbound WHERE subscriber_id = ?1 OR sender = ?2 ORDER BY id";
@@ -193,7 +195,7 @@ int db_gdpr_export(struct db *db, long long id, json_t **out)
 
 	arr = json_array();
 	json_object_set_new(o, "consent_log", arr);
-	if (!(st = db_prepare(db, consent)))
+	if (!(st = db_prepare_dialect(db, &consent)))
 		goto out;
 	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, phone);
@@ -255,10 +257,10 @@ out:
 
 /* -------------------------------------------------------------- erase --- */
 
-static int exec_id(struct db *db, const char *sql, long long a, long long b, const char *t1,
-		   const char *t2, long long *changes)
+static int exec_id(struct db *db, const struct db_sql *sql, long long a, long long b,
+		   const char *t1, const char *t2, long long *changes)
 {
-	struct db_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare_dialect(db, sql);
 	if (!st)
 		return -1;
 	db_bind_int64(st, 1, a);
@@ -295,24 +297,25 @@ static int erase(struct db *db, long long id, int current_year, long long now, b
 		"  AND channel = 'email' AND action = 'grant') THEN 1 ELSE 0 END"
 		" FROM subscribers s WHERE s.id = ?1 RETURNING id";
 	/* What still waits is cancelled: there is nobody left to send it to. */
-	static const char messages[] =
+	static const struct db_sql messages = DB_BOTH(
 		"UPDATE messages SET erased_id = ?2, subscriber_id = NULL, recipient = '(erased)',"
 		" subject = NULL, body = NULL,"
 		" reason = CASE WHEN state = 'queued' THEN 'subscriber erased' ELSE reason END,"
 		" state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END"
-		" WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND recipient IN (?3, ?4))";
-	static const char events[] =
+		" WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND recipient IN (?3, ?4))");
+	static const struct db_sql events = DB_BOTH(
 		"UPDATE message_events SET detail = NULL WHERE detail IS NOT NULL AND message_id IN"
 		" (SELECT id FROM messages WHERE subscriber_id = ?1"
-		"  OR (subscriber_id IS NULL AND recipient IN (?3, ?4)))";
-	static const char inbound[] =
+		"  OR (subscriber_id IS NULL AND recipient IN (?3, ?4)))");
+	static const struct db_sql inbound = DB_BOTH(
 		"UPDATE inbound SET sender = '(erased)', text = NULL, subscriber_id = NULL"
-		" WHERE subscriber_id = ?1 OR sender = ?3";
-	static const char consent[] =
-		"DELETE FROM consent_log WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND"
-		" (instr(source, ?3) > 0 OR instr(source, ?4) > 0 OR instr(evidence, ?3) > 0"
-		"  OR instr(evidence, ?4) > 0))";
-	static const char person[] = "DELETE FROM subscribers WHERE id = ?1";
+		" WHERE subscriber_id = ?1 OR sender = ?3");
+#define FORGET_CONSENT(D) \
+		"DELETE FROM consent_log WHERE subscriber_id = ?1 OR (subscriber_id IS NULL AND" \
+		" (" D##CONTAINS("source", "?3") " OR " D##CONTAINS("source", "?4") \
+		" OR " D##CONTAINS("evidence", "?3") " OR " D##CONTAINS("evidence", "?4") "))"
+	static const struct db_sql consent = DB_DIALECTS(FORGET_CONSENT);
+	static const struct db_sql person = DB_BOTH("DELETE FROM subscribers WHERE id = ?1");
 	struct subscriber s;
 	long long erased_id;
 	int rc = db_subscriber_get(db, id, &s);
@@ -333,11 +336,11 @@ static int erase(struct db *db, long long id, int current_year, long long now, b
 		if (db_insert_id(db, st, &erased_id) != 0)
 			goto rollback;
 	}
-	if (exec_id(db, events, id, erased_id, s.phone, s.email, NULL) < 0 ||
-	    exec_id(db, messages, id, erased_id, s.phone, s.email, &res->messages) < 0 ||
-	    exec_id(db, inbound, id, erased_id, s.phone, s.email, &res->inbound) < 0 ||
-	    exec_id(db, consent, id, erased_id, s.phone, s.email, &res->consent_rows) < 0 ||
-	    exec_id(db, person, id, erased_id, NULL, NULL, NULL) < 0)
+	if (exec_id(db, &events, id, erased_id, s.phone, s.email, NULL) < 0 ||
+	    exec_id(db, &messages, id, erased_id, s.phone, s.email, &res->messages) < 0 ||
+	    exec_id(db, &inbound, id, erased_id, s.phone, s.email, &res->inbound) < 0 ||
+	    exec_id(db, &consent, id, erased_id, s.phone, s.email, &res->consent_rows) < 0 ||
+	    exec_id(db, &person, id, erased_id, NULL, NULL, NULL) < 0)
 		goto rollback;
 	/* The one thing kept of the address: its hash, so STOP stays honoured. */
 	if (keep_trace &&
@@ -426,9 +429,10 @@ int db_import_row(struct db *db, const struct import_row *r, long long *id_out)
 		"INSERT INTO subscribers(phone, email, lang, birth_year, status,"
 		" sms_consent, sms_consent_at, sms_consent_source,"
 		" email_consent, email_consent_at, email_consent_source, created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, 'active', CASE WHEN ?1 IS NOT NULL THEN 1 ELSE 0 END,"
-		" CASE WHEN ?1 IS NOT NULL THEN ?5 END, CASE WHEN ?1 IS NOT NULL THEN ?6 END,"
-		" CASE WHEN ?2 IS NOT NULL THEN 1 ELSE 0 END,"
+		" VALUES (?1, ?2, ?3, ?4, 'active', CASE WHEN CAST(?1 AS TEXT) IS NOT NULL THEN 1 ELSE 0 END,"
+		" CASE WHEN ?1 IS NOT NULL THEN CAST(?5 AS BIGINT) END,"
+		" CASE WHEN ?1 IS NOT NULL THEN CAST(?6 AS TEXT) END,"
+		" CASE WHEN CAST(?2 AS TEXT) IS NOT NULL THEN 1 ELSE 0 END,"
 		" CASE WHEN ?2 IS NOT NULL THEN ?5 END, CASE WHEN ?2 IS NOT NULL THEN ?6 END, ?7, ?7)"
 		" RETURNING id";
 	static const char add_interest[] =
@@ -505,8 +509,8 @@ bool db_housekeeping_due(struct db *db, const char *task, long long now, long lo
 	static const char last[] = "SELECT last_run FROM housekeeping WHERE task = ?1";
 	static const char mark[] =
 		"INSERT INTO housekeeping(task, last_run) VALUES (?1, ?2) ON CONFLICT(task)"
-		" DO UPDATE SET last_run = excluded.last_run WHERE last_run <= ?2 - ?3"
-		" OR last_run > ?2";
+		" DO UPDATE SET last_run = excluded.last_run WHERE housekeeping.last_run <= ?2 - ?3"
+		" OR housekeeping.last_run > ?2";
 	struct db_stmt *st = db_prepare(db, last);
 	long long prev = -1;
 

@@ -55,7 +55,7 @@ int db_inbound_replies_since(struct db *db, const char *sender, const char *send
 {
 	/* inbound_sender(sender, received_at) serves both numbers. */
 	static const char sql[] =
-		"SELECT count(*), coalesce(sum(reply IN ('help', 'not_subscribed')), 0)"
+		"SELECT count(*), coalesce(sum(CASE WHEN reply IN ('help', 'not_subscribed') THEN 1 ELSE 0 END), 0)"
 		" FROM inbound WHERE sender IN (?1, ?2) AND received_at >= ?3"
 		" AND reply_message_id IS NOT NULL";
 	struct db_stmt *st = db_prepare(db, sql);
@@ -228,7 +228,7 @@ int db_sms_stopped_since_asked(struct db *db, long long subscriber_id)
 		" (SELECT (SELECT max(at) FROM consent_log WHERE subscriber_id = ?1 AND channel = 'sms'"
 		"   AND action = 'revoke') AS r,"
 		"  (SELECT max(created_at) FROM messages WHERE subscriber_id = ?1 AND kind = 'confirm'"
-		"   AND channel = 'sms') AS q)";
+		"   AND channel = 'sms') AS q) AS latest";
 	struct db_stmt *st = db_prepare(db, sql);
 	int rc, ret;
 
@@ -261,7 +261,7 @@ long long db_confirm_sms_to_strangers_since(struct db *db, long long since, cons
 	/* The range on recipient is the prefix's block of numbers. */
 	static const char sql[] =
 		"SELECT count(*) FROM messages m WHERE m.created_at >= ?1 AND m.kind = 'confirm'"
-		" AND m.channel = 'sms' AND (?2 IS NULL OR (m.recipient >= ?2 AND m.recipient < ?2 || ':'))"
+		" AND m.channel = 'sms' AND (CAST(?2 AS TEXT) IS NULL OR (m.recipient >= ?2 AND m.recipient < ?2 || ':'))"
 		" AND NOT EXISTS (SELECT 1 FROM inbound i WHERE i.sender = m.recipient)";
 	struct db_stmt *st = db_prepare(db, sql);
 	long long n = -1;

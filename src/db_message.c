@@ -7,6 +7,7 @@
 #include "budbringer/db.h"
 #include "budbringer/db_gdpr.h"
 #include "budbringer/log.h"
+#include "db_dialect.h"
 #include "budbringer/sbuf.h"
 
 #include <stdlib.h>
@@ -272,7 +273,7 @@ int db_message_cancel_queued_channel(struct db *db, long long subscriber_id, con
 {
 	static const char sql[] =
 		"SELECT id FROM messages WHERE state = 'queued' AND kind = 'campaign'"
-		" AND subscriber_id = ?1 AND (?2 IS NULL OR channel = ?2)";
+		" AND subscriber_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR channel = ?2)";
 	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
@@ -290,17 +291,19 @@ int db_message_expire(struct db *db, long long now, bool quiet_hours)
 	 * Transactional ones are found through messages_state (campaign_id
 	 * NULL, queued), campaign ones through their campaign: expansion gives
 	 * each message its campaign's valid_until, which never changes, so
-	 * only campaigns already past it are read (CROSS JOIN keeps that
-	 * order). Should that ever not hold, the outbox still expires such a
+	 * only campaigns already past it are read (SQLite's CROSS JOIN keeps
+	 * that order). Should that ever not hold, the outbox still expires such a
 	 * message when it comes due instead of sending it.
 	 */
-	static const char sql[] =
-		"SELECT id, 0 FROM messages WHERE campaign_id IS NULL AND state = 'queued'"
-		" AND expires_at < ?1"
-		" UNION ALL SELECT m.id, m.channel = 'sms' FROM campaigns c CROSS JOIN messages m"
-		" ON m.campaign_id = c.id AND m.state = 'queued'"
-		" WHERE c.valid_until < ?1 AND m.expires_at < ?1 LIMIT 10000";
-	struct db_stmt *st = db_prepare(db, sql);
+#define EXPIRED(D) \
+		"SELECT id, 0 FROM messages WHERE campaign_id IS NULL AND state = 'queued'" \
+		" AND expires_at < ?1" \
+		" UNION ALL SELECT m.id, CASE WHEN m.channel = 'sms' THEN 1 ELSE 0 END" \
+		" FROM campaigns c " D##ORDERED_JOIN " messages m" \
+		" ON m.campaign_id = c.id AND m.state = 'queued'" \
+		" WHERE c.valid_until < ?1 AND m.expires_at < ?1 LIMIT 10000"
+	static const struct db_sql sql = DB_DIALECTS(EXPIRED);
+	struct db_stmt *st = db_prepare_dialect(db, &sql);
 	long long *ids = NULL;
 	bool *held = NULL;
 	size_t n = 0, cap = 0;

@@ -2,14 +2,16 @@
 /*
  * SQL for the outbox's batches of state changes (see db_outbox.h). The
  * rows travel as one JSON array of [id, provider_msgid, detail] read with
- * json_each(), so one prepared statement serves every batch size and the
- * per-statement work is paid once per batch. The state test is written
- * `+state = ?`: compared with the partial index messages_due (WHERE state =
- * 'queued'), a bound state makes SQLite re-prepare the statement whenever
- * the value is bound anew, that is every time.
+ * json_each() (json_array_elements() on PostgreSQL), so one prepared
+ * statement serves every batch size and the per-statement work is paid
+ * once per batch. On SQLite the state test is written `+state = ?`:
+ * compared with the partial index messages_due (WHERE state = 'queued'),
+ * a bound state makes SQLite re-prepare the statement whenever the value
+ * is bound anew, that is every time.
  */
 #include "budbringer/db_outbox.h"
 #include "budbringer/log.h"
+#include "db_dialect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -109,30 +111,33 @@ static int one_by_one(struct db *db, struct db_outbox_row *r, const char *from,
 int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, const char *from,
 			 const struct message_change *ch)
 {
-	static const char update[] =
-		"UPDATE messages SET state = ?1, updated_at = ?2,"
-		" provider = coalesce(?3, provider),"
-		" provider_msgid = coalesce(j.value ->> 1, ?4, provider_msgid),"
-		" reason = coalesce(?5, reason), attempts = attempts + ?6,"
-		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END"
-		" FROM json_each(?9) AS j WHERE messages.id = j.value ->> 0 AND +messages.state = ?8"
-		" RETURNING messages.id";
+#define UPDATE(D) \
+		"UPDATE messages SET state = ?1, updated_at = ?2," \
+		" provider = coalesce(?3, provider)," \
+		" provider_msgid = coalesce(j.value ->> 1, ?4, provider_msgid)," \
+		" reason = coalesce(?5, reason), attempts = attempts + ?6," \
+		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END" \
+		" FROM " D##JSON_ROWS("?9") " WHERE messages.id = " D##JSON_ID_AT("0") \
+		" AND " D##NOINDEX "messages.state = ?8 RETURNING messages.id"
 	/* Without per-row text (a claim): IN is a one-pass update, the join is not. */
-	static const char update_ids[] =
-		"UPDATE messages SET state = ?1, updated_at = ?2,"
-		" provider = coalesce(?3, provider),"
-		" provider_msgid = coalesce(?4, provider_msgid),"
-		" reason = coalesce(?5, reason), attempts = attempts + ?6,"
-		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END"
-		" WHERE id IN (SELECT value FROM json_each(?9)) AND +state = ?8"
-		" RETURNING id";
-	static const char events[] =
-		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
-		" SELECT j.value ->> 0, ?2, ?1, ?3, coalesce(j.value ->> 1, ?4), coalesce(j.value ->> 2, ?5)"
-		" FROM json_each(?6) AS j";
-	static const char events_ids[] =
-		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
-		" SELECT value, ?2, ?1, ?3, ?4, ?5 FROM json_each(?6)";
+#define UPDATE_IDS(D) \
+		"UPDATE messages SET state = ?1, updated_at = ?2," \
+		" provider = coalesce(?3, provider)," \
+		" provider_msgid = coalesce(?4, provider_msgid)," \
+		" reason = coalesce(?5, reason), attempts = attempts + ?6," \
+		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END" \
+		" WHERE id IN (" D##JSON_IDS("?9") ") AND " D##NOINDEX "state = ?8" \
+		" RETURNING id"
+#define EVENTS(D) \
+		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)" \
+		" SELECT " D##JSON_ID_AT("0") ", ?2, ?1, ?3, coalesce(j.value ->> 1, ?4)," \
+		" coalesce(j.value ->> 2, ?5) FROM " D##JSON_ROWS("?6")
+#define EVENTS_IDS "INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
+	static const struct db_sql update = DB_DIALECTS(UPDATE), update_ids = DB_DIALECTS(UPDATE_IDS),
+		events = DB_DIALECTS(EVENTS), events_ids = {
+		.sqlite = EVENTS_IDS " SELECT value, ?2, ?1, ?3, ?4, ?5 FROM json_each(?6)",
+		.postgresql = EVENTS_IDS " SELECT CAST(value AS bigint), ?2, ?1, ?3, ?4, ?5"
+			      " FROM json_array_elements_text(CAST(?6 AS json)) AS value" };
 	struct sbuf j = SBUF_INIT;
 	struct db_stmt *st;
 	size_t *idx, m = 0, next = 0;
@@ -159,7 +164,7 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		goto out;
 	}
 	rows_json(&j, rows, idx, m, false, texts);
-	if (!(st = db_prepare(db, texts ? update : update_ids)))
+	if (!(st = db_prepare_dialect(db, texts ? &update : &update_ids)))
 		goto out;
 	db_bind_change(st, ch);
 	db_bind_text(st, 8, from);
@@ -187,7 +192,7 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 	}
 	rows_json(&j, rows, idx, m, true, texts);
 	if (j.len > 2) {
-		if (!(st = db_prepare(db, texts ? events : events_ids)))
+		if (!(st = db_prepare_dialect(db, texts ? &events : &events_ids)))
 			goto out;
 		db_bind_text(st, 1, ch->to);
 		db_bind_int64(st, 2, ch->now);

@@ -30,10 +30,12 @@
 
 /* "budb" in ASCII: the key of the service's write lock. */
 #define PG_WRITE_LOCK "1651860578"
+/* "budd": the key db_lock_daemon() holds for the daemon's life. */
+#define PG_DAEMON_LOCK "1651860580"
 
 /* Type oids of pg_type.dat (stable across versions). */
 enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
-       OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
+       OID_TEXT = 25, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
 
 struct pg_conn {
 	PGconn *c;
@@ -47,6 +49,7 @@ struct pg_stmt {
 	struct db_stmt base;
 	char *sql;            /* with $N parameters */
 	char name[16];        /* "" for a statement run once */
+	Oid *types;           /* text for a number the SQL skips, else inferred */
 	unsigned prepared_in; /* the generation it was prepared in; 0 = not yet */
 	int n_params;
 	char **values;
@@ -110,6 +113,28 @@ static char *read_password(const char *path)
 	return xstrdup(buf);
 }
 
+int db_check_postgresql_uri(const char *uri, struct sbuf *why)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(uri, &msg);
+	int ret = 0;
+
+	if (!opts) {
+		sbuf_addf(why, "is not a PostgreSQL URI libpq understands: %s",
+			  msg ? msg : "out of memory");
+		PQfreemem(msg);
+		return -1;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val) {
+			sbuf_addstr(why, "holds a password: it would be logged; put it in"
+				    " database_password_file (or PGPASSFILE) instead");
+			ret = -1;
+		}
+	PQconninfoFree(opts);
+	return ret;
+}
+
 static int pg_exec(struct db *db, const char *script)
 {
 	struct pg_conn *pc = PG(db);
@@ -122,6 +147,37 @@ static int pg_exec(struct db *db, const char *script)
 		ret = error("sql: %s", pc->err);
 	}
 	PQclear(r);
+	return ret;
+}
+
+/*
+ * What every session starts with: no notices, and the time zone the
+ * process runs in (the daemon and the CLI set TZ to the configured one),
+ * so local days and years come out as SQLite's 'localtime' gives them.
+ */
+static int session_setup(struct pg_conn *pc)
+{
+	const char *tz = getenv("TZ");
+	char *lit = NULL;
+	struct sbuf sql = SBUF_INIT;
+	PGresult *r;
+	int ret = 0;
+
+	PQsetNoticeProcessor(pc->c, quiet_notice, NULL);
+	sbuf_addstr(&sql, "SET client_min_messages = warning");
+	if (tz && *tz && (lit = PQescapeLiteral(pc->c, *tz == ':' ? tz + 1 : tz,
+						strlen(*tz == ':' ? tz + 1 : tz))))
+		sbuf_addf(&sql, "; SET TIME ZONE %s", lit);
+	else
+		sbuf_addstr(&sql, "; SET TIME ZONE 'UTC'");
+	r = PQexec(pc->c, sql.buf);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		set_err(pc, PQresultErrorMessage(r));
+		ret = error("cannot set up the PostgreSQL session: %s", pc->err);
+	}
+	PQclear(r);
+	PQfreemem(lit);
+	sbuf_release(&sql);
 	return ret;
 }
 
@@ -152,9 +208,7 @@ static int pg_open(struct db *db, const char *uri, const struct db_options *opt)
 			     pc->c ? PQdb(pc->c) : "?", pc->err);
 	}
 	pc->generation = 1;
-	PQsetNoticeProcessor(pc->c, quiet_notice, NULL);
-	/* Unix seconds and ISO text are all we store: no time zone games. */
-	return pg_exec(db, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+	return session_setup(pc);
 }
 
 static void pg_close(struct db *db)
@@ -167,11 +221,15 @@ static void pg_close(struct db *db)
 	db->conn = NULL;
 }
 
+/* More than any statement of ours binds. */
+#define PG_MAX_PARAMS 64
+
 /*
  * ? and ?N become $N outside quotes; a bare ? takes the number after the
- * largest so far, as in SQLite. Returns the parameter count.
+ * largest so far, as in SQLite. Returns the parameter count (-1 past
+ * PG_MAX_PARAMS); used[N-1] says whether $N occurs.
  */
-static int translate(const char *sql, struct sbuf *out)
+static int translate(const char *sql, struct sbuf *out, bool used[PG_MAX_PARAMS])
 {
 	int max = 0;
 
@@ -189,8 +247,11 @@ static int translate(const char *sql, struct sbuf *out)
 				n = n * 10 + (*p - '0');
 			if (!n)
 				n = max + 1;
+			if (n > PG_MAX_PARAMS)
+				return -1;
 			if (n > max)
 				max = n;
+			used[n - 1] = true;
 			sbuf_addf(out, "$%d", n);
 		} else {
 			sbuf_addch(out, *p++);
@@ -201,14 +262,27 @@ static int translate(const char *sql, struct sbuf *out)
 
 static struct db_stmt *pg_prepare(struct db *db, const char *sql, bool persistent)
 {
-	struct pg_stmt *s = xcalloc(1, sizeof(*s));
+	bool used[PG_MAX_PARAMS] = { false };
 	struct sbuf t = SBUF_INIT;
+	int n = translate(sql, &t, used);
+	struct pg_stmt *s;
 
+	if (n < 0) {
+		sbuf_release(&t);
+		set_err(PG(db), "too many parameters");
+		error("sql prepare: more than %d parameters", PG_MAX_PARAMS);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
 	s->base.db = db;
-	s->n_params = translate(sql, &t);
+	s->n_params = n;
 	s->sql = sbuf_detach(&t, NULL);
-	if (s->n_params)
-		s->values = xcalloc((size_t)s->n_params, sizeof(*s->values));
+	if (n) {
+		s->values = xcalloc((size_t)n, sizeof(*s->values));
+		s->types = xcalloc((size_t)n, sizeof(*s->types));
+		for (int i = 0; i < n; i++)
+			s->types[i] = used[i] ? 0 : OID_TEXT;
+	}
 	if (persistent)
 		(void)bsnprintf(s->name, sizeof(s->name), "bb%u", ++PG(db)->next_name);
 	return &s->base;
@@ -240,6 +314,7 @@ static void pg_finalize(struct db_stmt *st)
 	 * DEALLOCATE is needed; statements run once have no name. */
 	pg_reset(st);
 	free(s->values);
+	free(s->types);
 	free(s->sql);
 	free(s);
 }
@@ -253,8 +328,7 @@ static void reconnect_if_lost(struct pg_conn *pc)
 	PQreset(pc->c);
 	if (PQstatus(pc->c) == CONNECTION_OK) {
 		pc->generation++;
-		PQsetNoticeProcessor(pc->c, quiet_notice, NULL);
-		PQclear(PQexec(pc->c, "SET client_min_messages = warning; SET TIME ZONE 'UTC'"));
+		(void)session_setup(pc);
 		log_warn("reconnected to PostgreSQL");
 	}
 }
@@ -283,10 +357,10 @@ static int run(struct pg_stmt *s)
 	PGresult *r;
 
 	if (!*s->name) {
-		r = PQexecParams(pc->c, s->sql, s->n_params, NULL, vals, NULL, NULL, 0);
+		r = PQexecParams(pc->c, s->sql, s->n_params, s->types, vals, NULL, NULL, 0);
 	} else {
 		if (s->prepared_in != pc->generation) {
-			r = PQprepare(pc->c, s->name, s->sql, s->n_params, NULL);
+			r = PQprepare(pc->c, s->name, s->sql, s->n_params, s->types);
 			if (PQresultStatus(r) != PGRES_COMMAND_OK)
 				return failed(s, r);
 			PQclear(r);
@@ -490,6 +564,23 @@ static int pg_set_schema_version(struct db *db, int v)
 	return pg_exec(db, sql);
 }
 
+static int pg_lock_daemon(struct db *db, struct sbuf *err)
+{
+	static const char sql[] = "SELECT pg_try_advisory_lock(" PG_DAEMON_LOCK ")";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc = st ? db_step(st) : DB_ERROR;
+	bool held = rc == DB_ROW && db_column_int(st, 0);
+
+	if (st)
+		db_reset(st);
+	if (rc != DB_ROW)
+		sbuf_addf(err, "cannot lock database '%s': %s", PQdb(PG(db)->c), db_errmsg(db));
+	else if (!held)
+		sbuf_addf(err, "another budbringerd is running on database '%s'"
+			  " (it holds advisory lock " PG_DAEMON_LOCK ")", PQdb(PG(db)->c));
+	return held ? 0 : -1;
+}
+
 /* Foreign keys stay on: PostgreSQL's migrations never rebuild tables. */
 static int pg_nothing(struct db *db)
 {
@@ -534,5 +625,6 @@ const struct db_engine db_engine_postgres = {
 	.migrate_end = pg_nothing,
 	.checkpoint = pg_nothing,
 	.shrink = pg_shrink,
+	.lock_daemon = pg_lock_daemon,
 	.expand_connection = pg_nothing,
 };

@@ -9,6 +9,7 @@
  */
 #include "budbringer/db_report.h"
 #include "budbringer/log.h"
+#include "db_dialect.h"
 
 #include <string.h>
 
@@ -34,11 +35,10 @@ const char *report_band_code(enum age_band b)
 #define BAND(Y, B) \
 	"CASE WHEN " B " IS NULL OR " B " <= 0 THEN 'unknown' WHEN (" Y ") - " B " <= 14 THEN" \
 	" 'under15' WHEN (" Y ") - " B " <= 25 THEN '15-25' ELSE '26+' END"
-#define YEAR_OF(T) "CAST(strftime('%Y', " T ", 'unixepoch', 'localtime') AS INTEGER)"
 
-static int run(struct db *db, const char *sql, long long a, long long b, long long c)
+static int run(struct db *db, const struct db_sql *sql, long long a, long long b, long long c)
 {
-	struct db_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare_dialect(db, sql);
 	if (!st)
 		return -1;
 	db_bind_int64(st, 1, a);
@@ -49,22 +49,22 @@ static int run(struct db *db, const char *sql, long long a, long long b, long lo
 
 static int prepare_tables(struct db *db)
 {
-	static const char people[] =
+	static const char tables[] =
 		"CREATE TEMP TABLE IF NOT EXISTS report_people(metric TEXT NOT NULL,"
 		" person TEXT NOT NULL, channel TEXT NOT NULL, lang TEXT, band TEXT NOT NULL,"
-		" PRIMARY KEY (metric, person, channel))";
-	static const char msgs[] =
+		" PRIMARY KEY (metric, person, channel));"
 		"CREATE TEMP TABLE IF NOT EXISTS report_messages(channel TEXT, lang TEXT, band TEXT,"
-		" sent INTEGER, delivered INTEGER)";
-	static const char clear1[] = "DELETE FROM temp.report_people";
-	static const char clear2[] = "DELETE FROM temp.report_messages";
-	return run(db, people, 0, 0, 0) < 0 || run(db, msgs, 0, 0, 0) < 0 ||
-	       run(db, clear1, 0, 0, 0) < 0 || run(db, clear2, 0, 0, 0) < 0 ? -1 : 0;
+		" sent INTEGER, delivered INTEGER);"
+		"DELETE FROM report_people; DELETE FROM report_messages";
+
+	/* Not cached: a temp table must exist before statements naming it compile. */
+	return db_exec(db, tables);
 }
 
 /* Who had consent on a channel at moment ?1 (actions before it), with
  * bands for year ?2; ?3 is unused. The erased count by their dates. */
-static int gather_active(struct db *db, const char *metric_sql_a, const char *metric_sql_b,
+static int gather_active(struct db *db, const struct db_sql *metric_sql_a,
+			 const struct db_sql *metric_sql_b,
 			 long long t, int year)
 {
 	return run(db, metric_sql_a, t, year, 0) < 0 || run(db, metric_sql_b, t, year, 0) < 0
@@ -72,55 +72,60 @@ static int gather_active(struct db *db, const char *metric_sql_a, const char *me
 }
 
 #define ACTIVE_LIVING(METRIC) \
-	"INSERT OR IGNORE INTO temp.report_people SELECT '" METRIC "', 's' || s.id, l.channel," \
+	"INSERT INTO report_people SELECT '" METRIC "', 's' || s.id, l.channel," \
 	" s.lang, " BAND("?2", "s.birth_year") " FROM (SELECT c.subscriber_id AS sid, c.channel AS" \
 	" channel, (SELECT c2.action FROM consent_log c2 WHERE c2.subscriber_id = c.subscriber_id" \
 	"  AND c2.channel = c.channel AND c2.action IN ('grant', 'revoke') AND c2.at < ?1" \
 	"  ORDER BY c2.at DESC, c2.id DESC LIMIT 1) AS action FROM consent_log c" \
 	"  WHERE c.subscriber_id IS NOT NULL AND c.at < ?1 GROUP BY 1, 2) l" \
-	" JOIN subscribers s ON s.id = l.sid WHERE l.action = 'grant'"
+	" JOIN subscribers s ON s.id = l.sid WHERE l.action = 'grant' ON CONFLICT DO NOTHING"
 #define ACTIVE_ERASED(METRIC) \
-	"INSERT OR IGNORE INTO temp.report_people SELECT '" METRIC "', 'x' || x.id, ch.channel," \
+	"INSERT INTO report_people SELECT '" METRIC "', 'x' || x.id, ch.channel," \
 	" x.lang, x.age_band FROM erased_subscribers x JOIN (SELECT 'sms' AS channel UNION ALL" \
-	" SELECT 'email') ch ON (ch.channel = 'sms' AND x.sms) OR (ch.channel = 'email' AND x.email)" \
-	" WHERE x.joined_at < ?1 AND coalesce(x.left_at, x.erased_at) >= ?1"
+	" SELECT 'email') ch ON (ch.channel = 'sms' AND x.sms = 1) OR (ch.channel = 'email' AND x.email = 1)" \
+	" WHERE x.joined_at < ?1 AND coalesce(x.left_at, x.erased_at) >= ?1 ON CONFLICT DO NOTHING"
 
 static int gather_people(struct db *db, long long from, long long to, int start_year,
 			 int end_year)
 {
-	static const char start_a[] = ACTIVE_LIVING("active_start");
-	static const char start_b[] = ACTIVE_ERASED("active_start");
-	static const char end_a[] = ACTIVE_LIVING("active_end");
-	static const char end_b[] = ACTIVE_ERASED("active_end");
+	static const struct db_sql start_a = DB_BOTH(ACTIVE_LIVING("active_start"));
+	static const struct db_sql start_b = DB_BOTH(ACTIVE_ERASED("active_start"));
+	static const struct db_sql end_a = DB_BOTH(ACTIVE_LIVING("active_end"));
+	static const struct db_sql end_b = DB_BOTH(ACTIVE_ERASED("active_end"));
 	/* A sign-up: the person's first grant ever falls in the period. */
-	static const char signups[] =
-		"INSERT OR IGNORE INTO temp.report_people SELECT 'signups', 's' || s.id, c.channel,"
-		" s.lang, " BAND(YEAR_OF("c.at"), "s.birth_year") " FROM consent_log c"
-		" JOIN subscribers s ON s.id = c.subscriber_id WHERE c.action = 'grant'"
-		" AND c.at >= ?1 AND c.at < ?2 AND NOT EXISTS (SELECT 1 FROM consent_log p"
-		"  WHERE p.subscriber_id = c.subscriber_id AND p.action = 'grant' AND p.at < ?1)";
-	static const char signups_erased[] =
-		"INSERT OR IGNORE INTO temp.report_people SELECT 'signups', 'x' || x.id, ch.channel,"
+#define SIGNUPS(D) \
+		"INSERT INTO report_people SELECT 'signups', 's' || s.id, c.channel," \
+		" s.lang, " BAND(D##LOCAL_YEAR("c.at"), "s.birth_year") " FROM consent_log c" \
+		" JOIN subscribers s ON s.id = c.subscriber_id WHERE c.action = 'grant'" \
+		" AND c.at >= ?1 AND c.at < ?2 AND NOT EXISTS (SELECT 1 FROM consent_log p" \
+		"  WHERE p.subscriber_id = c.subscriber_id AND p.action = 'grant' AND p.at < ?1)" \
+		" ON CONFLICT DO NOTHING"
+	static const struct db_sql signups = DB_DIALECTS(SIGNUPS);
+	static const struct db_sql signups_erased = DB_BOTH(
+		"INSERT INTO report_people SELECT 'signups', 'x' || x.id, ch.channel,"
 		" x.lang, x.age_band FROM erased_subscribers x JOIN (SELECT 'sms' AS channel"
-		" UNION ALL SELECT 'email') ch ON (ch.channel = 'sms' AND x.sms)"
-		" OR (ch.channel = 'email' AND x.email) WHERE x.joined_at >= ?1 AND x.joined_at < ?2";
+		" UNION ALL SELECT 'email') ch ON (ch.channel = 'sms' AND x.sms = 1)"
+		" OR (ch.channel = 'email' AND x.email = 1) WHERE x.joined_at >= ?1 AND x.joined_at < ?2"
+		" ON CONFLICT DO NOTHING");
 	/* An opt-out: consent withdrawn on a channel, or erasure on request. */
-	static const char optouts[] =
-		"INSERT OR IGNORE INTO temp.report_people SELECT 'optouts', 's' || s.id, c.channel,"
-		" s.lang, " BAND(YEAR_OF("c.at"), "s.birth_year") " FROM consent_log c"
-		" JOIN subscribers s ON s.id = c.subscriber_id WHERE c.action = 'revoke'"
-		" AND c.at >= ?1 AND c.at < ?2";
-	static const char optouts_erased[] =
-		"INSERT OR IGNORE INTO temp.report_people SELECT 'optouts', 'x' || x.id, ch.channel,"
+#define OPTOUTS(D) \
+		"INSERT INTO report_people SELECT 'optouts', 's' || s.id, c.channel," \
+		" s.lang, " BAND(D##LOCAL_YEAR("c.at"), "s.birth_year") " FROM consent_log c" \
+		" JOIN subscribers s ON s.id = c.subscriber_id WHERE c.action = 'revoke'" \
+		" AND c.at >= ?1 AND c.at < ?2 ON CONFLICT DO NOTHING"
+	static const struct db_sql optouts = DB_DIALECTS(OPTOUTS);
+	static const struct db_sql optouts_erased = DB_BOTH(
+		"INSERT INTO report_people SELECT 'optouts', 'x' || x.id, ch.channel,"
 		" x.lang, x.age_band FROM erased_subscribers x JOIN (SELECT 'sms' AS channel"
-		" UNION ALL SELECT 'email') ch ON (ch.channel = 'sms' AND x.sms)"
-		" OR (ch.channel = 'email' AND x.email)"
-		" WHERE coalesce(x.left_at, x.erased_at) >= ?1 AND coalesce(x.left_at, x.erased_at) < ?2";
+		" UNION ALL SELECT 'email') ch ON (ch.channel = 'sms' AND x.sms = 1)"
+		" OR (ch.channel = 'email' AND x.email = 1)"
+		" WHERE coalesce(x.left_at, x.erased_at) >= ?1 AND coalesce(x.left_at, x.erased_at) < ?2"
+		" ON CONFLICT DO NOTHING");
 
-	if (gather_active(db, start_a, start_b, from, start_year) < 0 ||
-	    gather_active(db, end_a, end_b, to, end_year) < 0 ||
-	    run(db, signups, from, to, 0) < 0 || run(db, signups_erased, from, to, 0) < 0 ||
-	    run(db, optouts, from, to, 0) < 0 || run(db, optouts_erased, from, to, 0) < 0)
+	if (gather_active(db, &start_a, &start_b, from, start_year) < 0 ||
+	    gather_active(db, &end_a, &end_b, to, end_year) < 0 ||
+	    run(db, &signups, from, to, 0) < 0 || run(db, &signups_erased, from, to, 0) < 0 ||
+	    run(db, &optouts, from, to, 0) < 0 || run(db, &optouts_erased, from, to, 0) < 0)
 		return -1;
 	return 0;
 }
@@ -129,17 +134,20 @@ static int gather_messages(struct db *db, long long from, long long to)
 {
 	/* "sent": accepted by the gateway or SMTP server — sent, delivered, or
 	 * failed later by a delivery report (it has the provider's id). */
-	static const char sql[] =
-		"INSERT INTO temp.report_messages SELECT m.channel, coalesce(s.lang, x.lang, m.lang),"
-		" CASE WHEN s.id IS NOT NULL THEN " BAND(YEAR_OF("m.created_at"), "s.birth_year")
-		"  ELSE coalesce(x.age_band, 'unknown') END,"
-		" sum(m.state IN ('sent', 'delivered') OR (m.state = 'failed'"
-		"  AND m.provider_msgid IS NOT NULL)), sum(m.state = 'delivered')"
-		" FROM messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id"
-		" LEFT JOIN erased_subscribers x ON x.id = m.erased_id"
-		" WHERE m.kind = 'campaign' AND m.created_at >= ?1 AND m.created_at < ?2"
-		" GROUP BY 1, 2, 3";
-	return run(db, sql, from, to, 0);
+#define MESSAGES(D) \
+		"INSERT INTO report_messages SELECT m.channel, coalesce(s.lang, x.lang, m.lang)," \
+		" CASE WHEN s.id IS NOT NULL THEN " BAND(D##LOCAL_YEAR("m.created_at"), "s.birth_year") \
+		"  ELSE coalesce(x.age_band, 'unknown') END," \
+		" sum(CASE WHEN m.state IN ('sent', 'delivered') OR (m.state = 'failed'" \
+		"  AND m.provider_msgid IS NOT NULL) THEN 1 ELSE 0 END)," \
+		" sum(CASE WHEN m.state = 'delivered' THEN 1 ELSE 0 END)" \
+		" FROM messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id" \
+		" LEFT JOIN erased_subscribers x ON x.id = m.erased_id" \
+		" WHERE m.kind = 'campaign' AND m.created_at >= ?1 AND m.created_at < ?2" \
+		" GROUP BY 1, 2, 3"
+	static const struct db_sql sql = DB_DIALECTS(MESSAGES);
+
+	return run(db, &sql, from, to, 0);
 }
 
 static int emit(struct db *db, const char *sql, long long from, long long to,
@@ -176,19 +184,19 @@ int db_report_each(struct db *db, long long from, long long to, int start_year, 
 		   int (*cb)(const struct report_cell *, void *), void *arg)
 {
 	static const char people[] =
-		"SELECT metric, 'total', '', count(DISTINCT person) FROM temp.report_people"
+		"SELECT metric, 'total', '', count(DISTINCT person) FROM report_people"
 		" GROUP BY metric"
-		" UNION ALL SELECT metric, 'band', band, count(DISTINCT person) FROM temp.report_people"
+		" UNION ALL SELECT metric, 'band', band, count(DISTINCT person) FROM report_people"
 		" GROUP BY metric, band"
-		" UNION ALL SELECT metric, 'lang', lang, count(DISTINCT person) FROM temp.report_people"
+		" UNION ALL SELECT metric, 'lang', lang, count(DISTINCT person) FROM report_people"
 		" GROUP BY metric, lang"
-		" UNION ALL SELECT metric, 'channel', channel, count(*) FROM temp.report_people"
+		" UNION ALL SELECT metric, 'channel', channel, count(*) FROM report_people"
 		" GROUP BY metric, channel";
 	static const char msgs[] =
 		"SELECT m.metric, d.dim, CASE d.dim WHEN 'total' THEN '' WHEN 'band' THEN r.band"
 		"  WHEN 'lang' THEN r.lang ELSE r.channel END,"
 		" sum(CASE m.metric WHEN 'sent' THEN r.sent ELSE r.delivered END)"
-		" FROM temp.report_messages r, (SELECT 'sent' AS metric UNION ALL SELECT 'delivered') m,"
+		" FROM report_messages r, (SELECT 'sent' AS metric UNION ALL SELECT 'delivered') m,"
 		" (SELECT 'total' AS dim UNION ALL SELECT 'band' UNION ALL SELECT 'lang'"
 		"  UNION ALL SELECT 'channel') d GROUP BY 1, 2, 3";
 	static const char campaigns[] =

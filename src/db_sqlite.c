@@ -8,10 +8,12 @@
 #include "budbringer/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,6 +303,25 @@ static void sq_shrink(struct db *db)
  * wal_autocheckpoint (fewer checkpoints save at most 0.2 s of 4 at 1M,
  * within the noise, and a longer WAL slows every reader).
  */
+static int sq_lock_daemon(struct db *db, struct sbuf *err)
+{
+	struct sbuf path = SBUF_INIT;
+	int ret = -1;
+
+	sbuf_addf(&path, "%s.lock", db->target);
+	db->lock_fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (db->lock_fd < 0)
+		sbuf_addf(err, "cannot open the lock file '%s': %s", path.buf, strerror(errno));
+	else if (flock(db->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		sbuf_addf(err, errno == EWOULDBLOCK
+			  ? "another budbringerd is running on database '%s' (it holds '%s')"
+			  : "cannot lock database '%s' ('%s')", db->target, path.buf);
+	else
+		ret = 0;
+	sbuf_release(&path);
+	return ret;
+}
+
 static int sq_expand_connection(struct db *db)
 {
 	return sq_exec(db, "PRAGMA foreign_keys = OFF");
@@ -338,5 +359,6 @@ const struct db_engine db_engine_sqlite = {
 	.migrate_end = sq_migrate_end,
 	.checkpoint = sq_checkpoint,
 	.shrink = sq_shrink,
+	.lock_daemon = sq_lock_daemon,
 	.expand_connection = sq_expand_connection,
 };

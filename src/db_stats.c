@@ -3,6 +3,8 @@
 #include "budbringer/db.h"
 #include "budbringer/db_stats.h"
 #include "budbringer/log.h"
+#include "db_dialect.h"
+#include "db_dialect.h"
 
 #include <string.h>
 
@@ -71,10 +73,10 @@ int db_metrics(struct db *db, struct sbuf *out)
 	" e.detail, m.lang FROM message_events e JOIN messages m ON m.id = e.message_id"
 #define EVENT_FILTERS \
 	" AND (?1 = 0 OR m.campaign_id = ?1) AND (?2 = 0 OR m.subscriber_id = ?2)" \
-	" AND (?3 IS NULL OR e.state = ?3) AND (?4 IS NULL OR m.channel = ?4)" \
-	" AND (?5 IS NULL OR coalesce(e.provider, m.provider) = ?5)" \
+	" AND (CAST(?3 AS TEXT) IS NULL OR e.state = ?3) AND (CAST(?4 AS TEXT) IS NULL OR m.channel = ?4)" \
+	" AND (CAST(?5 AS TEXT) IS NULL OR coalesce(e.provider, m.provider) = ?5)" \
 	" AND e.at >= ?6 AND e.id >= ?7"
-#define EVENT_ORDER " ORDER BY e.id DESC LIMIT ?8) ORDER BY 1"
+#define EVENT_ORDER " ORDER BY e.id DESC LIMIT ?8) AS newest ORDER BY 1"
 
 /*
  * The lowest event id --since can concern. `at` follows `id` except for a
@@ -105,7 +107,7 @@ static long long since_first_id(struct db *db, long long since)
 static bool campaign_is_big(struct db *db, long long campaign_id)
 {
 	static const char sql[] =
-		"SELECT count(*) FROM (SELECT 1 FROM messages WHERE campaign_id = ?1 LIMIT ?2)";
+		"SELECT count(*) FROM (SELECT 1 FROM messages WHERE campaign_id = ?1 LIMIT ?2) AS first";
 	struct db_stmt *st = db_prepare(db, sql);
 	bool big = false;
 
@@ -129,7 +131,7 @@ int db_events_each(struct db *db, const struct event_filter *f,
 	static const char by_state[] = "SELECT * FROM (" EVENT_COLUMNS
 		" WHERE e.state = ?3" EVENT_FILTERS EVENT_ORDER;
 	static const char newest[] = "SELECT * FROM (" EVENT_COLUMNS
-		" WHERE 1" EVENT_FILTERS EVENT_ORDER;
+		" WHERE 1 = 1" EVENT_FILTERS EVENT_ORDER;
 	const char *sql = f->subscriber_id ? by_subscriber :
 			  f->campaign_id && (f->limit <= 0 || !campaign_is_big(db, f->campaign_id))
 			  ? by_campaign : f->state ? by_state : newest;
@@ -293,11 +295,12 @@ int db_messages_per_day(struct db *db, long long since,
 			void *arg)
 {
 	/* 'localtime' follows TZ, which the daemon and the CLI set to the
-	 * configured time zone. */
-	static const char sql[] =
-		"SELECT date(created_at, 'unixepoch', 'localtime'), channel, count(*)"
-		" FROM messages WHERE created_at >= ?1 GROUP BY 1, 2 ORDER BY 1, 2";
-	struct db_stmt *st = db_prepare(db, sql);
+	 * configured time zone (and the PostgreSQL engine gives its session). */
+#define PER_DAY(D) \
+		"SELECT " D##LOCAL_DAY("created_at") ", channel, count(*)" \
+		" FROM messages WHERE created_at >= ?1 GROUP BY 1, 2 ORDER BY 1, 2"
+	static const struct db_sql sql = DB_DIALECTS(PER_DAY);
+	struct db_stmt *st = db_prepare_dialect(db, &sql);
 	int ret = 0;
 
 	if (!st)

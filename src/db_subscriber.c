@@ -2,6 +2,7 @@
 /* SQL for subscribers, their interests, the consent log and suppressions. */
 #include "budbringer/db.h"
 #include "budbringer/log.h"
+#include "db_dialect.h"
 #include "budbringer/sbuf.h"
 
 #include <openssl/evp.h>
@@ -34,8 +35,10 @@ int db_subscriber_add(struct db *db, const struct subscriber_in *in, long long *
 		"INSERT INTO subscribers(phone, email, lang, birth_year, status,"
 		" sms_consent, sms_consent_at, sms_consent_source,"
 		" email_consent, email_consent_at, email_consent_source, created_at, updated_at)"
-		" VALUES (?1,?2,?3,?4,?5,?6,CASE WHEN ?6 = 1 THEN ?8 END,CASE WHEN ?6 = 1 THEN ?9 END,"
-		" ?7,CASE WHEN ?7 = 1 THEN ?8 END,CASE WHEN ?7 = 1 THEN ?9 END,?8,?8) RETURNING id";
+		" VALUES (?1,?2,?3,?4,?5,CAST(?6 AS BIGINT),CASE WHEN ?6 = 1 THEN CAST(?8 AS BIGINT) END,"
+		" CASE WHEN ?6 = 1 THEN CAST(?9 AS TEXT) END,"
+		" CAST(?7 AS BIGINT),CASE WHEN ?7 = 1 THEN ?8 END,CASE WHEN ?7 = 1 THEN ?9 END,?8,?8)"
+		" RETURNING id";
 	static const char add_interest[] =
 		"INSERT INTO subscriber_interests(subscriber_id, interest) VALUES (?,?)"
 		" ON CONFLICT DO NOTHING";
@@ -105,10 +108,10 @@ int db_subscriber_never_confirmed(struct db *db, long long id)
 	return ret;
 }
 
-#define SUBSCRIBER_COLUMNS \
+#define SUBSCRIBER_COLUMNS(D) \
 	"SELECT s.id, s.phone, s.email, s.lang, s.birth_year, s.status, s.sms_consent," \
 	" s.email_consent, s.created_at," \
-	" (SELECT group_concat(interest, ',') FROM subscriber_interests i" \
+	" (SELECT " D##STRING_AGG "(interest, ',') FROM subscriber_interests i" \
 	"  WHERE i.subscriber_id = s.id) FROM subscribers s"
 
 static void load_subscriber_row(struct db_stmt *st, struct subscriber *s)
@@ -133,8 +136,9 @@ static void load_subscriber_row(struct db_stmt *st, struct subscriber *s)
 
 int db_subscriber_get(struct db *db, long long id, struct subscriber *out)
 {
-	static const char sql[] = SUBSCRIBER_COLUMNS " WHERE s.id = ?";
-	struct db_stmt *st = db_prepare(db, sql);
+#define GET(D) SUBSCRIBER_COLUMNS(D) " WHERE s.id = ?"
+	static const struct db_sql sql = DB_DIALECTS(GET);
+	struct db_stmt *st = db_prepare_dialect(db, &sql);
 	int rc;
 
 	if (!st)
@@ -149,8 +153,9 @@ int db_subscriber_get(struct db *db, long long id, struct subscriber *out)
 
 int db_subscriber_each(struct db *db, int (*cb)(const struct subscriber *, void *), void *arg)
 {
-	static const char sql[] = SUBSCRIBER_COLUMNS " ORDER BY s.id";
-	struct db_stmt *st = db_prepare(db, sql);
+#define EACH(D) SUBSCRIBER_COLUMNS(D) " ORDER BY s.id"
+	static const struct db_sql sql = DB_DIALECTS(EACH);
+	struct db_stmt *st = db_prepare_dialect(db, &sql);
 	int ret = 0;
 
 	if (!st)
@@ -258,7 +263,7 @@ int db_suppress(struct db *db, const char *address, const char *channel, const c
 {
 	static const char sql[] =
 		"INSERT INTO suppressions(address_sha256, channel, reason, source, created_at)"
-		" VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET reason = excluded.reason,"
+		" VALUES (?,?,?,?,?) ON CONFLICT (address_sha256, channel) DO UPDATE SET reason = excluded.reason,"
 		" source = excluded.source, created_at = excluded.created_at";
 	struct db_stmt *st = db_prepare(db, sql);
 	char h[65];

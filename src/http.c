@@ -573,6 +573,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static struct http_server *server_new(const struct config *cfg, int wake_fd, struct sbuf *err)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
+	struct db_options opt = { 0 };
+
 	s->cfg = cfg;
 	s->wake_fd = wake_fd;
 	pthread_mutex_init(&s->lock, NULL);
@@ -588,9 +590,10 @@ static struct http_server *server_new(const struct config *cfg, int wake_fd, str
 		http_stop(s);
 		return NULL;
 	}
-	s->w.db = db_open(cfg->database);
+	opt.password_file = cfg->database_password_file;
+	s->w.db = db_open_with(cfg->database, &opt);
 	for (size_t i = 0; s->w.db && i < s->pool_size; i++) {
-		s->pool[i] = db_open(cfg->database);
+		s->pool[i] = db_open_with(cfg->database, &opt);
 		if (!s->pool[i] || db_set_address_key(s->pool[i], cfg->secret_key) < 0) {
 			sbuf_addf(err, "cannot open database '%s' for the http listener", cfg->database);
 			http_stop(s);

@@ -118,7 +118,8 @@ struct cfg_smtp {
 struct config {
 	char *path;
 	bool has_secrets;        /* a password, token or key is set */
-	char *database;
+	char *database;          /* a file (SQLite) or a postgresql:// URI */
+	char *database_password_file; /* PostgreSQL's password, or "" */
 	char *log_level;
 	int poll_interval;
 	char *default_country;

@@ -54,6 +54,10 @@ struct db_options {
 
 /* True when target names a PostgreSQL database (postgresql:// or postgres://). */
 bool db_target_is_postgresql(const char *target);
+/* Checks a postgresql:// URI as libpq reads it: -1 with the reason in why
+ * when it does not parse or holds a password (it is logged and shown; the
+ * password belongs in database_password_file or PGPASSFILE). */
+int db_check_postgresql_uri(const char *uri, struct sbuf *why);
 
 /*
  * Opens (creating if missing) and migrates the database at target: a
@@ -67,6 +71,12 @@ enum db_engine_kind db_engine(const struct db *db);
 /* "sqlite" or "postgresql" */
 const char *db_engine_name(const struct db *db);
 int db_schema_version(struct db *db);
+/* One daemon per database, until claims name their daemon: a second one
+ * started by mistake would take the first one's in-flight messages for a
+ * crash's and settle them. SQLite: a flock on "<file>.lock"; PostgreSQL:
+ * a session advisory lock. Held until db_close() (or the process ends,
+ * also on kill -9). -1 with the reason in err. */
+int db_lock_daemon(struct db *db, struct sbuf *err);
 
 /* The outermost level takes the write lock (SQLite: BEGIN IMMEDIATE;
  * PostgreSQL: BEGIN and the service's advisory write lock); inside an open

@@ -60,7 +60,9 @@ int cli_open(struct cli *c)
 	if (ret)
 		return ret;
 	if (!c->db) {
-		c->db = db_open(c->cfg.database);
+		const struct db_options opt = { .password_file = c->cfg.database_password_file };
+
+		c->db = db_open_with(c->cfg.database, &opt);
 		if (!c->db)
 			return 1;
 		if (db_set_address_key(c->db, c->cfg.secret_key) < 0)

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BUDBRINGER_DB_DIALECT_H
+#define BUDBRINGER_DB_DIALECT_H
+
+/*
+ * Private to src/db*.c: the few places where SQLite's SQL and
+ * PostgreSQL's differ, as fragments with one name and two spellings.
+ * A statement that needs one is written once as a macro of the dialect D
+ * and becomes a struct db_sql with DB_DIALECTS():
+ *
+ *   #define GET(D) "SELECT " D##STRING_AGG "(interest, ',') FROM …"
+ *   static const struct db_sql get = DB_DIALECTS(GET);
+ *   st = db_prepare_dialect(db, &get);
+ *
+ * Everything else is written in the SQL both engines share (ON CONFLICT,
+ * RETURNING, CTEs, CASE, coalesce, CAST where PostgreSQL cannot infer a
+ * parameter's type).
+ */
+
+#define DB_DIALECTS(STMT) { .sqlite = STMT(SQLITE_), .postgresql = STMT(PG_) }
+/* One text for both, where a struct db_sql is expected. */
+#define DB_BOTH(sql) { .sqlite = sql, .postgresql = sql }
+
+/* A string aggregate with a separator: name(expr, sep). */
+#define SQLITE_STRING_AGG "group_concat"
+#define PG_STRING_AGG "string_agg"
+
+/* The elements of a JSON array of strings bound to p, as rows of text. */
+#define SQLITE_JSON_VALUES(p) "SELECT value FROM json_each(" p ")"
+#define PG_JSON_VALUES(p) "SELECT json_array_elements_text(CAST(" p " AS json))"
+
+/* The elements of a JSON array bound to p as rows j(value), each a JSON
+ * value: JSON_ID_AT(i) is element i of an array row as an integer. */
+#define SQLITE_JSON_ROWS(p) "json_each(" p ") AS j"
+#define PG_JSON_ROWS(p) "json_array_elements(CAST(" p " AS json)) AS j(value)"
+#define SQLITE_JSON_ID_AT(i) "j.value ->> " i
+#define PG_JSON_ID_AT(i) "CAST(j.value ->> " i " AS bigint)"
+/* The integers of a JSON array of numbers bound to p, as rows. */
+#define SQLITE_JSON_IDS(p) "SELECT value FROM json_each(" p ")"
+#define PG_JSON_IDS(p) "SELECT CAST(json_array_elements_text(CAST(" p " AS json)) AS bigint)"
+
+/* True when text a contains text b (no LIKE wildcards in b). */
+#define SQLITE_CONTAINS(a, b) "instr(" a ", " b ") > 0"
+#define PG_CONTAINS(a, b) "strpos(" a ", " b ") > 0"
+
+/* The local calendar day (YYYY-MM-DD) and year of unix time t. */
+#define SQLITE_LOCAL_DAY(t) "date(" t ", 'unixepoch', 'localtime')"
+#define PG_LOCAL_DAY(t) "to_char(to_timestamp(" t "), 'YYYY-MM-DD')"
+#define SQLITE_LOCAL_YEAR(t) "CAST(strftime('%Y', " t ", 'unixepoch', 'localtime') AS INTEGER)"
+#define PG_LOCAL_YEAR(t) "CAST(extract(year FROM to_timestamp(" t ")) AS bigint)"
+
+/* The current unix time in seconds. */
+#define SQLITE_NOW "CAST(strftime('%s', 'now') AS INTEGER)"
+#define PG_NOW "CAST(extract(epoch FROM now()) AS bigint)"
+
+/* A join SQLite must do in the written order (its CROSS JOIN);
+ * PostgreSQL's planner chooses. */
+#define SQLITE_ORDERED_JOIN "CROSS JOIN"
+#define PG_ORDERED_JOIN "JOIN"
+
+/*
+ * `+col`: SQLite's way to keep the planner off an index for one term (see
+ * the outbox and the expansion); PostgreSQL has no unary + for text and
+ * plans on its own, so there it is nothing.
+ */
+#define SQLITE_NOINDEX "+"
+#define PG_NOINDEX ""
+
+#endif
