@@ -6,6 +6,7 @@
 #include "db_dialect.h"
 #include "db_dialect.h"
 
+#include <limits.h>
 #include <string.h>
 
 int db_metrics(struct db *db, struct sbuf *out)
@@ -149,7 +150,7 @@ int db_events_each(struct db *db, const struct event_filter *f,
 	db_bind_int64(st, 6, f->since);
 	/* One lower bound, so SQLite turns it into the rowid range. */
 	db_bind_int64(st, 7, first_id > f->after_event ? first_id : f->after_event + 1);
-	db_bind_int64(st, 8, f->limit > 0 ? f->limit : -1);
+	db_bind_int64(st, 8, f->limit > 0 ? f->limit : LLONG_MAX);
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct event_row r = {
 			.event_id = db_column_int64(st, 0),
