@@ -214,8 +214,9 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 	if (db_begin(db) < 0)
 		goto out_rs;
 	/* Claim the campaign inside the transaction: a cancel that committed
-	 * since we loaded it wins, and this batch inserts nothing. */
-	rc = db_campaign_claim_expansion(db, c.id, now);
+	 * since we loaded it wins, and so does another daemon that expanded
+	 * this batch meanwhile (the cursor moved); this one inserts nothing. */
+	rc = db_campaign_claim_expansion(db, c.id, c.expand_cursor, now);
 	if (rc != 0) {
 		db_rollback(db);
 		ret = rc < 0 ? -1 : 1;

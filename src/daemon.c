@@ -3,6 +3,7 @@
 #include "budbringer/clock.h"
 #include "budbringer/campaign.h"
 #include "budbringer/db.h"
+#include "budbringer/cluster.h"
 #include "budbringer/housekeeping.h"
 #include "budbringer/http.h"
 #include "budbringer/log.h"
@@ -33,6 +34,7 @@ struct daemon {
 	struct db *db;
 	struct db *expand_db;      /* campaign expansion only (db_expand_connection) */
 	struct outbox *outbox;
+	struct cluster *cluster;   /* this daemon among those of the database */
 	struct http_server *http;
 	int wake[2];
 	sigset_t run_mask;         /* the mask ppoll() waits with: signals open */
@@ -127,13 +129,14 @@ static void log_error_lines(const char *head, const char *text)
 static int start_parts(struct daemon *d, struct sbuf *err)
 {
 	const struct db_options opt = { .password_file = d->cfg->database_password_file };
+	int exclusive;
 
 	d->db = db_open_with(d->cfg->database, &opt);
 	if (!d->db || db_set_address_key(d->db, d->cfg->secret_key) < 0) {
 		sbuf_addf(err, "cannot open database '%s'", d->cfg->database);
 		return -1;
 	}
-	if (db_lock_daemon(d->db, err) < 0)
+	if ((exclusive = db_lock_daemon(d->db, err)) < 0)
 		return -1;
 	d->expand_db = db_open_with(d->cfg->database, &opt);
 	if (!d->expand_db || db_expand_connection(d->expand_db) < 0 ||
@@ -145,10 +148,9 @@ static int start_parts(struct daemon *d, struct sbuf *err)
 	if (!d->outbox)
 		return -1;
 	outbox_set_wake(d->outbox, d->wake[1]);
-	if (outbox_recover(d->outbox, now_s()) < 0) {
-		sbuf_addstr(err, "cannot recover in-flight messages");
+	d->cluster = cluster_join(d->db, d->outbox, exclusive == 1, now_s(), err);
+	if (!d->cluster)
 		return -1;
-	}
 	d->http = http_start(d->cfg, d->wake[1], err);
 	return d->http ? 0 : -1;
 }
@@ -230,6 +232,21 @@ out:
 	sbuf_release(&err);
 }
 
+/* /metrics shows the whole service from the database; these lines say
+ * what this daemon did, labelled with its id in the registry. */
+static void report_self(struct daemon *d)
+{
+	long long id = cluster_daemon_id(d->cluster);
+	char name[96];
+
+	for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+		if (bsnprintf(name, sizeof(name), "budbringer_daemon_sent_total{daemon=\"%lld\",channel=\"%s\"}",
+			      id, channel_name((enum channel)ch)) == 0)
+			http_gauge(d->http, name, outbox_claimed(d->outbox, (enum channel)ch));
+	if (bsnprintf(name, sizeof(name), "budbringer_daemon_in_flight{daemon=\"%lld\"}", id) == 0)
+		http_gauge(d->http, name, (long long)outbox_in_flight(d->outbox));
+}
+
 static void periodic(struct daemon *d, long long now)
 {
 	if (campaign_create_auto(d->db, d->cfg, now) < 0)
@@ -245,6 +262,7 @@ static void periodic(struct daemon *d, long long now)
 	housekeeping_run(d->db, d->cfg, now);   /* hourly; logs its own failures */
 	d->last_poll = now;
 	http_gauge(d->http, "budbringer_last_poll_timestamp_seconds", now);
+	report_self(d);
 	if (!outbox_in_flight(d->outbox))
 		db_shrink(d->db);
 	db_shrink(d->expand_db);
@@ -288,6 +306,7 @@ static int loop(struct daemon *d)
 		}
 		if (now - d->last_poll >= d->cfg->poll_interval)
 			periodic(d, now);
+		cluster_tick(d->cluster, now);
 		rc = campaign_expand_step(d->expand_db, d->cfg, now);
 		if (rc > 0)
 			busy = 1;
@@ -363,6 +382,8 @@ int daemon_run(const struct daemon_opts *opts)
 	drain_outbox(&d, 3500);
 	log_info("stopped");
 out:
+	/* After the drain: what is still in flight the others settle now. */
+	cluster_leave(d.cluster);
 	http_stop(d.http);
 	outbox_free(d.outbox);
 	db_close(d.expand_db);

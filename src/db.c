@@ -348,6 +348,24 @@ static const struct db_sql migrations[] = {
 	{ .sqlite =
 	"CREATE TABLE key_checks(name TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;",
 	  .postgresql = PG_IN_SCHEMA_6 },
+
+	/* 7: several daemons on one database — who is alive (a heartbeat),
+	 * which daemon holds each message in flight and until when, and the
+	 * providers put aside for the whole service. */
+	{ .sqlite =
+	"CREATE TABLE daemons(id INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL,"
+	" pid INTEGER NOT NULL, started_at INTEGER NOT NULL, seen_at INTEGER NOT NULL);"
+	"ALTER TABLE messages ADD COLUMN claimed_by INTEGER;"
+	"ALTER TABLE messages ADD COLUMN claimed_until INTEGER;"
+	"CREATE INDEX messages_claimed ON messages(claimed_by) WHERE state = 'sending';"
+	"CREATE TABLE provider_rests(provider TEXT PRIMARY KEY, until_at INTEGER NOT NULL) WITHOUT ROWID;",
+	  .postgresql =
+	"CREATE TABLE daemons(" PG_ID ", host text NOT NULL,"
+	" pid bigint NOT NULL, started_at bigint NOT NULL, seen_at bigint NOT NULL);"
+	"ALTER TABLE messages ADD COLUMN claimed_by bigint;"
+	"ALTER TABLE messages ADD COLUMN claimed_until bigint;"
+	"CREATE INDEX messages_claimed ON messages(claimed_by) WHERE state = 'sending';"
+	"CREATE TABLE provider_rests(provider text PRIMARY KEY, until_at bigint NOT NULL);" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

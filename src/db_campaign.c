@@ -424,16 +424,17 @@ int db_campaign_approve(struct db *db, long long id, const char *who, long long 
 	return db_changes(db) ? 0 : 1;
 }
 
-int db_campaign_claim_expansion(struct db *db, long long id, long long now)
+int db_campaign_claim_expansion(struct db *db, long long id, long long cursor, long long now)
 {
 	static const char sql[] =
 		"UPDATE campaigns SET status = 'expanding', updated_at = ? WHERE id = ?"
-		" AND status IN ('scheduled', 'expanding')";
+		" AND status IN ('scheduled', 'expanding') AND expand_cursor = ?";
 	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
 	db_bind_int64(st, 1, now);
 	db_bind_int64(st, 2, id);
+	db_bind_int64(st, 3, cursor);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
 	return db_changes(db) ? 0 : 1;

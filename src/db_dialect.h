@@ -21,6 +21,11 @@
 /* One text for both, where a struct db_sql is expected. */
 #define DB_BOTH(sql) { .sqlite = sql, .postgresql = sql }
 
+/* The claim columns of a state change (db_bind_change's ?10, ?11). */
+#define DB_CLAIM_SET \
+	" claimed_by = CASE WHEN ?1 = 'sending' THEN CAST(?10 AS BIGINT) END," \
+	" claimed_until = CASE WHEN ?1 = 'sending' THEN CAST(?11 AS BIGINT) END"
+
 /* A string aggregate with a separator: name(expr, sep). */
 #define SQLITE_STRING_AGG "group_concat"
 #define PG_STRING_AGG "string_agg"

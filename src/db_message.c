@@ -138,6 +138,10 @@ void db_bind_change(struct db_stmt *st, const struct message_change *ch)
 	db_bind_text(st, 5, ch->reason);
 	db_bind_int(st, 6, ch->count_attempt ? 1 : 0);
 	db_bind_int64(st, 7, ch->not_before);
+	if (ch->claimed_by)
+		db_bind_int64(st, 10, ch->claimed_by);
+	if (ch->claimed_until)
+		db_bind_int64(st, 11, ch->claimed_until);
 }
 
 int db_message_transition(struct db *db, long long id, const char *from,
@@ -147,7 +151,7 @@ int db_message_transition(struct db *db, long long id, const char *from,
 		"UPDATE messages SET state = ?1, updated_at = ?2,"
 		" provider = coalesce(?3, provider), provider_msgid = coalesce(?4, provider_msgid),"
 		" reason = coalesce(?5, reason), attempts = attempts + ?6,"
-		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END"
+		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET
 		" WHERE id = ?8 AND (state = ?9 OR (?9 IS NULL AND state NOT IN"
 		"  ('delivered', 'failed', 'expired', 'suppressed', 'cancelled')))";
 	struct db_stmt *st = db_prepare(db, sql);
@@ -168,7 +172,8 @@ int db_message_transition(struct db *db, long long id, const char *from,
 int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now)
 {
 	static const char sql[] =
-		"SELECT id, provider FROM messages WHERE state = 'sending'";
+		"SELECT id, provider FROM messages WHERE state = 'sending' AND (claimed_by IS NULL"
+		" OR NOT EXISTS (SELECT 1 FROM daemons d WHERE d.id = messages.claimed_by))";
 	struct db_stmt *st;
 	long long *ids = NULL;
 	bool *retry = NULL;
@@ -192,6 +197,10 @@ int db_message_recover(struct db *db, const char *const *idempotent_providers, l
 		retry[n++] = idem;
 	}
 	db_reset(st);
+	if (!n) {
+		ret = 0;
+		goto out;
+	}
 	if (db_begin(db) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {

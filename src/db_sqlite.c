@@ -317,7 +317,7 @@ static int sq_lock_daemon(struct db *db, struct sbuf *err)
 			  ? "another budbringerd is running on database '%s' (it holds '%s')"
 			  : "cannot lock database '%s' ('%s')", db->target, path.buf);
 	else
-		ret = 0;
+		ret = 1;
 	sbuf_release(&path);
 	return ret;
 }

@@ -2,6 +2,7 @@
 #include "budbringer/outbox.h"
 #include "budbringer/clock.h"
 #include "budbringer/curl_multi.h"
+#include "budbringer/db_cluster.h"
 #include "budbringer/db_outbox.h"
 #include "budbringer/gsm.h"
 #include "budbringer/log.h"
@@ -57,6 +58,11 @@ struct outbox {
 	int last_changed;
 	bool again;                      /* a batch limit cut it short */
 	int quiet;                       /* in quiet hours at the last claim: 1, 0, -1 not yet known */
+	/* Several daemons: this one's id in the registry (its claims carry
+	 * it) and how many share each provider's rate. */
+	long long daemon_id;
+	int daemons;
+	long long claimed[CHANNEL_COUNT]; /* handed to providers by this daemon, ever */
 };
 
 static int record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
@@ -246,20 +252,62 @@ int outbox_recover(struct outbox *ob, long long now)
 	return rc;
 }
 
-/* Token bucket: true when the provider may send `cost` units now. */
+long long outbox_claimed(const struct outbox *ob, enum channel chan)
+{
+	return ob->claimed[chan];
+}
+
+void outbox_set_daemon(struct outbox *ob, long long id)
+{
+	ob->daemon_id = id;
+}
+
+void outbox_set_daemons(struct outbox *ob, int n)
+{
+	if (n < 1)
+		n = 1;
+	if (n != ob->daemons && ob->daemons)
+		log_info("daemons sharing the providers' rates: %d", n);
+	ob->daemons = n;
+	for (size_t i = 0; i < ob->n_sms; i++)
+		ob->sms[i]->rate_share = ob->sms[i]->rate / n;
+	ob->mail->rate_share = ob->mail->rate / n;
+}
+
+static int rest_one(const char *name, long long until, void *arg)
+{
+	struct outbox *ob = arg;
+
+	for (size_t i = 0; i < ob->n_sms; i++)
+		if (!strcmp(ob->sms[i]->name, name) && ob->sms[i]->cooldown_until < until) {
+			ob->sms[i]->cooldown_until = until;
+			log_warn("provider put aside by another daemon provider=%s until=%lld", name, until);
+		}
+	return 0;
+}
+
+int outbox_sync_rests(struct outbox *ob, long long now)
+{
+	return db_provider_rests_each(ob->db, now, rest_one, ob);
+}
+
+/* Token bucket: true when the provider may send `cost` units now. Each of
+ * n daemons takes 1/n of the rate, so the service keeps to `rate`. */
 static bool rate_take(struct provider *p, double cost)
 {
 	long long t = clock_mono_ms();
-	if (p->rate <= 0)
+	double rate = p->rate_share;
+
+	if (rate <= 0)
 		return true;
 	if (p->last_refill_ms) {
-		p->tokens += (double)(t - p->last_refill_ms) * p->rate / 1000.0;
+		p->tokens += (double)(t - p->last_refill_ms) * rate / 1000.0;
 		/* Allow a burst of one second's worth at most. */
-		if (p->tokens > (p->rate > 1 ? p->rate : 1))
-			p->tokens = p->rate > 1 ? p->rate : 1;
+		if (p->tokens > (rate > 1 ? rate : 1))
+			p->tokens = rate > 1 ? rate : 1;
 	}
 	p->last_refill_ms = t;
-	if (p->tokens < cost && !(p->tokens >= 1 && cost > p->rate))
+	if (p->tokens < cost && !(p->tokens >= 1 && cost > rate))
 		return false;
 	p->tokens -= cost;
 	return true;
@@ -384,6 +432,9 @@ static void note_health(struct outbox *ob, long long now)
 			p->consecutive_failures = 0;
 			log_warn("provider put aside provider=%s cooldown=%ds", p->name,
 				 ob->cfg->sms.cooldown);
+			/* For every daemon of the service, not only this one. */
+			if (db_provider_rest(ob->db, p->name, p->cooldown_until) < 0)
+				log_warn("cannot tell the other daemons that provider=%s rests", p->name);
 		}
 	}
 }
@@ -498,7 +549,8 @@ static int claim_commit(struct outbox *ob, long long now, struct claim *c, struc
 
 	for (size_t i = 0; i < n; i++) {
 		struct provider *p = pick[i];
-		struct message_change ch = { .to = "sending", .now = now, .count_attempt = true };
+		struct message_change ch = { .to = "sending", .now = now, .count_attempt = true,
+			.claimed_by = ob->daemon_id, .claimed_until = now + OUTBOX_CLAIM_LEASE };
 
 		if (!p)
 			continue;	/* its provider's batch is done */
@@ -643,6 +695,7 @@ static int submit(struct outbox *ob, enum channel chan, long long now, struct cl
 		} else {
 			ob->in_flight++;
 			(*busy_of(ob, p))++;
+			ob->claimed[chan]++;
 			changed++;
 		}
 		sbuf_release(&unsub);

@@ -35,6 +35,7 @@ struct provider *provider_new_ops(const struct provider_ops *ops, const char *na
 	p->wake_fd = -1;
 	p->idempotent = sms ? sms->idempotent : !strcmp(ops->type, "spool");
 	p->rate = sms ? sms->rate : cfg->email.smtp.rate;
+	p->rate_share = p->rate;
 	p->tokens = p->rate > 0 ? p->rate : 0;
 	if (ops->init(p, err) < 0) {
 		free(p->name);

@@ -71,11 +71,11 @@ enum db_engine_kind db_engine(const struct db *db);
 /* "sqlite" or "postgresql" */
 const char *db_engine_name(const struct db *db);
 int db_schema_version(struct db *db);
-/* One daemon per database, until claims name their daemon: a second one
- * started by mistake would take the first one's in-flight messages for a
- * crash's and settle them. SQLite: a flock on "<file>.lock"; PostgreSQL:
- * a session advisory lock. Held until db_close() (or the process ends,
- * also on kill -9). -1 with the reason in err. */
+/* SQLite: one daemon per file (the HTTP listeners' ports and the file's
+ * write lock are one host's), by a flock on "<file>.lock" held until
+ * db_close() or the process ends, also on kill -9: 1, it is exclusive.
+ * PostgreSQL: any number of daemons share the database (cluster.h): 0.
+ * -1 with the reason in err. */
 int db_lock_daemon(struct db *db, struct sbuf *err);
 
 /* The outermost level takes the write lock (SQLite: BEGIN IMMEDIATE;
@@ -263,8 +263,10 @@ int db_campaign_next_due(struct db *db, long long now, struct campaign *out);
 /* 0 changed, 1 not (no such campaign, or it is already done, cancelled or
  * expired: a final status is never overwritten), -1 error. */
 int db_campaign_set_status(struct db *db, long long id, const char *status, long long now);
-/* scheduled/expanding -> expanding; 1 when the campaign is in another state. */
-int db_campaign_claim_expansion(struct db *db, long long id, long long now);
+/* scheduled/expanding -> expanding while its cursor is still `cursor`;
+ * 1 when the campaign is in another state or another daemon expanded the
+ * batch meanwhile (each batch is expanded once, by one daemon). */
+int db_campaign_claim_expansion(struct db *db, long long id, long long cursor, long long now);
 /* pending_approval -> scheduled, recording who approved. */
 int db_campaign_approve(struct db *db, long long id, const char *who, long long now);
 int db_campaign_set_cursor(struct db *db, long long id, long long cursor, long long now);
@@ -358,14 +360,19 @@ struct message_change {
 	bool count_attempt;
 	long long not_before;      /* 0 = leave */
 	long long now;
+	/* Into `sending`: the daemon that holds the claim and until when
+	 * (any other state clears both). */
+	long long claimed_by, claimed_until;
 };
 /* Binds a change to ?1..?7 (to, now, provider, provider_msgid, reason,
- * count_attempt, not_before): the order of every state-change UPDATE. */
+ * count_attempt, not_before) and ?10, ?11 (claimed_by, claimed_until):
+ * the order of every state-change UPDATE. */
 void db_bind_change(struct db_stmt *st, const struct message_change *ch);
 int db_message_transition(struct db *db, long long id, const char *from,
 			  const struct message_change *ch);
-/* After a crash: 'sending' rows become 'queued' for idempotent providers
- * (listed, NULL-terminated) and 'unknown' for the rest. Returns count. */
+/* After a crash: 'sending' rows held by no daemon in the registry (see
+ * db_cluster.h) become 'queued' for idempotent providers (listed,
+ * NULL-terminated) and 'unknown' for the rest. Returns count. */
 int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now);
 /* Cancels the still-queued messages of a campaign. Returns the count. */
 int db_message_cancel_queued(struct db *db, long long campaign_id, const char *reason,

@@ -77,6 +77,16 @@ size_t outbox_in_flight(const struct outbox *ob);
 /* Gives every provider the daemon loop's wake pipe (see provider.h);
  * call after outbox_new(), before the first step. */
 void outbox_set_wake(struct outbox *ob, int fd);
+/* How long a claim is recorded to last: longer than any send may take. */
+#define OUTBOX_CLAIM_LEASE 600
+/* Several daemons (cluster.c): this daemon's id, which its claims carry;
+ * how many daemons share each provider's rate (each takes rate / n); and
+ * the providers another daemon has put aside. */
+void outbox_set_daemon(struct outbox *ob, long long id);
+void outbox_set_daemons(struct outbox *ob, int n);
+int outbox_sync_rests(struct outbox *ob, long long now);
+/* Messages of a channel this daemon handed to a provider since it started. */
+long long outbox_claimed(const struct outbox *ob, enum channel chan);
 
 /*
  * How long the loop may sleep (a write to the wake pipe cuts it short)

@@ -100,6 +100,7 @@ struct provider {
 	/* Token bucket for the rate limit. */
 	double tokens;
 	double rate;
+	double rate_share;   /* this daemon's part of it (outbox_set_daemons) */
 	long long last_refill_ms;
 };
 
