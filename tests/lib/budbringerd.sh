@@ -27,6 +27,7 @@
 # work on both:
 #   bb_sql "SQL"              rows as a|b, one per line (sqlite3's list mode)
 #   bb_sql_json "SELECT …"    the rows as a JSON array of objects
+#   bb_sql_insert TABLE COL…  tab-separated rows from stdin into TABLE
 #   bb_db_dump                every table as SQL text (.dump / pg_dump)
 #   bb_tables                 the table names, one per line
 #   bb_new_db                 BB_DB becomes a new, empty database
@@ -173,6 +174,33 @@ _bb_psql() {
 	else
 		printf '%s\n' "$*" | PGCLIENTENCODING=UTF8 psql -X -A -t -q -F'|' -v ON_ERROR_STOP=1 -d "$BB_DB"
 	fi
+}
+
+# bb_sql_insert TABLE COLUMN… < ROWS: test data straight into a table (as
+# a portal import would), in one transaction. ROWS are lines of
+# tab-separated values, \N for NULL; every value goes as a quoted literal,
+# which both engines convert to the column's type.
+bb_sql_insert() {
+	local table=${1:?usage: bb_sql_insert TABLE COLUMN… < ROWS}
+	local sql
+	shift
+	sql=$("$BB_PYTHON" -c "$(cat <<'PY'
+import sys
+table, cols = sys.argv[1], sys.argv[2:]
+lit = lambda v: "NULL" if v == "\\N" else "'" + v.replace("'", "''") + "'"
+rows = []
+for n, line in enumerate(sys.stdin.read().splitlines(), 1):
+    vals = line.split("\t")
+    if len(vals) != len(cols):
+        sys.exit("bb_sql_insert: row %d has %d values for %d columns" % (n, len(vals), len(cols)))
+    rows.append("(" + ", ".join(map(lit, vals)) + ")")
+print("BEGIN;")
+for i in range(0, len(rows), 500):
+    print("INSERT INTO %s(%s) VALUES\n%s;" % (table, ", ".join(cols), ",\n".join(rows[i:i + 500])))
+print("COMMIT;")
+PY
+)" "$table" "$@") || return 1
+	printf '%s\n' "$sql" | bb_sql
 }
 
 # bb_sql_json "SELECT …": the rows as one JSON array of objects, keyed by
