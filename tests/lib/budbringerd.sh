@@ -216,11 +216,17 @@ bb_sql_json() {
 }
 
 # bb_db_dump: the whole database as SQL text, rows as INSERT statements
-# (sqlite3 .dump; pg_dump --inserts, where names carry "public.").
+# (sqlite3 .dump; pg_dump --inserts, where names carry "public."). The
+# positions of PostgreSQL's sequences are left out: a rolled-back insert or
+# an ON CONFLICT DO NOTHING moves them without changing a row, which a
+# SQLite dump would not show either.
 bb_db_dump() {
 	if [ "$BB_ENGINE" = postgresql ]; then
-		PGCLIENTENCODING=UTF8 "$PG_BINDIR/pg_dump" --inserts --no-owner --no-privileges -d "$BB_DB"
-		return
+		local dump
+		dump=$(PGCLIENTENCODING=UTF8 "$PG_BINDIR/pg_dump" --inserts --no-owner --no-privileges -d "$BB_DB") ||
+			return 1
+		printf '%s\n' "$dump" | grep -v '^SELECT pg_catalog\.setval('
+		return 0
 	fi
 	bb_sql .dump
 }

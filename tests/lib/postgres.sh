@@ -21,7 +21,8 @@
 # and initdb, pg_ctl and postgres run through `runuser -u postgres --`.
 # Not as root they run as the test's own user.
 #
-# Settings are for tests: fsync, synchronous_commit and full_page_writes are
+# PG_MAX_CONNECTIONS (default 100) sets max_connections. Settings are for
+# tests: fsync, synchronous_commit and full_page_writes are
 # off (a crash of the machine loses the cluster, which a test never needs).
 
 [ -n "${_BB_COMMON_SH:-}" ] || { echo "postgres.sh: source common.sh first" >&2; return 1; }
@@ -102,7 +103,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 shared_buffers = 32MB
-max_connections = 100
+max_connections = ${PG_MAX_CONNECTIONS:-100}
 log_line_prefix = '%m [%p] %d '
 CONF
 	on_exit "pg_stop"
