@@ -105,6 +105,11 @@ unit-asan:
 integration: all
 	@tests/integration/run.sh
 
+# The same suite with the daemon on PostgreSQL (a private cluster per script).
+.PHONY: integration-pg
+integration-pg: all
+	@BB_ENGINE=postgresql tests/integration/run.sh
+
 # libFuzzer harnesses (clang): `make fuzz` explores for FUZZ_TIME seconds
 # each; `fuzz-check` (part of check) replays the committed corpus only.
 FUZZ_CC   ?= clang

@@ -1,8 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Runs every tests/integration/test_*.sh (or those named) and sums their
-# "N passed, N failed" lines into one closing line.
+# "N passed, N failed" lines into one closing line. BB_ENGINE=postgresql
+# runs them on PostgreSQL (each script its own private cluster, see
+# tests/lib/budbringerd.sh); the default is sqlite.
 cd "$(dirname "$0")/../.." || exit 1
+export BB_ENGINE=${BB_ENGINE:-sqlite}
+case $BB_ENGINE in
+sqlite | postgresql) ;;
+*) echo "run.sh: BB_ENGINE=$BB_ENGINE: the engines are sqlite and postgresql" >&2; exit 2 ;;
+esac
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(tests/integration/test_*.sh)
 mkdir -p tests/output
@@ -27,5 +34,5 @@ for t in "${tests[@]}"; do
 	fi
 done
 [ -z "$failed_scripts" ] || echo "failed:$failed_scripts"
-echo "integration: $total_pass passed, $total_fail failed"
+echo "integration: $total_pass passed, $total_fail failed (engine $BB_ENGINE)"
 [ "$total_fail" -eq 0 ]

@@ -101,8 +101,8 @@ assert_ne "$TOKEN_A" "$NEW_A" "the token was rotated"
 r=$(post "$API/campaigns" "$TOKEN_A" "{\"opportunity_id\": $OPP_A, \"channels\": [\"email\"]}")
 assert_match "$r" '^401 \{"error": "invalid, rotated or revoked token"\}' "the rotated (old) token: 401"
 assert_eq "$before" "$(counts)" "nothing written with a bad token"
-dump=$(bb_sql .dump)
-assert_contains "$dump" "CREATE TABLE association_tokens" "the database dump worked"
+dump=$(bb_db_dump)
+assert_match "$dump" 'CREATE TABLE (public\.)?association_tokens' "the database dump worked"
 assert_not_contains "$dump" "$NEW_A" "the database holds the new token nowhere in clear"
 assert_not_contains "$dump" "$TOKEN_A" "nor the old one"
 
@@ -201,7 +201,7 @@ assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE recipient = '+4520400
 r=$(sub '{"email": "Ung.Frivillig@Example.DK", "lang": "ar"}')
 assert_eq "$ANSWER" "$r" "email sign-up: the same answer"
 assert_eq "Ung.Frivillig@example.dk pending" \
-	"$(bb_sql "SELECT email || ' ' || status FROM subscribers WHERE email LIKE 'ung.frivillig@%' COLLATE NOCASE")" \
+	"$(bb_sql "SELECT email || ' ' || status FROM subscribers WHERE lower(email) LIKE 'ung.frivillig@%'")" \
 	"stored with the domain in lower case, pending"
 assert_eq "confirm email" "$(bb_sql "SELECT kind || ' ' || channel FROM messages WHERE recipient = 'Ung.Frivillig@example.dk'")" \
 	"a confirmation email is queued"
@@ -265,9 +265,9 @@ mo() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
 	"$BB_URL/sms/inbound?secret=$BB_INBOUND_SECRET&from=4520600001&to=1220&text=$1&id=$2"; }
 snapshot() {
 	bb_sql "SELECT 'sub', status, sms_consent, sms_consent_at, updated_at FROM subscribers WHERE phone = '+4520600001';
-		SELECT 'log', count(*), group_concat(action) FROM consent_log WHERE subscriber_id =
-			(SELECT id FROM subscribers WHERE phone = '+4520600001');
-		SELECT 'msg', count(*), group_concat(kind) FROM messages WHERE recipient = '+4520600001';
+		SELECT 'log', id, action FROM consent_log WHERE subscriber_id =
+			(SELECT id FROM subscribers WHERE phone = '+4520600001') ORDER BY id;
+		SELECT 'msg', id, kind FROM messages WHERE recipient = '+4520600001' ORDER BY id;
 		SELECT 'sup', count(*) FROM suppressions;
 		SELECT 'in', count(*) FROM inbound"
 }

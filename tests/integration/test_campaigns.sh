@@ -17,17 +17,12 @@ bb init >/dev/null || die "init"
 
 bb association add "Kulturhuset" >/dev/null
 bb association add "Spejderne" >/dev/null
-/usr/bin/python3 - "$BB_DB" "$year" <<'PY'
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1]); year = int(sys.argv[2]); now = int(time.time())
-for i in range(200):
-    lang = ["da", "ar", "tr", "en"][i % 4]
-    db.execute("INSERT INTO subscribers(phone, lang, birth_year, status, sms_consent, sms_consent_at,"
-               " sms_consent_source, email_consent, created_at, updated_at)"
-               " VALUES (?, ?, ?, 'active', 1, ?, 'test', 0, ?, ?)",
-               ("+4540%06d" % i, lang, year - 16 - i % 20, now, now, now))
-db.commit()
-PY
+now=$(date +%s) langs=(da ar tr en)
+for i in $(seq 0 199); do
+	printf '+4540%06d\t%s\t%d\tactive\t1\t%d\ttest\t0\t%d\t%d\n' \
+		"$i" "${langs[i % 4]}" $((year - 16 - i % 20)) "$now" "$now" "$now"
+done | bb_sql_insert subscribers phone lang birth_year status sms_consent sms_consent_at \
+	sms_consent_source email_consent created_at updated_at || die "cannot add the subscribers"
 opp() { bb --json opportunity add --association "$1" --title "da=$2" --summary "da=Kom og hjælp." \
 	--title "en=$2 (en)" --summary "en=Come and help." --interest culture --url https://x.example/o \
 	--publish | sed -n 's/.*"id": \([0-9]*\).*/\1/p'; }
@@ -92,7 +87,7 @@ out2=$(bb campaign create --opportunity "$o3" --channels sms --at +1m --idempote
 assert_contains "$out2" "exists already" "same idempotency key: no second campaign"
 sleep 2
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE campaign_id = $sid")" "scheduled campaign waits for its time"
-bb_sql "UPDATE campaigns SET send_at = strftime('%s','now') WHERE id = $sid" >/dev/null
+bb_sql "UPDATE campaigns SET send_at = $(date +%s) WHERE id = $sid" >/dev/null
 wait_until "[ \$(bb_sql \"SELECT count(*) FROM messages WHERE campaign_id = $sid\") -gt 0 ]" 15 "$BB_PID" ||
 	fail "scheduled campaign expands when due"
 

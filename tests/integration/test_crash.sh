@@ -32,16 +32,13 @@ BB_EMAIL="provider = \"smtp\"; from = \"frivillig@randers.example.dk\"; from_nam
 BB_CAMPAIGNS='frequency_cap = 0; expand_batch = 20;'
 bb_config
 bb init >/dev/null || die "init"
-/usr/bin/python3 - "$BB_DB" "$N" <<'PY'
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1]); now = int(time.time())
-for i in range(int(sys.argv[2])):
-    db.execute("INSERT INTO subscribers(phone, email, lang, status, sms_consent, sms_consent_at,"
-               " sms_consent_source, email_consent, email_consent_at, email_consent_source,"
-               " created_at, updated_at) VALUES (?, ?, ?, 'active', 1, ?, 'test', 1, ?, 'test', ?, ?)",
-               ("+4570%06d" % i, "c%d@example.dk" % i, ["da", "en", "ar"][i % 3], now, now, now, now))
-db.commit()
-PY
+now=$(date +%s) langs=(da en ar)
+for ((i = 0; i < N; i++)); do
+	printf '+4570%06d\tc%d@example.dk\t%s\tactive\t1\t%d\ttest\t1\t%d\ttest\t%d\t%d\n' \
+		"$i" "$i" "${langs[i % 3]}" "$now" "$now" "$now" "$now"
+done | bb_sql_insert subscribers phone email lang status sms_consent sms_consent_at \
+	sms_consent_source email_consent email_consent_at email_consent_source created_at updated_at ||
+	die "cannot add the subscribers"
 bb opportunity add --title "da=Nedbrud" --summary "da=Test af nedbrud." --title "ar=انهيار" \
 	--summary "ar=اختبار." --title "en=Crash" --summary "en=Crash test." \
 	--url https://x.example/o >/dev/null

@@ -52,15 +52,17 @@ for i in 0 1; do
 	curl -s -o /dev/null "$BB_URL/sms/dlr?secret=$BB_DLR_SECRET&id=${ids[$i]}&status=1"
 done
 curl -s -o /dev/null "$BB_URL/sms/dlr?secret=$BB_DLR_SECRET&id=${ids[2]}&status=2&answer=NACK%2F0x0000000b%2FInvalid+Destination+Address"
-wait_until "[ \"\$(bb_sql \"SELECT group_concat(state) FROM (SELECT state FROM messages WHERE campaign_id = $auto ORDER BY id)\")\" = delivered,delivered,failed ]" 10 ||
+auto_states() { bb_sql "SELECT state FROM messages WHERE campaign_id = $auto ORDER BY id" | paste -sd, -; }
+wait_until "[ \"\$(auto_states)\" = delivered,delivered,failed ]" 10 ||
 	fail "delivery reports recorded"
 # A fourth message whose gateway answer was lost: `unknown`, for staff to resend.
 bb subscriber add --phone 20000004 --born 2008 --consent "signed form, test" >/dev/null || die "subscriber 4"
+now=$(date +%s)
 bb_sql "INSERT INTO messages(campaign_id, subscriber_id, kind, channel, recipient, lang, body, state,
 	reason, provider, attempts, not_before, created_at, updated_at)
 	SELECT $auto, id, 'campaign', 'sms', phone, 'da', 'Hjælpere til kaproning', 'unknown',
-	'no answer from sendsms after the request went out: test', 'spool', 1, strftime('%s'),
-	strftime('%s'), strftime('%s') FROM subscribers WHERE phone = '+4520000004'"
+	'no answer from sendsms after the request went out: test', 'spool', 1, $now,
+	$now, $now FROM subscribers WHERE phone = '+4520000004'"
 lost=$(bb_sql "SELECT id FROM messages WHERE recipient = '+4520000004'")
 [ -n "$lost" ] || die "the unknown message"
 n=0
@@ -89,20 +91,22 @@ hq=${HOSTILE//\'/\'\'}
 bb_sql "INSERT INTO associations(name, created_at) VALUES ('Forening $hq', 'x');
 	INSERT INTO opportunities(association_id, status, updated_at)
 		SELECT id, 'closed', 'x' FROM associations WHERE name = 'Forening $hq';
-	INSERT INTO opportunity_texts SELECT max(id), 'da', 'Titel $hq', 'resume' FROM opportunities;
-	INSERT INTO opportunity_texts SELECT max(id), 'en', 'Titel $hq', 'resume' FROM opportunities;
+	INSERT INTO opportunity_texts(opportunity_id, lang, title, summary)
+		SELECT max(id), 'da', 'Titel $hq', 'resume' FROM opportunities;
+	INSERT INTO opportunity_texts(opportunity_id, lang, title, summary)
+		SELECT max(id), 'en', 'Titel $hq', 'resume' FROM opportunities;
 	INSERT INTO campaigns(kind, opportunity_id, association_id, status, channels, send_at,
 		valid_until, created_by, created_at, updated_at)
-		SELECT 'association', max(o.id), max(o.association_id), 'done', 'email', strftime('%s'),
-		strftime('%s') + 86400, 'staff $hq', strftime('%s'), strftime('%s') FROM opportunities o;
+		SELECT 'association', max(o.id), max(o.association_id), 'done', 'email', $now,
+		$((now + 86400)), 'staff $hq', $now, $now FROM opportunities o;
 	INSERT INTO messages(campaign_id, kind, channel, recipient, lang, state, reason, provider,
 		not_before, created_at, updated_at)
 		SELECT max(id), 'campaign', 'email', 'x@example.dk', 'da', 'failed', 'reason $hq',
-		'smtp', strftime('%s'), strftime('%s'), strftime('%s') FROM campaigns;
+		'smtp', $now, $now, $now FROM campaigns;
 	INSERT INTO message_events(message_id, at, state, provider, detail)
-		SELECT max(id), strftime('%s'), 'failed', 'smtp', '550 5.1.1 bounced $hq' FROM messages"
+		SELECT max(id), $now, 'failed', 'smtp', '550 5.1.1 bounced $hq' FROM messages"
 hostile=$(bb_sql "SELECT max(id) FROM campaigns")
-assert_eq "Titel $HOSTILE" "$(bb_sql "SELECT title FROM opportunity_texts WHERE lang = 'da' ORDER BY rowid DESC LIMIT 1")" \
+assert_eq "Titel $HOSTILE" "$(bb_sql "SELECT title FROM opportunity_texts WHERE lang = 'da' ORDER BY opportunity_id DESC LIMIT 1")" \
 	"hostile values are seeded"
 
 # --- what the browser does not show: refusals ---
@@ -169,9 +173,9 @@ assert_eq 1 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'message.re
 	"the resend is in the audit log"
 assert_eq 1 "$(bb_sql "SELECT count(*) FROM message_events WHERE message_id = $lost AND detail = 'resent by hand by anna'")" \
 	"and in the message's events"
-assert_eq 0 "$(bb_sql "SELECT count(*) FROM dashboard_sessions WHERE user = 'anna'")" \
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM dashboard_sessions WHERE \"user\" = 'anna'")" \
 	"logout removed anna's session"
-assert_not_contains "$(bb_sql "SELECT group_concat(token_sha256) FROM dashboard_sessions")" \
+assert_not_contains "$(bb_sql "SELECT token_sha256 FROM dashboard_sessions")" \
 	"$(sed -n 's/.*bb_session\t//p' "$jar")" "the database holds session hashes, not tokens"
 # Wrong passwords slow down the address they come from, never a user: a
 # known and an unknown name get the same answers, and the user can still

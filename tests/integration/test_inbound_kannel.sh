@@ -66,7 +66,7 @@ campaign_of() {
 	bb_sql "SELECT id FROM campaigns WHERE opportunity_id = $1"
 }
 expanded() {  # the campaign of opportunity $1 has been turned into messages
-	[ "$(bb_sql "SELECT status IN ('sending', 'done') FROM campaigns WHERE opportunity_id = $1")" = 1 ]
+	[ "$(bb_sql "SELECT count(*) FROM campaigns WHERE opportunity_id = $1 AND status IN ('sending', 'done')")" = 1 ]
 }
 
 # ---- 0. the configuration in etc/ is the one under test --------------------------
@@ -90,8 +90,8 @@ bb subscriber add --phone "$OTHER" --lang da --interest sport --consent "test fi
 kannel_mo $DA 1220 "Frivillig  SPORT 2006"
 expect_reply $DA 1 "Svar JA" "join"
 assert_eq "pending 0 da" "$(status_of $DA)" "a join makes a pending subscriber without consent"
-assert_eq "sport" "$(bb_sql "SELECT group_concat(interest) FROM subscriber_interests i
-	JOIN subscribers s ON s.id = i.subscriber_id WHERE s.phone = '+$DA'")" "with the interest"
+assert_eq "sport" "$(bb_sql "SELECT interest FROM subscriber_interests i
+	JOIN subscribers s ON s.id = i.subscriber_id WHERE s.phone = '+$DA' ORDER BY interest")" "with the interest"
 assert_eq 2006 "$(bb_sql "SELECT birth_year FROM subscribers WHERE phone = '+$DA'")" "and the birth year"
 question=$(stored_reply $DA)
 
@@ -143,7 +143,7 @@ assert_contains "$(mt_to $AR | sed -n 3p)" "مدربو سباحة" "the campaign
 kannel_mo $AR 1220 "توقف"
 expect_reply $AR 4 "تم إلغاء اشتراكك" "Arabic stop"
 assert_eq "unsubscribed 0 ar" "$(status_of $AR)" "توقف unsubscribes"
-assert_eq "ucs2" "$(bb_sql "SELECT group_concat(DISTINCT coding) FROM messages WHERE recipient = '+$AR'")" \
+assert_eq "ucs2" "$(bb_sql "SELECT DISTINCT coding FROM messages WHERE recipient = '+$AR' ORDER BY coding")" \
 	"Arabic replies went as UCS-2"
 kannel_mt_clear
 opp4=$(opportunity --interest sport --title "da=Løbehjælpere" --summary "da=Til løbet." \
@@ -189,8 +189,8 @@ assert_eq 0 "$(bb_sql "SELECT count(*) FROM inbound WHERE gateway_id = 'x1'")" "
 assert_cmd "! grep -q '$BB_INBOUND_SECRET' '$BB_LOG'" "the secret never appears in our log"
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM inbound WHERE reply_message_id IS NOT NULL AND reply IS NULL")" \
 	"every reply is recorded with its inbound message"
-assert_eq 0 "$(bb_sql "SELECT count(*) FROM (SELECT inbound_id FROM (SELECT id AS inbound_id, reply_message_id
-	FROM inbound WHERE reply_message_id IS NOT NULL) GROUP BY reply_message_id HAVING count(*) > 1)")" \
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM (SELECT reply_message_id FROM inbound WHERE reply_message_id IS NOT NULL
+	GROUP BY reply_message_id HAVING count(*) > 1) AS shared")" \
 	"no reply answers two messages"
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE state NOT IN ('sent', 'delivered')")" \
 	"every message went out: $(bb_sql "SELECT state, count(*) FROM messages GROUP BY state")"

@@ -62,10 +62,11 @@ opp1=$(opportunity sport "Fodbold")
 wait_until "[ \"\$(count $opp1 \"state = 'sent'\")\" = 3 ]" 20 "$BB_PID" || fail "first campaign not sent"
 req=$(jsonl_select "$RESTGW_LOG" 'r' 'r["kind"] == "request" and r["json"]["recipients"][0]["msisdn"] == 4520400002')
 ar_id=$(bb_sql "SELECT id FROM messages WHERE recipient = '+4520400002'")
-/usr/bin/python3 - "$req" "$ar_id" "$BB_URL" "$BB_DLR_SECRET" "$RESTGW_TOKEN" "$BB_DB" <<'PY' >"$TEST_TMPDIR/shape.out"
-import json, sqlite3, sys
-r, mid, url, secret, token, dbp = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
-body = sqlite3.connect(dbp).execute("SELECT body FROM messages WHERE id = ?", (int(mid),)).fetchone()[0]
+ar_row=$(bb_sql_json "SELECT body FROM messages WHERE id = $ar_id")
+/usr/bin/python3 - "$req" "$ar_id" "$BB_URL" "$BB_DLR_SECRET" "$RESTGW_TOKEN" "$ar_row" <<'PY' >"$TEST_TMPDIR/shape.out"
+import json, sys
+r, mid, url, secret, token, row = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+body = json.loads(row)[0]["body"]
 want = {"sender": "Frivillig", "message": body, "encoding": "UCS2",
         "recipients": [{"msisdn": 4520400002}], "userref": mid,
         "callback_url": "%s/sms/dlr?secret=%s&id=%s" % (url, secret, mid)}
@@ -88,8 +89,10 @@ gid() { bb_sql "SELECT provider_msgid FROM messages WHERE recipient = '$1'"; }
 assert_contains "$(restgw_dlr "$(gid +4520400001)" DELIVERED)" '"callback_status": 200' "DLR posted to our callback_url"
 assert_contains "$(restgw_dlr "$(gid +4520400002)" UNDELIVERABLE "Absent subscriber")" '"callback_status": 200' "failure DLR posted"
 restgw_dlr "$(gid +4520400003)" BUFFERED >/dev/null
-assert_eq "delivered|failed|sent" "$(bb_sql "SELECT group_concat(state, '|') FROM (SELECT state FROM messages
-	WHERE recipient LIKE '+452040000_' ORDER BY recipient)")" "DELIVERED, UNDELIVERABLE, BUFFERED: delivered, failed, still sent"
+assert_eq "delivered
+failed
+sent" "$(bb_sql "SELECT state FROM messages WHERE recipient LIKE '+452040000_' ORDER BY recipient")" \
+	"DELIVERED, UNDELIVERABLE, BUFFERED: delivered, failed, still sent"
 assert_eq "delivery report: UNDELIVERABLE error=Absent subscriber" \
 	"$(bb_sql "SELECT reason FROM messages WHERE recipient = '+4520400002'")" "the failure carries the gateway's words"
 # A report with only the gateway's id, straight to /sms/dlr, secret as a Bearer token.
@@ -104,7 +107,7 @@ restgw_config '{"sequence": ["hang", "500", "close", "garbage", "503"], "hang_se
 opp2=$(opportunity culture "Teater")
 wait_until "[ \"\$(count $opp2 \"state = 'sent'\")\" = 12 ]" 40 "$BB_PID" ||
 	fail "not all sent after faults: $(bb_sql "SELECT state, count(*) FROM messages GROUP BY state")"
-hung=$(bb_sql "SELECT message_id FROM message_events WHERE detail LIKE 'no answer from the gateway after the request went out: %timed out%' LIMIT 1")
+hung=$(bb_sql "SELECT message_id FROM message_events WHERE detail LIKE 'no answer from the gateway after the request went out: %timed out%' ORDER BY id LIMIT 1")
 assert_match "$hung" '^[0-9]+$' "the hung request timed out and was recorded"
 first_defer=$(bb_sql "SELECT min(id) FROM message_events WHERE message_id = $hung AND state = 'queued'
 	AND detail LIKE 'no answer%'")
@@ -121,14 +124,15 @@ assert_eq 15 "$(wc -l <"$TEST_TMPDIR/acc1")" "and all 15 so far exactly once"
 assert_no_output "every request for a message, retries too, carried Idempotency-Key: budbringer-<its id>" bad_keys "$RESTGW_LOG"
 # Each lost answer (hang, close, garbage) was an acceptance; a retry with
 # the same key got the same ids back as a replay, and those ids are stored.
-/usr/bin/python3 - "$RESTGW_LOG" "$BB_DB" <<'PY' >"$TEST_TMPDIR/lost.out"
-import json, sqlite3, sys
+bb_sql_json "SELECT id, state, provider_msgid FROM messages" >"$TEST_TMPDIR/messages.json"
+/usr/bin/python3 - "$RESTGW_LOG" "$TEST_TMPDIR/messages.json" <<'PY' >"$TEST_TMPDIR/lost.out"
+import json, sys
 reqs = [r for r in map(json.loads, open(sys.argv[1], encoding="utf-8")) if r["kind"] == "request"]
-db = sqlite3.connect(sys.argv[2])
+msgs = {m["id"]: (m["state"], m["provider_msgid"]) for m in json.load(open(sys.argv[2], encoding="utf-8"))}
 for f in sorted((r for r in reqs if r["action"] in ("hang", "close", "garbage")), key=lambda r: r["action"]):
     key, ref = f["headers"].get("Idempotency-Key"), f["json"]["userref"]
     later = [r for r in reqs if r["n"] > f["n"] and (r["json"] or {}).get("userref") == ref]
-    row = db.execute("SELECT state, provider_msgid FROM messages WHERE id = ?", (int(ref),)).fetchone()
+    row = msgs.get(int(ref))
     print(f["action"], "accepted" if f["accepted"] else "NOT accepted",
           "replayed" if any(r["headers"].get("Idempotency-Key") == key and r["replay"]
                             and r["ids"] == f["ids"] and r["status"] == 200 for r in later)

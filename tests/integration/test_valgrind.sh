@@ -51,7 +51,7 @@ BB_EMAIL="provider = \"smtp\"; from = \"frivillig@randers.example.dk\"; from_nam
 	smtp = { host = \"127.0.0.1\"; port = $SMTP_PORT; starttls = \"required\"; timeout = 10;
 	         username = \"budbringer\"; password = \"$SMTP_PW\"; ca_file = \"$SMTP_CERT\";
 	         verify_peer = true; connections = 2; messages_per_session = 2; };"
-rm -f "$BB_DB" "$BB_DB-wal" "$BB_DB-shm"
+bb_new_db || die "cannot make a second database"
 bb_config
 bb init >/dev/null
 for i in 1 2 3 4 5 6; do

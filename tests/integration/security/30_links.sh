@@ -42,7 +42,7 @@ state() { bb_sql "SELECT email_consent || ' ' || (SELECT count(*) FROM consent_l
 	FROM subscribers s WHERE id = $1"; }
 # Everything the daemon keeps: every table, and every spooled file.
 snapshot() {
-	bb_sql .dump
+	bb_db_dump
 	find "$BB_DIR/spool" -type f -printf '%P %s\n' | sort
 	find "$BB_DIR/spool" -type f -exec sha256sum {} + | sort
 }

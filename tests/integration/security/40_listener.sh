@@ -33,7 +33,7 @@ kill -HUP "$BB_PID"
 wait_until "[ \$(grep -c 'configuration reloaded' '$BB_LOG') -ge 1 ]" 10 "$BB_PID" || fail "the reload did not happen"
 assert_eq 303 "$(curl -s -o /dev/null -w '%{http_code}' -b "$TEST_TMPDIR/jar-bo" "$BB_URL/dashboard")" \
 	"after the reload bo's session no longer opens the dashboard"
-assert_eq 0 "$(bb_sql "SELECT count(*) FROM dashboard_sessions WHERE user = 'bo'")" "… and is gone from the database"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM dashboard_sessions WHERE \"user\" = 'bo'")" "… and is gone from the database"
 assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' -b "$TEST_TMPDIR/jar-anna" "$BB_URL/dashboard")" \
 	"anna's session goes on"
 

@@ -16,17 +16,31 @@ bb opportunity add --title "da=Oprydning" --summary "da=Hjælpere til stranden."
 bb_start
 wait_until "[ \"\$(bb_sql \"SELECT count(*) FROM messages WHERE state = 'sent'\")\" = 4 ]" 20 "$BB_PID" ||
 	fail "the campaign did not send its four messages"
-gone=$(bb_sql "SELECT group_concat(id, ' ') FROM messages WHERE recipient IN ('+4520800001', 'erase.me@example.dk')")
-kept=$(bb_sql "SELECT group_concat(id, ' ') FROM messages WHERE recipient IN ('+4520800002', 'keep.me@example.dk')")
+gone=$(bb_sql "SELECT id FROM messages WHERE recipient IN ('+4520800001', 'erase.me@example.dk') ORDER BY id" | paste -sd' ' -)
+kept=$(bb_sql "SELECT id FROM messages WHERE recipient IN ('+4520800002', 'keep.me@example.dk') ORDER BY id" | paste -sd' ' -)
 assert_match "$gone" '^[0-9]+ [0-9]+$' "two messages to the person to erase"
 raw_count() { cat "$BB_DB" "$BB_DB-wal" "$BB_DB-shm" 2>/dev/null | grep -c -a -F "$1"; }
+dump_count() { bb_db_dump | grep -c -a -F "$1"; }
 spool_has() { cat "$BB_SPOOL_SMS"/*.json "$BB_SPOOL_MAIL"/*.eml 2>/dev/null | grep -c -a -F "$1"; }
-assert_num -gt "$(raw_count erase.me@example.dk)" 0 "before: the address is in the database files"
+# The bytes of the files are SQLite's promise (secure_delete, a checkpointed
+# WAL). On PostgreSQL an erased row stays in its table's pages until VACUUM
+# reuses them: there the check is on what the database holds, every table
+# through pg_dump.
+if bb_sqlite_only "the erased address is in no byte of the database file, its WAL or -shm"; then
+	assert_num -gt "$(raw_count erase.me@example.dk)" 0 "before: the address is in the database files"
+else
+	assert_num -gt "$(dump_count erase.me@example.dk)" 0 "before: the address is in the database"
+fi
 assert_num -gt "$(spool_has erase.me@example.dk)" 0 "before: and in the spool files"
 
 bb subscriber erase --email erase.me@example.dk --yes >/dev/null || fail "erase failed"
-assert_eq 0 "$(raw_count erase.me@example.dk)" "after erase: the address is nowhere in the database, its WAL or -shm"
-assert_eq 0 "$(raw_count 4520800001)" "… nor the phone number"
+if [ "$BB_ENGINE" = sqlite ]; then
+	assert_eq 0 "$(raw_count erase.me@example.dk)" "after erase: the address is nowhere in the database, its WAL or -shm"
+	assert_eq 0 "$(raw_count 4520800001)" "… nor the phone number"
+else
+	assert_eq 0 "$(dump_count erase.me@example.dk)" "after erase: the address is in no table"
+	assert_eq 0 "$(dump_count 4520800001)" "… nor the phone number"
+fi
 assert_eq 0 "$(spool_has erase.me@example.dk)" "… nor in any spool file"
 assert_eq 0 "$(spool_has 4520800001)" "… the number neither"
 for id in $gone; do
@@ -42,7 +56,8 @@ assert_eq 1 "$(bb_sql "SELECT count(*) FROM suppressions WHERE address_sha256 = 
 	"but as its keyed hash"
 # A row as older versions wrote it still suppresses, and is rewritten.
 legacy=$(printf %s +4520800009 | sha256sum | cut -d' ' -f1)
-bb_sql "INSERT INTO suppressions VALUES ('$legacy', 'sms', 'stop', 'old version', 1)"
+bb_sql "INSERT INTO suppressions(address_sha256, channel, reason, source, created_at)
+	VALUES ('$legacy', 'sms', 'stop', 'old version', 1)"
 out=$(bb subscriber add --phone 20800009 --lang da --consent "test" 2>&1); rc=$?
 assert_eq 1 "$rc" "a number suppressed in the old (unkeyed) form cannot be added"
 assert_contains "$out" "suppression list" "… because it is still on the suppression list"
@@ -66,7 +81,7 @@ bb_start
 wait_until "grep -q 'housekeeping: spool_files=' '$BB_LOG'" 10 "$BB_PID" || fail "housekeeping did not purge"
 assert_cmd "[ ! -e '$aged' ]" "retention removed the old spool file"
 assert_num -ge "$(count_files "$BB_SPOOL_SMS" '*.json')" $((young - 1)) "and only the old one"
-assert_eq "none" "$(bb_sql "SELECT coalesce((SELECT id FROM subscribers WHERE phone = '+4520800020'), 'none')")" \
+assert_eq "none" "$(bb_sql "SELECT coalesce(CAST((SELECT id FROM subscribers WHERE phone = '+4520800020') AS TEXT), 'none')")" \
 	"a sign-up nobody confirmed for 31 days is forgotten"
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM suppressions WHERE address_sha256 = '$(bb_suppression_hash +4520800020)'")" \
 	"… without a suppression (its owner may still sign up)"
