@@ -225,7 +225,8 @@ bb_db_dump() {
 		local dump
 		dump=$(PGCLIENTENCODING=UTF8 "$PG_BINDIR/pg_dump" --inserts --no-owner --no-privileges -d "$BB_DB") ||
 			return 1
-		printf '%s\n' "$dump" | grep -v '^SELECT pg_catalog\.setval('
+		# pg_dump 15.14+ brackets its output with a random \restrict key.
+		printf '%s\n' "$dump" | grep -v -e '^SELECT pg_catalog\.setval(' -e '^\\\(un\)\{0,1\}restrict '
 		return 0
 	fi
 	bb_sql .dump
