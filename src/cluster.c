@@ -100,6 +100,14 @@ void cluster_tick(struct cluster *c, long long now)
 	share(c, now);
 }
 
+void cluster_set_outbox(struct cluster *c, struct outbox *ob)
+{
+	c->ob = ob;
+	outbox_set_daemon(ob, c->id);
+	if (c->daemons > 0)
+		outbox_set_daemons(ob, c->daemons);
+}
+
 long long cluster_daemon_id(const struct cluster *c)
 {
 	return c ? c->id : 0;

@@ -217,6 +217,7 @@ static void reload(struct daemon *d)
 	}
 	outbox_free(d->outbox);
 	d->outbox = ob;
+	cluster_set_outbox(d->cluster, ob);
 	d->http = hs;
 	cfg_free(d->cfg);
 	free(d->cfg);

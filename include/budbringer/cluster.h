@@ -35,6 +35,9 @@ struct cluster *cluster_join(struct db *db, struct outbox *ob, bool exclusive, l
 /* The heartbeat and what follows it; cheap when not due. */
 void cluster_tick(struct cluster *c, long long now);
 long long cluster_daemon_id(const struct cluster *c);
+/* After a reload swapped the outbox: the new one carries this daemon's id
+ * and its share of the rates. */
+void cluster_set_outbox(struct cluster *c, struct outbox *ob);
 /* Leaves the registry and frees c (NULL is fine). */
 void cluster_leave(struct cluster *c);
 
