@@ -687,6 +687,17 @@ int db_begin(struct db *db)
 	return 0;
 }
 
+int db_begin_claim(struct db *db)
+{
+	sync_depth(db);
+	if (db->depth || !db->eng->begin_claim)
+		return db_begin(db);
+	if (db->eng->begin_claim(db) < 0)
+		return -1;
+	db->depth++;
+	return 0;
+}
+
 int db_commit(struct db *db)
 {
 	static const char commit[] = "COMMIT";

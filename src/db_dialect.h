@@ -54,6 +54,12 @@
 #define SQLITE_LOCAL_YEAR(t) "CAST(strftime('%Y', " t ", 'unixepoch', 'localtime') AS INTEGER)"
 #define PG_LOCAL_YEAR(t) "CAST(extract(year FROM to_timestamp(" t ")) AS bigint)"
 
+/* After a SELECT: lock the rows of table alias t that are returned,
+ * passing over those another transaction holds (a job queue's claim).
+ * SQLite has one writer at a time: nothing to skip. */
+#define SQLITE_SKIP_LOCKED(t) ""
+#define PG_SKIP_LOCKED(t) " FOR UPDATE OF " t " SKIP LOCKED"
+
 /* The current unix time in seconds. */
 #define SQLITE_NOW "CAST(strftime('%s', 'now') AS INTEGER)"
 #define PG_NOW "CAST(extract(epoch FROM now()) AS bigint)"

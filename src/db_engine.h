@@ -50,6 +50,8 @@ struct db_engine {
 	bool (*in_transaction)(const struct db *db);
 	/* The outermost BEGIN: it takes the service's write lock. */
 	int (*begin)(struct db *db);
+	/* Optional: a transaction without the write lock (db_begin_claim). */
+	int (*begin_claim)(struct db *db);
 
 	/* Migrations: the version stored, and what surrounds the steps (SQLite
 	 * turns foreign keys off for its table rebuilds and checks them before

@@ -83,12 +83,16 @@ int db_message_due(struct db *db, enum channel channel, long long now, bool camp
 		" FROM messages m LEFT JOIN campaigns c ON c.id = m.campaign_id" \
 		" LEFT JOIN opportunities o ON o.id = c.opportunity_id" \
 		" WHERE m.state = 'queued' AND m.not_before <= ?1 AND m.channel = ?2"
-	/* Two statements so each can use its partial index. */
-	static const char all[] = DUE_SELECT " ORDER BY m.not_before, m.id LIMIT ?3";
-	static const char replies[] = DUE_SELECT " AND m.kind <> 'campaign'"
-		" ORDER BY m.not_before, m.id LIMIT ?3";
+	/* Two statements so each can use its partial index. Several daemons
+	 * claim side by side: each skips the rows another is claiming. */
+#define ALL(D) DUE_SELECT " ORDER BY m.not_before, m.id LIMIT ?3" D##SKIP_LOCKED("m")
+#define REPLIES(D) DUE_SELECT " AND m.kind <> 'campaign'" \
+		" ORDER BY m.not_before, m.id LIMIT ?3" D##SKIP_LOCKED("m")
+	static const struct db_sql all = DB_DIALECTS(ALL), replies = DB_DIALECTS(REPLIES);
 #undef DUE_SELECT
-	struct db_stmt *st = db_prepare(db, campaigns ? all : replies);
+#undef ALL
+#undef REPLIES
+	struct db_stmt *st = db_prepare_dialect(db, campaigns ? &all : &replies);
 	int rc;
 
 	*n = 0;

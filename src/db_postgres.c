@@ -521,6 +521,11 @@ static int pg_begin(struct db *db)
 	return pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")");
 }
 
+static int pg_begin_claim(struct db *db)
+{
+	return pg_exec(db, "BEGIN");
+}
+
 static int pg_schema_version(struct db *db)
 {
 	static const char exists[] = "SELECT to_regclass('budbringer_schema') IS NOT NULL";
@@ -607,6 +612,7 @@ const struct db_engine db_engine_postgres = {
 	.changes = pg_changes,
 	.in_transaction = pg_in_transaction,
 	.begin = pg_begin,
+	.begin_claim = pg_begin_claim,
 	.schema_version = pg_schema_version,
 	.set_schema_version = pg_set_schema_version,
 	.migrate_begin = pg_nothing,

@@ -739,7 +739,9 @@ static int turn(struct outbox *ob, long long now, int wait_ms, bool claim_new)
 	if (!claim_new && !ob->n_res)
 		return 0;
 	ob->last_changed = -1;	/* until it commits */
-	if (db_begin(ob->db) < 0)
+	/* Answers are read-then-write (a STOP may have come meanwhile): they
+	 * need the write lock. A turn that only claims does not. */
+	if ((ob->n_res ? db_begin(ob->db) : db_begin_claim(ob->db)) < 0)
 		return turn_failed(ob); /* answers stay in ob->res for the next turn */
 	if (record_results(ob, now) < 0)
 		goto fail;

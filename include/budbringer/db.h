@@ -83,6 +83,12 @@ int db_lock_daemon(struct db *db, struct sbuf *err);
  * transaction a savepoint instead, which the matching db_commit()
  * releases and db_rollback() undoes alone: only the outermost commits. */
 int db_begin(struct db *db);
+/* A transaction whose writes touch only rows it has locked itself: the
+ * outbox's claim of due messages (SELECT … FOR UPDATE SKIP LOCKED, then
+ * queued → sending). On PostgreSQL it does not wait for the write lock,
+ * so daemons claim side by side; on SQLite it is db_begin(). Not for
+ * read-then-write code (a STOP's check, a cap): that needs db_begin(). */
+int db_begin_claim(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
 /* True while a transaction is open (SQLite may end one itself on I/O errors). */
