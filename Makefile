@@ -150,6 +150,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-check
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory integration-pg
 
 run: deps all
 	@scripts/demo.sh

@@ -48,7 +48,7 @@ static void reap(struct cluster *c, long long seen_before, long long now)
 
 static void share(struct cluster *c, long long now)
 {
-	int n = db_daemon_count(c->db);
+	int n = db_daemon_count(c->db, now - CLUSTER_DEAD_AFTER);
 
 	if (n > 0 && n != c->daemons) {
 		c->daemons = n;

@@ -57,14 +57,15 @@ int db_daemon_leave(struct db *db, long long id)
 	return db_exec_stmt(db, st);
 }
 
-int db_daemon_count(struct db *db)
+int db_daemon_count(struct db *db, long long seen_after)
 {
-	static const char sql[] = "SELECT count(*) FROM daemons";
+	static const char sql[] = "SELECT count(*) FROM daemons WHERE seen_at > ?1";
 	struct db_stmt *st = db_prepare(db, sql);
 	int n = -1;
 
 	if (!st)
 		return -1;
+	db_bind_int64(st, 1, seen_after);
 	if (db_step(st) == DB_ROW)
 		n = db_column_int(st, 0);
 	else

@@ -21,8 +21,8 @@ int db_daemon_heartbeat(struct db *db, long long id, long long now);
 int db_daemon_reap(struct db *db, long long self, long long seen_before);
 /* Leaves the registry (at a clean stop, after the outbox drained). */
 int db_daemon_leave(struct db *db, long long id);
-/* The daemons in the registry, or -1. */
-int db_daemon_count(struct db *db);
+/* The daemons in the registry last seen after seen_after, or -1. */
+int db_daemon_count(struct db *db, long long seen_after);
 
 /* Puts a provider aside for the whole service until `until` (a later
  * time already recorded stays). */

@@ -17,6 +17,7 @@ static const struct command {
 } commands[] = {
 	{ "init", cli_cmd_init, "create or migrate the database" },
 	{ "check-config", cli_cmd_check_config, "validate the configuration" },
+	{ "db", cli_cmd_db, "copy --to DATABASE: copy everything into an empty database (SQLite to PostgreSQL)" },
 	{ "association", cli_cmd_association, "add | list | token NAME" },
 	{ "opportunity", cli_cmd_opportunity, "add | list | show ID | publish ID | close ID" },
 	{ "subscriber", cli_cmd_subscriber, "add | list | show ID | import FILE.csv | export ID | erase ID" },

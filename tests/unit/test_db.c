@@ -7,6 +7,9 @@
 #include <cmocka.h>
 
 #include "budbringer/db.h"
+#include "budbringer/db_copy.h"
+
+#include <string.h>
 #include "testutil.h"
 
 static struct testdb tdb;
@@ -33,6 +36,30 @@ static void test_fresh_database_is_migrated(void **state)
 	/* WAL and foreign keys are on. */
 	assert_int_equal(scalar(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 	assert_int_equal(scalar(db, "PRAGMA foreign_keys"), 1);
+}
+
+/* db copy moves every table of the schema but the daemon registry: a
+ * table added by a migration must be added to db_copy_tables too. */
+static void test_copy_lists_every_table(void **state)
+{
+	struct db *db = *state;
+	struct db_stmt *st = db_prepare(db, "SELECT name FROM sqlite_master WHERE type = 'table'"
+				       " AND name NOT LIKE 'sqlite_%' AND name <> 'daemons' ORDER BY name");
+	int n = 0;
+
+	assert_non_null(st);
+	while (db_step(st) == DB_ROW) {
+		const char *name = db_column_text(st, 0);
+		bool listed = false;
+
+		for (int i = 0; db_copy_tables[i]; i++)
+			listed |= !strcmp(db_copy_tables[i], name);
+		if (!listed)
+			fail_msg("table %s is not in db_copy_tables", name);
+		n++;
+	}
+	db_reset(st);
+	assert_int_equal(n, DB_COPY_TABLES);
 }
 
 static void test_reopen_keeps_data_and_version(void **state)
@@ -229,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh_database_is_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_lists_every_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_commit_ends_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
