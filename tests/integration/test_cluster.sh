@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Two budbringerd on one PostgreSQL database share a two-channel campaign
+# Three budbringerd on one PostgreSQL database share a two-channel campaign
 # to real Kannel and a real SMTP server: daemon A is killed with SIGKILL
-# five times (and restarted), PostgreSQL itself is restarted under both,
-# and daemon B stops with SIGTERM and hands over. Afterwards every
+# five times (and restarted), PostgreSQL itself is restarted under them,
+# and daemon B stops with SIGTERM and hands over (C runs throughout). Afterwards every
 # subscriber got exactly one SMS and one email: nothing twice at the peers,
 # nothing left behind, `unknown` only for what a dead daemon held, and the
 # provider's rate held for the service as a whole.
@@ -32,17 +32,18 @@ BB_EMAIL="provider = \"smtp\"; from = \"frivillig@randers.example.dk\"; from_nam
 BB_CAMPAIGNS='frequency_cap = 0; expand_batch = 100;'
 
 # One config, port and log per daemon; the rest is shared.
-port_a=$BB_HTTP_PORT port_b=$(free_port)
+port_b=$(free_port) port_c=$(free_port)
 BB_CONF=$BB_DIR/a.conf bb_config
 BB_CONF=$BB_DIR/b.conf BB_HTTP_PORT=$port_b BB_URL=http://127.0.0.1:$port_b bb_config
+BB_CONF=$BB_DIR/c.conf BB_HTTP_PORT=$port_c BB_URL=http://127.0.0.1:$port_c bb_config
 BB_CONF=$BB_DIR/a.conf
 bb init >/dev/null || die "init"
-start() {   # start a|b: sets PID_A or PID_B
+start() {   # start a|b|c: sets PID_A, PID_B or PID_C
 	local pid
 	BB_CONF=$BB_DIR/$1.conf BB_LOG=$BB_DIR/$1.log bb_start
 	pid=$BB_PID
 	BB_PID=""
-	if [ "$1" = a ]; then PID_A=$pid; else PID_B=$pid; fi
+	case $1 in a) PID_A=$pid ;; b) PID_B=$pid ;; c) PID_C=$pid ;; esac
 }
 daemon_id() { bb_sql "SELECT id FROM daemons WHERE pid = $1"; }
 
@@ -58,7 +59,8 @@ bb opportunity add --title "da=Fælles" --summary "da=To dæmoner." --title "ar=
 	--url https://x.example/o >/dev/null
 start a
 start b
-assert_eq 2 "$(bb_sql "SELECT count(*) FROM daemons")" "both daemons are in the registry"
+start c
+assert_eq 3 "$(bb_sql "SELECT count(*) FROM daemons")" "the three daemons are in the registry"
 t0=$(date +%s.%N)
 bb opportunity publish 1 >/dev/null
 total=$((2 * N))
@@ -86,9 +88,9 @@ done
 
 progress 55
 pg_restart || fail "PostgreSQL did not restart"
-note "PostgreSQL restarted under both daemons at $(settled) of $total"
+note "PostgreSQL restarted under the daemons at $(settled) of $total"
 progress 62
-assert_cmd "pid_alive $PID_A && pid_alive $PID_B" "both daemons outlived the PostgreSQL restart"
+assert_cmd "pid_alive $PID_A && pid_alive $PID_B && pid_alive $PID_C" "the daemons outlived the PostgreSQL restart"
 
 id_b=$(daemon_id "$PID_B")
 stop_pid "$PID_B" 10 TERM || fail "daemon B needed SIGKILL"
@@ -97,12 +99,13 @@ assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE state = 'sending' AND
 	"daemon B stopped with SIGTERM and left no claim behind"
 assert_no_output "… and left the registry" bb_sql "SELECT id FROM daemons WHERE id = $id_b"
 
-# A alone finishes, and settles what the killed instances held once they
+# A and C finish, and settle what the killed instances held once they
 # are 15 s silent.
-WAIT_INTERVAL=0.2 wait_until "[ \$(settled) -eq $total ]" 180 "$PID_A" ||
+WAIT_INTERVAL=0.2 wait_until "[ \$(settled) -eq $total ]" 180 "$PID_C" ||
 	fail "all $total messages settled"
 t1=$(date +%s.%N)
 stop_pid "$PID_A" 10 TERM || fail "daemon A needed SIGKILL"
+stop_pid "$PID_C" 10 TERM || fail "daemon C needed SIGKILL"
 
 assert_eq "$total" "$(bb_sql "SELECT count(*) FROM messages")" "every subscriber got exactly one message per channel"
 assert_eq 1 "$(bb_sql "SELECT count(*) FROM campaigns")" "the opportunity became one campaign however many daemons polled"
@@ -116,11 +119,13 @@ assert_eq "$unknown" "$(bb_sql "SELECT count(DISTINCT message_id) FROM message_e
 	"each unknown message says it was in flight and was not resent"
 sent_a=$(grep -c 'message sent msg=' "$BB_DIR/a.log")
 sent_b=$(grep -c 'message sent msg=' "$BB_DIR/b.log")
-note "sent by A: $sent_a, by B: $sent_b"
+sent_c=$(grep -c 'message sent msg=' "$BB_DIR/c.log")
+note "sent by A: $sent_a, by B: $sent_b, by C: $sent_c"
+assert_num -gt "$sent_c" 0 "daemon C sent part of the campaign"
 assert_num -gt "$sent_b" 0 "daemon B sent part of the campaign"
 assert_num -gt "$sent_a" 0 "daemon A sent part of the campaign"
-assert_eq 0 "$(cat "$BB_DIR/a.log" "$BB_DIR/b.log" | sed -n 's/.*message sent msg=\([0-9]*\) .*/\1/p' | sort | uniq -d | wc -l)" \
-	"no message was sent by both daemons"
+assert_eq 0 "$(cat "$BB_DIR/a.log" "$BB_DIR/b.log" "$BB_DIR/c.log" | sed -n 's/.*message sent msg=\([0-9]*\) .*/\1/p' | sort | uniq -d | wc -l)" \
+	"no message was sent by two daemons"
 
 sms_dups=$(kannel_mt_messages | cut -f1 | sort | uniq -d | wc -l)
 sms_got=$(kannel_mt_messages | cut -f1 | sort -u | wc -l)
@@ -136,5 +141,5 @@ assert_num -ge "$mail_got" "$sent_mail" "the SMTP server got every email recorde
 # N / RATE seconds (less a second of burst), however many daemons send.
 elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", b - a }')
 note "campaign of $total messages took ${elapsed}s at rate $RATE/s per channel"
-assert_num -ge "$elapsed" "$((N / RATE - 1))" "two daemons together kept to rate = $RATE"
+assert_num -ge "$elapsed" "$((N / RATE - 1))" "the daemons together kept to rate = $RATE"
 done_testing
