@@ -1,0 +1,1184 @@
+/* SPDX-License-Identifier: MIT */
+#include "budbringer/bounce.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <unistr.h>
+
+#include "budbringer/mime.h"
+#include "budbringer/sbuf.h"
+
+#define HDR_MAX		4096		/* one unfolded header value */
+#define TEXT_MAX	(64 * 1024)	/* human text searched for wording */
+#define DSN_BLOCKS_MAX	64
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct span {
+	const char *p;
+	size_t n;
+};
+
+/* What the walk over the MIME tree found; the report is decided after. */
+struct scan {
+	struct bounce_report *out;
+	int parts;
+	char report_type[40];
+	bool dsn_seen;
+	int dsn_rank;		/* 3 failed, 2 delayed, 1 delivered, 0 none */
+	char action[32];
+	bool arf;
+	long long arf_verp;
+	bool orig_seen;
+	long long orig_verp;
+	char orig_to[BOUNCE_ADDR_MAX];
+	struct sbuf text;	/* text/plain parts, LF line ends, no NUL */
+};
+
+static const char *line_next(const char *p, const char *end, size_t *len)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *stop = nl ? nl : end;
+
+	*len = (size_t)(stop - p);
+	if (*len && p[*len - 1] == '\r')
+		(*len)--;
+	return nl ? nl + 1 : end;
+}
+
+static bool is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static void lower_str(char *s)
+{
+	for (; *s; s++)
+		*s = lower(*s);
+}
+
+static bool prefix_ci(const char *s, size_t n, const char *pre)
+{
+	size_t pl = strlen(pre);
+
+	return n >= pl && !strncasecmp(s, pre, pl);
+}
+
+/* A field name: printable ASCII up to the colon, blanks allowed before it. */
+static bool name_ok(const char *p, const char *colon)
+{
+	while (colon > p && is_wsp(colon[-1]))
+		colon--;
+	if (colon == p)
+		return false;
+	for (; p < colon; p++)
+		if ((unsigned char)*p <= 32 || (unsigned char)*p >= 127)
+			return false;
+	return true;
+}
+
+/* Headers up to the first empty line, the body after it. */
+static void entity_split(struct span e, struct span *hdr, struct span *body)
+{
+	const char *p = e.p, *end = e.p + e.n;
+
+	while (p < end) {
+		size_t n;
+		const char *next = line_next(p, end, &n);
+
+		if (n == 0) {
+			*hdr = (struct span){ e.p, (size_t)(p - e.p) };
+			*body = (struct span){ next, (size_t)(end - next) };
+			return;
+		}
+		p = next;
+	}
+	*hdr = e;
+	*body = (struct span){ end, 0 };
+}
+
+/* The next field of a header block; lines that are not fields are skipped. */
+static bool field_next(const char **pp, const char *end, struct span *name,
+		       struct span *value)
+{
+	const char *p = *pp;
+
+	while (p < end) {
+		size_t n, m;
+		const char *next = line_next(p, end, &n), *colon, *vend, *q;
+
+		colon = n ? memchr(p, ':', n) : NULL;
+		if (!colon || is_wsp(*p) || !name_ok(p, colon)) {
+			p = next;
+			continue;
+		}
+		*name = (struct span){ p, (size_t)(colon - p) };
+		while (name->n && is_wsp(name->p[name->n - 1]))
+			name->n--;
+		vend = p + n;
+		for (q = next; q < end && is_wsp(*q); q = next) {
+			next = line_next(q, end, &m);
+			vend = q + m;
+		}
+		*value = (struct span){ colon + 1, (size_t)(vend - colon - 1) };
+		*pp = q;
+		return true;
+	}
+	*pp = end;
+	return false;
+}
+
+/* The value without folds: controls (NUL too) as blanks, runs of blanks as
+ * one space, trimmed, cut to size. Returns the length. */
+static size_t unfold(struct span v, char *out, size_t size)
+{
+	size_t o = 0;
+	bool blank = false;
+
+	for (size_t i = 0; i < v.n; i++) {
+		unsigned char c = (unsigned char)v.p[i];
+
+		if (c <= 32 || c == 127) {
+			blank = true;
+			continue;
+		}
+		if (o + 2 >= size)
+			break;
+		if (blank && o)
+			out[o++] = ' ';
+		blank = false;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static bool name_is(struct span name, const char *want)
+{
+	return name.n == strlen(want) && !strncasecmp(name.p, want, name.n);
+}
+
+static bool hdr_get(struct span hdr, const char *want, char *out, size_t size)
+{
+	const char *p = hdr.p;
+	struct span name, value;
+
+	while (field_next(&p, hdr.p + hdr.n, &name, &value))
+		if (name_is(name, want)) {
+			unfold(value, out, size);
+			return true;
+		}
+	out[0] = '\0';
+	return false;
+}
+
+/*
+ * UTF-8 for the report: bytes that are not UTF-8 are read as Latin-1 (the
+ * usual unlabelled 8-bit text), controls become blanks, blanks collapse,
+ * and the result is cut on a character boundary to fit size (>= 1).
+ */
+static void clean(char *out, size_t size, const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0, o = 0;
+	bool blank = false;
+
+	while (i < n) {
+		uint8_t enc[6];
+		ucs4_t c;
+		int l = u8_mbtoucr(&c, p + i, n - i), el;
+
+		if (l <= 0) {
+			c = p[i];
+			l = 1;
+		}
+		i += (size_t)l;
+		if (c <= 0x20 || c == 0x7f || (c >= 0x80 && c <= 0xa0)) {
+			blank = true;
+			continue;
+		}
+		el = u8_uctomb(enc, c, (int)sizeof(enc));
+		if (el <= 0)
+			continue;
+		if (o + (blank && o) + (size_t)el + 1 > size)
+			break;
+		if (blank && o)
+			out[o++] = ' ';
+		blank = false;
+		memcpy(out + o, enc, (size_t)el);
+		o += (size_t)el;
+	}
+	out[o] = '\0';
+}
+
+static void clean_str(char *field, size_t size)
+{
+	char tmp[HDR_MAX];
+	size_t n = strnlen(field, size - 1);
+
+	memcpy(tmp, field, n);
+	clean(field, size, tmp, n);
+}
+
+struct ctype {
+	char type[80];		/* "multipart/report", lowercased */
+	char boundary[200];
+	char report_type[40];	/* lowercased */
+};
+
+/* RFC 2045 Content-Type: a type and ;-separated parameters, quoted or not. */
+static void ctype_parse(const char *v, struct ctype *ct)
+{
+	const char *p = v;
+	size_t n;
+
+	memset(ct, 0, sizeof(*ct));
+	while (*p == ' ')
+		p++;
+	n = strcspn(p, "; (");
+	if (n < sizeof(ct->type) && memchr(p, '/', n)) {
+		memcpy(ct->type, p, n);
+		lower_str(ct->type);
+	} else {
+		memcpy(ct->type, "text/plain", sizeof("text/plain"));
+	}
+	while ((p = strchr(p, ';')) != NULL) {
+		char name[32], val[256];
+		size_t nl, vl = 0;
+
+		p++;
+		while (*p == ' ')
+			p++;
+		nl = strcspn(p, "=; ");
+		if (p[nl] != '=' && !(p[nl] == ' ' && p[nl + 1] == '='))
+			continue;
+		if (nl >= sizeof(name))
+			nl = sizeof(name) - 1;
+		memcpy(name, p, nl);
+		name[nl] = '\0';
+		p = strchr(p, '=') + 1;
+		while (*p == ' ')
+			p++;
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				if (vl + 1 < sizeof(val))
+					val[vl++] = *p;
+			}
+		} else {
+			for (; *p && *p != ';' && *p != ' '; p++)
+				if (vl + 1 < sizeof(val))
+					val[vl++] = *p;
+		}
+		val[vl] = '\0';
+		if (!strcasecmp(name, "boundary") && vl < sizeof(ct->boundary))
+			memcpy(ct->boundary, val, vl + 1);
+		else if (!strcasecmp(name, "report-type") && vl < sizeof(ct->report_type)) {
+			memcpy(ct->report_type, val, vl + 1);
+			lower_str(ct->report_type);
+		}
+	}
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Tolerant: line breaks and stray bytes are skipped, padding restarts. */
+static void b64_decode(struct span in, struct sbuf *out)
+{
+	unsigned acc = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < in.n; i++) {
+		int v = b64_value((unsigned char)in.p[i]);
+
+		if (in.p[i] == '=') {
+			acc = 0;
+			bits = 0;
+			continue;
+		}
+		if (v < 0)
+			continue;
+		acc = (acc << 6 | (unsigned)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			sbuf_addch(out, (int)((acc >> bits) & 0xff));
+		}
+	}
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* RFC 2045 6.7; q: RFC 2047 "Q", where '_' is a space. */
+static void qp_decode(struct span in, struct sbuf *out, bool q)
+{
+	for (size_t i = 0; i < in.n; i++) {
+		char c = in.p[i];
+		size_t j;
+
+		if (c == '_' && q) {
+			sbuf_addch(out, ' ');
+			continue;
+		}
+		if (c != '=') {
+			sbuf_addch(out, c);
+			continue;
+		}
+		if (i + 2 < in.n && hex_value(in.p[i + 1]) >= 0 && hex_value(in.p[i + 2]) >= 0) {
+			sbuf_addch(out, hex_value(in.p[i + 1]) * 16 + hex_value(in.p[i + 2]));
+			i += 2;
+			continue;
+		}
+		/* A soft line break, blanks before it allowed. */
+		for (j = i + 1; j < in.n && is_wsp(in.p[j]); j++)
+			;
+		if (j < in.n && (in.p[j] == '\r' || in.p[j] == '\n')) {
+			if (in.p[j] == '\r' && j + 1 < in.n && in.p[j + 1] == '\n')
+				j++;
+			i = j;
+			continue;
+		}
+		sbuf_addch(out, '=');
+	}
+}
+
+static void decode_body(struct span hdr, struct span body, struct sbuf *out)
+{
+	char cte[64];
+
+	hdr_get(hdr, "Content-Transfer-Encoding", cte, sizeof(cte));
+	lower_str(cte);
+	if (!strncmp(cte, "base64", 6))
+		b64_decode(body, out);
+	else if (!strncmp(cte, "quoted-printable", 16))
+		qp_decode(body, out, false);
+	else
+		sbuf_add(out, body.p, body.n);
+}
+
+static bool is_latin1_charset(const char *cs, size_t n)
+{
+	return prefix_ci(cs, n, "iso-8859-") || prefix_ci(cs, n, "windows-125") ||
+	       prefix_ci(cs, n, "latin") || prefix_ci(cs, n, "cp125");
+}
+
+/*
+ * RFC 2047 encoded-words to UTF-8 (Latin-1 family charsets converted, the
+ * rest taken as they come); the blanks between two words are dropped.
+ */
+static void decode_words(const char *s, struct sbuf *out)
+{
+	const char *p = s;
+	size_t pending = 0;
+	bool after_word = false;
+
+	while (*p) {
+		const char *q1, *q2, *q3, *e;
+		struct sbuf raw = SBUF_INIT;
+
+		if (p[0] != '=' || p[1] != '?' || !(q1 = strchr(p + 2, '?')) ||
+		    !q1[1] || q1[2] != '?' || !(q3 = strstr(q1 + 3, "?="))) {
+			if (*p == ' ') {
+				pending++;
+			} else {
+				for (; pending; pending--)
+					sbuf_addch(out, ' ');
+				sbuf_addch(out, *p);
+				after_word = false;
+			}
+			p++;
+			continue;
+		}
+		q2 = q1 + 1;
+		e = q3;
+		if (!after_word)
+			for (; pending; pending--)
+				sbuf_addch(out, ' ');
+		pending = 0;
+		if (lower(*q2) == 'b')
+			b64_decode((struct span){ q1 + 3, (size_t)(e - q1 - 3) }, &raw);
+		else
+			qp_decode((struct span){ q1 + 3, (size_t)(e - q1 - 3) }, &raw, true);
+		if (is_latin1_charset(p + 2, (size_t)(q1 - p - 2))) {
+			for (size_t i = 0; i < raw.len; i++) {
+				unsigned char c = (unsigned char)raw.buf[i];
+
+				if (c < 0x80) {
+					sbuf_addch(out, c);
+				} else {
+					sbuf_addch(out, 0xc0 | c >> 6);
+					sbuf_addch(out, 0x80 | (c & 0x3f));
+				}
+			}
+		} else {
+			sbuf_add(out, raw.buf, raw.len);
+		}
+		sbuf_release(&raw);
+		after_word = true;
+		p = q3 + 2;
+	}
+}
+
+long long bounce_verp_id(const char *s, size_t len)
+{
+	static const char before[] = " \t<,:;\"'";
+
+	for (size_t i = 0; i + 7 < len; i++) {
+		long long v = 0;
+		bool ok = true;
+		size_t j;
+
+		if (strncasecmp(s + i, "bounce+", 7) ||
+		    (i > 0 && (!s[i - 1] || !memchr(before, s[i - 1], sizeof(before) - 1))))
+			continue;
+		for (j = i + 7; j < len && s[j] >= '0' && s[j] <= '9'; j++) {
+			int d = s[j] - '0';
+
+			if (v > (LLONG_MAX - d) / 10)
+				ok = false;
+			else
+				v = v * 10 + d;
+		}
+		if (ok && j > i + 7 && j < len && s[j] == '@' && v > 0)
+			return v;
+	}
+	return 0;
+}
+
+/* The last "<id@host>" in v, or the first when first; "" when none fits. */
+static void msgid_take(const char *v, bool first, char *out, size_t size)
+{
+	const char *p = v, *lt;
+
+	out[0] = '\0';
+	while ((lt = strchr(p, '<')) != NULL) {
+		size_t n = strcspn(lt + 1, "<> ");
+
+		p = lt + 1;
+		if (lt[1 + n] != '>' || n == 0 || !memchr(lt + 1, '@', n) || n + 3 > size)
+			continue;
+		memcpy(out, lt, n + 2);
+		out[n + 2] = '\0';
+		if (first)
+			return;
+	}
+}
+
+static bool addr_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr(".-_+=%'", c));
+}
+
+/* The first address in s that is neither ours (bounce+) nor a daemon's. */
+static bool find_addr(const char *s, size_t n, char *out, size_t size)
+{
+	for (const char *at = s; (at = memchr(at, '@', n - (size_t)(at - s))) != NULL; at++) {
+		const char *a = at, *b = at + 1;
+		char buf[BOUNCE_ADDR_MAX];
+
+		while (a > s && addr_char(a[-1]))
+			a--;
+		while (b < s + n && addr_char(*b))
+			b++;
+		while (b > at + 1 && (b[-1] == '.' || b[-1] == '-'))
+			b--;
+		if (a == at || !memchr(at + 1, '.', (size_t)(b - at - 1)) ||
+		    (size_t)(b - a) >= sizeof(buf) || prefix_ci(a, (size_t)(b - a), "bounce+") ||
+		    prefix_ci(a, (size_t)(b - a), "mailer-daemon@") ||
+		    prefix_ci(a, (size_t)(b - a), "postmaster@"))
+			continue;
+		memcpy(buf, a, (size_t)(b - a));
+		buf[b - a] = '\0';
+		if (mime_addr_normalise(buf, out, size))
+			clean(out, size, buf, strlen(buf));
+		return true;
+	}
+	return false;
+}
+
+/* "rfc822; <a@b>" -> "a@b", the domain lowercased when it is an address. */
+static void take_recipient(const char *v, char *out, size_t size)
+{
+	const char *semi = strchr(v, ';'), *p = semi ? semi + 1 : v;
+	char buf[BOUNCE_ADDR_MAX];
+	size_t n;
+
+	while (*p == ' ' || *p == '<')
+		p++;
+	n = strcspn(p, "> ");
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	if (mime_addr_normalise(buf, out, size))
+		clean(out, size, buf, n);
+}
+
+/*
+ * The first enhanced status code (RFC 3463: class.subject.detail, 1-3
+ * digits each) of one of the classes in s; not part of a longer dotted
+ * number such as an IP address. Returns its position or NULL.
+ */
+static const char *find_status(const char *s, size_t n, const char *classes, char out[16])
+{
+	for (size_t i = 0; i + 4 < n; i++) {
+		size_t j = i + 2, d1, d2;
+
+		if (!s[i] || !strchr(classes, s[i]) || s[i + 1] != '.' ||
+		    (i > 0 && ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.')))
+			continue;
+		for (d1 = 0; j < n && d1 < 4 && s[j] >= '0' && s[j] <= '9'; j++)
+			d1++;
+		if (d1 < 1 || d1 > 3 || j >= n || s[j] != '.')
+			continue;
+		for (j++, d2 = 0; j < n && d2 < 4 && s[j] >= '0' && s[j] <= '9'; j++)
+			d2++;
+		if (d2 < 1 || d2 > 3 || (j < n && s[j] >= '0' && s[j] <= '9') ||
+		    (j + 1 < n && s[j] == '.' && s[j + 1] >= '0' && s[j + 1] <= '9'))
+			continue;
+		memcpy(out, s + i, j - i);
+		out[j - i] = '\0';
+		return s + i;
+	}
+	return NULL;
+}
+
+/* A basic SMTP reply code 4xx or 5xx standing alone ("550 ", "554:", "550-"). */
+static const char *find_smtp_code(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 3 < n; i++) {
+		char c = s[i + 3];
+
+		if ((s[i] != '4' && s[i] != '5') || s[i + 1] < '0' || s[i + 1] > '5' ||
+		    s[i + 2] < '0' || s[i + 2] > '9' || (c != ' ' && c != '-' && c != ':'))
+			continue;
+		if (i > 0 && (!s[i - 1] || !strchr(" \t\n('\"#[", s[i - 1])))
+			continue;
+		return s + i;
+	}
+	return NULL;
+}
+
+/* Diagnostic-Code "smtp; 550 ..." without its type. */
+static void take_diagnostic(const char *v, char *out, size_t size)
+{
+	size_t t = strcspn(v, "; ");
+
+	if (v[t] == ';' && t <= 20)
+		v += t + 1;
+	clean(out, size, v, strlen(v));
+}
+
+static int action_rank(const char *action, const char *status)
+{
+	if (!strcmp(action, "failed"))
+		return 3;
+	if (!strcmp(action, "delayed"))
+		return 2;
+	if (!strcmp(action, "delivered") || !strcmp(action, "relayed") ||
+	    !strcmp(action, "expanded"))
+		return 1;
+	if (status[0] == '5')
+		return 3;
+	if (status[0] == '4')
+		return 2;
+	return status[0] == '2' ? 1 : 0;
+}
+
+/* One per-recipient block of message/delivery-status; the worst one wins. */
+static void dsn_recipient(struct scan *sc, struct span blk)
+{
+	struct bounce_report *out = sc->out;
+	char v[HDR_MAX], action[32], status[16] = "";
+	int rank;
+
+	hdr_get(blk, "Action", v, sizeof(v));
+	v[strcspn(v, " ;(")] = '\0';
+	lower_str(v);
+	clean(action, sizeof(action), v, strlen(v));
+	if (hdr_get(blk, "Status", v, sizeof(v)))
+		find_status(v, strlen(v), "245", status);
+	rank = action_rank(action, status);
+	if (rank <= sc->dsn_rank)
+		return;
+	sc->dsn_rank = rank;
+	memcpy(sc->action, action, sizeof(action));
+	memcpy(out->status, status, sizeof(status));
+	if (hdr_get(blk, "Final-Recipient", v, sizeof(v)) ||
+	    hdr_get(blk, "Original-Recipient", v, sizeof(v)))
+		take_recipient(v, out->recipient, sizeof(out->recipient));
+	else
+		out->recipient[0] = '\0';
+	hdr_get(blk, "Diagnostic-Code", v, sizeof(v));
+	take_diagnostic(v, out->diagnostic, sizeof(out->diagnostic));
+	if (!out->status[0])
+		find_status(out->diagnostic, strlen(out->diagnostic), "45", out->status);
+}
+
+/* A per-message block, then blank-line separated per-recipient blocks. */
+static void dsn_parse(struct scan *sc, struct span body)
+{
+	const char *p = body.p, *end = body.p + body.n;
+
+	sc->dsn_seen = true;
+	for (int i = 0; p < end && i < DSN_BLOCKS_MAX; i++) {
+		struct span e, blk, rest;
+		char v[64];
+		size_t n;
+		const char *next = line_next(p, end, &n);
+
+		if (n == 0) {
+			p = next;
+			continue;
+		}
+		e = (struct span){ p, (size_t)(end - p) };
+		entity_split(e, &blk, &rest);
+		if (hdr_get(blk, "Action", v, sizeof(v)) || hdr_get(blk, "Final-Recipient", v, sizeof(v)) ||
+		    hdr_get(blk, "Status", v, sizeof(v)))
+			dsn_recipient(sc, blk);
+		p = rest.p;
+	}
+}
+
+static void arf_parse(struct scan *sc, struct span body)
+{
+	struct bounce_report *out = sc->out;
+	struct span hdr, rest;
+	char v[HDR_MAX];
+
+	entity_split(body, &hdr, &rest);
+	if (sc->arf)
+		return;
+	sc->arf = true;
+	if (hdr_get(hdr, "Feedback-Type", v, sizeof(v))) {
+		v[strcspn(v, " ;(")] = '\0';
+		lower_str(v);
+		clean(out->feedback_type, sizeof(out->feedback_type), v, strlen(v));
+	}
+	if (hdr_get(hdr, "Original-Rcpt-To", v, sizeof(v)) ||
+	    hdr_get(hdr, "Removal-Recipient", v, sizeof(v)))
+		take_recipient(v, out->recipient, sizeof(out->recipient));
+	if (hdr_get(hdr, "Original-Mail-From", v, sizeof(v)))
+		sc->arf_verp = bounce_verp_id(v, strlen(v));
+}
+
+/* The returned original: its Message-ID, Return-Path and To. */
+static void orig_parse(struct scan *sc, struct span body)
+{
+	struct bounce_report *out = sc->out;
+	struct span hdr, rest;
+	char v[HDR_MAX];
+
+	if (sc->orig_seen)
+		return;
+	entity_split(body, &hdr, &rest);
+	sc->orig_seen = true;
+	if (hdr_get(hdr, "Message-ID", v, sizeof(v)))
+		msgid_take(v, true, out->message_id_header, sizeof(out->message_id_header));
+	if (hdr_get(hdr, "Return-Path", v, sizeof(v)))
+		sc->orig_verp = bounce_verp_id(v, strlen(v));
+	if (hdr_get(hdr, "To", v, sizeof(v)))
+		find_addr(v, strlen(v), sc->orig_to, sizeof(sc->orig_to));
+}
+
+static void text_add(struct scan *sc, struct span t)
+{
+	if (sc->text.len >= TEXT_MAX)
+		return;
+	if (t.n > TEXT_MAX - sc->text.len)
+		t.n = TEXT_MAX - sc->text.len;
+	for (size_t i = 0; i < t.n; i++) {
+		if (t.p[i] == '\r')
+			continue;
+		sbuf_addch(&sc->text, t.p[i] ? t.p[i] : ' ');
+	}
+	sbuf_addch(&sc->text, '\n');
+}
+
+static bool is_header_line(const char *p, size_t n)
+{
+	const char *colon = memchr(p, ':', n);
+
+	return colon && !is_wsp(*p) && name_ok(p, colon);
+}
+
+static void walk(struct scan *sc, struct span e, int depth);
+
+/* Each part between "--boundary" lines; an unclosed last part runs to the end. */
+static void multipart_each(struct scan *sc, struct span body, const char *b, int depth)
+{
+	const char *p = body.p, *end = body.p + body.n, *start = NULL;
+	size_t bl = strlen(b);
+
+	while (p < end) {
+		size_t n;
+		const char *next = line_next(p, end, &n);
+
+		if (n >= 2 + bl && p[0] == '-' && p[1] == '-' && !memcmp(p + 2, b, bl)) {
+			const char *r = p + 2 + bl, *rend = p + n;
+			bool close = rend - r >= 2 && r[0] == '-' && r[1] == '-';
+
+			if (close)
+				r += 2;
+			while (r < rend && is_wsp(*r))
+				r++;
+			if (r == rend) {
+				if (start)
+					walk(sc, (struct span){ start, (size_t)(p - start) }, depth + 1);
+				if (close || sc->parts >= BOUNCE_MAX_PARTS)
+					return;
+				start = next;
+			}
+		}
+		p = next;
+	}
+	if (start && start < end)
+		walk(sc, (struct span){ start, (size_t)(end - start) }, depth + 1);
+}
+
+static void walk(struct scan *sc, struct span e, int depth)
+{
+	struct span hdr, body;
+	struct sbuf dec = SBUF_INIT;
+	struct ctype ct;
+	char v[HDR_MAX], disp[32];
+	struct span d;
+
+	if (++sc->parts > BOUNCE_MAX_PARTS)
+		return;
+	entity_split(e, &hdr, &body);
+	hdr_get(hdr, "Content-Type", v, sizeof(v));
+	ctype_parse(v, &ct);
+	if (!strncmp(ct.type, "multipart/", 10)) {
+		if (!strcmp(ct.type, "multipart/report") && !sc->report_type[0])
+			memcpy(sc->report_type, ct.report_type, sizeof(sc->report_type));
+		if (depth < BOUNCE_MAX_DEPTH && ct.boundary[0])
+			multipart_each(sc, body, ct.boundary, depth);
+		return;
+	}
+	decode_body(hdr, body, &dec);
+	d = (struct span){ dec.buf, dec.len };
+	hdr_get(hdr, "Content-Disposition", disp, sizeof(disp));
+	if (!strcmp(ct.type, "message/delivery-status") ||
+	    !strcmp(ct.type, "message/global-delivery-status")) {
+		dsn_parse(sc, d);
+	} else if (!strcmp(ct.type, "message/feedback-report")) {
+		arf_parse(sc, d);
+	} else if (!strcmp(ct.type, "message/rfc822") || !strcmp(ct.type, "message/global") ||
+		   !strcmp(ct.type, "text/rfc822-headers") ||
+		   !strcmp(ct.type, "message/global-headers")) {
+		orig_parse(sc, d);
+	} else if (!strcmp(ct.type, "text/plain")) {
+		size_t n;
+
+		/* An attached copy of the original is headers, not words. */
+		line_next(d.p, d.p + d.n, &n);
+		if (!strncasecmp(disp, "attachment", 10) && depth > 0 && is_header_line(d.p, n))
+			orig_parse(sc, d);
+		else if (strncasecmp(disp, "attachment", 10))
+			text_add(sc, d);
+	}
+	sbuf_release(&dec);
+}
+
+/* Which lines of the text say what went wrong: those before the copy of
+ * the original that most bounces append. */
+static size_t region_len(const char *low, size_t n)
+{
+	static const char *const marks[] = {
+		"this is a copy of the message",
+		"below this line is a copy of the message",
+		"original message follows",
+		"----- original message -----",
+		"-----original message-----",
+		"original message headers",
+		"--- original message ---",
+		"message headers follow",
+	};
+	size_t cut = n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(marks); i++) {
+		const char *m = memmem(low, n, marks[i], strlen(marks[i]));
+
+		if (m && (size_t)(m - low) < cut)
+			cut = (size_t)(m - low);
+	}
+	return cut;
+}
+
+static const char *find_any(const char *low, size_t n, const char *const *words, size_t nw,
+			    const char **which)
+{
+	const char *best = NULL;
+
+	for (size_t i = 0; i < nw; i++) {
+		const char *m = memmem(low, n, words[i], strlen(words[i]));
+
+		if (m && (!best || m < best)) {
+			best = m;
+			if (which)
+				*which = words[i];
+		}
+	}
+	return best;
+}
+
+static const char *const permanent_words[] = {
+	"permanent error", "permanent failure", "permanently", "permanent fatal",
+	"does not exist", "doesn't exist", "user unknown", "unknown user",
+	"no such user", "no mailbox", "mailbox unavailable", "recipient not found",
+	"address rejected", "i've given up", "not going to try again",
+	"doesn't have a", "could not be delivered", "couldn't be delivered",
+	"delivery has failed", "unable to deliver", "wasn't able to deliver",
+	"was not delivered", "undeliverable",
+};
+
+static const char *const temporary_words[] = {
+	"temporary", "temporarily", "delayed", "will be retried", "will retry",
+	"will keep trying", "will continue to try", "not yet been delivered",
+	"still trying", "mailbox full", "over quota",
+};
+
+static const char *const bounce_words[] = {
+	"mail delivery software", "could not be delivered", "couldn't be delivered",
+	"delivery has failed", "unable to deliver", "wasn't able to deliver",
+	"was not able to deliver", "not able to deliver", "this is the qmail-send program",
+	"permanent error", "delivery to the following recipient", "undeliverable",
+	"the following address(es) failed", "message not delivered",
+	"has not yet been delivered", "delivery status notification",
+	"returned mail", "user unknown", "recipient address rejected",
+};
+
+static const char *const bounce_subjects[] = {
+	"undeliverable", "undelivered", "delivery status notification",
+	"mail delivery failed", "failure notice", "delivery failure", "delivery failed",
+	"returned mail", "returned to sender", "non remis", "unzustellbar",
+	"nondeliverable", "message not delivered", "ikke leveret", "kunne ikke leveres",
+	"delayed mail", "delivery delayed", "warning: message",
+};
+
+static const char *const auto_subjects[] = {
+	"out of office", "out of the office", "automatic reply", "auto-reply", "autoreply",
+	"auto reply", "automatisk svar", "autosvar", "frav\xc3\xa6rende", "frav\xc3\xa6r",
+	"abwesenheitsnotiz", "automatische antwort", "abwesend",
+	"r\xc3\xa9ponse automatique", "fr\xc3\xa5nvaro", "ikke til stede",
+	"vacation reply", "away from the office",
+};
+
+/* The line holding pos, and the next when it is a continuation. */
+static void diag_line(const char *text, size_t n, const char *pos, char *out, size_t size)
+{
+	const char *a = pos, *b = pos, *end = text + n;
+
+	while (a > text && a[-1] != '\n')
+		a--;
+	while (b < end && *b != '\n')
+		b++;
+	if (b < end && b + 1 < end && is_wsp(b[1]))
+		for (b++; b < end && *b != '\n'; b++)
+			;
+	clean(out, size, a, (size_t)(b - a));
+}
+
+/* A bounce that is no RFC 3464 DSN (or one whose DSN part said nothing). */
+static bool classify_text(struct scan *sc, struct span hdr, const char *subj_low,
+			  const char *from_low, const char *low)
+{
+	struct bounce_report *out = sc->out;
+	const char *text = sc->text.buf, *pos, *which = NULL;
+	size_t n = region_len(low, sc->text.len);
+	char v[HDR_MAX], code[16] = "";
+	bool xfailed, daemon, bsubj, words, report;
+
+	xfailed = hdr_get(hdr, "X-Failed-Recipients", v, sizeof(v));
+	daemon = strstr(from_low, "mailer-daemon") || strstr(from_low, "postmaster@") ||
+		 strstr(from_low, "mail delivery") || strstr(from_low, "mail-daemon");
+	bsubj = find_any(subj_low, strlen(subj_low), bounce_subjects,
+			 ARRAY_SIZE(bounce_subjects), NULL) != NULL;
+	words = find_any(low, n, bounce_words, ARRAY_SIZE(bounce_words), NULL) != NULL;
+	report = sc->dsn_seen || !strcmp(sc->report_type, "delivery-status");
+	if (!(xfailed || report || (daemon && (bsubj || words)) || (bsubj && words)))
+		return false;
+
+	if (xfailed)
+		find_addr(v, strlen(v), out->recipient, sizeof(out->recipient));
+	else if (!out->recipient[0])
+		find_addr(text, n, out->recipient, sizeof(out->recipient));
+	if ((pos = find_status(text, n, "45", code)) != NULL) {
+		out->kind = code[0] == '5' ? BOUNCE_PERMANENT : BOUNCE_TEMPORARY;
+		snprintf(out->reason, sizeof(out->reason), "non-standard bounce: status %s", code);
+	} else if ((pos = find_smtp_code(text, n)) != NULL) {
+		out->kind = *pos == '5' ? BOUNCE_PERMANENT : BOUNCE_TEMPORARY;
+		snprintf(out->reason, sizeof(out->reason), "non-standard bounce: SMTP %.3s", pos);
+	} else if ((pos = find_any(low, n, temporary_words, ARRAY_SIZE(temporary_words),
+				   &which)) != NULL) {
+		pos = text + (pos - low);
+		out->kind = BOUNCE_TEMPORARY;
+		snprintf(out->reason, sizeof(out->reason), "non-standard bounce: \"%s\"", which);
+	} else if ((pos = find_any(low, n, permanent_words, ARRAY_SIZE(permanent_words),
+				   &which)) != NULL) {
+		pos = text + (pos - low);
+		out->kind = BOUNCE_PERMANENT;
+		snprintf(out->reason, sizeof(out->reason), "non-standard bounce: \"%s\"", which);
+	} else {
+		/* A bounce that does not say how bad: retrying is the safe guess. */
+		out->kind = BOUNCE_TEMPORARY;
+		snprintf(out->reason, sizeof(out->reason), "non-standard bounce: no status");
+	}
+	memcpy(out->status, code, sizeof(code));
+	if (pos && !out->diagnostic[0])
+		diag_line(text, sc->text.len, pos, out->diagnostic, sizeof(out->diagnostic));
+	return true;
+}
+
+static bool classify_auto(struct span hdr, const char *subj_low, char *reason, size_t size)
+{
+	static const char *const flags[] = { "X-Autoreply", "X-Autorespond", "X-Autoresponder" };
+	char v[128], val[64];
+	const char *which = NULL;
+
+	if (hdr_get(hdr, "Auto-Submitted", v, sizeof(v)) && v[0] && strncasecmp(v, "no", 2)) {
+		v[strcspn(v, " ;(")] = '\0';
+		clean(val, sizeof(val), v, strlen(v));
+		snprintf(reason, size, "auto-reply (Auto-Submitted: %s)", val);
+		return true;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+		if (hdr_get(hdr, flags[i], v, sizeof(v))) {
+			snprintf(reason, size, "auto-reply (%s)", flags[i]);
+			return true;
+		}
+	if (hdr_get(hdr, "Precedence", v, sizeof(v)) && !strncasecmp(v, "auto_reply", 10)) {
+		snprintf(reason, size, "auto-reply (Precedence: auto_reply)");
+		return true;
+	}
+	if (find_any(subj_low, strlen(subj_low), auto_subjects, ARRAY_SIZE(auto_subjects),
+		     &which)) {
+		snprintf(reason, size, "auto-reply (subject \"%s\")", which);
+		return true;
+	}
+	return false;
+}
+
+static void classify_report(struct scan *sc)
+{
+	struct bounce_report *out = sc->out;
+	static const char *const complaints[] = { "abuse", "fraud", "virus", "other" };
+
+	if (sc->arf) {
+		out->kind = BOUNCE_NONE;
+		for (size_t i = 0; i < ARRAY_SIZE(complaints); i++)
+			if (!strcmp(out->feedback_type, complaints[i]))
+				out->kind = BOUNCE_COMPLAINT;
+		snprintf(out->reason, sizeof(out->reason), "ARF Feedback-Type: %s%s",
+			 out->feedback_type[0] ? out->feedback_type : "(none)",
+			 out->kind == BOUNCE_NONE ? " is no complaint" : "");
+		if (!out->feedback_type[0]) {
+			/* A feedback report that names no type is still someone's complaint. */
+			out->kind = BOUNCE_COMPLAINT;
+		}
+	} else {
+		out->kind = BOUNCE_COMPLAINT;
+		snprintf(out->reason, sizeof(out->reason),
+			 "ARF report without a feedback-report part");
+	}
+	if (!out->recipient[0])
+		memcpy(out->recipient, sc->orig_to, sizeof(out->recipient));
+}
+
+static void classify_dsn(struct scan *sc, const char *low)
+{
+	struct bounce_report *out = sc->out;
+	const char *text = sc->text.buf, *pos;
+	size_t n = region_len(low, sc->text.len);
+
+	out->kind = sc->dsn_rank == 3 ? BOUNCE_PERMANENT :
+		    sc->dsn_rank == 2 ? BOUNCE_TEMPORARY : BOUNCE_NONE;
+	if (sc->action[0])
+		snprintf(out->reason, sizeof(out->reason), "RFC 3464 Action: %s", sc->action);
+	else
+		snprintf(out->reason, sizeof(out->reason), "RFC 3464 Status: %s", out->status);
+	/* A DSN cut short: the human part usually says the same. */
+	if (!out->status[0] && (pos = find_status(text, n, "45", out->status)) != NULL &&
+	    !out->diagnostic[0])
+		diag_line(text, sc->text.len, pos, out->diagnostic, sizeof(out->diagnostic));
+}
+
+/* A copy of the original quoted in the text: its Message-ID and Return-Path. */
+static void text_copy_ids(struct scan *sc, const char *low)
+{
+	struct bounce_report *out = sc->out;
+	const char *text = sc->text.buf, *end = text + sc->text.len;
+
+	if (!sc->orig_verp)
+		sc->orig_verp = bounce_verp_id(text, sc->text.len);
+	for (const char *p = text; p < end && !out->message_id_header[0];) {
+		size_t n;
+		const char *next = line_next(p, end, &n);
+
+		if (prefix_ci(p, n, "message-id:")) {
+			char v[HDR_MAX];
+			struct span s = { p + 11, (size_t)(next - p - 11) };
+
+			/* The id may be folded onto the next line. */
+			if (!memchr(s.p, '<', n - 11) && next < end)
+				s.n += (size_t)(line_next(next, end, &n) - next);
+			unfold(s, v, sizeof(v));
+			msgid_take(v, true, out->message_id_header, sizeof(out->message_id_header));
+		}
+		p = next;
+	}
+	(void)low;
+}
+
+static long long top_verp(struct span hdr, const char *envelope_to)
+{
+	static const char *const names[] = {
+		"To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To",
+	};
+	long long id = envelope_to ? bounce_verp_id(envelope_to, strlen(envelope_to)) : 0;
+
+	for (size_t i = 0; !id && i < ARRAY_SIZE(names); i++) {
+		const char *p = hdr.p;
+		struct span name, value;
+		char v[HDR_MAX];
+
+		while (!id && field_next(&p, hdr.p + hdr.n, &name, &value))
+			if (name_is(name, names[i])) {
+				unfold(value, v, sizeof(v));
+				id = bounce_verp_id(v, strlen(v));
+			}
+	}
+	return id;
+}
+
+/* A mail starts with a header field (an mbox "From " line may come first). */
+static bool starts_as_mail(const char *mail, size_t len)
+{
+	const char *end = mail + len, *p = mail;
+	size_t n;
+	const char *next = line_next(p, end, &n);
+
+	if (prefix_ci(p, n, "From ") && n > 5 && !memchr(p, ':', 5)) {
+		p = next;
+		next = line_next(p, end, &n);
+	}
+	(void)next;
+	return p < end && is_header_line(p, n);
+}
+
+static void finish(struct bounce_report *out)
+{
+	clean_str(out->message_id_header, sizeof(out->message_id_header));
+	clean_str(out->recipient, sizeof(out->recipient));
+	clean_str(out->status, sizeof(out->status));
+	clean_str(out->diagnostic, sizeof(out->diagnostic));
+	clean_str(out->feedback_type, sizeof(out->feedback_type));
+	clean_str(out->reason, sizeof(out->reason));
+	if (out->message_id < 0)
+		out->message_id = 0;
+}
+
+int bounce_parse(const char *mail, size_t len, const char *envelope_to,
+		 struct bounce_report *out)
+{
+	struct scan sc = { .out = out, .text = SBUF_INIT };
+	struct sbuf subj = SBUF_INIT, low = SBUF_INIT;
+	struct span hdr, body;
+	char v[HDR_MAX], subj_low[1024], from_low[512];
+	bool is_report;
+
+	memset(out, 0, sizeof(*out));
+	if (!mail || len == 0) {
+		snprintf(out->reason, sizeof(out->reason), "empty input");
+		return -1;
+	}
+	if (!starts_as_mail(mail, len)) {
+		snprintf(out->reason, sizeof(out->reason), "not a mail: no header field at the start");
+		return -1;
+	}
+	entity_split((struct span){ mail, len }, &hdr, &body);
+	walk(&sc, (struct span){ mail, len }, 0);
+
+	hdr_get(hdr, "Subject", v, sizeof(v));
+	decode_words(v, &subj);
+	clean(subj_low, sizeof(subj_low), subj.buf, subj.len);
+	lower_str(subj_low);
+	hdr_get(hdr, "From", v, sizeof(v));
+	clean(from_low, sizeof(from_low), v, strlen(v));
+	lower_str(from_low);
+	sbuf_add(&low, sc.text.buf, sc.text.len);
+	lower_str(low.buf);	/* text_add() left no NUL in it */
+
+	is_report = sc.arf || !strcmp(sc.report_type, "feedback-report");
+	if (is_report)
+		classify_report(&sc);
+	else if (sc.dsn_rank > 0)
+		classify_dsn(&sc, low.buf);
+	else if (!classify_text(&sc, hdr, subj_low, from_low, low.buf) &&
+		 !classify_auto(hdr, subj_low, out->reason, sizeof(out->reason)))
+		snprintf(out->reason, sizeof(out->reason), "not a bounce");
+
+	if (out->kind != BOUNCE_NONE)
+		text_copy_ids(&sc, low.buf);
+	out->message_id = top_verp(hdr, envelope_to);
+	if (!out->message_id)
+		out->message_id = sc.arf_verp ? sc.arf_verp : sc.orig_verp;
+	if (!out->message_id_header[0] && hdr_get(hdr, "In-Reply-To", v, sizeof(v)))
+		msgid_take(v, true, out->message_id_header, sizeof(out->message_id_header));
+	if (!out->message_id_header[0] && hdr_get(hdr, "References", v, sizeof(v)))
+		msgid_take(v, false, out->message_id_header, sizeof(out->message_id_header));
+	finish(out);
+	sbuf_release(&sc.text);
+	sbuf_release(&subj);
+	sbuf_release(&low);
+	return 0;
+}
+
+const char *bounce_kind_name(enum bounce_kind kind)
+{
+	switch (kind) {
+	case BOUNCE_NONE:
+		return "none";
+	case BOUNCE_PERMANENT:
+		return "permanent";
+	case BOUNCE_TEMPORARY:
+		return "temporary";
+	case BOUNCE_COMPLAINT:
+		return "complaint";
+	}
+	return "unknown";
+}
