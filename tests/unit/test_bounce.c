@@ -124,6 +124,55 @@ static const struct expect fixtures[] = {
 	  "<018be1a2b3c44d5e6f708192a3b4c5d6@randers.dk>", "peter@forening.example.org",
 	  "5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
 	  "", "RFC 3464 Action: failed" },
+	{ "gmail_nosuchuser.eml", BOUNCE_PERMANENT, 77001,
+	  "<018be5c0d1e24f3a9b8c7d6e5f4a3b2c@randers.dk>", "mette.nielsen.rdrs@gmail.com",
+	  "5.1.1", "The email account that you tried to reach does not exist", "",
+	  "RFC 3464 Action: failed" },
+	{ "gmail_mailbox_full_422.eml", BOUNCE_TEMPORARY, 77345,
+	  "<018beab3c4d54e6f7a8b9c0d1e2f3a4b@randers.dk>", "lars.bech.dk@gmail.com", "4.2.2",
+	  "inbox is out of storage space", "", "RFC 3464 Action: delayed" },
+	{ "yahoo_arf_complaint.eml", BOUNCE_COMPLAINT, 61234,
+	  "<018bf1c2d3e44f5a6b7c8d9e0f1a2b3c@randers.dk>", "birgitte_r@yahoo.dk", "", NULL,
+	  "abuse", "ARF Feedback-Type: abuse" },
+	/* JMRP names no Original-Rcpt-To: the complainer is the original's To. */
+	{ "outlook_arf_complaint.eml", BOUNCE_COMPLAINT, 70515,
+	  "<018bf6a7b8c94d0e1f2a3b4c5d6e7f80@randers.dk>", "ida.s@outlook.dk", "", NULL,
+	  "abuse", "ARF Feedback-Type: abuse" },
+	/* The id from Original-Mail-From: the returned headers have no Return-Path. */
+	{ "danish_provider_arf.eml", BOUNCE_COMPLAINT, 123456,
+	  "<018bfbd0e1f24a3b4c5d6e7f8091a2b3@randers.dk>", "kunde.hansen@mail.yousee.example",
+	  "", NULL, "abuse", "ARF Feedback-Type: abuse" },
+	{ "yahoo_nondsn.eml", BOUNCE_PERMANENT, 55501,
+	  "<018c0124a5b64c7d8e9f0a1b2c3d4e5f@randers.dk>", "soren.gone@yahoo.com", "",
+	  "554: delivery error: dd This user doesn't have a yahoo.com account", "",
+	  "non-standard bounce: SMTP 554" },
+	{ "qmail_bounce.eml", BOUNCE_PERMANENT, 4242,
+	  "<018c0556e7f84a9b0c1d2e3f4a5b6c7d@randers.dk>", "poul@gammel-isp.example", "5.1.1",
+	  "Remote host said: 550 5.1.1 <poul@gammel-isp.example>... User unknown", "",
+	  "non-standard bounce: status 5.1.1" },
+	{ "out_of_office_da.eml", BOUNCE_NONE, 9001,
+	  "<018c0bd1e2f34a5b6c7d8e9f0a1b2c3d@randers.dk>", "", "", "", "",
+	  "auto-reply (Auto-Submitted: auto-replied)" },
+	{ "out_of_office_en.eml", BOUNCE_NONE, 9002,
+	  "<018c10f2a3b44c5d6e7f8091a2b3c4d5@randers.dk>", "", "", "", "",
+	  "auto-reply (Auto-Submitted: auto-replied)" },
+	/* ISO-8859-1 encoded-word "Frav\xe6rende:" and nothing else to go by. */
+	{ "autoreply_no_header.eml", BOUNCE_NONE, 9003, "", "", "", "", "",
+	  "auto-reply (subject \"frav\xc3\xa6rende\")" },
+	/* In-Reply-To, not the first of References. */
+	{ "human_reply.eml", BOUNCE_NONE, 0, "<018c15a1b2c34d5e6f708192a3b4c5d6@randers.dk>",
+	  "", "", "", "", "not a bounce" },
+	{ "dsn_no_verp_messageid_only.eml", BOUNCE_PERMANENT, 0,
+	  "<018c1a2b3c4d4e5f60718293a4b5c6d7@randers.dk>", "hr@firma.example.com", "5.2.1",
+	  "550 5.2.1 Mailbox disabled for this recipient", "", "RFC 3464 Action: failed" },
+	/* All three parts base64; Status with a comment after the code. */
+	{ "base64_dsn.eml", BOUNCE_PERMANENT, 31337,
+	  "<018c1f3c4d5e4f6a7b8c9d0e1f2a3b4c@randers.dk>", "frederik.moller@example.dk", "5.1.1",
+	  "550 5.1.1 No such user", "", "RFC 3464 Action: failed" },
+	/* Cut inside the delivery-status part: Status "5." is no code, the
+	 * Diagnostic-Code still has one; the returned headers never came. */
+	{ "malformed_truncated.eml", BOUNCE_PERMANENT, 2024, "", "jens.hansen@example.dk", "5.1.1",
+	  "Recipient address rejected: User unknown in virtual m", "", "RFC 3464 Action: failed" },
 };
 
 static void test_fixtures(void **state)
