@@ -597,7 +597,7 @@ static void take_diagnostic(const char *v, char *out, size_t size)
 {
 	size_t t = strcspn(v, "; ");
 
-	if (v[t] == ';' && t <= 20)
+	if (t <= 20 && v[t] == ';')
 		v += t + 1;
 	clean(out, size, v, strlen(v));
 }
@@ -677,7 +677,7 @@ static void arf_parse(struct scan *sc, struct span body)
 {
 	struct bounce_report *out = sc->out;
 	struct span hdr, rest;
-	char v[HDR_MAX];
+	char v[HDR_MAX] = "";
 
 	entity_split(body, &hdr, &rest);
 	if (sc->arf)
@@ -700,7 +700,7 @@ static void orig_parse(struct scan *sc, struct span body)
 {
 	struct bounce_report *out = sc->out;
 	struct span hdr, rest;
-	char v[HDR_MAX];
+	char v[HDR_MAX] = "";
 
 	if (sc->orig_seen)
 		return;
@@ -1074,7 +1074,7 @@ static long long top_verp(struct span hdr, const char *envelope_to)
 	for (size_t i = 0; !id && i < ARRAY_SIZE(names); i++) {
 		const char *p = hdr.p;
 		struct span name, value;
-		char v[HDR_MAX];
+		char v[HDR_MAX] = "";
 
 		while (!id && field_next(&p, hdr.p + hdr.n, &name, &value))
 			if (name_is(name, names[i])) {
