@@ -484,8 +484,12 @@ static void msgid_take(const char *v, bool first, char *out, size_t size)
 
 	out[0] = '\0';
 	while ((lt = strchr(p, '<')) != NULL) {
-		size_t n = strcspn(lt + 1, "<> ");
+		size_t n = 0;
 
+		/* Printable ASCII only: the id is compared byte for byte. */
+		while ((unsigned char)lt[1 + n] > 32 && (unsigned char)lt[1 + n] < 127 &&
+		       lt[1 + n] != '<' && lt[1 + n] != '>')
+			n++;
 		p = lt + 1;
 		if (lt[1 + n] != '>' || n == 0 || !memchr(lt + 1, '@', n) || n + 3 > size)
 			continue;
