@@ -2,27 +2,20 @@
 #include "budbringer/bounce.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include <unistr.h>
 
 #include "budbringer/mime.h"
+#include "budbringer/mime_read.h"
 #include "budbringer/sbuf.h"
 
 #define HDR_MAX		4096		/* one unfolded header value */
 #define TEXT_MAX	(64 * 1024)	/* human text searched for wording */
 #define DSN_BLOCKS_MAX	64
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-struct span {
-	const char *p;
-	size_t n;
-};
 
 /* What the walk over the MIME tree found; the report is decided after. */
 struct scan {
@@ -39,17 +32,6 @@ struct scan {
 	char orig_to[BOUNCE_ADDR_MAX];
 	struct sbuf text;	/* text/plain parts, LF line ends, no NUL */
 };
-
-static const char *line_next(const char *p, const char *end, size_t *len)
-{
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-	const char *stop = nl ? nl : end;
-
-	*len = (size_t)(stop - p);
-	if (*len && p[*len - 1] == '\r')
-		(*len)--;
-	return nl ? nl + 1 : end;
-}
 
 static bool is_wsp(char c)
 {
@@ -74,382 +56,15 @@ static bool prefix_ci(const char *s, size_t n, const char *pre)
 	return n >= pl && !strncasecmp(s, pre, pl);
 }
 
-/* A field name: printable ASCII up to the colon, blanks allowed before it. */
-static bool name_ok(const char *p, const char *colon)
-{
-	while (colon > p && is_wsp(colon[-1]))
-		colon--;
-	if (colon == p)
-		return false;
-	for (; p < colon; p++)
-		if ((unsigned char)*p <= 32 || (unsigned char)*p >= 127)
-			return false;
-	return true;
-}
-
-/* Headers up to the first empty line, the body after it. */
-static void entity_split(struct span e, struct span *hdr, struct span *body)
-{
-	const char *p = e.p, *end = e.p + e.n;
-
-	while (p < end) {
-		size_t n;
-		const char *next = line_next(p, end, &n);
-
-		if (n == 0) {
-			*hdr = (struct span){ e.p, (size_t)(p - e.p) };
-			*body = (struct span){ next, (size_t)(end - next) };
-			return;
-		}
-		p = next;
-	}
-	*hdr = e;
-	*body = (struct span){ end, 0 };
-}
-
-/* The next field of a header block; lines that are not fields are skipped. */
-static bool field_next(const char **pp, const char *end, struct span *name,
-		       struct span *value)
-{
-	const char *p = *pp;
-
-	while (p < end) {
-		size_t n, m;
-		const char *next = line_next(p, end, &n), *colon, *vend, *q;
-
-		colon = n ? memchr(p, ':', n) : NULL;
-		if (!colon || is_wsp(*p) || !name_ok(p, colon)) {
-			p = next;
-			continue;
-		}
-		*name = (struct span){ p, (size_t)(colon - p) };
-		while (name->n && is_wsp(name->p[name->n - 1]))
-			name->n--;
-		vend = p + n;
-		for (q = next; q < end && is_wsp(*q); q = next) {
-			next = line_next(q, end, &m);
-			vend = q + m;
-		}
-		*value = (struct span){ colon + 1, (size_t)(vend - colon - 1) };
-		*pp = q;
-		return true;
-	}
-	*pp = end;
-	return false;
-}
-
-/* The value without folds: controls (NUL too) as blanks, runs of blanks as
- * one space, trimmed, cut to size. Returns the length. */
-static size_t unfold(struct span v, char *out, size_t size)
-{
-	size_t o = 0;
-	bool blank = false;
-
-	for (size_t i = 0; i < v.n; i++) {
-		unsigned char c = (unsigned char)v.p[i];
-
-		if (c <= 32 || c == 127) {
-			blank = true;
-			continue;
-		}
-		if (o + 2 >= size)
-			break;
-		if (blank && o)
-			out[o++] = ' ';
-		blank = false;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return o;
-}
-
-static bool name_is(struct span name, const char *want)
-{
-	return name.n == strlen(want) && !strncasecmp(name.p, want, name.n);
-}
-
-static bool hdr_get(struct span hdr, const char *want, char *out, size_t size)
-{
-	const char *p = hdr.p;
-	struct span name, value;
-
-	while (field_next(&p, hdr.p + hdr.n, &name, &value))
-		if (name_is(name, want)) {
-			unfold(value, out, size);
-			return true;
-		}
-	out[0] = '\0';
-	return false;
-}
-
-/*
- * UTF-8 for the report: bytes that are not UTF-8 are read as Latin-1 (the
- * usual unlabelled 8-bit text), controls become blanks, blanks collapse,
- * and the result is cut on a character boundary to fit size (>= 1).
- */
-static void clean(char *out, size_t size, const char *s, size_t n)
-{
-	const uint8_t *p = (const uint8_t *)s;
-	size_t i = 0, o = 0;
-	bool blank = false;
-
-	while (i < n) {
-		uint8_t enc[6];
-		ucs4_t c;
-		int l = u8_mbtoucr(&c, p + i, n - i), el;
-
-		if (l <= 0) {
-			c = p[i];
-			l = 1;
-		}
-		i += (size_t)l;
-		if (c <= 0x20 || c == 0x7f || (c >= 0x80 && c <= 0xa0)) {
-			blank = true;
-			continue;
-		}
-		el = u8_uctomb(enc, c, (int)sizeof(enc));
-		if (el <= 0)
-			continue;
-		if (o + (blank && o) + (size_t)el + 1 > size)
-			break;
-		if (blank && o)
-			out[o++] = ' ';
-		blank = false;
-		memcpy(out + o, enc, (size_t)el);
-		o += (size_t)el;
-	}
-	out[o] = '\0';
-}
-
 static void clean_str(char *field, size_t size)
 {
 	char tmp[HDR_MAX];
 	size_t n = strnlen(field, size - 1);
 
 	memcpy(tmp, field, n);
-	clean(field, size, tmp, n);
+	mime_read_clean(field, size, tmp, n);
 }
 
-struct ctype {
-	char type[80];		/* "multipart/report", lowercased */
-	char boundary[200];
-	char report_type[40];	/* lowercased */
-};
-
-/* RFC 2045 Content-Type: a type and ;-separated parameters, quoted or not. */
-static void ctype_parse(const char *v, struct ctype *ct)
-{
-	const char *p = v;
-	size_t n;
-
-	memset(ct, 0, sizeof(*ct));
-	while (*p == ' ')
-		p++;
-	n = strcspn(p, "; (");
-	if (n < sizeof(ct->type) && memchr(p, '/', n)) {
-		memcpy(ct->type, p, n);
-		lower_str(ct->type);
-	} else {
-		memcpy(ct->type, "text/plain", sizeof("text/plain"));
-	}
-	while ((p = strchr(p, ';')) != NULL) {
-		char name[32], val[256];
-		size_t nl, vl = 0;
-
-		p++;
-		while (*p == ' ')
-			p++;
-		nl = strcspn(p, "=; ");
-		if (p[nl] != '=' && !(p[nl] == ' ' && p[nl + 1] == '='))
-			continue;
-		if (nl >= sizeof(name))
-			nl = sizeof(name) - 1;
-		memcpy(name, p, nl);
-		name[nl] = '\0';
-		p = strchr(p, '=') + 1;
-		while (*p == ' ')
-			p++;
-		if (*p == '"') {
-			for (p++; *p && *p != '"'; p++) {
-				if (*p == '\\' && p[1])
-					p++;
-				if (vl + 1 < sizeof(val))
-					val[vl++] = *p;
-			}
-		} else {
-			for (; *p && *p != ';' && *p != ' '; p++)
-				if (vl + 1 < sizeof(val))
-					val[vl++] = *p;
-		}
-		val[vl] = '\0';
-		if (!strcasecmp(name, "boundary") && vl < sizeof(ct->boundary))
-			memcpy(ct->boundary, val, vl + 1);
-		else if (!strcasecmp(name, "report-type") && vl < sizeof(ct->report_type)) {
-			memcpy(ct->report_type, val, vl + 1);
-			lower_str(ct->report_type);
-		}
-	}
-}
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Tolerant: line breaks and stray bytes are skipped, padding restarts. */
-static void b64_decode(struct span in, struct sbuf *out)
-{
-	unsigned acc = 0;
-	int bits = 0;
-
-	for (size_t i = 0; i < in.n; i++) {
-		int v = b64_value((unsigned char)in.p[i]);
-
-		if (in.p[i] == '=') {
-			acc = 0;
-			bits = 0;
-			continue;
-		}
-		if (v < 0)
-			continue;
-		acc = (acc << 6 | (unsigned)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			sbuf_addch(out, (int)((acc >> bits) & 0xff));
-		}
-	}
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* RFC 2045 6.7; q: RFC 2047 "Q", where '_' is a space. */
-static void qp_decode(struct span in, struct sbuf *out, bool q)
-{
-	for (size_t i = 0; i < in.n; i++) {
-		char c = in.p[i];
-		size_t j;
-
-		if (c == '_' && q) {
-			sbuf_addch(out, ' ');
-			continue;
-		}
-		if (c != '=') {
-			sbuf_addch(out, c);
-			continue;
-		}
-		if (i + 2 < in.n && hex_value(in.p[i + 1]) >= 0 && hex_value(in.p[i + 2]) >= 0) {
-			sbuf_addch(out, hex_value(in.p[i + 1]) * 16 + hex_value(in.p[i + 2]));
-			i += 2;
-			continue;
-		}
-		/* A soft line break, blanks before it allowed. */
-		for (j = i + 1; j < in.n && is_wsp(in.p[j]); j++)
-			;
-		if (j < in.n && (in.p[j] == '\r' || in.p[j] == '\n')) {
-			if (in.p[j] == '\r' && j + 1 < in.n && in.p[j + 1] == '\n')
-				j++;
-			i = j;
-			continue;
-		}
-		sbuf_addch(out, '=');
-	}
-}
-
-static void decode_body(struct span hdr, struct span body, struct sbuf *out)
-{
-	char cte[64];
-
-	hdr_get(hdr, "Content-Transfer-Encoding", cte, sizeof(cte));
-	lower_str(cte);
-	if (!strncmp(cte, "base64", 6))
-		b64_decode(body, out);
-	else if (!strncmp(cte, "quoted-printable", 16))
-		qp_decode(body, out, false);
-	else
-		sbuf_add(out, body.p, body.n);
-}
-
-static bool is_latin1_charset(const char *cs, size_t n)
-{
-	return prefix_ci(cs, n, "iso-8859-") || prefix_ci(cs, n, "windows-125") ||
-	       prefix_ci(cs, n, "latin") || prefix_ci(cs, n, "cp125");
-}
-
-/*
- * RFC 2047 encoded-words to UTF-8 (Latin-1 family charsets converted, the
- * rest taken as they come); the blanks between two words are dropped.
- */
-static void decode_words(const char *s, struct sbuf *out)
-{
-	const char *p = s;
-	size_t pending = 0;
-	bool after_word = false;
-
-	while (*p) {
-		const char *q1, *q2, *q3, *e;
-		struct sbuf raw = SBUF_INIT;
-
-		if (p[0] != '=' || p[1] != '?' || !(q1 = strchr(p + 2, '?')) ||
-		    !q1[1] || q1[2] != '?' || !(q3 = strstr(q1 + 3, "?="))) {
-			if (*p == ' ') {
-				pending++;
-			} else {
-				for (; pending; pending--)
-					sbuf_addch(out, ' ');
-				sbuf_addch(out, *p);
-				after_word = false;
-			}
-			p++;
-			continue;
-		}
-		q2 = q1 + 1;
-		e = q3;
-		if (!after_word)
-			for (; pending; pending--)
-				sbuf_addch(out, ' ');
-		pending = 0;
-		if (lower(*q2) == 'b')
-			b64_decode((struct span){ q1 + 3, (size_t)(e - q1 - 3) }, &raw);
-		else
-			qp_decode((struct span){ q1 + 3, (size_t)(e - q1 - 3) }, &raw, true);
-		if (is_latin1_charset(p + 2, (size_t)(q1 - p - 2))) {
-			for (size_t i = 0; i < raw.len; i++) {
-				unsigned char c = (unsigned char)raw.buf[i];
-
-				if (c < 0x80) {
-					sbuf_addch(out, c);
-				} else {
-					sbuf_addch(out, 0xc0 | c >> 6);
-					sbuf_addch(out, 0x80 | (c & 0x3f));
-				}
-			}
-		} else {
-			sbuf_add(out, raw.buf, raw.len);
-		}
-		sbuf_release(&raw);
-		after_word = true;
-		p = q3 + 2;
-	}
-}
 
 long long bounce_verp_id(const char *s, size_t len)
 {
@@ -527,7 +142,7 @@ static bool find_addr(const char *s, size_t n, char *out, size_t size)
 		memcpy(buf, a, (size_t)(b - a));
 		buf[b - a] = '\0';
 		if (mime_addr_normalise(buf, out, size))
-			clean(out, size, buf, strlen(buf));
+			mime_read_clean(out, size, buf, strlen(buf));
 		return true;
 	}
 	return false;
@@ -548,7 +163,7 @@ static void take_recipient(const char *v, char *out, size_t size)
 	memcpy(buf, p, n);
 	buf[n] = '\0';
 	if (mime_addr_normalise(buf, out, size))
-		clean(out, size, buf, n);
+		mime_read_clean(out, size, buf, n);
 }
 
 /*
@@ -603,7 +218,7 @@ static void take_diagnostic(const char *v, char *out, size_t size)
 
 	if (t <= 20 && v[t] == ';')
 		v += t + 1;
-	clean(out, size, v, strlen(v));
+	mime_read_clean(out, size, v, strlen(v));
 }
 
 static int action_rank(const char *action, const char *status)
@@ -623,17 +238,17 @@ static int action_rank(const char *action, const char *status)
 }
 
 /* One per-recipient block of message/delivery-status; the worst one wins. */
-static void dsn_recipient(struct scan *sc, struct span blk)
+static void dsn_recipient(struct scan *sc, struct mime_span blk)
 {
 	struct bounce_report *out = sc->out;
 	char v[HDR_MAX], action[32], status[16] = "";
 	int rank;
 
-	hdr_get(blk, "Action", v, sizeof(v));
+	mime_read_header(blk, "Action", v, sizeof(v));
 	v[strcspn(v, " ;(")] = '\0';
 	lower_str(v);
-	clean(action, sizeof(action), v, strlen(v));
-	if (hdr_get(blk, "Status", v, sizeof(v)))
+	mime_read_clean(action, sizeof(action), v, strlen(v));
+	if (mime_read_header(blk, "Status", v, sizeof(v)))
 		find_status(v, strlen(v), "245", status);
 	rank = action_rank(action, status);
 	if (rank <= sc->dsn_rank)
@@ -641,84 +256,84 @@ static void dsn_recipient(struct scan *sc, struct span blk)
 	sc->dsn_rank = rank;
 	memcpy(sc->action, action, sizeof(action));
 	memcpy(out->status, status, sizeof(status));
-	if (hdr_get(blk, "Final-Recipient", v, sizeof(v)) ||
-	    hdr_get(blk, "Original-Recipient", v, sizeof(v)))
+	if (mime_read_header(blk, "Final-Recipient", v, sizeof(v)) ||
+	    mime_read_header(blk, "Original-Recipient", v, sizeof(v)))
 		take_recipient(v, out->recipient, sizeof(out->recipient));
 	else
 		out->recipient[0] = '\0';
-	hdr_get(blk, "Diagnostic-Code", v, sizeof(v));
+	mime_read_header(blk, "Diagnostic-Code", v, sizeof(v));
 	take_diagnostic(v, out->diagnostic, sizeof(out->diagnostic));
 	if (!out->status[0])
 		find_status(out->diagnostic, strlen(out->diagnostic), "45", out->status);
 }
 
 /* A per-message block, then blank-line separated per-recipient blocks. */
-static void dsn_parse(struct scan *sc, struct span body)
+static void dsn_parse(struct scan *sc, struct mime_span body)
 {
 	const char *p = body.p, *end = body.p + body.n;
 
 	sc->dsn_seen = true;
 	for (int i = 0; p < end && i < DSN_BLOCKS_MAX; i++) {
-		struct span e, blk, rest;
+		struct mime_span e, blk, rest;
 		char v[64];
 		size_t n;
-		const char *next = line_next(p, end, &n);
+		const char *next = mime_read_line(p, end, &n);
 
 		if (n == 0) {
 			p = next;
 			continue;
 		}
-		e = (struct span){ p, (size_t)(end - p) };
-		entity_split(e, &blk, &rest);
-		if (hdr_get(blk, "Action", v, sizeof(v)) || hdr_get(blk, "Final-Recipient", v, sizeof(v)) ||
-		    hdr_get(blk, "Status", v, sizeof(v)))
+		e = (struct mime_span){ p, (size_t)(end - p) };
+		mime_read_split(e, &blk, &rest);
+		if (mime_read_header(blk, "Action", v, sizeof(v)) || mime_read_header(blk, "Final-Recipient", v, sizeof(v)) ||
+		    mime_read_header(blk, "Status", v, sizeof(v)))
 			dsn_recipient(sc, blk);
 		p = rest.p;
 	}
 }
 
-static void arf_parse(struct scan *sc, struct span body)
+static void arf_parse(struct scan *sc, struct mime_span body)
 {
 	struct bounce_report *out = sc->out;
-	struct span hdr, rest;
+	struct mime_span hdr, rest;
 	char v[HDR_MAX] = "";
 
-	entity_split(body, &hdr, &rest);
+	mime_read_split(body, &hdr, &rest);
 	if (sc->arf)
 		return;
 	sc->arf = true;
-	if (hdr_get(hdr, "Feedback-Type", v, sizeof(v))) {
+	if (mime_read_header(hdr, "Feedback-Type", v, sizeof(v))) {
 		v[strcspn(v, " ;(")] = '\0';
 		lower_str(v);
-		clean(out->feedback_type, sizeof(out->feedback_type), v, strlen(v));
+		mime_read_clean(out->feedback_type, sizeof(out->feedback_type), v, strlen(v));
 	}
-	if (hdr_get(hdr, "Original-Rcpt-To", v, sizeof(v)) ||
-	    hdr_get(hdr, "Removal-Recipient", v, sizeof(v)))
+	if (mime_read_header(hdr, "Original-Rcpt-To", v, sizeof(v)) ||
+	    mime_read_header(hdr, "Removal-Recipient", v, sizeof(v)))
 		take_recipient(v, out->recipient, sizeof(out->recipient));
-	if (hdr_get(hdr, "Original-Mail-From", v, sizeof(v)))
+	if (mime_read_header(hdr, "Original-Mail-From", v, sizeof(v)))
 		sc->arf_verp = bounce_verp_id(v, strlen(v));
 }
 
 /* The returned original: its Message-ID, Return-Path and To. */
-static void orig_parse(struct scan *sc, struct span body)
+static void orig_parse(struct scan *sc, struct mime_span body)
 {
 	struct bounce_report *out = sc->out;
-	struct span hdr, rest;
+	struct mime_span hdr, rest;
 	char v[HDR_MAX] = "";
 
 	if (sc->orig_seen)
 		return;
-	entity_split(body, &hdr, &rest);
+	mime_read_split(body, &hdr, &rest);
 	sc->orig_seen = true;
-	if (hdr_get(hdr, "Message-ID", v, sizeof(v)))
+	if (mime_read_header(hdr, "Message-ID", v, sizeof(v)))
 		msgid_take(v, true, out->message_id_header, sizeof(out->message_id_header));
-	if (hdr_get(hdr, "Return-Path", v, sizeof(v)))
+	if (mime_read_header(hdr, "Return-Path", v, sizeof(v)))
 		sc->orig_verp = bounce_verp_id(v, strlen(v));
-	if (hdr_get(hdr, "To", v, sizeof(v)))
+	if (mime_read_header(hdr, "To", v, sizeof(v)))
 		find_addr(v, strlen(v), sc->orig_to, sizeof(sc->orig_to));
 }
 
-static void text_add(struct scan *sc, struct span t)
+static void text_add(struct scan *sc, struct mime_span t)
 {
 	if (sc->text.len >= TEXT_MAX)
 		return;
@@ -732,24 +347,17 @@ static void text_add(struct scan *sc, struct span t)
 	sbuf_addch(&sc->text, '\n');
 }
 
-static bool is_header_line(const char *p, size_t n)
-{
-	const char *colon = memchr(p, ':', n);
-
-	return colon && !is_wsp(*p) && name_ok(p, colon);
-}
-
-static void walk(struct scan *sc, struct span e, int depth);
+static void walk(struct scan *sc, struct mime_span e, int depth);
 
 /* Each part between "--boundary" lines; an unclosed last part runs to the end. */
-static void multipart_each(struct scan *sc, struct span body, const char *b, int depth)
+static void multipart_each(struct scan *sc, struct mime_span body, const char *b, int depth)
 {
 	const char *p = body.p, *end = body.p + body.n, *start = NULL;
 	size_t bl = strlen(b);
 
 	while (p < end) {
 		size_t n;
-		const char *next = line_next(p, end, &n);
+		const char *next = mime_read_line(p, end, &n);
 
 		if (n >= 2 + bl && p[0] == '-' && p[1] == '-' && !memcmp(p + 2, b, bl)) {
 			const char *r = p + 2 + bl, *rend = p + n;
@@ -761,7 +369,7 @@ static void multipart_each(struct scan *sc, struct span body, const char *b, int
 				r++;
 			if (r == rend) {
 				if (start)
-					walk(sc, (struct span){ start, (size_t)(p - start) }, depth + 1);
+					walk(sc, (struct mime_span){ start, (size_t)(p - start) }, depth + 1);
 				if (close || sc->parts >= BOUNCE_MAX_PARTS)
 					return;
 				start = next;
@@ -770,22 +378,22 @@ static void multipart_each(struct scan *sc, struct span body, const char *b, int
 		p = next;
 	}
 	if (start && start < end)
-		walk(sc, (struct span){ start, (size_t)(end - start) }, depth + 1);
+		walk(sc, (struct mime_span){ start, (size_t)(end - start) }, depth + 1);
 }
 
-static void walk(struct scan *sc, struct span e, int depth)
+static void walk(struct scan *sc, struct mime_span e, int depth)
 {
-	struct span hdr, body;
+	struct mime_span hdr, body;
 	struct sbuf dec = SBUF_INIT;
-	struct ctype ct;
+	struct mime_ctype ct;
 	char v[HDR_MAX], disp[32];
-	struct span d;
+	struct mime_span d;
 
 	if (++sc->parts > BOUNCE_MAX_PARTS)
 		return;
-	entity_split(e, &hdr, &body);
-	hdr_get(hdr, "Content-Type", v, sizeof(v));
-	ctype_parse(v, &ct);
+	mime_read_split(e, &hdr, &body);
+	mime_read_header(hdr, "Content-Type", v, sizeof(v));
+	mime_read_ctype(v, &ct);
 	if (!strncmp(ct.type, "multipart/", 10)) {
 		if (!strcmp(ct.type, "multipart/report") && !sc->report_type[0])
 			memcpy(sc->report_type, ct.report_type, sizeof(sc->report_type));
@@ -793,9 +401,9 @@ static void walk(struct scan *sc, struct span e, int depth)
 			multipart_each(sc, body, ct.boundary, depth);
 		return;
 	}
-	decode_body(hdr, body, &dec);
-	d = (struct span){ dec.buf, dec.len };
-	hdr_get(hdr, "Content-Disposition", disp, sizeof(disp));
+	mime_read_body(hdr, body, &dec);
+	d = (struct mime_span){ dec.buf, dec.len };
+	mime_read_header(hdr, "Content-Disposition", disp, sizeof(disp));
 	if (!strcmp(ct.type, "message/delivery-status") ||
 	    !strcmp(ct.type, "message/global-delivery-status")) {
 		dsn_parse(sc, d);
@@ -809,8 +417,8 @@ static void walk(struct scan *sc, struct span e, int depth)
 		size_t n;
 
 		/* An attached copy of the original is headers, not words. */
-		line_next(d.p, d.p + d.n, &n);
-		if (!strncasecmp(disp, "attachment", 10) && depth > 0 && is_header_line(d.p, n))
+		mime_read_line(d.p, d.p + d.n, &n);
+		if (!strncasecmp(disp, "attachment", 10) && depth > 0 && mime_read_is_field(d.p, n))
 			orig_parse(sc, d);
 		else if (strncasecmp(disp, "attachment", 10))
 			text_add(sc, d);
@@ -914,11 +522,11 @@ static void diag_line(const char *text, size_t n, const char *pos, char *out, si
 	if (b < end && b + 1 < end && is_wsp(b[1]))
 		for (b++; b < end && *b != '\n'; b++)
 			;
-	clean(out, size, a, (size_t)(b - a));
+	mime_read_clean(out, size, a, (size_t)(b - a));
 }
 
 /* A bounce that is no RFC 3464 DSN (or one whose DSN part said nothing). */
-static bool classify_text(struct scan *sc, struct span hdr, const char *subj_low,
+static bool classify_text(struct scan *sc, struct mime_span hdr, const char *subj_low,
 			  const char *from_low, const char *low)
 {
 	struct bounce_report *out = sc->out;
@@ -927,7 +535,7 @@ static bool classify_text(struct scan *sc, struct span hdr, const char *subj_low
 	char v[HDR_MAX], code[16] = "";
 	bool xfailed, daemon, bsubj, words, report;
 
-	xfailed = hdr_get(hdr, "X-Failed-Recipients", v, sizeof(v));
+	xfailed = mime_read_header(hdr, "X-Failed-Recipients", v, sizeof(v));
 	daemon = strstr(from_low, "mailer-daemon") || strstr(from_low, "postmaster@") ||
 		 strstr(from_low, "mail delivery") || strstr(from_low, "mail-daemon");
 	bsubj = find_any(subj_low, strlen(subj_low), bounce_subjects,
@@ -968,24 +576,24 @@ static bool classify_text(struct scan *sc, struct span hdr, const char *subj_low
 	return true;
 }
 
-static bool classify_auto(struct span hdr, const char *subj_low, char *reason, size_t size)
+static bool classify_auto(struct mime_span hdr, const char *subj_low, char *reason, size_t size)
 {
 	static const char *const flags[] = { "X-Autoreply", "X-Autorespond", "X-Autoresponder" };
 	char v[128], val[64];
 	const char *which = NULL;
 
-	if (hdr_get(hdr, "Auto-Submitted", v, sizeof(v)) && v[0] && strncasecmp(v, "no", 2)) {
+	if (mime_read_header(hdr, "Auto-Submitted", v, sizeof(v)) && v[0] && strncasecmp(v, "no", 2)) {
 		v[strcspn(v, " ;(")] = '\0';
-		clean(val, sizeof(val), v, strlen(v));
+		mime_read_clean(val, sizeof(val), v, strlen(v));
 		snprintf(reason, size, "auto-reply (Auto-Submitted: %s)", val);
 		return true;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
-		if (hdr_get(hdr, flags[i], v, sizeof(v))) {
+		if (mime_read_header(hdr, flags[i], v, sizeof(v))) {
 			snprintf(reason, size, "auto-reply (%s)", flags[i]);
 			return true;
 		}
-	if (hdr_get(hdr, "Precedence", v, sizeof(v)) && !strncasecmp(v, "auto_reply", 10)) {
+	if (mime_read_header(hdr, "Precedence", v, sizeof(v)) && !strncasecmp(v, "auto_reply", 10)) {
 		snprintf(reason, size, "auto-reply (Precedence: auto_reply)");
 		return true;
 	}
@@ -1051,16 +659,16 @@ static void text_copy_ids(struct scan *sc, const char *low)
 		sc->orig_verp = bounce_verp_id(text, sc->text.len);
 	for (const char *p = text; p < end && !out->message_id_header[0];) {
 		size_t n;
-		const char *next = line_next(p, end, &n);
+		const char *next = mime_read_line(p, end, &n);
 
 		if (prefix_ci(p, n, "message-id:")) {
 			char v[HDR_MAX];
-			struct span s = { p + 11, (size_t)(next - p - 11) };
+			struct mime_span s = { p + 11, (size_t)(next - p - 11) };
 
 			/* The id may be folded onto the next line. */
 			if (!memchr(s.p, '<', n - 11) && next < end)
-				s.n += (size_t)(line_next(next, end, &n) - next);
-			unfold(s, v, sizeof(v));
+				s.n += (size_t)(mime_read_line(next, end, &n) - next);
+			mime_read_unfold(s, v, sizeof(v));
 			msgid_take(v, true, out->message_id_header, sizeof(out->message_id_header));
 		}
 		p = next;
@@ -1068,7 +676,7 @@ static void text_copy_ids(struct scan *sc, const char *low)
 	(void)low;
 }
 
-static long long top_verp(struct span hdr, const char *envelope_to)
+static long long top_verp(struct mime_span hdr, const char *envelope_to)
 {
 	static const char *const names[] = {
 		"To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To",
@@ -1077,12 +685,12 @@ static long long top_verp(struct span hdr, const char *envelope_to)
 
 	for (size_t i = 0; !id && i < ARRAY_SIZE(names); i++) {
 		const char *p = hdr.p;
-		struct span name, value;
+		struct mime_span name, value;
 		char v[HDR_MAX] = "";
 
-		while (!id && field_next(&p, hdr.p + hdr.n, &name, &value))
-			if (name_is(name, names[i])) {
-				unfold(value, v, sizeof(v));
+		while (!id && mime_read_field(&p, hdr.p + hdr.n, &name, &value))
+			if (mime_read_name_is(name, names[i])) {
+				mime_read_unfold(value, v, sizeof(v));
 				id = bounce_verp_id(v, strlen(v));
 			}
 	}
@@ -1094,14 +702,14 @@ static bool starts_as_mail(const char *mail, size_t len)
 {
 	const char *end = mail + len, *p = mail;
 	size_t n;
-	const char *next = line_next(p, end, &n);
+	const char *next = mime_read_line(p, end, &n);
 
 	if (prefix_ci(p, n, "From ") && n > 5 && !memchr(p, ':', 5)) {
 		p = next;
-		next = line_next(p, end, &n);
+		next = mime_read_line(p, end, &n);
 	}
 	(void)next;
-	return p < end && is_header_line(p, n);
+	return p < end && mime_read_is_field(p, n);
 }
 
 static void finish(struct bounce_report *out)
@@ -1121,7 +729,7 @@ int bounce_parse(const char *mail, size_t len, const char *envelope_to,
 {
 	struct scan sc = { .out = out, .text = SBUF_INIT };
 	struct sbuf subj = SBUF_INIT, low = SBUF_INIT;
-	struct span hdr, body;
+	struct mime_span hdr, body;
 	char v[HDR_MAX], subj_low[1024], from_low[512];
 	bool is_report;
 
@@ -1134,15 +742,15 @@ int bounce_parse(const char *mail, size_t len, const char *envelope_to,
 		snprintf(out->reason, sizeof(out->reason), "not a mail: no header field at the start");
 		return -1;
 	}
-	entity_split((struct span){ mail, len }, &hdr, &body);
-	walk(&sc, (struct span){ mail, len }, 0);
+	mime_read_split((struct mime_span){ mail, len }, &hdr, &body);
+	walk(&sc, (struct mime_span){ mail, len }, 0);
 
-	hdr_get(hdr, "Subject", v, sizeof(v));
-	decode_words(v, &subj);
-	clean(subj_low, sizeof(subj_low), subj.buf, subj.len);
+	mime_read_header(hdr, "Subject", v, sizeof(v));
+	mime_read_words(v, &subj);
+	mime_read_clean(subj_low, sizeof(subj_low), subj.buf, subj.len);
 	lower_str(subj_low);
-	hdr_get(hdr, "From", v, sizeof(v));
-	clean(from_low, sizeof(from_low), v, strlen(v));
+	mime_read_header(hdr, "From", v, sizeof(v));
+	mime_read_clean(from_low, sizeof(from_low), v, strlen(v));
 	lower_str(from_low);
 	sbuf_add(&low, sc.text.buf, sc.text.len);
 	lower_str(low.buf);	/* text_add() left no NUL in it */
@@ -1161,9 +769,9 @@ int bounce_parse(const char *mail, size_t len, const char *envelope_to,
 	out->message_id = top_verp(hdr, envelope_to);
 	if (!out->message_id)
 		out->message_id = sc.arf_verp ? sc.arf_verp : sc.orig_verp;
-	if (!out->message_id_header[0] && hdr_get(hdr, "In-Reply-To", v, sizeof(v)))
+	if (!out->message_id_header[0] && mime_read_header(hdr, "In-Reply-To", v, sizeof(v)))
 		msgid_take(v, true, out->message_id_header, sizeof(out->message_id_header));
-	if (!out->message_id_header[0] && hdr_get(hdr, "References", v, sizeof(v)))
+	if (!out->message_id_header[0] && mime_read_header(hdr, "References", v, sizeof(v)))
 		msgid_take(v, false, out->message_id_header, sizeof(out->message_id_header));
 	finish(out);
 	sbuf_release(&sc.text);
