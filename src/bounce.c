@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 #include "budbringer/mime.h"
 #include "budbringer/mime_read.h"
 #include "budbringer/sbuf.h"

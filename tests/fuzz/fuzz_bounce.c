@@ -9,7 +9,7 @@
  * a reason and kind none.
  *
  * clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
- *   tests/fuzz/fuzz_bounce.c src/bounce.c src/mime.c src/sbuf.c src/log.c \
+ *   tests/fuzz/fuzz_bounce.c src/bounce.c src/mime_read.c src/mime.c src/sbuf.c src/log.c \
  *   -lunistring -lcrypto -o /tmp/fuzz_bounce
  */
 #include <stdint.h>
