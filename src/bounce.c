@@ -32,28 +32,6 @@ struct scan {
 	struct sbuf text;	/* text/plain parts, LF line ends, no NUL */
 };
 
-static bool is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static char lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-static void lower_str(char *s)
-{
-	for (; *s; s++)
-		*s = lower(*s);
-}
-
-static bool prefix_ci(const char *s, size_t n, const char *pre)
-{
-	size_t pl = strlen(pre);
-
-	return n >= pl && !strncasecmp(s, pre, pl);
-}
 
 static void clean_str(char *field, size_t size)
 {
@@ -134,9 +112,9 @@ static bool find_addr(const char *s, size_t n, char *out, size_t size)
 		while (b > at + 1 && (b[-1] == '.' || b[-1] == '-'))
 			b--;
 		if (a == at || !memchr(at + 1, '.', (size_t)(b - at - 1)) ||
-		    (size_t)(b - a) >= sizeof(buf) || prefix_ci(a, (size_t)(b - a), "bounce+") ||
-		    prefix_ci(a, (size_t)(b - a), "mailer-daemon@") ||
-		    prefix_ci(a, (size_t)(b - a), "postmaster@"))
+		    (size_t)(b - a) >= sizeof(buf) || mime_read_prefix_ci(a, (size_t)(b - a), "bounce+") ||
+		    mime_read_prefix_ci(a, (size_t)(b - a), "mailer-daemon@") ||
+		    mime_read_prefix_ci(a, (size_t)(b - a), "postmaster@"))
 			continue;
 		memcpy(buf, a, (size_t)(b - a));
 		buf[b - a] = '\0';
@@ -245,7 +223,7 @@ static void dsn_recipient(struct scan *sc, struct mime_span blk)
 
 	mime_read_header(blk, "Action", v, sizeof(v));
 	v[strcspn(v, " ;(")] = '\0';
-	lower_str(v);
+	mime_read_lower(v);
 	mime_read_clean(action, sizeof(action), v, strlen(v));
 	if (mime_read_header(blk, "Status", v, sizeof(v)))
 		find_status(v, strlen(v), "245", status);
@@ -303,7 +281,7 @@ static void arf_parse(struct scan *sc, struct mime_span body)
 	sc->arf = true;
 	if (mime_read_header(hdr, "Feedback-Type", v, sizeof(v))) {
 		v[strcspn(v, " ;(")] = '\0';
-		lower_str(v);
+		mime_read_lower(v);
 		mime_read_clean(out->feedback_type, sizeof(out->feedback_type), v, strlen(v));
 	}
 	if (mime_read_header(hdr, "Original-Rcpt-To", v, sizeof(v)) ||
@@ -364,7 +342,7 @@ static void multipart_each(struct scan *sc, struct mime_span body, const char *b
 
 			if (close)
 				r += 2;
-			while (r < rend && is_wsp(*r))
+			while (r < rend && mime_read_is_wsp(*r))
 				r++;
 			if (r == rend) {
 				if (start)
@@ -518,7 +496,7 @@ static void diag_line(const char *text, size_t n, const char *pos, char *out, si
 		a--;
 	while (b < end && *b != '\n')
 		b++;
-	if (b < end && b + 1 < end && is_wsp(b[1]))
+	if (b < end && b + 1 < end && mime_read_is_wsp(b[1]))
 		for (b++; b < end && *b != '\n'; b++)
 			;
 	mime_read_clean(out, size, a, (size_t)(b - a));
@@ -660,7 +638,7 @@ static void text_copy_ids(struct scan *sc, const char *low)
 		size_t n;
 		const char *next = mime_read_line(p, end, &n);
 
-		if (prefix_ci(p, n, "message-id:")) {
+		if (mime_read_prefix_ci(p, n, "message-id:")) {
 			char v[HDR_MAX];
 			struct mime_span s = { p + 11, (size_t)(next - p - 11) };
 
@@ -703,7 +681,7 @@ static bool starts_as_mail(const char *mail, size_t len)
 	size_t n;
 	const char *next = mime_read_line(p, end, &n);
 
-	if (prefix_ci(p, n, "From ") && n > 5 && !memchr(p, ':', 5)) {
+	if (mime_read_prefix_ci(p, n, "From ") && n > 5 && !memchr(p, ':', 5)) {
 		p = next;
 		next = mime_read_line(p, end, &n);
 	}
@@ -747,12 +725,12 @@ int bounce_parse(const char *mail, size_t len, const char *envelope_to,
 	mime_read_header(hdr, "Subject", v, sizeof(v));
 	mime_read_words(v, &subj);
 	mime_read_clean(subj_low, sizeof(subj_low), subj.buf, subj.len);
-	lower_str(subj_low);
+	mime_read_lower(subj_low);
 	mime_read_header(hdr, "From", v, sizeof(v));
 	mime_read_clean(from_low, sizeof(from_low), v, strlen(v));
-	lower_str(from_low);
+	mime_read_lower(from_low);
 	sbuf_add(&low, sc.text.buf, sc.text.len);
-	lower_str(low.buf);	/* text_add() left no NUL in it */
+	mime_read_lower(low.buf);	/* text_add() left no NUL in it */
 
 	is_report = sc.arf || !strcmp(sc.report_type, "feedback-report");
 	if (is_report)

@@ -18,7 +18,7 @@ const char *mime_read_line(const char *p, const char *end, size_t *len)
 	return nl ? nl + 1 : end;
 }
 
-static bool is_wsp(char c)
+bool mime_read_is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
 }
@@ -28,13 +28,13 @@ static char lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-static void lower_str(char *s)
+void mime_read_lower(char *s)
 {
 	for (; *s; s++)
 		*s = lower(*s);
 }
 
-static bool prefix_ci(const char *s, size_t n, const char *pre)
+bool mime_read_prefix_ci(const char *s, size_t n, const char *pre)
 {
 	size_t pl = strlen(pre);
 
@@ -44,7 +44,7 @@ static bool prefix_ci(const char *s, size_t n, const char *pre)
 /* A field name: printable ASCII up to the colon, blanks allowed before it. */
 static bool name_ok(const char *p, const char *colon)
 {
-	while (colon > p && is_wsp(colon[-1]))
+	while (colon > p && mime_read_is_wsp(colon[-1]))
 		colon--;
 	if (colon == p)
 		return false;
@@ -85,15 +85,15 @@ bool mime_read_field(const char **pp, const char *end, struct mime_span *name,
 		const char *next = mime_read_line(p, end, &n), *colon, *vend, *q;
 
 		colon = n ? memchr(p, ':', n) : NULL;
-		if (!colon || is_wsp(*p) || !name_ok(p, colon)) {
+		if (!colon || mime_read_is_wsp(*p) || !name_ok(p, colon)) {
 			p = next;
 			continue;
 		}
 		*name = (struct mime_span){ p, (size_t)(colon - p) };
-		while (name->n && is_wsp(name->p[name->n - 1]))
+		while (name->n && mime_read_is_wsp(name->p[name->n - 1]))
 			name->n--;
 		vend = p + n;
-		for (q = next; q < end && is_wsp(*q); q = next) {
+		for (q = next; q < end && mime_read_is_wsp(*q); q = next) {
 			next = mime_read_line(q, end, &m);
 			vend = q + m;
 		}
@@ -200,7 +200,7 @@ void mime_read_ctype(const char *v, struct mime_ctype *ct)
 	n = strcspn(p, "; (");
 	if (n < sizeof(ct->type) && memchr(p, '/', n)) {
 		memcpy(ct->type, p, n);
-		lower_str(ct->type);
+		mime_read_lower(ct->type);
 	} else {
 		memcpy(ct->type, "text/plain", sizeof("text/plain"));
 	}
@@ -238,7 +238,7 @@ void mime_read_ctype(const char *v, struct mime_ctype *ct)
 			memcpy(ct->boundary, val, vl + 1);
 		else if (!strcasecmp(name, "report-type") && vl < sizeof(ct->report_type)) {
 			memcpy(ct->report_type, val, vl + 1);
-			lower_str(ct->report_type);
+			mime_read_lower(ct->report_type);
 		}
 	}
 }
@@ -314,7 +314,7 @@ static void qp_decode(struct mime_span in, struct sbuf *out, bool q)
 			continue;
 		}
 		/* A soft line break, blanks before it allowed. */
-		for (j = i + 1; j < in.n && is_wsp(in.p[j]); j++)
+		for (j = i + 1; j < in.n && mime_read_is_wsp(in.p[j]); j++)
 			;
 		if (j < in.n && (in.p[j] == '\r' || in.p[j] == '\n')) {
 			if (in.p[j] == '\r' && j + 1 < in.n && in.p[j + 1] == '\n')
@@ -331,7 +331,7 @@ void mime_read_body(struct mime_span hdr, struct mime_span body, struct sbuf *ou
 	char cte[64];
 
 	mime_read_header(hdr, "Content-Transfer-Encoding", cte, sizeof(cte));
-	lower_str(cte);
+	mime_read_lower(cte);
 	if (!strncmp(cte, "base64", 6))
 		b64_decode(body, out);
 	else if (!strncmp(cte, "quoted-printable", 16))
@@ -342,8 +342,8 @@ void mime_read_body(struct mime_span hdr, struct mime_span body, struct sbuf *ou
 
 static bool is_latin1_charset(const char *cs, size_t n)
 {
-	return prefix_ci(cs, n, "iso-8859-") || prefix_ci(cs, n, "windows-125") ||
-	       prefix_ci(cs, n, "latin") || prefix_ci(cs, n, "cp125");
+	return mime_read_prefix_ci(cs, n, "iso-8859-") || mime_read_prefix_ci(cs, n, "windows-125") ||
+	       mime_read_prefix_ci(cs, n, "latin") || mime_read_prefix_ci(cs, n, "cp125");
 }
 
 /*
@@ -406,5 +406,5 @@ bool mime_read_is_field(const char *p, size_t n)
 {
 	const char *colon = n ? memchr(p, ':', n) : NULL;
 
-	return colon && !is_wsp(*p) && name_ok(p, colon);
+	return colon && !mime_read_is_wsp(*p) && name_ok(p, colon);
 }

@@ -23,6 +23,12 @@ struct mime_span {
 	size_t n;
 };
 
+/* Small text helpers for mail headers (ASCII only, no locale). */
+bool mime_read_is_wsp(char c);
+void mime_read_lower(char *s);
+/* s (n bytes) starts with pre, ignoring ASCII case. */
+bool mime_read_prefix_ci(const char *s, size_t n, const char *pre);
+
 /* The line at p (before end) without its CR LF in *len; returns the start
  * of the next line, or end. */
 const char *mime_read_line(const char *p, const char *end, size_t *len);
