@@ -4,10 +4,12 @@
  * rows travel as one JSON array of [id, provider_msgid, detail] read with
  * json_each() (json_array_elements() on PostgreSQL), so one prepared
  * statement serves every batch size and the per-statement work is paid
- * once per batch. On SQLite the state test is written `+state = ?`:
+ * once per batch. The rows are found by id alone (ID_IN, ROW_ID_IN) and
+ * the state test is kept off the indexes (UNINDEXED, db_dialect.h):
  * compared with the partial index messages_due (WHERE state = 'queued'),
  * a bound state makes SQLite re-prepare the statement whenever the value
- * is bound anew, that is every time.
+ * is bound anew, and PostgreSQL plan a scan of the whole partial index,
+ * every queued row of the campaign for each claim.
  */
 #include "budbringer/db_outbox.h"
 #include "budbringer/log.h"
@@ -118,7 +120,8 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		" reason = coalesce(?5, reason), attempts = attempts + ?6," \
 		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET \
 		" FROM " D##JSON_ROWS("?9") " WHERE messages.id = " D##JSON_ID_AT("0") \
-		" AND " D##NOINDEX "messages.state = ?8 RETURNING messages.id"
+		" AND " D##ROW_ID_IN("messages.id", "?9") \
+		" AND " D##UNINDEXED("messages.state") " = ?8 RETURNING messages.id"
 	/* Without per-row text (a claim): IN is a one-pass update, the join is not. */
 #define UPDATE_IDS(D) \
 		"UPDATE messages SET state = ?1, updated_at = ?2," \
@@ -126,7 +129,7 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		" provider_msgid = coalesce(?4, provider_msgid)," \
 		" reason = coalesce(?5, reason), attempts = attempts + ?6," \
 		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET \
-		" WHERE id IN (" D##JSON_IDS("?9") ") AND " D##NOINDEX "state = ?8" \
+		" WHERE " D##ID_IN("id", "?9") " AND " D##UNINDEXED("state") " = ?8" \
 		" RETURNING id"
 #define EVENTS(D) \
 		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)" \

@@ -115,7 +115,9 @@ assert_num -lt $(($(state_count sent "$opp2") + $(state_count delivered "$opp2")
 	"the campaign is not finished while smsbox is down"
 kannel_start_smsbox || die "smsbox did not come back"
 wait_until "[ \"\$(state_count delivered $opp2)\" = $n2 ]" 90 "$BB_PID" ||
-	fail "not every message was delivered after smsbox returned: $(bb_sql "SELECT state, count(*) FROM messages GROUP BY state")"
+	fail "not every message was delivered after smsbox returned: $(bb_sql "SELECT m.state, count(*)
+		FROM messages m JOIN campaigns c ON c.id = m.campaign_id WHERE c.opportunity_id = $opp2
+		GROUP BY m.state" | tr '\n' ' ')of $n2; fakesmsc has $(kannel_mt_count)"
 kannel_mt_messages | cut -f1 | sort >"$TEST_TMPDIR/got2"
 assert_eq $n2 "$(wc -l <"$TEST_TMPDIR/got2")" "fakesmsc received $n2 messages for the campaign: none lost"
 assert_no_output "and none twice" uniq -d "$TEST_TMPDIR/got2"

@@ -21,7 +21,8 @@
 # and initdb, pg_ctl and postgres run through `runuser -u postgres --`.
 # Not as root they run as the test's own user.
 #
-# PG_MAX_CONNECTIONS (default 100) sets max_connections. Settings are for
+# PG_MAX_CONNECTIONS (default 100) sets max_connections; PG_EXTRA_CONF is
+# appended to postgresql.conf (the benches load pg_stat_statements). Settings are for
 # tests: fsync, synchronous_commit and full_page_writes are
 # off (a crash of the machine loses the cluster, which a test never needs).
 
@@ -105,6 +106,7 @@ full_page_writes = off
 shared_buffers = 32MB
 max_connections = ${PG_MAX_CONNECTIONS:-100}
 log_line_prefix = '%m [%p] %d '
+${PG_EXTRA_CONF:-}
 CONF
 	on_exit "pg_stop"
 	_pg_run "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >"$PG_DIR/pg_ctl.log" 2>&1 || {
