@@ -41,6 +41,7 @@ struct daemon {
 	bool allow_readable_config;
 	long long last_poll;
 	long long last_work;       /* when a message or campaign last moved */
+	long long expand_idle_at;  /* the second in which no campaign was due */
 	bool trimmed;              /* memory given back since then */
 	uint64_t watchdog_usec;
 };
@@ -308,9 +309,16 @@ static int loop(struct daemon *d)
 		if (now - d->last_poll >= d->cfg->poll_interval)
 			periodic(d, now);
 		cluster_tick(d->cluster, now);
-		rc = campaign_expand_step(d->expand_db, d->cfg, now);
-		if (rc > 0)
-			busy = 1;
+		/* Whether a campaign is due is asked once a second when none
+		 * was, not on every turn of a busy outbox: a round trip saved
+		 * per turn on PostgreSQL. */
+		if (now != d->expand_idle_at) {
+			rc = campaign_expand_step(d->expand_db, d->cfg, now);
+			if (rc > 0)
+				busy = 1;
+			else if (rc == 0)
+				d->expand_idle_at = now;
+		}
 		if (outbox_step(d->outbox, now, 50) > 0 || busy) {
 			d->last_work = now;
 			d->trimmed = false;

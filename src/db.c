@@ -506,9 +506,14 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
 	return prepare_cached(db, sql, sql);
 }
 
+const char *db_dialect_text(const struct db *db, const struct db_sql *q)
+{
+	return db->eng->kind == DB_POSTGRESQL ? q->postgresql : q->sqlite;
+}
+
 struct db_stmt *db_prepare_dialect(struct db *db, const struct db_sql *q)
 {
-	return prepare_cached(db, q, db->eng->kind == DB_POSTGRESQL ? q->postgresql : q->sqlite);
+	return prepare_cached(db, q, db_dialect_text(db, q));
 }
 
 struct db_stmt *db_prepare_once(struct db *db, const char *sql)

@@ -136,11 +136,27 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		" SELECT " D##JSON_ID_AT("0") ", ?2, ?1, ?3, coalesce(j.value ->> 1, ?4)," \
 		" coalesce(j.value ->> 2, ?5) FROM " D##JSON_ROWS("?6")
 #define EVENTS_IDS "INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)"
-	static const struct db_sql update = DB_DIALECTS(UPDATE), update_ids = DB_DIALECTS(UPDATE_IDS),
-		events = DB_DIALECTS(EVENTS), events_ids = {
-		.sqlite = EVENTS_IDS " SELECT value, ?2, ?1, ?3, ?4, ?5 FROM json_each(?6)",
-		.postgresql = EVENTS_IDS " SELECT CAST(value AS bigint), ?2, ?1, ?3, ?4, ?5"
-			      " FROM json_array_elements_text(CAST(?6 AS json)) AS value" };
+	/*
+	 * On PostgreSQL one statement moves the rows and records the events
+	 * of those it moved (a data-modifying CTE; ?12 is the event's detail),
+	 * a round trip less per batch; SQLite has no such CTE, so there the
+	 * events statement follows and the PostgreSQL text of it is NULL.
+	 */
+#define PG_RECORDING(update, returning, ev_msgid, ev_detail) \
+		"WITH moved AS (" update returning ")," \
+		" ev AS (" EVENTS_IDS " SELECT id, ?2, ?1, ?3, " ev_msgid ", " ev_detail " FROM moved)" \
+		" SELECT id FROM moved"
+	static const struct db_sql update = {
+		.sqlite = UPDATE(SQLITE_),
+		.postgresql = PG_RECORDING(UPDATE(PG_), ", j.value", "coalesce(value ->> 1, ?4)",
+					   "coalesce(value ->> 2, ?12)") },
+		update_ids = { .sqlite = UPDATE_IDS(SQLITE_),
+			       .postgresql = PG_RECORDING(UPDATE_IDS(PG_), "", "?4", "?12") },
+		events = { .sqlite = EVENTS(SQLITE_), .postgresql = NULL },
+		events_ids = { .sqlite = EVENTS_IDS " SELECT value, ?2, ?1, ?3, ?4, ?5 FROM json_each(?6)",
+			       .postgresql = NULL };
+	const struct db_sql *ev;
+	const char *ev_detail = ch->detail ? ch->detail : ch->reason;
 	struct sbuf j = SBUF_INIT;
 	struct db_stmt *st;
 	size_t *idx, m = 0, next = 0;
@@ -172,6 +188,8 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 	db_bind_change(st, ch);
 	db_bind_text(st, 8, from);
 	db_bind_textn(st, 9, j.buf, j.len);
+	if (db_param_count(st) >= 12)
+		db_bind_text(st, 12, ev_detail);
 	/* RETURNING: the first step makes every change, then the rows follow,
 	 * in practice in the array's order: the search starts after the last. */
 	while ((rc = db_step(st)) == DB_ROW) {
@@ -193,20 +211,24 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		error("sql: %s", db_errmsg(db));
 		goto out;
 	}
+	ev = texts ? &events : &events_ids;
+	if (!db_dialect_text(db, ev))
+		goto recorded;
 	rows_json(&j, rows, idx, m, true, texts);
 	if (j.len > 2) {
-		if (!(st = db_prepare_dialect(db, texts ? &events : &events_ids)))
+		if (!(st = db_prepare_dialect(db, ev)))
 			goto out;
 		db_bind_text(st, 1, ch->to);
 		db_bind_int64(st, 2, ch->now);
 		db_bind_text(st, 3, ch->provider);
 		db_bind_text(st, 4, ch->provider_msgid);
-		db_bind_text(st, 5, ch->detail ? ch->detail : ch->reason);
+		db_bind_text(st, 5, ev_detail);
 		db_bind_textn(st, 6, j.buf, j.len);
 		rc = db_exec_stmt(db, st);
 		if (rc < 0)
 			goto out;
 	}
+recorded:
 	ret = moved;
 out:
 	free(idx);

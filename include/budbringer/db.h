@@ -102,6 +102,9 @@ bool db_in_transaction(const struct db *db);
 struct db_stmt *db_prepare(struct db *db, const char *sql);
 /* The same for a statement whose text differs per engine (keyed by q). */
 struct db_stmt *db_prepare_dialect(struct db *db, const struct db_sql *q);
+/* q's text for this database's engine: NULL where the engine has nothing
+ * to run (its work done by another statement, e.g. a PostgreSQL CTE). */
+const char *db_dialect_text(const struct db *db, const struct db_sql *q);
 /* An uncached statement for SQL made at run time; db_finalize() frees it. */
 struct db_stmt *db_prepare_once(struct db *db, const char *sql);
 void db_finalize(struct db_stmt *st);
