@@ -9,6 +9,7 @@
 #include "budbringer/cluster.h"
 #include "budbringer/db_cluster.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *const db_copy_tables[DB_COPY_TABLES + 1] = {
@@ -42,52 +43,159 @@ static long long count_rows(struct db *db, const char *table, struct sbuf *err)
 	return n;
 }
 
-/* INSERT INTO table(columns of src's row) VALUES (?1, …). */
-static struct db_stmt *prepare_insert(struct db *to, const char *table, struct db_stmt *src,
-				      int *id_col)
-{
-	struct sbuf sql = SBUF_INIT;
-	int n = db_column_count(src);
-	struct db_stmt *st;
+/*
+ * Rows go over in multi-row INSERTs, a batch of up to BATCH_ROWS rows
+ * (and BATCH_PARAMS values, below SQLite's 32,766 and PostgreSQL's 65,535
+ * parameters) per statement: on PostgreSQL a round trip per batch, not
+ * per row. The batch holds copies of its values, so the rest of a table
+ * that does not fill a batch goes in one shorter statement.
+ */
+#define BATCH_ROWS 128
+#define BATCH_PARAMS 30000
 
+struct cell {
+	enum db_type type;
+	long long i;
+	double d;
+	char *s;
+};
+
+struct batch {
+	struct db *to;
+	const char *table;
+	struct sbuf columns;	/* "table(a, b, …)" */
+	int n;			/* columns */
+	int rows;		/* rows in a full batch */
+	int held;		/* rows in cells now */
+	struct cell *cells;	/* rows × n */
+	struct db_stmt *full;	/* the statement of a full batch */
+};
+
+/* Starts a batch for the columns of src's row; *id_col is that of `id`. */
+static void batch_init(struct batch *b, struct db *to, const char *table, struct db_stmt *src,
+		       int *id_col)
+{
+	memset(b, 0, sizeof(*b));
+	b->to = to;
+	b->table = table;
+	b->n = db_column_count(src);
+	b->rows = b->n > 0 && BATCH_PARAMS / b->n < BATCH_ROWS ? BATCH_PARAMS / b->n : BATCH_ROWS;
+	if (b->rows < 1)
+		b->rows = 1;
+	b->cells = xcalloc((size_t)b->rows * (size_t)(b->n ? b->n : 1), sizeof(*b->cells));
 	*id_col = -1;
-	sbuf_addf(&sql, "INSERT INTO %s(", table);
-	for (int i = 0; i < n; i++) {
+	sbuf_addf(&b->columns, "%s(", table);
+	for (int i = 0; i < b->n; i++) {
 		const char *name = db_column_name(src, i);
 
 		if (!strcmp(name, "id"))
 			*id_col = i;
-		sbuf_addf(&sql, "%s\"%s\"", i ? ", " : "", name);
+		sbuf_addf(&b->columns, "%s\"%s\"", i ? ", " : "", name);
 	}
-	sbuf_addstr(&sql, ") VALUES (");
-	for (int i = 0; i < n; i++)
-		sbuf_addf(&sql, "%s?%d", i ? ", " : "", i + 1);
-	sbuf_addch(&sql, ')');
-	st = db_prepare_once(to, sql.buf);
+	sbuf_addch(&b->columns, ')');
+}
+
+/* INSERT INTO table(columns) VALUES (?1, …), (…), … for rows rows. */
+static struct db_stmt *prepare_insert(struct batch *b, int rows)
+{
+	struct sbuf sql = SBUF_INIT;
+	struct db_stmt *st;
+	int p = 1;
+
+	sbuf_addf(&sql, "INSERT INTO %s VALUES ", b->columns.buf);
+	for (int r = 0; r < rows; r++) {
+		sbuf_addstr(&sql, r ? ", (" : "(");
+		for (int i = 0; i < b->n; i++)
+			sbuf_addf(&sql, "%s?%d", i ? ", " : "", p++);
+		sbuf_addch(&sql, ')');
+	}
+	st = db_prepare_once(b->to, sql.buf);
 	sbuf_release(&sql);
 	return st;
 }
 
-static int bind_column(struct db_stmt *dst, int idx, struct db_stmt *src, int col)
+static void hold_row(struct batch *b, struct db_stmt *src)
 {
-	switch (db_column_type(src, col)) {
+	struct cell *c = &b->cells[(size_t)b->held * (size_t)b->n];
+
+	for (int i = 0; i < b->n; i++, c++) {
+		c->type = db_column_type(src, i);
+		if (c->type == DB_INTEGER)
+			c->i = db_column_int64(src, i);
+		else if (c->type == DB_FLOAT)
+			c->d = db_column_double(src, i);
+		else if (c->type == DB_TEXT)
+			c->s = db_column_strdup(src, i);
+	}
+	b->held++;
+}
+
+static void bind_cell(struct db_stmt *st, int idx, const struct cell *c)
+{
+	switch (c->type) {
 	case DB_NULL:
-		return db_bind_null(dst, idx);
+		db_bind_null(st, idx);
+		break;
 	case DB_INTEGER:
-		return db_bind_int64(dst, idx, db_column_int64(src, col));
+		db_bind_int64(st, idx, c->i);
+		break;
 	case DB_FLOAT:
-		return db_bind_double(dst, idx, db_column_double(src, col));
+		db_bind_double(st, idx, c->d);
+		break;
 	case DB_TEXT:
+		db_bind_text(st, idx, c->s);
 		break;
 	}
-	return db_bind_text(dst, idx, db_column_text(src, col));
+}
+
+/* Inserts the rows held. done: rows of the table inserted before them. */
+static int batch_flush(struct batch *b, long long done, struct sbuf *err)
+{
+	struct db_stmt *st;
+	size_t cells = (size_t)b->held * (size_t)b->n;
+	int rc = DB_ERROR;
+
+	if (!b->held)
+		return 0;
+	if (b->held == b->rows)
+		st = b->full ? b->full : (b->full = prepare_insert(b, b->rows));
+	else
+		st = prepare_insert(b, b->held);
+	if (st) {
+		for (size_t i = 0; i < cells; i++)
+			bind_cell(st, (int)i + 1, &b->cells[i]);
+		rc = db_step(st);
+		db_reset(st);
+		if (st != b->full)
+			db_finalize(st);
+	}
+	for (size_t i = 0; i < cells; i++) {
+		free(b->cells[i].s);
+		b->cells[i].s = NULL;
+	}
+	if (rc != DB_DONE)
+		return sbuf_fail(err, "cannot copy rows %lld to %lld of %s: %s", done + 1,
+				 done + b->held, b->table, db_errmsg(b->to));
+	b->held = 0;
+	return 0;
+}
+
+static void batch_release(struct batch *b)
+{
+	for (size_t i = 0; b->cells && i < (size_t)b->held * (size_t)b->n; i++)
+		free(b->cells[i].s);
+	free(b->cells);
+	db_finalize(b->full);
+	sbuf_release(&b->columns);
 }
 
 static int copy_table(struct db *from, struct db *to, struct db_copy_table *t,
 		      db_copy_progress_fn progress, void *arg, struct sbuf *err)
 {
 	struct sbuf sql = SBUF_INIT;
-	struct db_stmt *src, *ins = NULL, *seq;
+	struct db_stmt *src, *seq;
+	struct batch b = { 0 };
+	bool started = false;
 	long long max_id = 0;
 	int id_col = -1, rc, ret = -1;
 
@@ -98,28 +206,32 @@ static int copy_table(struct db *from, struct db *to, struct db_copy_table *t,
 		goto out;
 	}
 	while ((rc = db_step(src)) == DB_ROW) {
-		int n = db_column_count(src);
-
-		if (!ins && !(ins = prepare_insert(to, t->name, src, &id_col))) {
-			sbuf_fail(err, "cannot write %s: %s", t->name, db_errmsg(to));
-			goto out;
+		if (!started) {
+			batch_init(&b, to, t->name, src, &id_col);
+			started = true;
 		}
-		for (int i = 0; i < n; i++)
-			bind_column(ins, i + 1, src, i);
-		if (db_step(ins) != DB_DONE) {
-			sbuf_fail(err, "cannot copy row %lld of %s: %s", t->copied + 1, t->name,
-				  db_errmsg(to));
-			goto out;
-		}
-		db_reset(ins);
+		hold_row(&b, src);
 		if (id_col >= 0 && db_column_int64(src, id_col) > max_id)
 			max_id = db_column_int64(src, id_col);
-		if (++t->copied % DB_COPY_PROGRESS_EVERY == 0 && progress)
-			progress(t, arg);
+		if (b.held == b.rows) {
+			if (batch_flush(&b, t->copied, err) < 0)
+				goto out;
+			t->copied += b.rows;
+			if (progress && t->copied / DB_COPY_PROGRESS_EVERY !=
+						(t->copied - b.rows) / DB_COPY_PROGRESS_EVERY)
+				progress(t, arg);
+		}
 	}
 	if (rc != DB_DONE) {
 		sbuf_fail(err, "cannot read %s: %s", t->name, db_errmsg(from));
 		goto out;
+	}
+	if (started) {
+		int rest = b.held;
+
+		if (batch_flush(&b, t->copied, err) < 0)
+			goto out;
+		t->copied += rest;
 	}
 	if (max_id > 0 && (db_engine(to) == DB_POSTGRESQL ? reseed.postgresql : reseed.sqlite)) {
 		if (!(seq = db_prepare_dialect(to, &reseed))) {
@@ -137,7 +249,8 @@ static int copy_table(struct db *from, struct db *to, struct db_copy_table *t,
 	}
 	ret = 0;
 out:
-	db_finalize(ins);
+	if (started)
+		batch_release(&b);
 	db_finalize(src);
 	sbuf_release(&sql);
 	return ret;

@@ -219,15 +219,16 @@ static void pg_close(struct db *db)
 	db->conn = NULL;
 }
 
-/* More than any statement of ours binds. */
-#define PG_MAX_PARAMS 64
+/* The protocol's limit (a 16-bit count); db copy's multi-row INSERTs
+ * bind thousands. */
+#define PG_MAX_PARAMS 65535
 
 /*
  * ? and ?N become $N outside quotes; a bare ? takes the number after the
  * largest so far, as in SQLite. Returns the parameter count (-1 past
  * PG_MAX_PARAMS); used[N-1] says whether $N occurs.
  */
-static int translate(const char *sql, struct sbuf *out, bool used[PG_MAX_PARAMS])
+static int translate(const char *sql, struct sbuf *out, bool *used)
 {
 	int max = 0;
 
@@ -260,12 +261,13 @@ static int translate(const char *sql, struct sbuf *out, bool used[PG_MAX_PARAMS]
 
 static struct db_stmt *pg_prepare(struct db *db, const char *sql, bool persistent)
 {
-	bool used[PG_MAX_PARAMS] = { false };
+	bool *used = xcalloc(PG_MAX_PARAMS, sizeof(*used));
 	struct sbuf t = SBUF_INIT;
 	int n = translate(sql, &t, used);
 	struct pg_stmt *s;
 
 	if (n < 0) {
+		free(used);
 		sbuf_release(&t);
 		set_err(PG(db), "too many parameters");
 		error("sql prepare: more than %d parameters", PG_MAX_PARAMS);
@@ -281,6 +283,7 @@ static struct db_stmt *pg_prepare(struct db *db, const char *sql, bool persisten
 		for (int i = 0; i < n; i++)
 			s->types[i] = used[i] ? 0 : OID_TEXT;
 	}
+	free(used);
 	if (persistent)
 		(void)bsnprintf(s->name, sizeof(s->name), "bb%u", ++PG(db)->next_name);
 	return &s->base;
