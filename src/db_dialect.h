@@ -76,11 +76,6 @@
 #define SQLITE_NOW "CAST(strftime('%s', 'now') AS INTEGER)"
 #define PG_NOW "CAST(extract(epoch FROM now()) AS bigint)"
 
-/* A join SQLite must do in the written order (its CROSS JOIN);
- * PostgreSQL's planner chooses. */
-#define SQLITE_ORDERED_JOIN "CROSS JOIN"
-#define PG_ORDERED_JOIN "JOIN"
-
 /*
  * Column col in a test the planner must not serve from an index: the
  * outbox names its rows by id, and a state test answered by the partial

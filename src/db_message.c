@@ -305,17 +305,22 @@ int db_message_expire(struct db *db, long long now, bool quiet_hours)
 	 * NULL, queued), campaign ones through their campaign: expansion gives
 	 * each message its campaign's valid_until, which never changes, so
 	 * only campaigns already past it are read (SQLite's CROSS JOIN keeps
-	 * that order). Should that ever not hold, the outbox still expires such a
-	 * message when it comes due instead of sending it.
+	 * that order; PostgreSQL's LATERAL: its generic plan hashed every
+	 * queued message, 90 ms a poll at 400,000 queued). Should that ever not
+	 * hold, the outbox still expires such a message when it comes due
+	 * instead of sending it.
 	 */
-#define EXPIRED(D) \
+#define EXPIRED(join) \
 		"SELECT id, 0 FROM messages WHERE campaign_id IS NULL AND state = 'queued'" \
 		" AND expires_at < ?1" \
 		" UNION ALL SELECT m.id, CASE WHEN m.channel = 'sms' THEN 1 ELSE 0 END" \
-		" FROM campaigns c " D##ORDERED_JOIN " messages m" \
-		" ON m.campaign_id = c.id AND m.state = 'queued'" \
-		" WHERE c.valid_until < ?1 AND m.expires_at < ?1 LIMIT 10000"
-	static const struct db_sql sql = DB_DIALECTS(EXPIRED);
+		" FROM campaigns c " join " WHERE c.valid_until < ?1 LIMIT 10000"
+	static const struct db_sql sql = {
+		.sqlite = EXPIRED("CROSS JOIN messages m ON m.campaign_id = c.id AND m.state = 'queued'"
+				  " AND m.expires_at < ?1"),
+		.postgresql = EXPIRED("CROSS JOIN LATERAL (SELECT id, channel FROM messages"
+				      " WHERE campaign_id = c.id AND state = 'queued' AND expires_at < ?1) m"),
+	};
 	struct db_stmt *st = db_prepare_dialect(db, &sql);
 	long long *ids = NULL;
 	bool *held = NULL;
