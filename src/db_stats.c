@@ -232,7 +232,7 @@ static int stats_rows(struct db *db, struct db_stmt *st,
 
 #define STATS_SELECT \
 	"SELECT coalesce(campaign_id, 0), channel, lang, state," \
-	" CASE WHEN state IN ('failed', 'suppressed', 'cancelled', 'expired', 'unknown')" \
+	" CASE WHEN state IN ('bounced', 'failed', 'suppressed', 'cancelled', 'expired', 'unknown')" \
 	"  THEN coalesce(reason, 'unspecified') END, count(*), coalesce(sum(segments), 0)" \
 	" FROM messages"
 #define STATS_GROUP " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"

@@ -6,9 +6,13 @@
  * --json output and what the table is printed from — one arithmetic for
  * both.
  *
- * delivery_rate = delivered / (sent + delivered + failed + unknown): of
- * the messages handed to a provider, the share with a delivery report.
- * accepted_rate counts sent as well (email has no delivery reports).
+ * delivery_rate = delivered / (sent + delivered + bounced + failed +
+ * unknown): of the messages handed to a provider, the share with a
+ * delivery report. accepted_rate counts sent as well (email has no
+ * delivery reports). Bounces and complaints per campaign come from the
+ * bounces table (db_bounce.h): hard_bounce_rate = bounced / (sent +
+ * delivered + bounced) of the campaign's email, complaint_rate the same
+ * for complaints.
  */
 #include "cli.h"
 #include "budbringer/db_stats.h"
@@ -16,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const states[] = { "queued", "sending", "sent", "delivered", "failed",
+static const char *const states[] = { "queued", "sending", "sent", "delivered", "bounced", "failed",
 	"expired", "unknown", "suppressed", "cancelled", NULL };
 
 static void add_int(json_t *o, const char *key, long long n)
@@ -97,8 +101,8 @@ static int collect(const struct stats_row *r, void *arg)
 
 static void add_rates(json_t *fig)
 {
-	long long out = get_int(fig, "sent") + get_int(fig, "delivered") + get_int(fig, "failed") +
-			get_int(fig, "unknown");
+	long long out = get_int(fig, "sent") + get_int(fig, "delivered") + get_int(fig, "bounced") +
+			get_int(fig, "failed") + get_int(fig, "unknown");
 	json_object_set_new(fig, "delivery_rate",
 			    out ? json_real((double)get_int(fig, "delivered") / (double)out) : json_null());
 	json_object_set_new(fig, "accepted_rate",
@@ -125,9 +129,10 @@ static void print_rate(const json_t *fig)
 
 static void print_row(const char *label, const json_t *fig)
 {
-	printf("%-10s %8lld %7lld %7lld %9lld %7lld %8lld %10lld %9lld", label,
+	printf("%-10s %8lld %7lld %7lld %9lld %7lld %7lld %8lld %10lld %9lld", label,
 	       get_int(fig, "total"), get_int(fig, "queued") + get_int(fig, "sending"),
-	       get_int(fig, "sent"), get_int(fig, "delivered"), get_int(fig, "failed"),
+	       get_int(fig, "sent"), get_int(fig, "delivered"), get_int(fig, "bounced"),
+	       get_int(fig, "failed"),
 	       get_int(fig, "unknown") + get_int(fig, "expired"), get_int(fig, "suppressed"),
 	       get_int(fig, "cancelled"));
 	print_rate(fig);
@@ -136,8 +141,9 @@ static void print_row(const char *label, const json_t *fig)
 
 static void print_header(const char *first)
 {
-	printf("%-10s %8s %7s %7s %9s %7s %8s %10s %9s %7s %9s\n", first, "total", "queued", "sent",
-	       "delivered", "failed", "unknown*", "suppressed", "cancelled", "rate", "segments");
+	printf("%-10s %8s %7s %7s %9s %7s %7s %8s %10s %9s %7s %9s\n", first, "total", "queued",
+	       "sent", "delivered", "bounced", "failed", "unknown*", "suppressed", "cancelled", "rate",
+	       "segments");
 }
 
 static void print_reasons(json_t *fig, const char *state)
@@ -171,6 +177,7 @@ static void print_table(json_t *overall, json_t *by_channel, json_t *by_lang, js
 {
 	print_header("");
 	print_row("all", overall);
+	print_reasons(overall, "bounced");
 	print_reasons(overall, "failed");
 	print_reasons(overall, "suppressed");
 	print_reasons(overall, "cancelled");
@@ -180,7 +187,7 @@ static void print_table(json_t *overall, json_t *by_channel, json_t *by_lang, js
 	print_group("by language", "language", by_lang);
 	if (campaigns)
 		print_group("by campaign (0 = replies and confirmations)", "campaign", campaigns);
-	printf("\nrate = delivered / (sent + delivered + failed + unknown); "
+	printf("\nrate = delivered / (sent + delivered + bounced + failed + unknown); "
 	       "unknown* = unknown + expired\n");
 }
 
