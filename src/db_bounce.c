@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SQL for bounces, complaints, their counts and the suppression list (db_bounce.h). */
 #include "budbringer/db_bounce.h"
+#include "budbringer/db_gdpr.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
 
@@ -420,4 +421,32 @@ int db_suppression_each(struct db *db, const char *reason, int limit,
 		ret = error("sql: %s", db_errmsg(db));
 	db_reset(st);
 	return ret;
+}
+
+int db_suppression_lift(struct db *db, const char *address, const char *channel, const char *actor,
+			long long now, char *reason, size_t n)
+{
+	char h[65], subject[96], detail[160];
+	int rc;
+
+	if (db_begin(db) < 0)
+		return -1;
+	rc = db_suppression_reason(db, address, channel, reason, n);
+	if (rc <= 0) {
+		db_rollback(db);
+		return rc < 0 ? -1 : 1;
+	}
+	if (strcmp(reason, "bounce")) {
+		db_rollback(db);
+		return 2;
+	}
+	db_suppression_hash(db, address, h);
+	if (bsnprintf(subject, sizeof(subject), "suppression:%s", h) < 0 ||
+	    bsnprintf(detail, sizeof(detail), "reason=bounce channel=%s", channel) < 0 ||
+	    db_unsuppress(db, address, channel) < 0 ||
+	    db_audit(db, now, actor, "suppression.lift", subject, detail) < 0 || db_commit(db) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
 }

@@ -119,4 +119,15 @@ int db_suppression_each(struct db *db, const char *reason, int limit,
 int db_suppression_reason(struct db *db, const char *address, const char *channel, char *reason,
 			  size_t n);
 
+/*
+ * Staff lift the suppression of an address, in one transaction with its
+ * audit row (action suppression.lift, subject "suppression:<keyed hash>",
+ * actor): only one whose reason is "bounce". 0 lifted; 1 not suppressed;
+ * 2 refused, with the reason it is suppressed for in reason (a STOP, an
+ * unsubscribe, a complaint or an erasure needs the person's fresh
+ * consent, never staff); -1 error.
+ */
+int db_suppression_lift(struct db *db, const char *address, const char *channel, const char *actor,
+			long long now, char *reason, size_t n);
+
 #endif
