@@ -364,6 +364,31 @@ int db_bounce_hold_reason(struct db *db, long long campaign_id, const char *reci
 	return 1;
 }
 
+int db_bounce_alerts_after(struct db *db, long long after,
+			   int (*cb)(long long campaign_id, const char *kind, const char *rate,
+				     bool paused, long long at, void *),
+			   void *arg)
+{
+	static const char sql[] =
+		"SELECT campaign_id, kind, rate, paused, at FROM bounce_alerts WHERE at > ?1"
+		" ORDER BY at, campaign_id, kind";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, after);
+	while ((rc = db_step(st)) == DB_ROW) {
+		if ((ret = cb(db_column_int64(st, 0), db_column_text(st, 1), db_column_text(st, 2),
+			      db_column_int(st, 3) == 1, db_column_int64(st, 4), arg)) != 0)
+			break;
+	}
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
+	return ret;
+}
+
 int db_bounce_outcomes_each(struct db *db,
 			    int (*cb)(const char *kind, const char *outcome, long long n, void *),
 			    void *arg)

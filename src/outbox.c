@@ -467,10 +467,8 @@ static int record_rejection(struct outbox *ob, const struct send_result *r, stru
 	}
 	log_batch_info(&ob->log, "message bounced msg=%lld provider=%s reason=\"%s\"", r->msg_id,
 		       p->name, r->detail);
-	if (res.alert_hard)
-		log_batch_warn(&ob->log, "campaign hard-bounce rate past %.0f%% campaign=%lld rate=%s%s",
-			       BOUNCE_HARD_RATE_PCT, res.campaign_id, res.hard_rate,
-			       res.paused ? " email paused" : "");
+	/* A threshold passed is recorded (bounce_alerts); the daemon's
+	 * periodic turn logs it, as it does for bounces read by mail. */
 	return 0;
 }
 

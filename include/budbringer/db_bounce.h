@@ -99,6 +99,13 @@ struct bounce_campaign_row {
 };
 int db_bounce_campaigns_each(struct db *db, long long campaign_id,
 			     int (*cb)(const struct bounce_campaign_row *, void *), void *arg);
+/* Alerts recorded after `after` (unix time), oldest first: the daemon
+ * logs those `budbringer bounce` recorded (its stderr reaches the MTA,
+ * not the journal). */
+int db_bounce_alerts_after(struct db *db, long long after,
+			   int (*cb)(long long campaign_id, const char *kind, const char *rate,
+				     bool paused, long long at, void *),
+			   void *arg);
 /* Rows of the bounces table by (kind, outcome), for /metrics. */
 int db_bounce_outcomes_each(struct db *db,
 			    int (*cb)(const char *kind, const char *outcome, long long n, void *),

@@ -18,7 +18,8 @@
 #     75 (EX_TEMPFAIL, the MTA retries), and the same mail is taken after;
 #   - staff list the suppressions with their evidence, lift a bounce one
 #     (audit-logged with their name) and are refused a complaint one;
-#   - stats and /metrics count bounces and complaints per campaign.
+#   - stats and /metrics count bounces and complaints per campaign; the
+#     daemon's log warns once when a campaign's rates pass 2 % / 0.1 %.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/smtp.sh"
 . "$(dirname "$0")/../lib/budbringerd.sh"
@@ -29,7 +30,7 @@ smtp_start "$TEST_TMPDIR/smtp" || die "the SMTP server did not start"
 DOMAIN=randers.example.dk
 BB_EMAIL="provider = \"smtp\"; from = \"frivillig@$DOMAIN\"; domain = \"$DOMAIN\"; max_attempts = 5;
   smtp = { host = \"127.0.0.1\"; port = $SMTP_PORT; starttls = \"disabled\"; timeout = 5; connections = 1; };"
-BB_ROOT_EXTRA='bounces = { soft_limit = 3; soft_days = 15; };'
+BB_ROOT_EXTRA='bounces = { soft_limit = 3; soft_days = 15; alert_min = 5; };'
 BB_CAMPAIGNS='frequency_cap = 0;'
 bb_config
 bb init >/dev/null || die "budbringer init failed"
@@ -111,6 +112,13 @@ assert_eq "0|unsubscribed" "$(bb_sql "SELECT email_consent, status FROM subscrib
 assert_eq 1 "$(bb_sql "SELECT count(*) FROM consent_log WHERE subscriber_id = $sid AND channel = 'email' AND action = 'revoke' AND source = 'complaint'")" \
 	"complaint: consent log says revoke, source complaint"
 assert_eq complaint "$(suppression complain@example.org)" "complaint: the address is suppressed (complaint)"
+
+# Rates past their thresholds (alert_min = 5 emails out): the daemon's log warns, once.
+wait_until "grep -q 'campaign hard-bounce rate past 2% campaign=$c1 ' '$BB_LOG'" 10 "$BB_PID" ||
+	fail "no warning for the hard-bounce rate"
+wait_until "grep -q 'campaign complaint rate past 0.1% campaign=$c1 ' '$BB_LOG'" 10 "$BB_PID" ||
+	fail "no warning for the complaint rate"
+assert_eq 1 "$(grep -c "campaign hard-bounce rate past 2% campaign=$c1 " "$BB_LOG")" "the hard-bounce warning comes once"
 
 # Unmatched and auto-reply: nothing changes.
 before=$(bb_sql "SELECT (SELECT count(*) FROM message_events) || ',' || (SELECT count(*) FROM suppressions) || ',' || (SELECT count(*) FROM consent_log)")
