@@ -601,6 +601,22 @@ static void load_campaigns(struct loader *ld, const config_setting_t *root, stru
 	free(end);
 }
 
+/* Defaults in the spirit of listmonk (a hard bounce or a complaint blocks
+ * at once) and Postal (soft bounces only count): 3 soft bounces in 15 days. */
+static void load_bounces(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const allowed[] = { "soft_limit", "soft_days", "alert_min",
+		"pause_at_threshold", NULL };
+	const config_setting_t *g = get_group(ld, root, "bounces", false);
+
+	if (g)
+		reject_unknown(ld, g, allowed);
+	get_int(ld, g, "soft_limit", 3, 1, 1000, &cfg->bounces.soft_limit);
+	get_int(ld, g, "soft_days", 15, 1, 365, &cfg->bounces.soft_days);
+	get_int(ld, g, "alert_min", 100, 1, 100000000, &cfg->bounces.alert_min);
+	get_bool(ld, g, "pause_at_threshold", false, &cfg->bounces.pause_at_threshold);
+}
+
 /* The rest provider's JSON shape; defaults fit GatewayAPI-style gateways. */
 static void load_rest_request(struct loader *ld, const config_setting_t *p,
 			      struct cfg_rest_request *rq)
@@ -898,7 +914,7 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 	static const char *const allowed[] = { "database", "database_password_file", "log_level", "poll_interval",
 		"default_country", "min_age", "languages", "fallback", "secret_key", "timezone",
 		"retention_days", "pending_signup_days", "user", "http", "interests", "templates", "campaigns", "sms", "email",
-		"keywords", "staff", NULL };
+		"bounces", "keywords", "staff", NULL };
 	static const char *const template_allowed[] = { "sms", "email_subject", "email_text",
 		"stop", NULL };
 	static const char *const def_langs[] = { "da", "en", "ar", "tr", "so", "ur", "pl", NULL };
@@ -971,6 +987,7 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 	load_campaigns(ld, root, cfg);
 	load_sms(ld, root, cfg);
 	load_email(ld, root, cfg);
+	load_bounces(ld, root, cfg);
 	load_keywords(ld, root, cfg);
 	load_staff(ld, root, cfg);
 }

@@ -3,6 +3,7 @@
 #include "budbringer/clock.h"
 #include "budbringer/campaign.h"
 #include "budbringer/db.h"
+#include "budbringer/db_bounce.h"
 #include "budbringer/cluster.h"
 #include "budbringer/housekeeping.h"
 #include "budbringer/http.h"
@@ -42,6 +43,7 @@ struct daemon {
 	long long last_poll;
 	long long last_work;       /* when a message or campaign last moved */
 	long long expand_idle_at;  /* the second in which no campaign was due */
+	long long alerts_seen;     /* bounce alerts logged up to this time */
 	bool trimmed;              /* memory given back since then */
 	uint64_t watchdog_usec;
 };
@@ -249,6 +251,20 @@ static void report_self(struct daemon *d)
 		http_gauge(d->http, name, (long long)outbox_in_flight(d->outbox));
 }
 
+static int log_alert(long long campaign_id, const char *kind, const char *rate, bool paused,
+		     long long at, void *arg)
+{
+	long long *seen = arg;
+
+	log_warn("campaign %s rate past %s campaign=%lld rate=%s%s",
+		 strcmp(kind, "complaint") ? "hard-bounce" : "complaint",
+		 strcmp(kind, "complaint") ? "2%" : "0.1%", campaign_id, rate,
+		 paused ? " email paused" : "");
+	if (at > *seen)
+		*seen = at;
+	return 0;
+}
+
 static void periodic(struct daemon *d, long long now)
 {
 	if (campaign_create_auto(d->db, d->cfg, now) < 0)
@@ -262,6 +278,9 @@ static void periodic(struct daemon *d, long long now)
 	if (outbox_withdraw_unwanted(d->outbox) < 0)
 		log_warn("cannot check waiting messages against their consent");
 	housekeeping_run(d->db, d->cfg, now);   /* hourly; logs its own failures */
+	/* Thresholds passed by bounces read by `budbringer bounce`. */
+	if (db_bounce_alerts_after(d->db, d->alerts_seen, log_alert, &d->alerts_seen) < 0)
+		log_warn("cannot read the campaigns' bounce alerts");
 	d->last_poll = now;
 	http_gauge(d->http, "budbringer_last_poll_timestamp_seconds", now);
 	report_self(d);
@@ -380,6 +399,7 @@ int daemon_run(const struct daemon_opts *opts)
 	}
 	if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
 		d.watchdog_usec = 0;
+	d.alerts_seen = (long long)time(NULL);
 	sd_notify(0, "READY=1");
 	log_info("ready pid=%d database='%s' poll_interval=%ds", (int)getpid(), d.cfg->database,
 		 d.cfg->poll_interval);

@@ -25,7 +25,7 @@ struct ui {
 		*notice_cancelled, *notice_not_pending, *notice_not_cancellable, *notice_bad_csrf,
 		*resend, *notice_resent, *notice_none_resent,
 		*municipality, *other_lang, *other_lang_code;
-	const char *states[5];     /* delivered, sent, in progress, failed, suppressed */
+	const char *states[5];     /* delivered, sent, in progress, failed/bounced, suppressed */
 	const char *campaign_status[7];
 };
 
@@ -55,7 +55,7 @@ static const struct ui ui_da = {
 	.notice_resent = "Kampagne %lld: de ukendte beskeder sendes igen (afviste st\xc3\xa5r i loggen).",
 	.notice_none_resent = "Kampagne %lld: ingen ukendte beskeder kunne sendes igen (se loggen).",
 	.municipality = "Kommunen", .other_lang = "English", .other_lang_code = "en",
-	.states = { "leveret", "sendt", "i gang", "fejlet", "frasorteret/annulleret" },
+	.states = { "leveret", "sendt", "i gang", "fejlet/afvist", "frasorteret/annulleret" },
 	.campaign_status = { "venter p\xc3\xa5 godkendelse", "planlagt", "udv\xc3\xa6lger modtagere",
 		"sender", "f\xc3\xa6rdig", "annulleret", "udl\xc3\xb8" "bet" },
 };
@@ -83,7 +83,7 @@ static const struct ui ui_en = {
 	.notice_resent = "Campaign %lld: its unknown messages are queued again (any refused are in the log).",
 	.notice_none_resent = "Campaign %lld: no unknown message could be resent (see the log).",
 	.municipality = "Municipality", .other_lang = "Dansk", .other_lang_code = "da",
-	.states = { "delivered", "sent", "in progress", "failed", "suppressed/cancelled" },
+	.states = { "delivered", "sent", "in progress", "failed/bounced", "suppressed/cancelled" },
 	.campaign_status = { "waiting for approval", "scheduled", "selecting recipients", "sending",
 		"done", "cancelled", "expired" },
 };
@@ -178,7 +178,8 @@ static int add_state(const char *state, const char *channel, long long n, void *
 		k = 1;
 	else if (!strcmp(state, "queued") || !strcmp(state, "sending"))
 		k = 2;
-	else if (!strcmp(state, "failed") || !strcmp(state, "unknown") || !strcmp(state, "expired"))
+	else if (!strcmp(state, "failed") || !strcmp(state, "bounced") || !strcmp(state, "unknown") ||
+		 !strcmp(state, "expired"))
 		k = 3;
 	else
 		k = 4;

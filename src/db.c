@@ -133,6 +133,22 @@
 	"CREATE TABLE housekeeping(task text PRIMARY KEY, last_run bigint NOT NULL);" \
 	"CREATE TABLE key_checks(name text PRIMARY KEY, digest text NOT NULL);"
 
+/* Schema 8's tables, the same in both engines but for their types. */
+#define BOUNCE_TABLES(ID, INT, TXT) \
+	"CREATE TABLE bounces(" ID ", at " INT " NOT NULL," \
+	" kind " TXT " NOT NULL CHECK (kind IN ('permanent','temporary','complaint'))," \
+	" outcome " TXT " NOT NULL CHECK (outcome IN ('bounced','counted','suppressed','complaint'," \
+	"  'unmatched','settled','duplicate'))," \
+	" via " TXT " NOT NULL, message_id " INT ", campaign_id " INT "," \
+	" address_sha256 " TXT ", status " TXT ", diagnostic " TXT ", feedback_type " TXT "," \
+	" dedupe_key " TXT " UNIQUE);" \
+	"CREATE INDEX bounces_address ON bounces(address_sha256, at);" \
+	"CREATE INDEX bounces_campaign ON bounces(campaign_id, kind);" \
+	"CREATE INDEX bounces_message ON bounces(message_id);" \
+	"CREATE TABLE bounce_alerts(campaign_id " INT " NOT NULL, kind " TXT " NOT NULL," \
+	" at " INT " NOT NULL, rate " TXT " NOT NULL, paused " INT " NOT NULL DEFAULT 0," \
+	" PRIMARY KEY (campaign_id, kind));"
+
 static const struct db_sql migrations[] = {
 	/* 1: the portal's tables exactly as the spec has them, then ours. */
 	{ .sqlite =
@@ -366,6 +382,51 @@ static const struct db_sql migrations[] = {
 	"ALTER TABLE messages ADD COLUMN claimed_until bigint;"
 	"CREATE INDEX messages_claimed ON messages(claimed_by) WHERE state = 'sending';"
 	"CREATE TABLE provider_rests(provider text PRIMARY KEY, until_at bigint NOT NULL);" },
+
+	/* 8: what comes back from email — the state `bounced` (a permanent
+	 * failure reported after the server took the message, or a 5xx in the
+	 * session), one row per bounce or complaint read (deduplicated by
+	 * dedupe_key, with its outcome and evidence), and the campaigns whose
+	 * rates passed a threshold. SQLite cannot change a CHECK: the messages
+	 * table is rebuilt by its documented procedure, indexes and all. */
+	{ .sqlite =
+	"CREATE TABLE messages_v8(id INTEGER PRIMARY KEY,"
+	" campaign_id INTEGER REFERENCES campaigns,"
+	" subscriber_id INTEGER REFERENCES subscribers ON DELETE SET NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('campaign','reply','confirm')),"
+	" channel TEXT NOT NULL CHECK (channel IN ('sms','email')),"
+	" recipient TEXT NOT NULL, lang TEXT NOT NULL, subject TEXT, body TEXT,"
+	" state TEXT NOT NULL CHECK (state IN ('queued','sending','sent','delivered','bounced',"
+	"  'failed','expired','unknown','suppressed','cancelled')),"
+	" reason TEXT, provider TEXT, provider_msgid TEXT, coding TEXT, segments INTEGER,"
+	" attempts INTEGER NOT NULL DEFAULT 0, not_before INTEGER NOT NULL, expires_at INTEGER,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" erased_id INTEGER REFERENCES erased_subscribers, claimed_by INTEGER, claimed_until INTEGER);"
+	"INSERT INTO messages_v8 SELECT id, campaign_id, subscriber_id, kind, channel, recipient, lang,"
+	" subject, body, state, reason, provider, provider_msgid, coding, segments, attempts,"
+	" not_before, expires_at, created_at, updated_at, erased_id, claimed_by, claimed_until"
+	" FROM messages;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_v8 RENAME TO messages;"
+	"CREATE UNIQUE INDEX messages_once ON messages(campaign_id, subscriber_id, channel)"
+	" WHERE campaign_id IS NOT NULL;"
+	"CREATE INDEX messages_subscriber ON messages(subscriber_id, created_at);"
+	"CREATE INDEX messages_state ON messages(campaign_id, state);"
+	"CREATE INDEX messages_provider_msgid ON messages(provider_msgid) WHERE provider_msgid IS NOT NULL;"
+	"CREATE INDEX messages_created ON messages(created_at);"
+	"CREATE INDEX messages_body_created ON messages(created_at) WHERE body IS NOT NULL;"
+	"CREATE INDEX messages_unattributed ON messages(recipient) WHERE subscriber_id IS NULL;"
+	"CREATE INDEX messages_erased ON messages(erased_id) WHERE erased_id IS NOT NULL;"
+	"CREATE INDEX messages_due ON messages(channel, not_before, id) WHERE state = 'queued';"
+	"CREATE INDEX messages_due_reply ON messages(channel, not_before, id)"
+	" WHERE state = 'queued' AND kind <> 'campaign';"
+	"CREATE INDEX messages_claimed ON messages(claimed_by) WHERE state = 'sending';"
+	BOUNCE_TABLES("id INTEGER PRIMARY KEY", "INTEGER", "TEXT"),
+	  .postgresql =
+	"ALTER TABLE messages DROP CONSTRAINT messages_state_check;"
+	"ALTER TABLE messages ADD CONSTRAINT messages_state_check CHECK (state IN ('queued','sending',"
+	" 'sent','delivered','bounced','failed','expired','unknown','suppressed','cancelled'));"
+	BOUNCE_TABLES(PG_ID, "bigint", "text") },
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -157,7 +157,7 @@ int db_message_transition(struct db *db, long long id, const char *from,
 		" reason = coalesce(?5, reason), attempts = attempts + ?6,"
 		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET
 		" WHERE id = ?8 AND (state = ?9 OR (?9 IS NULL AND state NOT IN"
-		"  ('delivered', 'failed', 'expired', 'suppressed', 'cancelled')))";
+		"  ('delivered', 'bounced', 'failed', 'expired', 'suppressed', 'cancelled')))";
 	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)

@@ -133,12 +133,13 @@ static int gather_people(struct db *db, long long from, long long to, int start_
 static int gather_messages(struct db *db, long long from, long long to)
 {
 	/* "sent": accepted by the gateway or SMTP server — sent, delivered, or
-	 * failed later by a delivery report (it has the provider's id). */
+	 * failed or bounced later by a delivery report or a bounce (it has the
+	 * provider's id; a 5xx in the SMTP session leaves none). */
 #define MESSAGES(D) \
 		"INSERT INTO report_messages SELECT m.channel, coalesce(s.lang, x.lang, m.lang)," \
 		" CASE WHEN s.id IS NOT NULL THEN " BAND(D##LOCAL_YEAR("m.created_at"), "s.birth_year") \
 		"  ELSE coalesce(x.age_band, 'unknown') END," \
-		" sum(CASE WHEN m.state IN ('sent', 'delivered') OR (m.state = 'failed'" \
+		" sum(CASE WHEN m.state IN ('sent', 'delivered') OR (m.state IN ('failed', 'bounced')" \
 		"  AND m.provider_msgid IS NOT NULL) THEN 1 ELSE 0 END)," \
 		" sum(CASE WHEN m.state = 'delivered' THEN 1 ELSE 0 END)" \
 		" FROM messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id" \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SQL for figures: /metrics, `budbringer stats` and the evaluation report. */
 #include "budbringer/db.h"
+#include "budbringer/db_bounce.h"
 #include "budbringer/db_stats.h"
 #include "budbringer/log.h"
 #include "db_dialect.h"
@@ -8,6 +9,47 @@
 
 #include <limits.h>
 #include <string.h>
+
+static int metric_outcome(const char *kind, const char *outcome, long long n, void *arg)
+{
+	sbuf_addf(arg, "budbringer_bounces_total{kind=\"%s\",outcome=\"%s\"} %lld\n", kind, outcome, n);
+	return 0;
+}
+
+static int metric_campaign(const struct bounce_campaign_row *r, void *arg)
+{
+	struct sbuf *out = arg;
+	double out_n = r->r.out > 0 ? (double)r->r.out : 1.0;
+
+	sbuf_addf(out, "budbringer_campaign_email_out{campaign=\"%lld\"} %lld\n"
+		  "budbringer_campaign_hard_bounces{campaign=\"%lld\"} %lld\n"
+		  "budbringer_campaign_complaints{campaign=\"%lld\"} %lld\n"
+		  "budbringer_campaign_hard_bounce_rate{campaign=\"%lld\"} %.6f\n"
+		  "budbringer_campaign_complaint_rate{campaign=\"%lld\"} %.6f\n",
+		  r->campaign_id, r->r.out, r->campaign_id, r->r.bounced, r->campaign_id,
+		  r->r.complaints, r->campaign_id, r->r.out ? (double)r->r.bounced / out_n : 0.0,
+		  r->campaign_id, r->r.out ? (double)r->r.complaints / out_n : 0.0);
+	return 0;
+}
+
+/* Bounces and complaints: every report read by outcome, and the rates of
+ * each campaign that had any (hard bounces and complaints per email out). */
+static int bounce_metrics(struct db *db, struct sbuf *out)
+{
+	sbuf_addstr(out, "# HELP budbringer_bounces_total Bounces and complaints read, by kind and outcome.\n"
+		      "# TYPE budbringer_bounces_total counter\n");
+	if (db_bounce_outcomes_each(db, metric_outcome, out) < 0)
+		return -1;
+	sbuf_addstr(out, "# HELP budbringer_campaign_hard_bounce_rate Hard bounces per email out"
+		      " (sent, delivered or bounced) of a campaign.\n"
+		      "# TYPE budbringer_campaign_email_out gauge\n"
+		      "# TYPE budbringer_campaign_hard_bounces gauge\n"
+		      "# TYPE budbringer_campaign_complaints gauge\n"
+		      "# TYPE budbringer_campaign_hard_bounce_rate gauge\n"
+		      "# HELP budbringer_campaign_complaint_rate Complaints per email out of a campaign.\n"
+		      "# TYPE budbringer_campaign_complaint_rate gauge\n");
+	return db_bounce_campaigns_each(db, 0, metric_campaign, out);
+}
 
 int db_metrics(struct db *db, struct sbuf *out)
 {
@@ -59,7 +101,7 @@ int db_metrics(struct db *db, struct sbuf *out)
 										 : "permanent",
 			    (long long)db_column_int64(st, 2));
 	db_reset(st);
-	return 0;
+	return bounce_metrics(db, out);
 }
 
 /*
@@ -232,7 +274,7 @@ static int stats_rows(struct db *db, struct db_stmt *st,
 
 #define STATS_SELECT \
 	"SELECT coalesce(campaign_id, 0), channel, lang, state," \
-	" CASE WHEN state IN ('failed', 'suppressed', 'cancelled', 'expired', 'unknown')" \
+	" CASE WHEN state IN ('bounced', 'failed', 'suppressed', 'cancelled', 'expired', 'unknown')" \
 	"  THEN coalesce(reason, 'unspecified') END, count(*), coalesce(sum(segments), 0)" \
 	" FROM messages"
 #define STATS_GROUP " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"

@@ -134,15 +134,12 @@ void log_batch_release(struct log_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-void log_batch_info(struct log_batch *b, const char *fmt, ...)
+__attribute__((format(printf, 3, 0)))
+static void batch_add(struct log_batch *b, enum log_level lvl, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
-	va_list ap;
-	size_t n;
+	size_t n = format_line(line, lvl, fmt, ap);
 
-	va_start(ap, fmt);
-	n = format_line(line, LOG_LVL_INFO, fmt, ap);
-	va_end(ap);
 	if (b->len + n > b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 8192;
 		if (b->cap < b->len + n)
@@ -151,6 +148,24 @@ void log_batch_info(struct log_batch *b, const char *fmt, ...)
 	}
 	memcpy(b->buf + b->len, line, n);
 	b->len += n;
+}
+
+void log_batch_info(struct log_batch *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	batch_add(b, LOG_LVL_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void log_batch_warn(struct log_batch *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	batch_add(b, LOG_LVL_WARN, fmt, ap);
+	va_end(ap);
 }
 
 #define LOG_FN(name, lvl) \

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/outbox.h"
+#include "budbringer/bounce_apply.h"
 #include "budbringer/clock.h"
 #include "budbringer/curl_multi.h"
+#include "budbringer/db_bounce.h"
 #include "budbringer/db_cluster.h"
 #include "budbringer/db_outbox.h"
 #include "budbringer/gsm.h"
@@ -439,6 +441,37 @@ static void note_health(struct outbox *ob, long long now)
 	}
 }
 
+/*
+ * A 5xx from the mail server for the recipient or the data: the message
+ * bounced, by the same rules as a bounce that comes back by mail
+ * (bounce_apply.h). -1: the turn must roll back.
+ */
+static int record_rejection(struct outbox *ob, const struct send_result *r, struct provider *p,
+			    long long now)
+{
+	struct bounce_report rep;
+	struct bounce_result res;
+	struct bounce_rules rules;
+
+	bounce_rules_from_config(ob->cfg, &rules);
+	bounce_report_from_smtp(r->msg_id, r->detail, &rep);
+	if (bounce_apply(ob->db, &rules, &rep, "smtp", NULL, now, &res) < 0)
+		return -1;
+	if (res.outcome != BOUNCE_OUT_BOUNCED) {
+		/* Settled meanwhile (a STOP's cancel cannot reach `sending`): as before. */
+		struct message_change ch = { .to = "failed", .provider = p->name, .reason = r->detail,
+					     .detail = r->detail, .now = now };
+		log_batch_info(&ob->log, "message failed msg=%lld provider=%s reason=\"%s\"", r->msg_id,
+			       p->name, r->detail);
+		return db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0 ? -1 : 0;
+	}
+	log_batch_info(&ob->log, "message bounced msg=%lld provider=%s reason=\"%s\"", r->msg_id,
+		       p->name, r->detail);
+	/* A threshold passed is recorded (bounce_alerts); the daemon's
+	 * periodic turn logs it, as it does for bounces read by mail. */
+	return 0;
+}
+
 static int record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
 			 long long now)
 {
@@ -450,6 +483,8 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 		ch.to = "sent";
 		ch.provider_msgid = r->provider_msgid[0] ? r->provider_msgid : NULL;
 		log_batch_info(&ob->log, "message sent msg=%lld provider=%s", r->msg_id, p->name);
+	} else if (r->status == SEND_PERMFAIL && r->rejected && !p->sms) {
+		return record_rejection(ob, r, p, now);
 	} else if (r->status == SEND_PERMFAIL) {
 		ch.to = "failed";
 		ch.reason = r->detail;
@@ -638,6 +673,21 @@ static int claim(struct outbox *ob, enum channel chan, long long now, struct cla
 			if (db_message_transition(ob->db, m->id, "queued", &ex) == 0)
 				changed++;
 			continue;
+		}
+		if (chan == CHANNEL_EMAIL && !strcmp(m->kind, "campaign")) {
+			/* A bounce or complaint since it was queued, or an address
+			 * that bounced before this campaign: never sent to. */
+			const char *hold;
+			int rc = db_bounce_hold_reason(ob->db, m->campaign_id, m->recipient, &hold);
+			struct message_change sup = { .to = "suppressed", .reason = hold, .now = now };
+
+			if (rc < 0)
+				return -1;
+			if (rc == 1) {
+				if (db_message_transition(ob->db, m->id, "queued", &sup) == 0)
+					changed++;
+				continue;
+			}
 		}
 		if (chan == CHANNEL_SMS) {
 			if (m->body && gsm_analyse(m->body, strlen(m->body), &c->gi[i]) < 0)

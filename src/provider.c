@@ -76,6 +76,7 @@ void send_result_set(struct send_result *r, long long msg_id, enum send_status s
 	va_list ap;
 	r->msg_id = msg_id;
 	r->status = st;
+	r->rejected = false;
 	if (bsnprintf(r->provider_msgid, sizeof(r->provider_msgid), "%s",
 		      provider_msgid ? provider_msgid : "") < 0)
 		r->provider_msgid[0] = '\0';

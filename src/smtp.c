@@ -162,6 +162,7 @@ void smtp_finish(struct smtp_shared *sh, struct smtp_job *j, enum send_status st
 	    bsnprintf(msgid, sizeof(msgid), "%.*s", (int)strlen(j->msgid) - 2, j->msgid + 1) == 0)
 		id = msgid;
 	send_result_set(&r, j->msg_id, st, id, "%s", "");
+	r.rejected = st == SEND_PERMFAIL && j->rejected;
 	va_start(ap, fmt);
 	if (vsnprintf(r.detail, sizeof(r.detail), fmt, ap) < 0)
 		r.detail[0] = '\0';

@@ -182,6 +182,7 @@ static void judge(struct session_ctx *sc, struct smtp_job *j)
 	}
 	fmt_status(a, sizeof(a), rs);
 	if (rs->code / 100 == 5) {
+		j->rejected = true;
 		smtp_finish(sc->sh, j, SEND_PERMFAIL, "%s", a);
 		return;
 	}
@@ -195,6 +196,7 @@ static void judge(struct session_ctx *sc, struct smtp_job *j)
 		smtp_finish(sc->sh, j, SEND_OK, "%s", a);
 		break;
 	case 5:
+		j->rejected = true;
 		smtp_finish(sc->sh, j, SEND_PERMFAIL, "%s", a);
 		break;
 	case 4:

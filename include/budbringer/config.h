@@ -196,6 +196,14 @@ struct config {
 		struct cfg_smtp smtp;
 	} email;
 
+	/* What a bounce or complaint does (bounce_apply.h). */
+	struct {
+		int soft_limit;        /* temporary bounces of an address that suppress it … */
+		int soft_days;         /* … within this many days */
+		int alert_min;         /* campaign email out before its rates can warn */
+		bool pause_at_threshold; /* a campaign past a threshold sends no more email */
+	} bounces;
+
 	struct cfg_keyword *keywords;
 	size_t n_keywords;
 

@@ -44,6 +44,7 @@ struct log_batch {
 	size_t len, cap;
 };
 void log_batch_info(struct log_batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_batch_warn(struct log_batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_batch_flush(struct log_batch *b);
 void log_batch_discard(struct log_batch *b);
 void log_batch_release(struct log_batch *b);

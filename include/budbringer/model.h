@@ -85,8 +85,9 @@ struct campaign {
 };
 void campaign_release(struct campaign *c);
 
-/* Message states (the spec's list). */
-#define MESSAGE_STATES "queued sending sent delivered failed expired unknown suppressed cancelled"
+/* Message states (the spec's list); bounced: email the server took and
+ * then reported undeliverable for good, or refused with a 5xx. */
+#define MESSAGE_STATES "queued sending sent delivered bounced failed expired unknown suppressed cancelled"
 bool message_state_is_valid(const char *s);
 /* A message as handed to a provider. */
 struct message {

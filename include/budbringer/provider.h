@@ -39,6 +39,10 @@ struct send_result {
 	enum send_status status;
 	char provider_msgid[128];
 	char detail[256];   /* the provider's answer, for the event log */
+	/* SEND_PERMFAIL from a mail server that refused the recipient or the
+	 * data with a 5xx: the message bounced (bounce_apply.h), unlike a
+	 * message we could not even build. */
+	bool rejected;
 };
 
 /* What a provider gets: the message, ready to go. */

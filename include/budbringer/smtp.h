@@ -73,6 +73,7 @@ struct smtp_job {
 	smtp_recipient_t sr;
 	bool data_sent;              /* the server said 354 and got the data */
 	bool done;                   /* its result is posted */
+	bool rejected;               /* a 5xx to RCPT or to the data */
 };
 
 struct smtp_worker;

@@ -6,17 +6,23 @@
  * --json output and what the table is printed from — one arithmetic for
  * both.
  *
- * delivery_rate = delivered / (sent + delivered + failed + unknown): of
- * the messages handed to a provider, the share with a delivery report.
- * accepted_rate counts sent as well (email has no delivery reports).
+ * delivery_rate = delivered / (sent + delivered + bounced + failed +
+ * unknown): of the messages handed to a provider, the share with a
+ * delivery report. accepted_rate counts sent as well (email has no
+ * delivery reports). Bounces and complaints per campaign come from the
+ * bounces table (db_bounce.h): hard_bounce_rate = bounced / (sent +
+ * delivered + bounced) of the campaign's email, complaint_rate the same
+ * for complaints.
  */
 #include "cli.h"
+#include "budbringer/bounce_apply.h"
+#include "budbringer/db_bounce.h"
 #include "budbringer/db_stats.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char *const states[] = { "queued", "sending", "sent", "delivered", "failed",
+static const char *const states[] = { "queued", "sending", "sent", "delivered", "bounced", "failed",
 	"expired", "unknown", "suppressed", "cancelled", NULL };
 
 static void add_int(json_t *o, const char *key, long long n)
@@ -97,8 +103,8 @@ static int collect(const struct stats_row *r, void *arg)
 
 static void add_rates(json_t *fig)
 {
-	long long out = get_int(fig, "sent") + get_int(fig, "delivered") + get_int(fig, "failed") +
-			get_int(fig, "unknown");
+	long long out = get_int(fig, "sent") + get_int(fig, "delivered") + get_int(fig, "bounced") +
+			get_int(fig, "failed") + get_int(fig, "unknown");
 	json_object_set_new(fig, "delivery_rate",
 			    out ? json_real((double)get_int(fig, "delivered") / (double)out) : json_null());
 	json_object_set_new(fig, "accepted_rate",
@@ -125,9 +131,10 @@ static void print_rate(const json_t *fig)
 
 static void print_row(const char *label, const json_t *fig)
 {
-	printf("%-10s %8lld %7lld %7lld %9lld %7lld %8lld %10lld %9lld", label,
+	printf("%-10s %8lld %7lld %7lld %9lld %7lld %7lld %8lld %10lld %9lld", label,
 	       get_int(fig, "total"), get_int(fig, "queued") + get_int(fig, "sending"),
-	       get_int(fig, "sent"), get_int(fig, "delivered"), get_int(fig, "failed"),
+	       get_int(fig, "sent"), get_int(fig, "delivered"), get_int(fig, "bounced"),
+	       get_int(fig, "failed"),
 	       get_int(fig, "unknown") + get_int(fig, "expired"), get_int(fig, "suppressed"),
 	       get_int(fig, "cancelled"));
 	print_rate(fig);
@@ -136,8 +143,9 @@ static void print_row(const char *label, const json_t *fig)
 
 static void print_header(const char *first)
 {
-	printf("%-10s %8s %7s %7s %9s %7s %8s %10s %9s %7s %9s\n", first, "total", "queued", "sent",
-	       "delivered", "failed", "unknown*", "suppressed", "cancelled", "rate", "segments");
+	printf("%-10s %8s %7s %7s %9s %7s %7s %8s %10s %9s %7s %9s\n", first, "total", "queued",
+	       "sent", "delivered", "bounced", "failed", "unknown*", "suppressed", "cancelled", "rate",
+	       "segments");
 }
 
 static void print_reasons(json_t *fig, const char *state)
@@ -153,6 +161,62 @@ static void print_reasons(json_t *fig, const char *state)
 	json_object_foreach(r, k, v)
 		printf(" %s=%lld", k, (long long)json_integer_value(v));
 	printf("\n");
+}
+
+/* Per campaign: its email out and what came back (db_bounce.h). */
+static int collect_bounces(const struct bounce_campaign_row *r, void *arg)
+{
+	json_t *by = arg;
+	char id[24];
+	double out = r->r.out > 0 ? (double)r->r.out : 1.0;
+
+	if (bsnprintf(id, sizeof(id), "%lld", r->campaign_id) < 0)
+		return 0;
+	json_object_set_new(by, id, json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:b, s:b, s:b}",
+		"email_out", (json_int_t)r->r.out, "hard_bounces", (json_int_t)r->r.bounced,
+		"soft_bounces", (json_int_t)r->r.soft, "complaints", (json_int_t)r->r.complaints,
+		"hard_bounce_rate", r->r.out ? json_real((double)r->r.bounced / out) : json_null(),
+		"complaint_rate", r->r.out ? json_real((double)r->r.complaints / out) : json_null(),
+		"hard_bounce_alert", r->alerted_hard, "complaint_alert", r->alerted_complaint,
+		"email_paused", r->paused));
+	return 0;
+}
+
+static void print_pct(const json_t *r)
+{
+	if (json_is_real(r))
+		printf(" %8.2f%%", 100.0 * json_real_value(r));
+	else
+		printf(" %9s", "-");
+}
+
+static void print_bounces(json_t *by)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_object_size(by))
+		return;
+	printf("\nbounces and complaints by campaign (email)\n");
+	printf("%-10s %9s %8s %8s %10s %9s %9s  %s\n", "campaign", "email out", "hard", "soft",
+	       "complaints", "hard %", "compl. %", "alert");
+	json_object_foreach(by, k, v) {
+		const json_t *hr = json_object_get(v, "hard_bounce_rate");
+		const json_t *cr = json_object_get(v, "complaint_rate");
+		bool ah = json_is_true(json_object_get(v, "hard_bounce_alert"));
+		bool ac = json_is_true(json_object_get(v, "complaint_alert"));
+
+		printf("%-10s %9lld %8lld %8lld %10lld", k, get_int(v, "email_out"),
+		       get_int(v, "hard_bounces"), get_int(v, "soft_bounces"), get_int(v, "complaints"));
+		print_pct(hr);
+		print_pct(cr);
+		printf("  %s%s%s\n", ah ? "hard bounces" : "", ah && ac ? ", " : "", ac ? "complaints" : "");
+		if (json_is_true(json_object_get(v, "email_paused")))
+			printf("%-10s email paused (bounces.pause_at_threshold)\n", "");
+	}
+	printf("alert: past %.0f %% hard bounces or %.1f %% complaints of the email out, "
+	       "once at least bounces.alert_min emails are out\n", BOUNCE_HARD_RATE_PCT,
+	       BOUNCE_COMPLAINT_RATE_PCT);
 }
 
 static void print_group(const char *title, const char *first, json_t *group)
@@ -171,6 +235,7 @@ static void print_table(json_t *overall, json_t *by_channel, json_t *by_lang, js
 {
 	print_header("");
 	print_row("all", overall);
+	print_reasons(overall, "bounced");
 	print_reasons(overall, "failed");
 	print_reasons(overall, "suppressed");
 	print_reasons(overall, "cancelled");
@@ -180,7 +245,7 @@ static void print_table(json_t *overall, json_t *by_channel, json_t *by_lang, js
 	print_group("by language", "language", by_lang);
 	if (campaigns)
 		print_group("by campaign (0 = replies and confirmations)", "campaign", campaigns);
-	printf("\nrate = delivered / (sent + delivered + failed + unknown); "
+	printf("\nrate = delivered / (sent + delivered + bounced + failed + unknown); "
 	       "unknown* = unknown + expired\n");
 }
 
@@ -188,7 +253,7 @@ int cli_cmd_stats(struct cli *c, int argc, char **argv)
 {
 	struct stats_acc a;
 	long long id = 0;
-	json_t *out;
+	json_t *out, *bounces;
 	int ret;
 
 	if (argc == 3 && !strcmp(argv[1], "--campaign")) {
@@ -203,7 +268,10 @@ int cli_cmd_stats(struct cli *c, int argc, char **argv)
 	a.by_channel = json_object();
 	a.by_lang = json_object();
 	a.campaigns = id ? NULL : json_object();
-	if (db_stats_each(c->db, id, collect, &a) < 0) {
+	bounces = json_object();
+	if (db_stats_each(c->db, id, collect, &a) < 0 ||
+	    db_bounce_campaigns_each(c->db, id, collect_bounces, bounces) < 0) {
+		json_decref(bounces);
 		json_decref(a.overall);
 		json_decref(a.by_channel);
 		json_decref(a.by_lang);
@@ -215,10 +283,13 @@ int cli_cmd_stats(struct cli *c, int argc, char **argv)
 	rates_all(a.by_lang);
 	if (a.campaigns)
 		rates_all(a.campaigns);
-	if (!c->json)
+	if (!c->json) {
 		print_table(a.overall, a.by_channel, a.by_lang, a.campaigns);
+		print_bounces(bounces);
+	}
 	out = json_pack("{s:o, s:o, s:o}", "overall", a.overall, "by_channel", a.by_channel,
 			"by_lang", a.by_lang);
+	json_object_set_new(out, "bounces_by_campaign", bounces);
 	if (id)
 		json_object_set_new(out, "campaign", json_integer(id));
 	else

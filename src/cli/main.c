@@ -27,6 +27,8 @@ static const struct command {
 	{ "stats", cli_cmd_stats, "message figures overall, per campaign, channel, language [--campaign ID]" },
 	{ "report", cli_cmd_report, "evaluation figures --from DATE --to DATE [--csv] [--html FILE]" },
 	{ "hash-password", cli_cmd_hash_password, "make a dashboard password_hash for the staff list" },
+	{ "bounce", cli_cmd_bounce, "one bounced or complained mail on stdin, from the MTA [--recipient ADDR]" },
+	{ "suppression", cli_cmd_suppression, "list [--reason R] [--limit N] | lift ADDRESS (bounce suppressions only)" },
 	{ "portal-token", cli_cmd_portal_token, "make the portal's API token and its portal_token_sha256 [--hash < TOKEN]" },
 };
 
@@ -158,7 +160,7 @@ int main(int argc, char **argv)
 	if (env && *env)
 		c.config_path = env;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-c") && i + 1 < argc)
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
 			c.config_path = argv[++i];
 		else if (!strcmp(argv[i], "--json"))
 			c.json = true;

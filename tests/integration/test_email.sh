@@ -5,7 +5,7 @@
 #   - a campaign to 200 email subscribers arrives complete, each message
 #     parseable by Python's email package, in the subscriber's language,
 #     with a working signed List-Unsubscribe; sessions carry many messages;
-#   - 451 for some recipients: retried and delivered; 550: failed with the
+#   - 451 for some recipients: retried and delivered; 550: bounced with the
 #     server's reason;
 #   - one-click unsubscribe (curl -X POST) stops the next campaign's mail;
 #     a forged token gets 403 and changes nothing; GET changes nothing;
@@ -173,9 +173,9 @@ assert_eq "[]" "$(echo "$sum" | jget errors)" "every message parses, in its lang
 assert_num -ge "$(echo "$sum" | jget max_per_session)" 10 "SMTP sessions carry many messages (max $(echo "$sum" | jget max_per_session) in one)"
 assert_num -le "$(echo "$sum" | jget n_sessions)" 40 "$(echo "$sum" | jget n_sessions) sessions for 202 messages"
 assert_eq 202 "$(state_count "$c1" sent)" "202 messages are sent"
-assert_eq "failed|550 5.1.1 no such user" \
+assert_eq "bounced|550 5.1.1 no such user" \
 	"$(bb_sql "SELECT state, reason FROM messages WHERE recipient = 'fail550-nobody@example.org'")" \
-	"550: failed with the server's reason"
+	"550: bounced with the server's reason"
 assert_eq "sent|3
 sent|3" "$(bb_sql "SELECT state, attempts FROM messages WHERE recipient LIKE 'fail451+%' ORDER BY id")" \
 	"451 twice: retried, delivered at the third attempt"

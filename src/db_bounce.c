@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/* SQL for bounces, complaints, their counts and the suppression list (db_bounce.h). */
+#include "budbringer/db_bounce.h"
+#include "budbringer/db_gdpr.h"
+#include "budbringer/log.h"
+#include "budbringer/sbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	if (bsnprintf(dst, n, "%s", src ? src : "") < 0)
+		dst[0] = '\0';
+}
+
+static int read_target(struct db *db, struct db_stmt *st, struct bounce_target *out)
+{
+	int rc = db_step(st);
+
+	if (rc == DB_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = db_column_int64(st, 0);
+		out->campaign_id = db_column_int64(st, 1);
+		out->subscriber_id = db_column_int64(st, 2);
+		copy(out->channel, sizeof(out->channel), db_column_text(st, 3));
+		copy(out->state, sizeof(out->state), db_column_text(st, 4));
+		copy(out->recipient, sizeof(out->recipient), db_column_text(st, 5));
+		out->recipient_is_subscribers = db_column_int(st, 6) == 1;
+		out->email_consent = db_column_int(st, 7) == 1;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return 0;
+	if (rc == DB_DONE)
+		return 1;
+	return error("cannot read the bounced message: %s", db_errmsg(db));
+}
+
+int db_bounce_find_message(struct db *db, long long id, const char *message_id_header,
+			   struct bounce_target *out)
+{
+#define TARGET_SELECT \
+		"SELECT m.id, coalesce(m.campaign_id, 0), coalesce(m.subscriber_id, 0), m.channel," \
+		" m.state, m.recipient, CASE WHEN s.email = m.recipient THEN 1 ELSE 0 END," \
+		" coalesce(s.email_consent, 0)" \
+		" FROM messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id"
+	static const char by_id[] = TARGET_SELECT " WHERE m.id = ?1";
+	static const char by_msgid[] = TARGET_SELECT " WHERE m.provider_msgid = ?1 ORDER BY m.id LIMIT 1";
+#undef TARGET_SELECT
+	struct db_stmt *st;
+	char bare[320];
+	size_t len;
+	int rc;
+
+	if (id > 0) {
+		if (!(st = db_prepare(db, by_id)))
+			return -1;
+		db_bind_int64(st, 1, id);
+		if ((rc = read_target(db, st, out)) != 1)
+			return rc;
+	}
+	if (!message_id_header || !*message_id_header)
+		return 1;
+	/* Stored without its brackets (smtp_finish). */
+	len = strlen(message_id_header);
+	if (message_id_header[0] == '<' && len > 2 && message_id_header[len - 1] == '>') {
+		if (bsnprintf(bare, sizeof(bare), "%.*s", (int)(len - 2), message_id_header + 1) < 0)
+			return 1;
+	} else if (bsnprintf(bare, sizeof(bare), "%s", message_id_header) < 0) {
+		return 1;
+	}
+	if (!(st = db_prepare(db, by_msgid)))
+		return -1;
+	db_bind_text(st, 1, bare);
+	return read_target(db, st, out);
+}
+
+int db_bounce_seen(struct db *db, const char *dedupe_key)
+{
+	static const char sql[] = "SELECT 1 FROM bounces WHERE dedupe_key = ?1";
+	struct db_stmt *st;
+	int rc;
+
+	if (!dedupe_key)
+		return 0;
+	if (!(st = db_prepare(db, sql)))
+		return -1;
+	db_bind_text(st, 1, dedupe_key);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return 1;
+	return rc == DB_DONE ? 0 : error("sql: %s", db_errmsg(db));
+}
+
+static void bind_text_or_null(struct db_stmt *st, int idx, const char *s)
+{
+	db_bind_text(st, idx, s && *s ? s : NULL);
+}
+
+int db_bounce_insert(struct db *db, const struct bounce_row *r, long long *id_out)
+{
+	static const char sql[] =
+		"INSERT INTO bounces(at, kind, outcome, via, message_id, campaign_id, address_sha256,"
+		" status, diagnostic, feedback_type, dedupe_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+		" RETURNING id";
+	struct db_stmt *st = db_prepare(db, sql);
+	long long id = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, r->at);
+	db_bind_text(st, 2, r->kind);
+	db_bind_text(st, 3, r->outcome);
+	db_bind_text(st, 4, r->via);
+	if (r->message_id)
+		db_bind_int64(st, 5, r->message_id);
+	if (r->campaign_id)
+		db_bind_int64(st, 6, r->campaign_id);
+	bind_text_or_null(st, 7, r->address_sha256);
+	bind_text_or_null(st, 8, r->status);
+	bind_text_or_null(st, 9, r->diagnostic);
+	bind_text_or_null(st, 10, r->feedback_type);
+	bind_text_or_null(st, 11, r->dedupe_key);
+	if (db_insert_id(db, st, &id) != 0)
+		return -1;
+	if (id_out)
+		*id_out = id;
+	return 0;
+}
+
+int db_bounce_set_outcome(struct db *db, long long id, const char *outcome)
+{
+	static const char sql[] = "UPDATE bounces SET outcome = ?2 WHERE id = ?1";
+	struct db_stmt *st = db_prepare(db, sql);
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, outcome);
+	return db_exec_stmt(db, st);
+}
+
+long long db_bounce_soft_count(struct db *db, const char *address_sha256, long long since)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM bounces WHERE address_sha256 = ?1 AND kind = 'temporary'"
+		" AND outcome IN ('counted', 'suppressed') AND at >= ?2"
+		" AND at > coalesce((SELECT max(a.at) FROM audit_log a WHERE a.action = 'suppression.lift'"
+		"  AND a.subject = ?3), -1)";
+	struct db_stmt *st = db_prepare(db, sql);
+	char subject[96];
+	long long n = -1;
+
+	if (!st || bsnprintf(subject, sizeof(subject), "suppression:%s", address_sha256) < 0)
+		return -1;
+	db_bind_text(st, 1, address_sha256);
+	db_bind_int64(st, 2, since);
+	db_bind_text(st, 3, subject);
+	if (db_step(st) == DB_ROW)
+		n = db_column_int64(st, 0);
+	else
+		error("sql: %s", db_errmsg(db));
+	db_reset(st);
+	return n;
+}
+
+int db_bounce_suppress(struct db *db, const char *address, const char *reason,
+		       const char *source, long long now)
+{
+	static const char sql[] =
+		"INSERT INTO suppressions(address_sha256, channel, reason, source, created_at)"
+		" VALUES (?1, 'email', ?2, ?3, ?4) ON CONFLICT (address_sha256, channel) DO UPDATE"
+		" SET reason = excluded.reason, source = excluded.source, created_at = excluded.created_at"
+		" WHERE suppressions.reason = 'bounce'"
+		"  OR (excluded.reason = 'complaint' AND suppressions.reason = 'unsubscribed')";
+	struct db_stmt *st = db_prepare(db, sql);
+	char h[65];
+
+	if (!st)
+		return -1;
+	db_suppression_hash(db, address, h);
+	db_bind_text(st, 1, h);
+	db_bind_text(st, 2, reason);
+	db_bind_text(st, 3, source);
+	db_bind_int64(st, 4, now);
+	return db_exec_stmt(db, st);
+}
+
+/* One statement for stats, /metrics and the rules: the email of each
+ * campaign that has a bounce row (every `bounced` message has one). */
+#define CAMPAIGN_FIGURES \
+	"SELECT c.campaign_id," \
+	" (SELECT count(*) FROM messages m WHERE m.campaign_id = c.campaign_id AND m.channel = 'email'" \
+	"  AND m.state IN ('sent', 'delivered', 'bounced'))," \
+	" (SELECT count(*) FROM messages m WHERE m.campaign_id = c.campaign_id AND m.channel = 'email'" \
+	"  AND m.state = 'bounced')," \
+	" (SELECT count(*) FROM bounces b WHERE b.campaign_id = c.campaign_id AND b.outcome = 'complaint')," \
+	" (SELECT count(*) FROM bounces b WHERE b.campaign_id = c.campaign_id AND b.kind = 'temporary'" \
+	"  AND b.outcome IN ('counted', 'suppressed'))," \
+	" (SELECT count(*) FROM bounce_alerts a WHERE a.campaign_id = c.campaign_id AND a.kind = 'hard_bounce')," \
+	" (SELECT count(*) FROM bounce_alerts a WHERE a.campaign_id = c.campaign_id AND a.kind = 'complaint')," \
+	" (SELECT count(*) FROM bounce_alerts a WHERE a.campaign_id = c.campaign_id AND a.paused = 1)" \
+	" FROM (SELECT DISTINCT campaign_id FROM bounces WHERE campaign_id IS NOT NULL" \
+	"  AND (?1 = 0 OR campaign_id = ?1)) c ORDER BY 1"
+
+int db_bounce_campaigns_each(struct db *db, long long campaign_id,
+			     int (*cb)(const struct bounce_campaign_row *, void *), void *arg)
+{
+	static const char sql[] = CAMPAIGN_FIGURES;
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, campaign_id);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct bounce_campaign_row r = {
+			.campaign_id = db_column_int64(st, 0),
+			.r = { .out = db_column_int64(st, 1), .bounced = db_column_int64(st, 2),
+			       .complaints = db_column_int64(st, 3), .soft = db_column_int64(st, 4) },
+			.alerted_hard = db_column_int64(st, 5) > 0,
+			.alerted_complaint = db_column_int64(st, 6) > 0,
+			.paused = db_column_int64(st, 7) > 0,
+		};
+		if ((ret = cb(&r, arg)) != 0)
+			break;
+	}
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
+	return ret;
+}
+
+static int take_rates(const struct bounce_campaign_row *r, void *arg)
+{
+	*(struct bounce_rates *)arg = r->r;
+	return 0;
+}
+
+int db_bounce_campaign_rates(struct db *db, long long campaign_id, struct bounce_rates *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (campaign_id <= 0)
+		return 0;
+	return db_bounce_campaigns_each(db, campaign_id, take_rates, out);
+}
+
+int db_bounce_alert(struct db *db, long long campaign_id, const char *kind, const char *rate,
+		    bool paused, long long now)
+{
+	static const char sql[] =
+		"INSERT INTO bounce_alerts(campaign_id, kind, at, rate, paused) VALUES (?,?,?,?,?)"
+		" ON CONFLICT DO NOTHING";
+	struct db_stmt *st = db_prepare(db, sql);
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, campaign_id);
+	db_bind_text(st, 2, kind);
+	db_bind_int64(st, 3, now);
+	db_bind_text(st, 4, rate);
+	db_bind_int(st, 5, paused ? 1 : 0);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	return db_changes(db) ? 0 : 1;
+}
+
+int db_bounce_hold_campaign(struct db *db, long long campaign_id, const char *reason,
+			    long long now)
+{
+	static const char sql[] =
+		"SELECT id FROM messages WHERE campaign_id = ?1 AND channel = 'email' AND state = 'queued'";
+	struct message_change ch = { .to = "suppressed", .reason = reason, .now = now };
+	struct db_stmt *st = db_prepare(db, sql);
+	long long *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc, ret = -1;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, campaign_id);
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (n == cap)
+			ids = xrealloc(ids, (cap = cap * 2 + 64) * sizeof(*ids));
+		ids[n++] = db_column_int64(st, 0);
+	}
+	db_reset(st);
+	if (rc != DB_DONE) {
+		error("sql: %s", db_errmsg(db));
+		goto out;
+	}
+	ret = 0;
+	for (size_t i = 0; i < n; i++) {
+		rc = db_message_transition(db, ids[i], "queued", &ch);
+		if (rc < 0) {
+			ret = -1;
+			goto out;
+		}
+		ret += rc == 0;
+	}
+out:
+	free(ids);
+	return ret;
+}
+
+int db_suppression_reason(struct db *db, const char *address, const char *channel, char *reason,
+			  size_t n)
+{
+	static const char sql[] =
+		"SELECT reason FROM suppressions WHERE address_sha256 IN (?1, ?2) AND channel = ?3"
+		" ORDER BY CASE WHEN address_sha256 = ?1 THEN 0 ELSE 1 END LIMIT 1";
+	struct db_stmt *st = db_prepare(db, sql);
+	char keyed[65], plain[65];
+	int rc;
+
+	if (!st)
+		return -1;
+	db_suppression_hash(db, address, keyed);
+	db_address_hash(address, plain);
+	db_bind_text(st, 1, keyed);
+	db_bind_text(st, 2, plain);
+	db_bind_text(st, 3, channel);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		copy(reason, n, db_column_text(st, 0));
+	db_reset(st);
+	if (rc == DB_ROW)
+		return 1;
+	return rc == DB_DONE ? 0 : error("sql: %s", db_errmsg(db));
+}
+
+int db_bounce_hold_reason(struct db *db, long long campaign_id, const char *recipient,
+			  const char **reason)
+{
+	static const char paused[] =
+		"SELECT 1 FROM bounce_alerts WHERE campaign_id = ?1 AND paused = 1 LIMIT 1";
+	struct db_stmt *st;
+	char why[32];
+	int rc;
+
+	*reason = NULL;
+	if (campaign_id > 0) {
+		if (!(st = db_prepare(db, paused)))
+			return -1;
+		db_bind_int64(st, 1, campaign_id);
+		rc = db_step(st);
+		db_reset(st);
+		if (rc == DB_ROW) {
+			*reason = "campaign email paused: bounce or complaint rate past its threshold";
+			return 1;
+		}
+		if (rc != DB_DONE)
+			return error("sql: %s", db_errmsg(db));
+	}
+	if (!recipient)
+		return 0;
+	rc = db_suppression_reason(db, recipient, "email", why, sizeof(why));
+	if (rc <= 0)
+		return rc;
+	*reason = !strcmp(why, "bounce") ? "address suppressed (bounce)" :
+		  !strcmp(why, "complaint") ? "address suppressed (complaint)" : "address suppressed";
+	return 1;
+}
+
+int db_bounce_alerts_after(struct db *db, long long after,
+			   int (*cb)(long long campaign_id, const char *kind, const char *rate,
+				     bool paused, long long at, void *),
+			   void *arg)
+{
+	static const char sql[] =
+		"SELECT campaign_id, kind, rate, paused, at FROM bounce_alerts WHERE at > ?1"
+		" ORDER BY at, campaign_id, kind";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, after);
+	while ((rc = db_step(st)) == DB_ROW) {
+		if ((ret = cb(db_column_int64(st, 0), db_column_text(st, 1), db_column_text(st, 2),
+			      db_column_int(st, 3) == 1, db_column_int64(st, 4), arg)) != 0)
+			break;
+	}
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
+	return ret;
+}
+
+int db_bounce_outcomes_each(struct db *db,
+			    int (*cb)(const char *kind, const char *outcome, long long n, void *),
+			    void *arg)
+{
+	static const char sql[] =
+		"SELECT kind, outcome, count(*) FROM bounces GROUP BY kind, outcome ORDER BY 1, 2";
+	struct db_stmt *st = db_prepare(db, sql);
+	int ret = 0;
+
+	if (!st)
+		return -1;
+	while (!ret && db_step(st) == DB_ROW)
+		ret = cb(db_column_text(st, 0), db_column_text(st, 1), db_column_int64(st, 2), arg);
+	db_reset(st);
+	return ret;
+}
+
+int db_suppression_each(struct db *db, const char *reason, int limit,
+			int (*cb)(const struct suppression_row *, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT s.address_sha256, s.channel, s.reason, s.source, s.created_at,"
+		" coalesce(b.message_id, 0), b.status, b.diagnostic, b.feedback_type, m.recipient"
+		" FROM suppressions s"
+		" LEFT JOIN bounces b ON b.id = (SELECT max(x.id) FROM bounces x"
+		"  WHERE x.address_sha256 = s.address_sha256 AND s.channel = 'email'"
+		"  AND x.outcome IN ('bounced', 'suppressed', 'complaint'))"
+		" LEFT JOIN messages m ON m.id = b.message_id"
+		" WHERE (CAST(?1 AS TEXT) IS NULL OR s.reason = ?1)"
+		" ORDER BY s.created_at DESC, s.address_sha256 LIMIT ?2";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, reason);
+	db_bind_int(st, 2, limit > 0 ? limit : 1000000);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct suppression_row r = {
+			.address_sha256 = db_column_text(st, 0),
+			.channel = db_column_text(st, 1),
+			.reason = db_column_text(st, 2),
+			.source = db_column_text(st, 3),
+			.created_at = db_column_int64(st, 4),
+			.message_id = db_column_int64(st, 5),
+			.status = db_column_text(st, 6),
+			.diagnostic = db_column_text(st, 7),
+			.feedback_type = db_column_text(st, 8),
+			.recipient = db_column_text(st, 9),
+		};
+		if ((ret = cb(&r, arg)) != 0)
+			break;
+	}
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
+	return ret;
+}
+
+int db_suppression_lift(struct db *db, const char *address, const char *channel, const char *actor,
+			long long now, char *reason, size_t n)
+{
+	char h[65], subject[96], detail[160];
+	int rc;
+
+	if (db_begin(db) < 0)
+		return -1;
+	rc = db_suppression_reason(db, address, channel, reason, n);
+	if (rc <= 0) {
+		db_rollback(db);
+		return rc < 0 ? -1 : 1;
+	}
+	if (strcmp(reason, "bounce")) {
+		db_rollback(db);
+		return 2;
+	}
+	db_suppression_hash(db, address, h);
+	if (bsnprintf(subject, sizeof(subject), "suppression:%s", h) < 0 ||
+	    bsnprintf(detail, sizeof(detail), "reason=bounce channel=%s", channel) < 0 ||
+	    db_unsuppress(db, address, channel) < 0 ||
+	    db_audit(db, now, actor, "suppression.lift", subject, detail) < 0 || db_commit(db) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
