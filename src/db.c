@@ -366,6 +366,13 @@ static const struct db_sql migrations[] = {
 	"ALTER TABLE messages ADD COLUMN claimed_until bigint;"
 	"CREATE INDEX messages_claimed ON messages(claimed_by) WHERE state = 'sending';"
 	"CREATE TABLE provider_rests(provider text PRIMARY KEY, until_at bigint NOT NULL);" },
+
+	/* 8: the delivery log's search by exact phone number or email address
+	 * (budbringer log --recipient, /dashboard/log?recipient=). */
+	{ .sqlite =
+	"CREATE INDEX messages_recipient ON messages(recipient);",
+	  .postgresql =
+	"CREATE INDEX messages_recipient ON messages(recipient);" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
