@@ -77,4 +77,10 @@
 #define SQLITE_NOINDEX "+"
 #define PG_NOINDEX ""
 
+/* The age band of report_age_band() (db_report.h) in SQL, for year Y and
+ * birth year B: the report and the campaign page count alike. */
+#define DB_AGE_BAND(Y, B) \
+	"CASE WHEN " B " IS NULL OR " B " <= 0 THEN 'unknown' WHEN (" Y ") - " B " <= 14 THEN" \
+	" 'under15' WHEN (" Y ") - " B " <= 25 THEN '15-25' ELSE '26+' END"
+
 #endif
