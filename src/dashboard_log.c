@@ -103,21 +103,22 @@ static void state_badge(struct sbuf *out, const struct log_ui *u, const char *st
 	sbuf_addstr(out, "</span>");
 }
 
-/* "?name=value&amp;…" of the filters given, for links (HTML-escaped). */
+/* "?name=value&…" of the filters given; amp is "&amp;" inside HTML, "&"
+ * for a value that is escaped later. */
 static void filter_query(struct sbuf *out, const char *const *values, const char *extra,
-			 long long extra_value)
+			 long long extra_value, const char *amp)
 {
-	char sep = '?';
+	const char *sep = "?";
 
 	for (int i = 0; i < DASHBOARD_LOG_PARAMS; i++) {
 		if (!values[i] || !*values[i])
 			continue;
-		sbuf_addf(out, "%s%s=", sep == '?' ? "?" : "&amp;", dashboard_log_params[i]);
+		sbuf_addf(out, "%s%s=", sep, dashboard_log_params[i]);
 		html_url_encode(out, values[i]);
-		sep = '&';
+		sep = amp;
 	}
 	if (extra)
-		sbuf_addf(out, "%s%s=%lld", sep == '?' ? "?" : "&amp;", extra, extra_value);
+		sbuf_addf(out, "%s%s=%lld", sep, extra, extra_value);
 }
 
 static void filter_form(struct sbuf *out, const struct log_ui *u, const char *const *values)
@@ -259,7 +260,7 @@ int dashboard_log_page(struct sbuf *out, struct db *db, const char *user, const 
 	/* One more than a page: whether there is an older page. */
 	q->f.limit = DASHBOARD_LOG_PAGE + 1;
 	sbuf_addstr(&back, "/dashboard/log");
-	filter_query(&back, values, p.before ? "before" : NULL, p.before);
+	filter_query(&back, values, p.before ? "before" : NULL, p.before, "&");
 	dashboard_page_begin(out, lang, u->title, user, csrf, back.buf);
 	sbuf_release(&back);
 	sbuf_addf(out, "<h1>%s</h1>", u->title);
@@ -290,12 +291,12 @@ int dashboard_log_page(struct sbuf *out, struct db *db, const char *user, const 
 	sbuf_addstr(out, "<nav class=\"pages\" aria-label=\"pages\">");
 	if (p.before) {
 		sbuf_addstr(out, "<a href=\"/dashboard/log");
-		filter_query(out, values, NULL, 0);
+		filter_query(out, values, NULL, 0, "&amp;");
 		sbuf_addf(out, "\" id=\"newest\">%s</a> ", u->newest);
 	}
 	if (p.n > DASHBOARD_LOG_PAGE) {
 		sbuf_addstr(out, "<a href=\"/dashboard/log");
-		filter_query(out, values, "before", p.ids[first]);
+		filter_query(out, values, "before", p.ids[first], "&amp;");
 		sbuf_addf(out, "\" id=\"older\" rel=\"next\">%s</a>", u->older);
 	}
 	sbuf_addstr(out, "</nav></section>\n");
