@@ -420,16 +420,18 @@ int dashboard_campaign_page(struct sbuf *out, struct db *db, const struct config
 	if (db_dashboard_campaign_funnel(db, id, funnel_cb, p) < 0)
 		goto out;
 
-	sbuf_addf(out, "<section id=\"actions\" aria-label=\"%s\">", u->actions);
-	if (!strcmp(c.status, "pending_approval"))
-		action(p, "approve", id, u->approve, "ok");
-	if (!is_final(c.status))
-		action(p, "cancel", id, u->cancel, "danger");
-	if (p->unknown > 0) {
-		(void)bsnprintf(label, sizeof(label), "%s (%lld)", u->resend, p->unknown);
-		action(p, "resend", id, label, "ok");
+	if (!is_final(c.status) || p->unknown > 0) {
+		sbuf_addf(out, "<section id=\"actions\" aria-label=\"%s\">", u->actions);
+		if (!strcmp(c.status, "pending_approval"))
+			action(p, "approve", id, u->approve, "ok");
+		if (!is_final(c.status))
+			action(p, "cancel", id, u->cancel, "danger");
+		if (p->unknown > 0) {
+			(void)bsnprintf(label, sizeof(label), "%s (%lld)", u->resend, p->unknown);
+			action(p, "resend", id, label, "ok");
+		}
+		sbuf_addstr(out, "</section>\n");
 	}
-	sbuf_addstr(out, "</section>\n");
 
 	sbuf_addf(out, "<section id=\"funnel\"><h2>%s</h2>", u->funnel);
 	if (!p->total) {
