@@ -217,6 +217,15 @@ void dashboard_format_time(long long at, char *buf, size_t n)
 		buf[0] = '\0';
 }
 
+void dashboard_format_seconds(long long at, char *buf, size_t n)
+{
+	time_t t = (time_t)at;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	if (!strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
+		buf[0] = '\0';
+}
+
 /* ------------------------------------------------------------ campaigns --- */
 
 struct funnel {

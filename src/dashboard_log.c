@@ -212,7 +212,7 @@ static int log_row(const struct event_row *r, void *arg)
 	o = &p->rows[p->n];
 	sbuf_init(o, 512);
 	p->ids[p->n++] = r->event_id;
-	dashboard_format_time(r->at, when, sizeof(when));
+	dashboard_format_seconds(r->at, when, sizeof(when));
 	if (p->unmask == r->message_id)
 		(void)bsnprintf(who, sizeof(who), "%s", r->recipient ? r->recipient : "-");
 	else
@@ -324,7 +324,7 @@ static int event_row(const struct message_event *e, void *arg)
 	char when[32];
 
 	p->n++;
-	dashboard_format_time(e->at, when, sizeof(when));
+	dashboard_format_seconds(e->at, when, sizeof(when));
 	sbuf_addf(p->out, "<tr data-state=\"");
 	html_escape(p->out, e->state);
 	sbuf_addf(p->out, "\"><td data-label=\"%s\">%s</td><td data-label=\"%s\">", u->when, when,

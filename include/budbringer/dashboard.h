@@ -52,6 +52,8 @@ const char *dashboard_group_color(int group);
 const char *dashboard_campaign_status(const char *lang, const char *status);
 /* "2026-11-26 18:05" in the process's time zone. */
 void dashboard_format_time(long long at, char *buf, size_t n);
+/* The same with seconds, for events ("2026-11-26 18:05:09"). */
+void dashboard_format_seconds(long long at, char *buf, size_t n);
 
 /* ---- the delivery log and the message page (dashboard_log.c) ---- */
 
