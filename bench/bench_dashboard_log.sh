@@ -101,7 +101,7 @@ case_() { # figure, path, baseline SQL
 	rows=$(curl -s -b "$jar" "$BB_URL$2" | grep -o 'data-event="' | wc -l)
 	note "$figure: ${ours} ms ($rows rows), baseline ${base} ms"
 	[ "$rows" -ge 1 ] || fail "$figure: the page shows no event"
-	printf 'RESULT\t%s\t%s\tms\t%s\t%s\t%s\t%s\t%s\n' "$figure" "$ours" \
+	printf 'RESULT\t%s\t%s\tms\t%s\t%s ms\t%s\t%s\t%s\n' "$figure" "$ours" \
 		"the keyset SELECT in the sqlite3 shell" "$base" \
 		"$(awk "BEGIN { printf \"%.2f\", $ours / ($base > 0 ? $base : 1) }")" "< 100 ms at 5M messages" \
 		"$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$BB_PID/status")"
