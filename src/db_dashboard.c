@@ -178,11 +178,16 @@ int db_dashboard_campaign_failures(struct db *db, long long id,
 int db_dashboard_campaign_rate(struct db *db, long long id,
 			       int (*cb)(long long minute, long long n, void *), void *arg)
 {
-	static const char sql[] =
-		"SELECT e.at / 60, count(*) FROM messages m"
-		" JOIN message_events e ON e.message_id = m.id AND e.state = 'sent'"
-		" WHERE m.campaign_id = ?1 GROUP BY e.at / 60 ORDER BY 1";
-	struct db_stmt *st = db_prepare(db, sql);
+	/* The campaign's messages first, then their events: SQLite would
+	 * otherwise walk every 'sent' event of every campaign (1 s instead of
+	 * 20 ms for 25,000 messages among 5 million). */
+#define RATE(D) \
+		"SELECT e.at / 60, count(*) FROM messages m " D##ORDERED_JOIN " message_events e" \
+		" ON e.message_id = m.id AND " D##NOINDEX "e.state = 'sent'" \
+		" WHERE m.campaign_id = ?1 GROUP BY e.at / 60 ORDER BY 1"
+	static const struct db_sql sql = DB_DIALECTS(RATE);
+#undef RATE
+	struct db_stmt *st = db_prepare_dialect(db, &sql);
 	int rc, ret = 0;
 
 	if (!st)
