@@ -289,6 +289,10 @@ expected=$(( $(grep -c '^[[:space:]]*check(' "$BROWSER_DIR/dashboard.mjs") - 1 )
 assert_eq "$expected" "$(grep -c '^PASS' "$TEST_TMPDIR/browser.log")" "all $expected browser checks passed"
 assert_eq "CHECKS $expected" "$(grep '^CHECKS' "$TEST_TMPDIR/browser.log")" "… and the script ran to its end"
 assert_cmd "[ -s '$OUT/dashboard.png' ]" "a screenshot was saved in tests/output/dashboard.png"
+if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ]; then
+	cp "$OUT/dashboard-log.png" "$OUT/dashboard-message.png" "$OUT/dashboard-campaign.png" \
+		"$BB_TOP_DIR/docs/"
+fi
 
 # What the browser did is on record.
 status=$(bb_sql "SELECT status FROM campaigns WHERE id = $pending")
