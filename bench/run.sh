@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # `make bench`: runs every bench/bench_*.sh (or those named), collects their
-# RESULT lines into one table on stdout and in bench/results.md.
+# RESULT lines into one table on stdout and in bench/results.md. Among
+# them bench_log.sh (`budbringer log` at 5M messages) and
+# bench_dashboard_log.sh (/dashboard/log's first and next pages at 5M).
 # A RESULT line (tab-separated):
 #   RESULT figure value unit baseline-name baseline-value ratio goal peak-rss-MB
 cd "$(dirname "$0")/.." || exit 1

@@ -27,12 +27,24 @@ if grep -q '^[^#]*CHANGE-ME' "$demo/budbringer.conf"; then
 	chmod 600 "$demo/budbringer.conf.new"
 	mv "$demo/budbringer.conf.new" "$demo/budbringer.conf"
 fi
+# A staff login for the dashboard: user "demo" with a random password,
+# kept (mode 600) in demo/staff-password so every run can print it.
+if ! grep -q '^staff = ' "$demo/budbringer.conf"; then
+	(umask 077; od -An -N12 -tx1 /dev/urandom | tr -d ' \n' > "$demo/staff-password")
+	hash=$(cat "$demo/staff-password" | "$top/build/budbringer" hash-password)
+	printf '\n# The demo staff login (scripts/demo.sh; the password is in staff-password).\n' \
+		>> "$demo/budbringer.conf"
+	printf 'staff = ( { user = "demo"; password_hash = "%s"; lang = "da"; } );\n' "$hash" \
+		>> "$demo/budbringer.conf"
+fi
 if [ ! -f "$demo/budbringer.db" ]; then
 	"$top/scripts/demo-data.sh" "$demo/budbringer.conf" "$top/build"
 fi
 cat <<MSG
 
   Budbringer demo — the daemon runs in the foreground (Ctrl-C stops it).
+  Dashboard:    http://127.0.0.1:${BB_DEMO_PORT:-8080}/dashboard
+                user demo, password $(cat "$demo/staff-password" 2>/dev/null || echo "(see $demo/staff-password)")
   SMS land in   $demo/spool/sms/*.json
                 (campaign SMS wait during quiet hours, 21:00-08:00 Copenhagen time:
                 the log says so; replies to inbound SMS go at once)

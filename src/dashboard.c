@@ -24,7 +24,7 @@ struct ui {
 		*recipient, *provider, *reason, *intent, *count, *last_30_days, *notice_approved,
 		*notice_cancelled, *notice_not_pending, *notice_not_cancellable, *notice_bad_csrf,
 		*resend, *notice_resent, *notice_none_resent,
-		*municipality, *other_lang, *other_lang_code;
+		*municipality, *other_lang, *other_lang_code, *menu, *overview, *delivery_log;
 	const char *states[5];     /* delivered, sent, in progress, failed/bounced, suppressed */
 	const char *campaign_status[7];
 };
@@ -55,6 +55,7 @@ static const struct ui ui_da = {
 	.notice_resent = "Kampagne %lld: de ukendte beskeder sendes igen (afviste st\xc3\xa5r i loggen).",
 	.notice_none_resent = "Kampagne %lld: ingen ukendte beskeder kunne sendes igen (se loggen).",
 	.municipality = "Kommunen", .other_lang = "English", .other_lang_code = "en",
+	.menu = "Menu", .overview = "Overblik", .delivery_log = "Leveringslog",
 	.states = { "leveret", "sendt", "i gang", "fejlet/afvist", "frasorteret/annulleret" },
 	.campaign_status = { "venter p\xc3\xa5 godkendelse", "planlagt", "udv\xc3\xa6lger modtagere",
 		"sender", "f\xc3\xa6rdig", "annulleret", "udl\xc3\xb8" "bet" },
@@ -83,6 +84,7 @@ static const struct ui ui_en = {
 	.notice_resent = "Campaign %lld: its unknown messages are queued again (any refused are in the log).",
 	.notice_none_resent = "Campaign %lld: no unknown message could be resent (see the log).",
 	.municipality = "Municipality", .other_lang = "Dansk", .other_lang_code = "da",
+	.menu = "Menu", .overview = "Overview", .delivery_log = "Delivery log",
 	.states = { "delivered", "sent", "in progress", "failed/bounced", "suppressed/cancelled" },
 	.campaign_status = { "waiting for approval", "scheduled", "selecting recipients", "sending",
 		"done", "cancelled", "expired" },
@@ -98,6 +100,15 @@ const char *dashboard_lang(const char *lang)
 static const struct ui *ui_for(const char *lang)
 {
 	return !strcmp(dashboard_lang(lang), "en") ? &ui_en : &ui_da;
+}
+
+const char *dashboard_campaign_status(const char *lang, const char *status)
+{
+	const struct ui *u = ui_for(lang);
+	for (size_t i = 0; i < 7; i++)
+		if (status && !strcmp(status, campaign_states[i]))
+			return u->campaign_status[i];
+	return status ? status : "";
 }
 
 static const char *status_text(const struct ui *u, const char *status)
@@ -118,11 +129,59 @@ static void head(struct sbuf *out, const struct ui *u, const char *title)
 	sbuf_addstr(out, "</title></head><body>\n");
 }
 
-static void csrf_field(struct sbuf *out, const char *csrf)
+void dashboard_csrf_field(struct sbuf *out, const char *csrf)
 {
 	sbuf_addstr(out, "<input type=\"hidden\" name=\"csrf\" value=\"");
 	html_escape(out, csrf);
 	sbuf_addstr(out, "\">");
+}
+
+#define csrf_field dashboard_csrf_field
+
+void dashboard_page_begin(struct sbuf *out, const char *lang, const char *title,
+			  const char *user, const char *csrf, const char *back)
+{
+	const struct ui *u = ui_for(lang);
+	bool log = back && !strncmp(back, "/dashboard/log", 14);
+
+	head(out, u, title);
+	sbuf_addf(out, "<header><p class=\"brand\">Budbringer</p><nav aria-label=\"%s\">"
+		  "<a href=\"/dashboard\"%s>%s</a><a href=\"/dashboard/log\"%s>%s</a></nav>"
+		  "<div class=\"who\"><span>%s <b id=\"who\">", u->menu,
+		  log ? "" : " aria-current=\"page\"", u->overview,
+		  log ? " aria-current=\"page\"" : "", u->delivery_log, u->logged_in_as);
+	html_escape(out, user);
+	sbuf_addstr(out, "</b></span>");
+	sbuf_addstr(out, "<form method=\"post\" action=\"/dashboard/lang\" class=\"inline\">");
+	csrf_field(out, csrf);
+	sbuf_addstr(out, "<input type=\"hidden\" name=\"back\" value=\"");
+	html_escape(out, back ? back : "/dashboard");
+	sbuf_addf(out, "\"><button type=\"submit\" name=\"lang\" value=\"%s\" class=\"link\" "
+		  "lang=\"%s\">%s</button></form>", u->other_lang_code, u->other_lang_code,
+		  u->other_lang);
+	sbuf_addstr(out, "<form method=\"post\" action=\"/dashboard/logout\" class=\"inline\">");
+	csrf_field(out, csrf);
+	sbuf_addf(out, "<button type=\"submit\" id=\"logout\">%s</button></form></div></header>\n"
+		  "<main>", u->log_out);
+}
+
+void dashboard_page_end(struct sbuf *out)
+{
+	sbuf_addstr(out, "</main></body></html>\n");
+}
+
+void dashboard_error_page(struct sbuf *out, const char *lang, const char *title,
+			  const char *message)
+{
+	const struct ui *u = ui_for(lang);
+
+	head(out, u, title);
+	sbuf_addstr(out, "<main><h1>");
+	html_escape(out, title);
+	sbuf_addstr(out, "</h1><p class=\"error\" role=\"alert\" id=\"problem\">");
+	html_escape(out, message);
+	sbuf_addf(out, "</p><p><a href=\"/dashboard\">%s</a> · <a href=\"/dashboard/log\">%s</a>"
+		  "</p></main></body></html>\n", u->overview, u->delivery_log);
 }
 
 void dashboard_login_page(struct sbuf *out, const char *lang, const char *csrf,
@@ -149,13 +208,21 @@ void dashboard_login_page(struct sbuf *out, const char *lang, const char *csrf,
 		  u->password, u->log_in, u->other_lang_code, u->other_lang);
 }
 
-/* "2026-11-26 18:05" in the daemon's time zone. */
-static void format_time(long long at, char *buf, size_t n)
+void dashboard_format_time(long long at, char *buf, size_t n)
 {
 	time_t t = (time_t)at;
 	struct tm tm;
 	localtime_r(&t, &tm);
 	if (!strftime(buf, n, "%Y-%m-%d %H:%M", &tm))
+		buf[0] = '\0';
+}
+
+void dashboard_format_seconds(long long at, char *buf, size_t n)
+{
+	time_t t = (time_t)at;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	if (!strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
 		buf[0] = '\0';
 }
 
@@ -166,23 +233,36 @@ struct funnel {
 	long long unknown;      /* of parts[3]: staff may resend these */
 };
 
+int dashboard_state_group(const char *state)
+{
+	if (!strcmp(state, "delivered"))
+		return 0;
+	if (!strcmp(state, "sent"))
+		return 1;
+	if (!strcmp(state, "queued") || !strcmp(state, "sending"))
+		return 2;
+	if (!strcmp(state, "failed") || !strcmp(state, "bounced") || !strcmp(state, "unknown") ||
+	    !strcmp(state, "expired"))
+		return 3;
+	return 4;
+}
+
+const char *dashboard_group_name(const char *lang, int group)
+{
+	return group >= 0 && group < 5 ? ui_for(lang)->states[group] : "";
+}
+
+const char *dashboard_group_color(int group)
+{
+	return group >= 0 && group < 5 ? part_colors[group] : "#000";
+}
+
 static int add_state(const char *state, const char *channel, long long n, void *arg)
 {
 	struct funnel *f = arg;
-	int k;
+	int k = dashboard_state_group(state);
 
 	(void)channel; /* the funnel adds both channels up */
-	if (!strcmp(state, "delivered"))
-		k = 0;
-	else if (!strcmp(state, "sent"))
-		k = 1;
-	else if (!strcmp(state, "queued") || !strcmp(state, "sending"))
-		k = 2;
-	else if (!strcmp(state, "failed") || !strcmp(state, "bounced") || !strcmp(state, "unknown") ||
-		 !strcmp(state, "expired"))
-		k = 3;
-	else
-		k = 4;
 	f->parts[k] += n;
 	f->total += n;
 	if (!strcmp(state, "unknown"))
@@ -211,9 +291,10 @@ static void action_form(struct page *p, const char *action, long long id, const 
 
 static void campaign_name(struct page *p, const struct campaign_summary *c)
 {
-	sbuf_addf(p->out, "<td data-label=\"%s\"><b>#%lld</b> ", p->u->campaign, c->id);
+	sbuf_addf(p->out, "<td data-label=\"%s\"><a href=\"/dashboard/campaigns/%lld\"><b>#%lld</b> ",
+		  p->u->campaign, c->id, c->id);
 	html_escape(p->out, c->title ? c->title : "");
-	sbuf_addstr(p->out, "<br><small>");
+	sbuf_addstr(p->out, "</a><br><small>");
 	html_escape(p->out, c->association ? c->association : p->u->municipality);
 	sbuf_addstr(p->out, " · ");
 	html_escape(p->out, c->channels);
@@ -227,7 +308,7 @@ static int pending_row(const struct campaign_summary *c, void *arg)
 	if (strcmp(c->status, "pending_approval"))
 		return 0;
 	p->n_pending++;
-	format_time(c->created_at, when, sizeof(when));
+	dashboard_format_time(c->created_at, when, sizeof(when));
 	sbuf_addf(p->out, "<tr data-campaign=\"%lld\">", c->id);
 	campaign_name(p, c);
 	sbuf_addf(p->out, "<td data-label=\"%s\">", p->u->created_by);
@@ -339,11 +420,11 @@ static int failure_row(const struct event_row *r, void *arg)
 {
 	struct page *p = arg;
 	char when[32], who[96];
-	format_time(r->at, when, sizeof(when));
+	dashboard_format_time(r->at, when, sizeof(when));
 	recipient_mask(r->channel, r->recipient, who, sizeof(who));
 	p->n_campaigns++;
-	sbuf_addf(p->out, "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">", p->u->when, when,
-		  p->u->campaign);
+	sbuf_addf(p->out, "<tr><td data-label=\"%s\"><a href=\"/dashboard/messages/%lld\">%s</a></td>"
+		  "<td data-label=\"%s\">", p->u->when, r->message_id, when, p->u->campaign);
 	if (r->campaign_id)
 		sbuf_addf(p->out, "#%lld", r->campaign_id);
 	sbuf_addf(p->out, "</td><td data-label=\"%s\">", p->u->recipient);
@@ -368,8 +449,9 @@ static int inbound_row(const char *intent, long long n, void *arg)
 	return 0;
 }
 
-static void notice_text(struct page *p, const char *notice, long long id)
+void dashboard_notice(struct sbuf *out, const char *lang, const char *notice, long long id)
 {
+	struct page page = { .out = out, .u = ui_for(lang) }, *p = &page;
 	const char *fmt = NULL;
 	if (!strcmp(notice, "approved"))
 		fmt = p->u->notice_approved;
@@ -409,20 +491,10 @@ int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cf
 	struct event_filter failed = { .state = "failed", .limit = FAILURES_SHOWN };
 
 	(void)cfg;
-	head(out, u, u->title);
-	sbuf_addf(out, "<header><h1>Budbringer</h1><nav><span>%s <b id=\"who\">", u->logged_in_as);
-	html_escape(out, user);
-	sbuf_addstr(out, "</b></span>");
-	sbuf_addstr(out, "<form method=\"post\" action=\"/dashboard/lang\" class=\"inline\">");
-	csrf_field(out, csrf);
-	sbuf_addf(out, "<button type=\"submit\" name=\"lang\" value=\"%s\" class=\"link\">%s</button>"
-		  "</form>", u->other_lang_code, u->other_lang);
-	sbuf_addstr(out, "<form method=\"post\" action=\"/dashboard/logout\" class=\"inline\">");
-	csrf_field(out, csrf);
-	sbuf_addf(out, "<button type=\"submit\" id=\"logout\">%s</button></form></nav></header>\n<main>",
-		  u->log_out);
+	dashboard_page_begin(out, lang, u->title, user, csrf, "/dashboard");
+	sbuf_addf(out, "<h1>%s</h1>", u->title);
 	if (notice)
-		notice_text(&p, notice, notice_id);
+		dashboard_notice(out, lang, notice, notice_id);
 
 	sbuf_addf(out, "<section id=\"pending\"><h2>%s</h2><div class=\"scroll\"><table>"
 		  "<tbody>", u->pending);
@@ -466,7 +538,8 @@ int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cf
 	sbuf_addstr(out, "</tbody></table>");
 	if (!p.n_campaigns)
 		sbuf_addf(out, "<p class=\"empty\">%s</p>", u->no_inbound);
-	sbuf_addstr(out, "</section>\n</main></body></html>\n");
+	sbuf_addstr(out, "</section>\n");
+	dashboard_page_end(out);
 	return 0;
 }
 
@@ -495,11 +568,30 @@ const char *dashboard_css(void)
 	"border-color:#c53030}button.link{background:none;border:none;color:#fff;"
 	"text-decoration:underline}header button{background:#fff}.actions{white-space:nowrap}"
 	".actions form+form{margin-left:.4em}.notice{background:#ebf8ff;border:1px solid #90cdf4;"
-	"padding:.5em .8em;border-radius:4px}.error{color:#c53030}.empty{color:#718096}"
+	"padding:.5em .8em;border-radius:4px}.error{color:#c53030}.empty{color:#4a5568}"
 	".login{max-width:22em;margin:4em auto;background:#fff;padding:1.5em;border:1px solid "
 	"#e2e8f0;border-radius:6px}.login label{display:block;margin:.6em 0}.login input{display:"
 	"block;width:100%;padding:.45em;margin-top:.2em;font:inherit}.login button{width:100%;"
 	"margin-top:.6em;background:#1f3a5f;color:#fff}"
+	"header .brand{font-size:1.2em;font-weight:700;margin:0}header nav a{color:#fff;"
+	"margin-right:.9em}header nav a[aria-current]{font-weight:700;text-decoration-thickness:3px}"
+	"header .who{display:flex;gap:.6em;align-items:center;flex-wrap:wrap}"
+	"h1{font-size:1.3em;margin:.7em 0 .3em}a{color:#1f4f8f}"
+	".filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(13em,1fr));gap:.7em}"
+	".field label{display:block;font-weight:600}.field input,.field select{display:block;"
+	"width:100%;padding:.35em;font:inherit;border:1px solid #718096;border-radius:4px}"
+	".field small{display:block}.buttons{align-self:end}.pages{margin:.6em 0}"
+	".pages a{margin-right:1.2em}dl.facts{display:grid;grid-template-columns:max-content 1fr;"
+	"gap:.25em 1em;margin:.5em 0}dt{font-weight:600}dd{margin:0}button.small{padding:.1em .5em;"
+	"font-size:.85em}.who .addr,.who form{white-space:nowrap}.unmasked .addr{font-weight:700}"
+	".m-delivered{background:#c6f6d5}.m-failed,.m-expired,.m-unknown{background:#fed7d7}"
+	".m-sent{background:#bee3f8}.m-suppressed,.m-cancelled{background:#feebc8}"
+	".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);"
+	"white-space:nowrap}caption{text-align:left;font-weight:600;padding:.5em 0 .2em}"
+	"th i{display:inline-block;width:.7em;height:.7em;margin-right:.25em;border-radius:2px}"
+	"td.bar{min-width:10em;vertical-align:middle}td.bar svg{display:block}.text p{margin:0;"
+	"max-width:40em;white-space:pre-wrap}#actions form{margin-right:.4em}th.num{text-align:right}"
+	"#log td:first-child,#events td:first-child{white-space:nowrap}"
 	"@media (max-width:40em){thead{display:none}tr{display:block;border-bottom:1px solid "
 	"#e2e8f0;padding:.3em 0}td{display:block;border:none;padding:.15em .2em}"
 	"td[data-label]::before{content:attr(data-label) \": \";font-weight:600}"

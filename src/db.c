@@ -427,6 +427,12 @@ static const struct db_sql migrations[] = {
 	"ALTER TABLE messages ADD CONSTRAINT messages_state_check CHECK (state IN ('queued','sending',"
 	" 'sent','delivered','bounced','failed','expired','unknown','suppressed','cancelled'));"
 	BOUNCE_TABLES(PG_ID, "bigint", "text") },
+	/* 9: the delivery log's search by exact phone number or email address
+	 * (budbringer log --recipient, /dashboard/log?recipient=). */
+	{ .sqlite =
+	"CREATE INDEX messages_recipient ON messages(recipient);",
+	  .postgresql =
+	"CREATE INDEX messages_recipient ON messages(recipient);" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

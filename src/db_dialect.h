@@ -76,6 +76,11 @@
 #define SQLITE_NOW "CAST(strftime('%s', 'now') AS INTEGER)"
 #define PG_NOW "CAST(extract(epoch FROM now()) AS bigint)"
 
+/* A join SQLite must do in the written order (its CROSS JOIN);
+ * PostgreSQL's planner chooses. */
+#define SQLITE_ORDERED_JOIN "CROSS JOIN"
+#define PG_ORDERED_JOIN "JOIN"
+
 /*
  * Column col in a test the planner must not serve from an index: the
  * outbox names its rows by id, and a state test answered by the partial
@@ -86,5 +91,11 @@
  */
 #define SQLITE_UNINDEXED(col) "+" col
 #define PG_UNINDEXED(col) "(" col " || '')"
+
+/* The age band of report_age_band() (db_report.h) in SQL, for year Y and
+ * birth year B: the report and the campaign page count alike. */
+#define DB_AGE_BAND(Y, B) \
+	"CASE WHEN " B " IS NULL OR " B " <= 0 THEN 'unknown' WHEN (" Y ") - " B " <= 14 THEN" \
+	" 'under15' WHEN (" Y ") - " B " <= 25 THEN '15-25' ELSE '26+' END"
 
 #endif

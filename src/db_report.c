@@ -31,10 +31,8 @@ const char *report_band_code(enum age_band b)
 	return b < BAND_COUNT ? codes[b] : "unknown";
 }
 
-/* The same rule as report_age_band() in SQL, for year Y and birth year B. */
-#define BAND(Y, B) \
-	"CASE WHEN " B " IS NULL OR " B " <= 0 THEN 'unknown' WHEN (" Y ") - " B " <= 14 THEN" \
-	" 'under15' WHEN (" Y ") - " B " <= 25 THEN '15-25' ELSE '26+' END"
+/* The same rule as report_age_band() in SQL (db_dialect.h). */
+#define BAND(Y, B) DB_AGE_BAND(Y, B)
 
 static int run(struct db *db, const struct db_sql *sql, long long a, long long b, long long c)
 {

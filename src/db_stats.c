@@ -118,7 +118,8 @@ int db_metrics(struct db *db, struct sbuf *out)
 	" AND (?1 = 0 OR m.campaign_id = ?1) AND (?2 = 0 OR m.subscriber_id = ?2)" \
 	" AND (CAST(?3 AS TEXT) IS NULL OR e.state = ?3) AND (CAST(?4 AS TEXT) IS NULL OR m.channel = ?4)" \
 	" AND (CAST(?5 AS TEXT) IS NULL OR coalesce(e.provider, m.provider) = ?5)" \
-	" AND e.at >= ?6 AND e.id >= ?7"
+	" AND (CAST(?9 AS TEXT) IS NULL OR m.recipient = ?9)" \
+	" AND e.at >= ?6 AND e.at < ?10 AND e.id >= ?7 AND e.id < ?11"
 #define EVENT_ORDER " ORDER BY e.id DESC LIMIT ?8) AS newest ORDER BY 1"
 
 /*
@@ -138,6 +139,27 @@ static long long since_first_id(struct db *db, long long since)
 		return 0;
 	db_bind_int64(st, 1, since);
 	id = db_step(st) == DB_ROW ? db_column_int64(st, 0) : (1LL << 62);
+	db_reset(st);
+	return id;
+}
+
+/*
+ * The id above every event --until can concern (LLONG_MAX: no bound), by
+ * the same reasoning: the first event a minute after `until` and all
+ * later ones are too new, whatever the jitter.
+ */
+static long long until_end_id(struct db *db, long long until)
+{
+	static const char sql[] =
+		"SELECT id FROM message_events WHERE at >= ?1 + 60 ORDER BY at LIMIT 1";
+	struct db_stmt *st;
+	long long id = LLONG_MAX;
+
+	if (until <= 0 || !(st = db_prepare(db, sql)))
+		return LLONG_MAX;
+	db_bind_int64(st, 1, until);
+	if (db_step(st) == DB_ROW)
+		id = db_column_int64(st, 0);
 	db_reset(st);
 	return id;
 }
@@ -173,12 +195,14 @@ int db_events_each(struct db *db, const struct event_filter *f,
 		" WHERE m.campaign_id = ?1" EVENT_FILTERS EVENT_ORDER;
 	static const char by_state[] = "SELECT * FROM (" EVENT_COLUMNS
 		" WHERE e.state = ?3" EVENT_FILTERS EVENT_ORDER;
+	static const char by_recipient[] = "SELECT * FROM (" EVENT_COLUMNS
+		" WHERE m.recipient = ?9" EVENT_FILTERS EVENT_ORDER;
 	static const char newest[] = "SELECT * FROM (" EVENT_COLUMNS
 		" WHERE 1 = 1" EVENT_FILTERS EVENT_ORDER;
-	const char *sql = f->subscriber_id ? by_subscriber :
+	const char *sql = f->subscriber_id ? by_subscriber : f->recipient ? by_recipient :
 			  f->campaign_id && (f->limit <= 0 || !campaign_is_big(db, f->campaign_id))
 			  ? by_campaign : f->state ? by_state : newest;
-	long long first_id = since_first_id(db, f->since);
+	long long first_id = since_first_id(db, f->since), end_id = until_end_id(db, f->until);
 	struct db_stmt *st = db_prepare(db, sql);
 	int rc, ret = 0;
 
@@ -193,6 +217,11 @@ int db_events_each(struct db *db, const struct event_filter *f,
 	/* One lower bound, so SQLite turns it into the rowid range. */
 	db_bind_int64(st, 7, first_id > f->after_event ? first_id : f->after_event + 1);
 	db_bind_int64(st, 8, f->limit > 0 ? f->limit : LLONG_MAX);
+	db_bind_text(st, 9, f->recipient);
+	db_bind_int64(st, 10, f->until > 0 ? f->until : LLONG_MAX);
+	/* One upper bound too: the page before (keyset) or --until's end. */
+	db_bind_int64(st, 11, f->before_event > 0 && f->before_event < end_id ? f->before_event
+								    : end_id);
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct event_row r = {
 			.event_id = db_column_int64(st, 0),

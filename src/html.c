@@ -11,6 +11,23 @@ void html_escape(struct sbuf *out, const char *s)
 	mime_html_escape(s, out);
 }
 
+void html_url_encode(struct sbuf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			sbuf_addch(out, c);
+		} else {
+			sbuf_addch(out, '%');
+			sbuf_addch(out, hex[c >> 4]);
+			sbuf_addch(out, hex[c & 15]);
+		}
+	}
+}
+
 /* A round number >= max so the axis reads well: 1, 2, 5 × 10^k. */
 static long long nice_max(long long max)
 {
@@ -38,6 +55,7 @@ void svg_columns(struct sbuf *out, const char *title, const char *const *labels,
 	int plot_w = width - left - right, plot_h = height - top - bottom;
 	long long max = 0, top_value;
 	double group_w, col_w;
+	size_t every = n_labels > 24 ? (n_labels + 11) / 12 : 1;
 
 	for (size_t s = 0; s < n_series; s++)
 		for (size_t i = 0; i < n_labels; i++)
@@ -78,6 +96,8 @@ void svg_columns(struct sbuf *out, const char *title, const char *const *labels,
 				sbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
 					  "font-size=\"9\">%lld</text>", x + col_w / 2, y - 2, v);
 		}
+		if (i % every)
+			continue;
 		sbuf_addf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
 			  left + group_w * ((double)i + 0.5), top + plot_h + 14);
 		html_escape(out, labels[i]);

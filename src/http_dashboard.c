@@ -4,6 +4,10 @@
  *
  *   GET  /dashboard                 the overview (or 303 to the login)
  *   GET  /dashboard/login           login form; POST checks the password
+ *   GET  /dashboard/log             the delivery log (filters as `budbringer log`);
+ *                                   POST unmasks one message's recipient
+ *   GET  /dashboard/messages/ID     one message and its events; POST unmasks
+ *   GET  /dashboard/campaigns/ID    one campaign: funnels, failures, rate, texts
  *   POST /dashboard/logout | approve | cancel | resend | lang
  *   GET  /dashboard/static/style.css
  *
@@ -28,6 +32,8 @@
 #include "budbringer/dashboard.h"
 #include "budbringer/db_dashboard.h"
 #include "budbringer/db_gdpr.h"
+#include "budbringer/event_query.h"
+#include "budbringer/html.h"
 #include "budbringer/http.h"
 #include "budbringer/log.h"
 #include "budbringer/token.h"
@@ -50,6 +56,7 @@
 static const char dummy_hash[] = "$y$j9T$YMjNxjfx7dMLXnveJ6pyg0$VeAISZnZTBUfOYY/aouxrdPVG3GhclmDuns7lUPKQH2";
 
 void http_dashboard(struct http_request *req, struct http_response *resp);
+/* A refused request as a page in the staff member's language. */
 void http_dashboard_sub(struct http_request *req, struct http_response *resp);
 
 struct session {
@@ -247,6 +254,18 @@ static void do_login(struct http_request *req, struct http_response *resp, long 
 	redirect(resp, "/dashboard");
 }
 
+/* Where an action's answer goes: the campaign's page when the form was
+ * there (back=campaign), else the overview. */
+static int action_location(struct http_request *req, const char *done, long long id, char *loc,
+			   size_t n)
+{
+	const char *back = http_query(req, "back");
+
+	if (back && !strcmp(back, "campaign"))
+		return bsnprintf(loc, n, "/dashboard/campaigns/%lld?done=%s", id, done);
+	return bsnprintf(loc, n, "/dashboard?done=%s&id=%lld", done, id);
+}
+
 static void do_action(struct http_request *req, struct http_response *resp, struct session *se,
 		      const char *action, long long now)
 {
@@ -270,7 +289,7 @@ static void do_action(struct http_request *req, struct http_response *resp, stru
 		if (rc > 0)
 			http_request_wake(req);
 		done = rc > 0 ? "resent" : "none_resent";
-		if (rc >= 0 && bsnprintf(loc, sizeof(loc), "/dashboard?done=%s&id=%lld", done, id) == 0)
+		if (rc >= 0 && action_location(req, done, id, loc, sizeof(loc)) == 0)
 			redirect(resp, loc);
 		else
 			http_json_error(resp, 500, "cannot resend the messages of campaign %lld", id);
@@ -293,7 +312,7 @@ static void do_action(struct http_request *req, struct http_response *resp, stru
 		log_info("dashboard %s campaign=%lld user='%s'", action, id, se->s.user);
 		http_request_wake(req);
 	}
-	if (bsnprintf(loc, sizeof(loc), "/dashboard?done=%s&id=%lld", done, id) == 0)
+	if (action_location(req, done, id, loc, sizeof(loc)) == 0)
 		redirect(resp, loc);
 }
 
@@ -315,11 +334,135 @@ void http_dashboard(struct http_request *req, struct http_response *resp)
 		http_json_error(resp, 500, "cannot read the database");
 }
 
+/* A refused request as a page in the staff member's language. */
+static void error_page(struct http_response *resp, const struct session *se, int status,
+		       const char *message)
+{
+	const char *lang = dashboard_lang(se->s.lang);
+	const char *title = status == 404 ? (!strcmp(lang, "en") ? "Not found" : "Findes ikke")
+			  : (!strcmp(lang, "en") ? "Bad request" : "Forkert foresp\xc3\xb8rgsel");
+	sbuf_reset(&resp->body);
+	html(resp, status);
+	dashboard_error_page(&resp->body, lang, title, message);
+}
+
+static bool audit_unmask(struct http_request *req, const struct session *se, long long id,
+			 long long now)
+{
+	char subject[40];
+
+	if (bsnprintf(subject, sizeof(subject), "message:%lld", id) < 0 ||
+	    db_audit(req->db, now, se->s.user, "message.unmask", subject, "dashboard") < 0)
+		return false;
+	log_info("dashboard unmask message=%lld user='%s'", id, se->s.user);
+	return true;
+}
+
+/* /dashboard/log: every parameter validated by the CLI's rule; a POST
+ * (with the CSRF token, checked by the caller) unmasks one message. */
+static void log_page(struct http_request *req, struct http_response *resp, struct session *se,
+		     bool post, long long now)
+{
+	const char *values[DASHBOARD_LOG_PARAMS];
+	struct event_query q;
+	long long unmask = 0;
+	char why[256], msg[320];
+
+	event_query_init(&q);
+	for (int i = 0; i <= DASHBOARD_LOG_PARAMS; i++) {
+		const char *name = i < DASHBOARD_LOG_PARAMS ? dashboard_log_params[i] : "before";
+		const char *v = http_query(req, name);
+
+		if (i < DASHBOARD_LOG_PARAMS)
+			values[i] = v;
+		if (event_query_set(&q, name, v, req->cfg->default_country, now, why,
+				    sizeof(why)) != 0) {
+			(void)bsnprintf(msg, sizeof(msg), "%s: %s", name, why);
+			error_page(resp, se, 400, msg);
+			return;
+		}
+	}
+	if (post) {
+		if (!(unmask = http_parse_id(http_query(req, "unmask")))) {
+			error_page(resp, se, 400, "unmask: must be a message id");
+			return;
+		}
+		if (!audit_unmask(req, se, unmask, now)) {
+			http_json_error(resp, 500, "cannot write the audit log; nothing unmasked");
+			return;
+		}
+	}
+	html(resp, 200);
+	if (dashboard_log_page(&resp->body, req->db, se->s.user, se->s.lang, se->s.csrf, &q, values,
+			       unmask) < 0)
+		http_json_error(resp, 500, "cannot read the database");
+}
+
+static void message_page(struct http_request *req, struct http_response *resp,
+			 struct session *se, long long id, bool post, long long now)
+{
+	int rc;
+
+	if (post && strcmp(http_query(req, "unmask") ? http_query(req, "unmask") : "", "1")) {
+		error_page(resp, se, 400, "unmask: must be 1");
+		return;
+	}
+	if (post && !audit_unmask(req, se, id, now)) {
+		http_json_error(resp, 500, "cannot write the audit log; nothing unmasked");
+		return;
+	}
+	html(resp, 200);
+	rc = dashboard_message_page(&resp->body, req->db, se->s.user, se->s.lang, se->s.csrf, id,
+				    post);
+	if (rc > 0)
+		error_page(resp, se, 404, "no such message");
+	else if (rc < 0)
+		http_json_error(resp, 500, "cannot read the database");
+}
+
+static void campaign_page(struct http_request *req, struct http_response *resp,
+			  struct session *se, long long id, long long now)
+{
+	const char *done = http_query(req, "done");
+	int rc;
+
+	if (done && strspn(done, "abcdefghijklmnopqrstuvwxyz_") != strlen(done)) {
+		error_page(resp, se, 400, "done: not a notice");
+		return;
+	}
+	html(resp, 200);
+	rc = dashboard_campaign_page(&resp->body, req->db, req->cfg, se->s.user, se->s.lang,
+				     se->s.csrf, id, done, now);
+	if (rc > 0)
+		error_page(resp, se, 404, "no such campaign");
+	else if (rc < 0)
+		http_json_error(resp, 500, "cannot read the database");
+}
+
+/* The language switch returns to the page it was on: a path of ours,
+ * never another site (no "//", no scheme, no control characters). */
+static const char *safe_back(const char *back)
+{
+	if (!back || strncmp(back, "/dashboard", 10) || strstr(back, "//") || strlen(back) > 250)
+		return "/dashboard";
+	for (const char *p = back; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '\\')
+			return "/dashboard";
+	return back;
+}
+
+/* Pages that take an id in the path: "messages/12" -> 12, else 0. */
+static long long path_id(const char *sub, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(sub, prefix, n) ? 0 : http_parse_id(sub + n);
+}
+
 void http_dashboard_sub(struct http_request *req, struct http_response *resp)
 {
 	const char *sub = req->path + strlen("/dashboard/");
 	bool post = !strcmp(req->method, "POST");
-	long long now = (long long)time(NULL);
+	long long now = (long long)time(NULL), page_id;
 	struct session se;
 
 	if (!strcmp(sub, "static/style.css") && !post) {
@@ -336,12 +479,28 @@ void http_dashboard_sub(struct http_request *req, struct http_response *resp)
 			login_page(req, resp, 200, NULL, NULL);
 		return;
 	}
-	if (strcmp(sub, "logout") && strcmp(sub, "approve") && strcmp(sub, "cancel") &&
-	    strcmp(sub, "resend") && strcmp(sub, "lang")) {
+	page_id = path_id(sub, "messages/");
+	if (!page_id && !strncmp(sub, "campaigns/", 10))
+		page_id = -path_id(sub, "campaigns/");
+	if (!page_id && strcmp(sub, "log") && strcmp(sub, "logout") && strcmp(sub, "approve") &&
+	    strcmp(sub, "cancel") && strcmp(sub, "resend") && strcmp(sub, "lang")) {
 		http_json_error(resp, 404, "no such page");
 		return;
 	}
-	if (!post) {
+	if (!post && (page_id || !strcmp(sub, "log"))) {
+		if (!load_session(req, now, &se)) {
+			redirect(resp, "/dashboard/login");
+			return;
+		}
+		if (!strcmp(sub, "log"))
+			log_page(req, resp, &se, false, now);
+		else if (page_id > 0)
+			message_page(req, resp, &se, page_id, false, now);
+		else
+			campaign_page(req, resp, &se, -page_id, now);
+		return;
+	}
+	if (!post || page_id < 0) {
 		http_json_error(resp, 405, "method %s is not allowed on %s", req->method, req->path);
 		return;
 	}
@@ -363,7 +522,11 @@ void http_dashboard_sub(struct http_request *req, struct http_response *resp)
 	} else if (!strcmp(sub, "lang")) {
 		db_dashboard_session_set_lang(req->db, se.token_hash,
 					      dashboard_lang(http_query(req, "lang")));
-		redirect(resp, "/dashboard");
+		redirect(resp, safe_back(http_query(req, "back")));
+	} else if (!strcmp(sub, "log")) {
+		log_page(req, resp, &se, true, now);
+	} else if (page_id > 0) {
+		message_page(req, resp, &se, page_id, true, now);
 	} else {
 		do_action(req, resp, &se, sub, now);
 	}

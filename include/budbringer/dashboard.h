@@ -13,6 +13,8 @@
 #include "budbringer/db.h"
 #include "budbringer/sbuf.h"
 
+#include <stdbool.h>
+
 /* "da" or "en": the UI languages. Anything else gives Danish. */
 const char *dashboard_lang(const char *lang);
 
@@ -25,6 +27,64 @@ void dashboard_login_page(struct sbuf *out, const char *lang, const char *csrf,
 int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cfg,
 			const char *user, const char *lang, const char *csrf,
 			const char *notice, long long notice_id, long long now);
+
+/* ---- the frame every page shares (dashboard.c) ---- */
+
+/* <head>, the header with the menu, language switch and logout, <main>.
+ * back: this page's own path and query, where the language switch
+ * returns to (it must start with /dashboard; http_dashboard.c checks). */
+void dashboard_page_begin(struct sbuf *out, const char *lang, const char *title,
+			  const char *user, const char *csrf, const char *back);
+void dashboard_page_end(struct sbuf *out);
+void dashboard_csrf_field(struct sbuf *out, const char *csrf);
+/* A whole page for a refused request (400, 404): title and the reason. */
+void dashboard_error_page(struct sbuf *out, const char *lang, const char *title,
+			  const char *message);
+/* The short confirmation of an action (notice codes as on the main page). */
+void dashboard_notice(struct sbuf *out, const char *lang, const char *notice, long long id);
+/* The five parts of a delivery funnel: 0 delivered, 1 sent, 2 in progress,
+ * 3 failed (failed, unknown, expired), 4 suppressed or cancelled; their
+ * names in a UI language and their colours. */
+int dashboard_state_group(const char *state);
+const char *dashboard_group_name(const char *lang, int group);
+const char *dashboard_group_color(int group);
+/* A campaign status in words ("venter på godkendelse"). */
+const char *dashboard_campaign_status(const char *lang, const char *status);
+/* "2026-11-26 18:05" in the process's time zone. */
+void dashboard_format_time(long long at, char *buf, size_t n);
+/* The same with seconds, for events ("2026-11-26 18:05:09"). */
+void dashboard_format_seconds(long long at, char *buf, size_t n);
+
+/* ---- the delivery log and the message page (dashboard_log.c) ---- */
+
+/* The log's query parameters, in the order the filter form shows them. */
+#define DASHBOARD_LOG_PARAMS 8
+extern const char *const dashboard_log_params[DASHBOARD_LOG_PARAMS];
+/* The log's page size. */
+#define DASHBOARD_LOG_PAGE 50
+
+struct event_query;
+/*
+ * /dashboard/log: the filter form (values[i] is the text given for
+ * dashboard_log_params[i], or NULL), the newest DASHBOARD_LOG_PAGE events
+ * matching q (older than q->f.before_event for a next page) with a link
+ * to the next page. Recipients are masked, except those of message
+ * `unmask` (0: none), which the caller has written to the audit log.
+ */
+int dashboard_log_page(struct sbuf *out, struct db *db, const char *user, const char *lang,
+		       const char *csrf, struct event_query *q, const char *const *values,
+		       long long unmask);
+/* /dashboard/messages/ID: the message and its events in order. 0 shown,
+ * 1 no such message, -1 error. unmasked: show the recipient (audited). */
+int dashboard_message_page(struct sbuf *out, struct db *db, const char *user, const char *lang,
+			   const char *csrf, long long id, bool unmasked);
+
+/* ---- the campaign page (dashboard_campaign.c) ---- */
+
+/* /dashboard/campaigns/ID. 0 shown, 1 no such campaign, -1 error. */
+int dashboard_campaign_page(struct sbuf *out, struct db *db, const struct config *cfg,
+			    const char *user, const char *lang, const char *csrf, long long id,
+			    const char *notice, long long now);
 
 /* The stylesheet served at /dashboard/static/style.css. */
 const char *dashboard_css(void);

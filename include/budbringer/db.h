@@ -419,7 +419,10 @@ struct event_filter {
 	long long subscriber_id;   /* 0 = any */
 	const char *state, *channel, *provider;  /* NULL = any */
 	long long since;           /* unix time, 0 = any */
+	long long until;           /* unix time, 0 = any: only events before it */
+	const char *recipient;     /* exact address as stored (E.164, email), NULL = any */
 	long long after_event;     /* only events with a larger id (for --follow) */
+	long long before_event;    /* only events with a smaller id (keyset paging), 0 = any */
 	int limit;                 /* newest `limit` events, printed oldest first; 0 = all */
 };
 int db_events_each(struct db *db, const struct event_filter *f,

@@ -3,7 +3,10 @@
 #define BUDBRINGER_DB_DASHBOARD_H
 
 /*
- * Dashboard login sessions. Only the SHA-256 of the session cookie is
+ * SQL the dashboard alone needs: login sessions, and the figures of the
+ * campaign page.
+ *
+ * Login sessions: only the SHA-256 of the session cookie is
  * stored (like association tokens), so a copy of the database lets
  * nobody log in. Sessions live in the database rather than in memory so
  * that a reload, which starts a new HTTP listener, keeps staff logged in.
@@ -28,5 +31,43 @@ int db_dashboard_session_set_lang(struct db *db, const char *token_sha256, const
 int db_dashboard_session_delete(struct db *db, const char *token_sha256);
 /* Removes expired sessions; returns how many, -1 on error. */
 int db_dashboard_session_purge(struct db *db, long long now);
+
+/* ---- the campaign page ---- */
+
+/* What the campaigns table does not hold: the opportunity's title (in
+ * `lang`, else Danish, else any), the association (NULL: the
+ * municipality) and who approved it. Strings live until cb returns. */
+struct campaign_head {
+	const char *title, *association, *approved_by;
+	long long approved_at;
+};
+/* 0, 1 no such campaign, -1 error. */
+int db_dashboard_campaign_head(struct db *db, long long id, const char *lang,
+			       int (*cb)(const struct campaign_head *, void *), void *arg);
+
+/* Messages of a campaign by channel, language, age band (report_age_band()'s
+ * codes, at the time the message was made) and state. */
+int db_dashboard_campaign_funnel(struct db *db, long long id,
+				 int (*cb)(const char *channel, const char *lang, const char *band,
+					   const char *state, long long n, void *), void *arg);
+
+/* Messages that did not arrive, by state and reason ("" when none), most first. */
+int db_dashboard_campaign_failures(struct db *db, long long id,
+				   int (*cb)(const char *state, const char *reason, long long n,
+					     void *), void *arg);
+
+/* Messages handed to a provider ("sent" events) per minute, as (unix minute,
+ * count), oldest first. */
+int db_dashboard_campaign_rate(struct db *db, long long id,
+			       int (*cb)(long long minute, long long n, void *), void *arg);
+
+/* The first message of each language and channel whose body is still
+ * kept: what recipients got. */
+struct campaign_sample {
+	const char *lang, *channel, *subject, *body, *coding;
+	long long segments, messages;
+};
+int db_dashboard_campaign_samples(struct db *db, long long id,
+				  int (*cb)(const struct campaign_sample *, void *), void *arg);
 
 #endif

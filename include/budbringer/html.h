@@ -16,6 +16,10 @@
 /* Appends s with & < > " ' escaped (NULL appends nothing). */
 void html_escape(struct sbuf *out, const char *s);
 
+/* Appends s percent-encoded for a URL query value (RFC 3986 unreserved
+ * characters stay; everything else, space included, becomes %XX). */
+void html_url_encode(struct sbuf *out, const char *s);
+
 /* One series of a column chart: a name for the legend, a CSS colour and
  * one value per label. */
 struct chart_series {
@@ -27,7 +31,8 @@ struct chart_series {
 /*
  * Grouped column chart: for each label one column per series, value
  * printed above each column, legend below. width/height in px (the SVG
- * scales with its container through viewBox).
+ * scales with its container through viewBox). Past 24 labels only every
+ * n-th is written under the axis (each column's tooltip keeps its own).
  */
 void svg_columns(struct sbuf *out, const char *title, const char *const *labels,
 		 size_t n_labels, const struct chart_series *series, size_t n_series,

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "budbringer/db_gdpr.h"
 #include "budbringer/db_stats.h"
+#include "budbringer/event_query.h"
 
 #include <getopt.h>
 #include <pwd.h>
@@ -19,29 +20,13 @@
 
 #define LOG_USAGE \
 	"usage: log [--campaign ID] [--status S] [--channel sms|email] [--provider P]\n" \
-	"           [--subscriber ID] [--since 30m|1h|2d|2026-11-01] [--limit N]\n" \
+	"           [--subscriber ID] [--recipient PHONE|EMAIL]\n" \
+	"           [--since 30m|1h|2d|2026-11-01] [--until TIME] [--limit N]\n" \
 	"           [--follow] [--unmasked] [--json]"
 
 int cli_parse_since(const char *s, long long now, long long *out)
 {
-	long long v;
-	char unit, tail;
-	struct tm tm;
-	const char *end;
-
-	if (sscanf(s, "%lld%c%c", &v, &unit, &tail) == 2 && v >= 0 && v <= 100000 &&
-	    (unit == 'm' || unit == 'h' || unit == 'd')) {
-		*out = now - v * (unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400);
-		return 0;
-	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (end && !*end && strlen(s) == 10) {
-		tm.tm_isdst = -1;
-		*out = (long long)mktime(&tm);
-		return *out == -1 ? -1 : 0;
-	}
-	return -1;
+	return event_query_parse_time(s, now, out);
 }
 
 const char *cli_whoami(void)
@@ -162,49 +147,37 @@ int cli_cmd_log(struct cli *c, int argc, char **argv)
 		{ "campaign", required_argument, NULL, 'c' }, { "status", required_argument, NULL, 's' },
 		{ "channel", required_argument, NULL, 'C' }, { "provider", required_argument, NULL, 'p' },
 		{ "subscriber", required_argument, NULL, 'S' }, { "since", required_argument, NULL, 'a' },
+		{ "until", required_argument, NULL, 'b' }, { "recipient", required_argument, NULL, 'r' },
 		{ "limit", required_argument, NULL, 'n' }, { "follow", no_argument, NULL, 'f' },
 		{ "unmasked", no_argument, NULL, 'u' }, { NULL, 0, NULL, 0 },
 	};
-	struct event_filter f = { .limit = 50 };
+	struct event_query q;
 	struct log_out lo = { .json = c->json };
 	bool want_follow = false;
 	long long v;
-	int o, ret;
+	int o, ret, idx;
+	char why[256];
 
 	if ((ret = cli_open(c)))
 		return ret;
 	setenv("TZ", c->cfg.timezone, 1);
 	tzset();
+	event_query_init(&q);
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (o) {
-		case 'c':
-			if ((f.campaign_id = cli_parse_id(optarg)) < 0)
-				return cli_usage(c, "--campaign '%s' is not an id", optarg);
-			break;
-		case 'S':
-			if ((f.subscriber_id = cli_parse_id(optarg)) < 0)
-				return cli_usage(c, "--subscriber '%s' is not an id", optarg);
-			break;
-		case 's':
-			if (!message_state_is_valid(optarg))
-				return cli_usage(c, "--status '%s' is not one of: %s", optarg, MESSAGE_STATES);
-			f.state = optarg;
-			break;
-		case 'C':
-			if (strcmp(optarg, "sms") && strcmp(optarg, "email"))
-				return cli_usage(c, "--channel must be sms or email");
-			f.channel = optarg;
-			break;
-		case 'p': f.provider = optarg; break;
-		case 'a':
-			if (cli_parse_since(optarg, cli_now(), &f.since) < 0)
-				return cli_usage(c, "--since '%s' must be like 30m, 1h, 2d or 2026-11-01", optarg);
+		/* The filters: the same rule as /dashboard/log (event_query.c). */
+		case 'c': case 'S': case 's': case 'C': case 'p': case 'a': case 'b': case 'r':
+			if (!*optarg)
+				return cli_usage(c, "--%s needs a value", opts[idx].name);
+			if (event_query_set(&q, opts[idx].name, optarg, c->cfg.default_country,
+					    cli_now(), why, sizeof(why)) != 0)
+				return cli_usage(c, "--%s %s", opts[idx].name, why);
 			break;
 		case 'n':
 			if (cli_parse_int(optarg, 1, 100000000, &v) < 0)
 				return cli_usage(c, "--limit must be a positive number");
-			f.limit = (int)v;
+			q.f.limit = (int)v;
 			break;
 		case 'f': want_follow = true; break;
 		case 'u': lo.unmasked = true; break;
@@ -216,7 +189,7 @@ int cli_cmd_log(struct cli *c, int argc, char **argv)
 	/* The access is recorded before anything is shown, or nothing is shown. */
 	if (lo.unmasked && record_unmasked(c, argc, argv) < 0)
 		return cli_fail(c, "cannot write the audit log; not showing unmasked addresses");
-	if (db_events_each(c->db, &f, print_event, &lo) < 0)
+	if (db_events_each(c->db, &q.f, print_event, &lo) < 0)
 		return 1;
-	return want_follow ? follow(c, &f, &lo) : 0;
+	return want_follow ? follow(c, &q.f, &lo) : 0;
 }

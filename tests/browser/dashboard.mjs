@@ -4,6 +4,9 @@
 // tests/integration/test_dashboard.sh, which seeds the data and passes it
 // in the environment. Prints one "PASS msg" or "FAIL msg" line per check.
 import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const env = (k) => {
   if (!process.env[k]) throw new Error(`missing ${k}`);
@@ -19,6 +22,17 @@ const autoFailed = env('DASH_AUTO_FAILED');
 const pending = env('DASH_PENDING_CAMPAIGN');
 const outDir = env('DASH_OUT');
 const docsShot = process.env.DASH_DOCS_SCREENSHOT || '';
+const failedMessage = env('DASH_FAILED_MESSAGE');
+const failedNumber = env('DASH_FAILED_NUMBER');
+
+// axe-core's WCAG 2.0/2.1 A and AA rules on the page as it is now; returns
+// a one-line summary of the violations ('' when none).
+const axe = async (page) => {
+  await page.addScriptTag({ path: axePath });
+  const r = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  return r.violations.map((v) => `${v.id} (${v.nodes.length}: ${v.nodes[0].target.join(' ')})`).join(', ');
+};
 
 let failed = 0, checks = 0;
 const check = (ok, msg) => {
@@ -34,8 +48,9 @@ const browser = await chromium.launch({
     '--no-first-run', '--disable-component-update', '--disable-sync'],
 });
 try {
+  // bypassCSP lets axe-core's script into pages whose CSP forbids scripts.
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 },
-    locale: 'en-GB' });
+    locale: 'en-GB', bypassCSP: true });
   // Everything the page loads must come from the daemon: no internet.
   const foreign = [];
   context.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) foreign.push(r.url()); });
@@ -129,6 +144,86 @@ try {
   check(overflow <= 1, `fits a phone screen without sideways scrolling (overflow ${overflow}px)`);
   await phone.screenshot({ path: `${outDir}/dashboard-phone.png`, fullPage: true });
   await phone.close();
+
+  // The overview passes axe-core's WCAG 2.1 AA rules.
+  await page.goto(`${url}/dashboard`);
+  let v = await axe(page);
+  check(v === '', `the overview has no WCAG 2.1 AA violation (${v})`);
+
+  // The delivery log, reached from the menu by keyboard alone.
+  await page.goto(`${url}/dashboard`);
+  await page.focus('header nav a[href="/dashboard/log"]');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  check(new URL(page.url()).pathname === '/dashboard/log', 'the log is reached from the menu with the keyboard');
+  v = await axe(page);
+  check(v === '', `the log has no WCAG 2.1 AA violation (${v})`);
+  await page.selectOption('#f-status', 'failed');
+  await page.focus('#f-campaign');
+  await page.keyboard.type(auto);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  const q = new URL(page.url()).searchParams;
+  check(q.get('status') === 'failed' && q.get('campaign') === auto, `the filter form submits status and campaign (${page.url()})`);
+  const logRows = page.locator('#log tbody tr');
+  check(await logRows.count() >= 1 && await page.locator(`#log tbody tr[data-message="${failedMessage}"]`).count() === 1,
+    `filtered: the failed message ${failedMessage} is listed`);
+  check(!(await page.textContent('#log')).includes(failedNumber.slice(3)), 'the log masks the number');
+  check((await page.textContent('#log')).includes('Invalid Destination Address'), 'the log shows the gateway\'s reason');
+  await page.screenshot({ path: `${outDir}/dashboard-log.png`, fullPage: true });
+  // Unmask one row (a POST with the CSRF token): that number, and only it, shows.
+  await Promise.all([page.waitForNavigation(), page.click(`button[data-unmask="${failedMessage}"]`)]);
+  const shown = await page.textContent(`#log tbody tr[data-message="${failedMessage}"] .addr`);
+  check(shown === failedNumber, `unmasking shows ${failedNumber} (got ${shown})`);
+  check(await page.isVisible('p.notice'), 'the page says the unmasking is recorded');
+  check(new URL(page.url()).pathname === '/dashboard/log', 'unmasking stays on the log');
+
+  // A message's page: its events in order.
+  await page.goto(`${url}/dashboard/log?status=failed&campaign=${auto}`);
+  await Promise.all([page.waitForNavigation(), page.click(`#log tr[data-message="${failedMessage}"] a[href="/dashboard/messages/${failedMessage}"]`)]);
+  const evStates = await page.locator('#events tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.state).join(','));
+  check(evStates === 'queued,sending,sent,failed', `the message page lists its events in order (${evStates})`);
+  v = await axe(page);
+  check(v === '', `the message page has no WCAG 2.1 AA violation (${v})`);
+  await page.screenshot({ path: `${outDir}/dashboard-message.png`, fullPage: true });
+
+  // The campaign page: funnels, reasons, the SVG rate chart, the texts.
+  await Promise.all([page.waitForNavigation(), page.click(`#message a[href="/dashboard/campaigns/${auto}"]`)]);
+  check(new URL(page.url()).pathname === `/dashboard/campaigns/${auto}`, 'the message leads to its campaign');
+  check((await page.textContent('#by-channel tr[data-key="sms"] .n-total')) === '4', 'the campaign page counts 4 SMS');
+  check(await page.locator('#by-band tbody tr').count() >= 1 && await page.locator('#by-lang tbody tr').count() >= 1,
+    'the funnel is shown by language and by age band');
+  check((await page.textContent('#reasons')).includes('Invalid Destination Address'), 'failures are grouped by reason');
+  check(await page.locator('#rate svg rect').count() >= 1, 'the messages-per-minute chart is drawn');
+  check((await page.textContent('#texts')).includes('GSM-7'), 'the texts show their SMS coding');
+  v = await axe(page);
+  check(v === '', `the campaign page has no WCAG 2.1 AA violation (${v})`);
+  await page.screenshot({ path: `${outDir}/dashboard-campaign.png`, fullPage: true });
+  // In the other language, and at phone width.
+  await Promise.all([page.waitForNavigation(), page.click('button[name=lang]')]);
+  check(new URL(page.url()).pathname === `/dashboard/campaigns/${auto}`, 'the language switch stays on the page');
+  check((await page.textContent('#funnel h2')) === 'Leveringstragt', 'the campaign page in Danish');
+  v = await axe(page);
+  check(v === '', `the Danish campaign page has no WCAG 2.1 AA violation (${v})`);
+  await page.goto(`${url}/dashboard/log?status=failed`);
+  v = await axe(page);
+  check(v === '', `the Danish log has no WCAG 2.1 AA violation (${v})`);
+  await page.goto(`${url}/dashboard/log?status=bogus`);
+  check((await page.textContent('#problem')).startsWith('status:'), 'a bad filter gets a page naming it');
+  v = await axe(page);
+  check(v === '', `the error page has no WCAG 2.1 AA violation (${v})`);
+  const phone2 = await context.newPage();
+  await phone2.setViewportSize({ width: 390, height: 844 });
+  const overflows = [];
+  for (const path of ['/dashboard/log', `/dashboard/campaigns/${auto}`, `/dashboard/messages/${failedMessage}`]) {
+    await phone2.goto(`${url}${path}`);
+    const o = await phone2.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (o > 1) overflows.push(`${path} ${o}px`);
+  }
+  check(overflows.length === 0, `the log, campaign and message pages fit a phone screen (${overflows.join(', ')})`);
+  v = await axe(phone2);
+  check(v === '', `the message page at phone width has no WCAG 2.1 AA violation (${v})`);
+  await phone2.close();
+  await page.goto(`${url}/dashboard`);
+  await Promise.all([page.waitForNavigation(), page.click('button[name=lang]')]);
 
   // Log out: the session is gone for good.
   await Promise.all([page.waitForNavigation(), page.click('#logout')]);

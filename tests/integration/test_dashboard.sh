@@ -5,7 +5,9 @@
 # password is refused first), checks the seeded campaign's counts, approves
 # a pending association campaign and sees it change state, resends a
 # message whose gateway answer was lost (`unknown`), switches to
-# Danish, looks at it at phone width, logs out. Screenshots land in
+# Danish, looks at it at phone width, logs out; walks the delivery log
+# (filters, a message's page, unmasking one row), the campaign page, and
+# checks every page with axe-core (WCAG 2.1 AA). Screenshots land in
 # tests/output/ (UPDATE_DOCS_SCREENSHOT=1 also refreshes docs/dashboard.png).
 # Before the browser, curl checks what a browser would hide: CSRF refusals.
 . "$(dirname "$0")/../lib/common.sh"
@@ -16,8 +18,9 @@ command -v chromium >/dev/null 2>&1 || "$BB_TOP_DIR/scripts/install-deps.sh" chr
 command -v npm >/dev/null 2>&1 || "$BB_TOP_DIR/scripts/install-deps.sh" npm >&2
 require_cmd /usr/bin/chromium node npm
 BROWSER_DIR=$BB_TOP_DIR/tests/browser
-if [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
-	# The lock file pins playwright-core; it brings no browser of its own.
+if [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
+   [ ! -f "$BROWSER_DIR/node_modules/axe-core/axe.min.js" ]; then
+	# The lock file pins playwright-core and axe-core; neither brings a browser.
 	(cd "$BROWSER_DIR" && npm ci --no-audit --no-fund >&2) || die "npm ci in tests/browser failed"
 fi
 OUT=$BB_TOP_DIR/tests/output
@@ -133,10 +136,137 @@ assert_eq pending_approval "$(bb_sql "SELECT status FROM campaigns WHERE id = $p
 assert_http 405 "$BB_URL/dashboard/approve" "approve by GET is not allowed" -b "$jar"
 assert_http 200 "$BB_URL/dashboard/static/style.css" "the stylesheet is served by the daemon"
 
+# --- the delivery log, a message, a campaign (issue 16) ---
+log_get() { curl -s -b "$jar" "$BB_URL/dashboard/log$1"; }
+page=$(log_get "")
+assert_contains "$page" "Leveringslog" "the log is in bo's language"
+assert_contains "$page" "data-message=\"${ids[2]}\"" "the log lists the failed message's events"
+assert_not_contains "$page" "20000003" "the log masks phone numbers"
+page=$(log_get "?status=failed")
+assert_contains "$page" "Invalid Destination Address" "status=failed shows the gateway's reason"
+assert_not_contains "$page" "data-message=\"${ids[0]}\"" "… and not the delivered messages"
+# A phone number in any written form finds exactly that number's events.
+for form in "20000003" "+45 20 00 00 03" "0045-2000-0003"; do
+	page=$(log_get "?recipient=$(printf %s "$form" | sed 's/ /%20/g; s/+/%2B/g')")
+	got=$(printf '%s' "$page" | grep -o 'data-message="[0-9]*"' | sort -u | paste -sd, -)
+	assert_eq "data-message=\"${ids[2]}\"" "$got" "recipient '$form' finds message ${ids[2]} alone"
+done
+page=$(log_get "?recipient=x%40Example.DK")
+assert_contains "$page" "data-message=\"$(bb_sql "SELECT max(id) FROM messages WHERE recipient = 'x@example.dk'")\"" \
+	"an email address is found whatever the case of its domain"
+page=$(log_get "?campaign=$auto&channel=sms&provider=spool&since=1d&until=$(date -d "+2 days" +%F)")
+assert_contains "$page" "data-message=\"${ids[1]}\"" "campaign, channel, provider, since and until filter together"
+assert_contains "$(log_get "?subscriber=$(bb_sql "SELECT subscriber_id FROM messages WHERE id = ${ids[1]}")")" \
+	"data-message=\"${ids[1]}\"" "the subscriber filter"
+# Every bad parameter: 400 and a page that names it.
+for bad in "campaign=0" "campaign=abc" "status=bogus" "channel=fax" "provider=a%20b" \
+	"subscriber=-2" "since=yesterday" "until=2026-13-45" "recipient=hello" "recipient=a%40b" \
+	"before=1e5"; do
+	code=$(curl -s -o "$TEST_TMPDIR/bad.html" -w '%{http_code}' -b "$jar" "$BB_URL/dashboard/log?$bad")
+	assert_eq 400 "$code" "log?$bad is refused"
+	assert_match "$(grep -o 'id="problem">[^<]*' "$TEST_TMPDIR/bad.html")" "problem\">${bad%%=*}: " \
+		"… with a page naming '${bad%%=*}'"
+done
+assert_http 404 "$BB_URL/dashboard/messages/999999" "an unknown message is 404" -b "$jar"
+assert_http 404 "$BB_URL/dashboard/campaigns/999999" "an unknown campaign is 404" -b "$jar"
+assert_http 303 "$BB_URL/dashboard/log" "the log needs a login"
+assert_http 303 "$BB_URL/dashboard/messages/${ids[2]}" "a message page needs a login"
+
+# Keyset paging: 120 events of one message, 50 to a page, each older page
+# starting below the last one, none twice, none left out.
+bb_sql "INSERT INTO messages(kind, channel, recipient, lang, state, provider, not_before,
+	created_at, updated_at) VALUES ('reply', 'sms', '+4520009999', 'da', 'sent', 'spool',
+	$now, $now, $now)"
+pm=$(bb_sql "SELECT id FROM messages WHERE recipient = '+4520009999'")
+bb_sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+	INSERT INTO message_events(message_id, at, state, provider, detail)
+	SELECT $pm, $now, 'sent', 'spool', 'paging ' || i FROM n"
+url="?recipient=%2B4520009999"
+seen=""; pages=0
+while [ -n "$url" ] && [ $pages -lt 5 ]; do
+	page=$(log_get "$url")
+	pages=$((pages + 1))
+	seen="$seen $(printf '%s' "$page" | grep -o 'data-event="[0-9]*"' | tr -dc '0-9\n' | paste -sd' ' -)"
+	url=$(printf '%s' "$page" | grep -o 'href="/dashboard/log[^"]*" id="older"' | sed 's/href="\/dashboard\/log//; s/" id="older"//; s/&amp;/\&/g')
+done
+assert_eq 3 "$pages" "120 events make three pages"
+assert_eq 120 "$(printf '%s\n' $seen | sort -un | wc -l | tr -d ' ')" "every event shown once"
+assert_eq "$(printf '%s\n' $seen | sort -rn | paste -sd' ' -)" "$(printf '%s\n' $seen | paste -sd' ' -)" \
+	"newest first across the pages"
+assert_contains "$url$(log_get "?recipient=%2B4520009999&before=$(bb_sql "SELECT max(id) FROM message_events")")" \
+	'id="newest"' "a later page links back to the newest"
+# The keyset queries run on an index on both engines, not a scan and sort.
+if [ "$BB_ENGINE" = postgresql ]; then
+	plan() { bb_sql "SET enable_seqscan = off; EXPLAIN $1"; }
+else
+	plan() { bb_sql "EXPLAIN QUERY PLAN $1"; }
+fi
+p=$(plan "SELECT e.id FROM message_events e JOIN messages m ON m.id = e.message_id
+	WHERE m.recipient = '+4520009999' ORDER BY e.id DESC LIMIT 51")
+assert_contains "$p" "messages_recipient" "the recipient search uses messages_recipient"
+p=$(plan "SELECT e.id FROM message_events e WHERE e.id >= 0 AND e.id < 100 ORDER BY e.id DESC LIMIT 51")
+assert_match "$p" "INTEGER PRIMARY KEY|message_events_pkey" "the next page starts on the primary key"
+assert_not_contains "$p" "TEMP B-TREE" "… without sorting"
+p=$(plan "SELECT e.id FROM message_events e WHERE e.state = 'failed' AND e.id < 100 ORDER BY e.id DESC LIMIT 51")
+assert_contains "$p" "message_events_state" "a status filter pages on message_events_state"
+
+# Unmasking one row: with the session's CSRF token only, audited by name.
+csrf=$(curl -s -b "$jar" "$BB_URL/dashboard" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+[ -n "$csrf" ] || die "bo's csrf token"
+code=$(curl -s -o "$TEST_TMPDIR/unmask.html" -w '%{http_code}' -b "$jar" "$BB_URL/dashboard/log" \
+	--data "status=failed&unmask=${ids[2]}&csrf=forged")
+assert_eq 303 "$code" "an unmask without the CSRF token is sent away"
+assert_not_contains "$(cat "$TEST_TMPDIR/unmask.html")" "20000003" "… and shows nothing"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'message.unmask'")" "… and writes nothing"
+code=$(curl -s -o "$TEST_TMPDIR/unmask.html" -w '%{http_code}' -b "$jar" "$BB_URL/dashboard/log" \
+	--data "status=failed&unmask=${ids[2]}&csrf=$csrf")
+assert_eq 200 "$code" "an unmask with the token is answered with the page"
+assert_contains "$(cat "$TEST_TMPDIR/unmask.html")" "+4520000003" "… showing that recipient"
+assert_eq 1 "$(grep -o '+452000000[0-9]' "$TEST_TMPDIR/unmask.html" | wc -l | tr -d ' ')" "… and no other"
+assert_eq 1 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'message.unmask' AND actor = 'bo' AND subject = 'message:${ids[2]}'")" \
+	"the unmask is in the audit log with the staff member's name"
+assert_http 400 "$BB_URL/dashboard/log" "an unmask of no message is refused" -b "$jar" \
+	--data "unmask=x&csrf=$csrf"
+
+# The message page: its events in order, the gateway's answers.
+page=$(curl -s -b "$jar" "$BB_URL/dashboard/messages/${ids[2]}")
+assert_eq "queued,sending,sent,failed" "$(printf '%s' "$page" | grep -o '<tr data-state="[a-z]*"' | sed 's/.*="//; s/"//' | paste -sd, -)" \
+	"the message page lists its events in order"
+assert_contains "$page" "Invalid Destination Address" "… with the delivery report's reason"
+assert_not_contains "$page" "20000003" "… and the recipient masked"
+assert_contains "$(curl -s -b "$jar" "$BB_URL/dashboard/messages/${ids[2]}" --data "unmask=1&csrf=$csrf")" \
+	"+4520000003" "a POST with the token shows the message's recipient"
+assert_eq 2 "$(bb_sql "SELECT count(*) FROM audit_log WHERE action = 'message.unmask' AND actor = 'bo'")" \
+	"… audited too"
+
+# The campaign page: funnels, reasons, the rate chart, the texts.
+page=$(curl -s -b "$jar" "$BB_URL/dashboard/campaigns/$auto")
+assert_match "$page" '<tr data-key="sms"><th scope="row">sms</th><td class="num n-total">4</td><td class="num n-0">2</td>' \
+	"the funnel by channel counts 4 SMS, 2 delivered"
+assert_contains "$page" '<table id="by-band">' "… a funnel by age band"
+assert_contains "$page" '<tr data-key="15-25">' "… with the subscribers' band"
+assert_contains "$page" 'NACK/0x0000000b/Invalid Destination Address' "failures are grouped by reason"
+assert_match "$page" '<section id="rate"><h2>[^<]*</h2><svg' "the messages per minute are drawn as SVG"
+assert_match "$page" 'data-channel="sms"><th scope="row">da</th><td>sms</td><td class="num">[0-9]+</td><td class="coding">GSM-7</td>' \
+	"the Danish SMS text is GSM-7"
+assert_contains "$page" 'data-action="resend-'"$auto"'"' "the page offers to resend the unknown message"
+page=$(curl -s -b "$jar" "$BB_URL/dashboard/campaigns/$pending")
+assert_contains "$page" 'data-action="approve-'"$pending"'"' "a pending campaign can be approved from its page"
+assert_match "$page" 'class="template" data-lang="da">.*<td class="coding">GSM-7</td>' "… and shows its own text's coding"
+curl -s -o /dev/null -b "$jar" "$BB_URL/dashboard/cancel" --data "id=$pending&back=campaign"
+assert_eq pending_approval "$(bb_sql "SELECT status FROM campaigns WHERE id = $pending")" \
+	"cancel from the campaign page without the CSRF token changes nothing"
+assert_http 303 "$BB_URL/dashboard/lang" "the language switch refuses to leave the site" -b "$jar" \
+	--data "lang=da&back=//evil.example&csrf=$csrf"
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" "$BB_URL/dashboard/lang" \
+	--data "lang=da&back=//evil.example&csrf=$csrf")
+assert_eq "$BB_URL/dashboard" "$loc" "… and goes to the overview instead"
+
 # --- the browser ---
 export BB_URL DASH_USER=anna DASH_PASSWORD="$PASSWORD" DASH_AUTO_CAMPAIGN="$auto" \
 	DASH_AUTO_TOTAL=4 DASH_AUTO_DELIVERED=2 DASH_AUTO_FAILED=2 DASH_PENDING_CAMPAIGN="$pending" DASH_OUT="$OUT" \
-	DASH_HOSTILE_CAMPAIGN="$hostile" DASH_HOSTILE="$HOSTILE"
+	DASH_HOSTILE_CAMPAIGN="$hostile" DASH_HOSTILE="$HOSTILE" DASH_FAILED_MESSAGE="${ids[2]}" \
+	DASH_FAILED_NUMBER=+4520000003
 if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ]; then
 	export DASH_DOCS_SCREENSHOT=$BB_TOP_DIR/docs/dashboard.png
 	mkdir -p "$BB_TOP_DIR/docs"
@@ -159,6 +289,10 @@ expected=$(( $(grep -c '^[[:space:]]*check(' "$BROWSER_DIR/dashboard.mjs") - 1 )
 assert_eq "$expected" "$(grep -c '^PASS' "$TEST_TMPDIR/browser.log")" "all $expected browser checks passed"
 assert_eq "CHECKS $expected" "$(grep '^CHECKS' "$TEST_TMPDIR/browser.log")" "… and the script ran to its end"
 assert_cmd "[ -s '$OUT/dashboard.png' ]" "a screenshot was saved in tests/output/dashboard.png"
+if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ]; then
+	cp "$OUT/dashboard-log.png" "$OUT/dashboard-message.png" "$OUT/dashboard-campaign.png" \
+		"$BB_TOP_DIR/docs/"
+fi
 
 # What the browser did is on record.
 status=$(bb_sql "SELECT status FROM campaigns WHERE id = $pending")

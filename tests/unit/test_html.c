@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -24,6 +25,39 @@ static void test_escape(void **state)
 	html_escape(&sb, "<script>alert('x') & \"y\"</script>æ");
 	assert_string_equal(sb.buf, "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;æ");
 	html_escape(&sb, NULL);
+	sbuf_release(&sb);
+}
+
+static void test_url_encode(void **state)
+{
+	struct sbuf sb = SBUF_INIT;
+	(void)state;
+	html_url_encode(&sb, "+45 20&x=\"<æ>~a-b_c.d");
+	assert_string_equal(sb.buf, "%2B45%2020%26x%3D%22%3C%C3%A6%3E~a-b_c.d");
+	html_url_encode(&sb, NULL);
+	sbuf_release(&sb);
+}
+
+/* Past 24 labels only every n-th is written under the axis; every
+ * column keeps its own tooltip. */
+static void test_columns_many_labels(void **state)
+{
+	struct sbuf sb = SBUF_INIT;
+	char names[60][8];
+	const char *labels[60];
+	long long v[60];
+	const struct chart_series s[] = { { "n", "#111", v } };
+	(void)state;
+	for (int i = 0; i < 60; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%02d", i);
+		labels[i] = names[i];
+		v[i] = i;
+	}
+	svg_columns(&sb, "per minute", labels, 60, s, 1, 720, 240);
+	assert_non_null(strstr(sb.buf, ">m00</text>"));
+	assert_non_null(strstr(sb.buf, ">m05</text>"));
+	assert_null(strstr(sb.buf, ">m01</text>"));
+	assert_non_null(strstr(sb.buf, "<title>m01 · n: 1</title>"));
 	sbuf_release(&sb);
 }
 
@@ -72,6 +106,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_url_encode),
+		cmocka_unit_test(test_columns_many_labels),
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_stacked),
 	};
