@@ -10,6 +10,8 @@
  * is bound anew, that is every time.
  */
 #include "budbringer/db_outbox.h"
+#include "budbringer/callback.h"
+#include "budbringer/db_callback.h"
 #include "budbringer/log.h"
 #include "db_dialect.h"
 
@@ -203,6 +205,13 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		rc = db_exec_stmt(db, st);
 		if (rc < 0)
 			goto out;
+		/* Final states are reported to status callbacks, one statement
+		 * for the batch. */
+		if (callback_message_state(ch->to)) {
+			rows_json(&j, rows, idx, m, true, false);
+			if (db_callback_message_events(db, j.buf, ch->to, ch->now) < 0)
+				goto out;
+		}
 	}
 	ret = moved;
 out:
