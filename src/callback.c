@@ -173,3 +173,18 @@ long long callback_backoff(int attempts, int initial, int max, double jitter)
 		d += (long long)((double)d * jitter / 10.0);
 	return d;
 }
+
+enum callback_verdict callback_after(long status, int attempts, long long created_at,
+				     long long now, const struct callback_retry *r, double jitter,
+				     long long *next_at)
+{
+	enum callback_verdict v = callback_classify(status);
+
+	*next_at = now;
+	if (v != CALLBACK_RETRY)
+		return v;
+	*next_at = now + callback_backoff(attempts, r->backoff_initial, r->backoff_max, jitter);
+	if (*next_at - created_at > r->retry_for)
+		return CALLBACK_FAIL;
+	return CALLBACK_RETRY;
+}

@@ -8,6 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+int db_callback_association_exists(struct db *db, long long id)
+{
+	static const char sql[] = "SELECT 1 FROM associations WHERE id = ?";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return error("cannot look up association %lld: %s", id, db_errmsg(db));
+	return rc == DB_ROW;
+}
+
 int db_callback_add(struct db *db, long long association_id, const char *url, const char *secret,
 		    bool messages, const char *created_by, long long now, long long *id)
 {

@@ -72,4 +72,19 @@ enum callback_verdict callback_classify(long status);
  */
 long long callback_backoff(int attempts, int initial, int max, double jitter);
 
+/* The retry settings callback_after() applies (config callbacks.*). */
+struct callback_retry {
+	int backoff_initial, backoff_max;
+	int retry_for;             /* an event is given up this long after it was made */
+};
+/*
+ * What follows attempt number `attempts` (1 = the first) of an event made
+ * at created_at, answered with status (0 = none) at now: DONE; RETRY with
+ * *next_at; or FAIL — at once for a refusing status, or when the next
+ * try would come more than retry_for after created_at.
+ */
+enum callback_verdict callback_after(long status, int attempts, long long created_at,
+				     long long now, const struct callback_retry *r, double jitter,
+				     long long *next_at);
+
 #endif

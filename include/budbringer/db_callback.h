@@ -41,6 +41,8 @@ struct callback_row {
 	const char *last_error;
 };
 
+/* 1 when association id exists, 0 when not, -1 error. */
+int db_callback_association_exists(struct db *db, long long id);
 /* Stores a receiver with its secret; *id set. */
 int db_callback_add(struct db *db, long long association_id, const char *url, const char *secret,
 		    bool messages, const char *created_by, long long now, long long *id);

@@ -60,6 +60,7 @@ int cli_cmd_report(struct cli *c, int argc, char **argv);
 int cli_cmd_hash_password(struct cli *c, int argc, char **argv);
 int cli_cmd_portal_token(struct cli *c, int argc, char **argv);
 int cli_cmd_db(struct cli *c, int argc, char **argv);
+int cli_cmd_callback(struct cli *c, int argc, char **argv);
 
 /* Staff helpers (cli_log.c, cli_gdpr.c). */
 /* "30m", "1h", "2d" before now, or a local date "2026-11-01". */
