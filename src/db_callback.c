@@ -82,7 +82,8 @@ int db_callback_each(struct db *db, long long association_id, bool all,
 		     int (*cb)(const struct callback_row *, void *), void *arg)
 {
 	static const char sql[] = CALLBACK_COLUMNS
-		" WHERE ?1 = 1 OR k.association_id = ?2 ORDER BY k.id";
+		" WHERE ?1 = 1 OR k.association_id = ?2 OR (?2 = -1 AND k.association_id IS NULL)"
+		" ORDER BY k.id";
 	struct db_stmt *st = db_prepare(db, sql);
 	int rows;
 
@@ -110,7 +111,8 @@ int db_callback_get(struct db *db, long long id, int (*cb)(const struct callback
 int db_callback_remove(struct db *db, long long id, long long association_id)
 {
 	static const char find[] =
-		"SELECT 1 FROM callbacks WHERE id = ?1 AND (?2 = 0 OR association_id = ?2)";
+		"SELECT 1 FROM callbacks WHERE id = ?1 AND (?2 = 0 OR association_id = ?2"
+		" OR (?2 = -1 AND association_id IS NULL))";
 	static const char del_events[] = "DELETE FROM callback_events WHERE callback_id = ?";
 	static const char del[] = "DELETE FROM callbacks WHERE id = ?";
 	struct db_stmt *st;
@@ -148,7 +150,8 @@ int db_callback_set_secret(struct db *db, long long id, long long association_id
 			   const char *secret)
 {
 	static const char sql[] =
-		"UPDATE callbacks SET secret = ?3 WHERE id = ?1 AND (?2 = 0 OR association_id = ?2)";
+		"UPDATE callbacks SET secret = ?3 WHERE id = ?1 AND (?2 = 0 OR association_id = ?2"
+		" OR (?2 = -1 AND association_id IS NULL))";
 	struct db_stmt *st = db_prepare(db, sql);
 
 	if (!st)

@@ -25,7 +25,7 @@
 int callback_register(struct db *db, const struct config *cfg, long long association_id,
 		      const char *url, bool messages, const char *who, long long now,
 		      long long *id, char secret[CALLBACK_SECRET_LEN], struct sbuf *why);
-/* association_id > 0: only that association's receiver. */
+/* association_id: whose receiver it must be (DB_CALLBACK_ANY, _PORTAL or an id). */
 int callback_rotate_secret(struct db *db, long long id, long long association_id, const char *who,
 			   long long now, char secret[CALLBACK_SECRET_LEN], struct sbuf *why);
 int callback_unregister(struct db *db, long long id, long long association_id, const char *who,

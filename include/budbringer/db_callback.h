@@ -46,16 +46,20 @@ int db_callback_association_exists(struct db *db, long long id);
 /* Stores a receiver with its secret; *id set. */
 int db_callback_add(struct db *db, long long association_id, const char *url, const char *secret,
 		    bool messages, const char *created_by, long long now, long long *id);
-/* Receivers of one association (0 = every receiver), by id. */
+/* Which receivers a caller may touch: an association's id (> 0), ANY
+ * (staff), or PORTAL (those for every campaign, association NULL). */
+#define DB_CALLBACK_ANY 0
+#define DB_CALLBACK_PORTAL (-1)
+/* Receivers of one association (or PORTAL's), or with all every one, by id. */
 int db_callback_each(struct db *db, long long association_id, bool all,
 		     int (*cb)(const struct callback_row *, void *), void *arg);
 /* 0 found (row filled through cb), 1 none. */
 int db_callback_get(struct db *db, long long id, int (*cb)(const struct callback_row *, void *),
 		    void *arg);
-/* Deletes a receiver and its events. 0, 1 no such receiver, -1. When
- * association_id > 0, only that association's receiver. */
+/* Deletes a receiver and its events. 0, 1 no such receiver (of
+ * association_id, see DB_CALLBACK_ANY), -1. */
 int db_callback_remove(struct db *db, long long id, long long association_id);
-/* Replaces the secret: 0, 1 no such receiver (of association_id > 0), -1. */
+/* Replaces the secret: 0, 1 no such receiver (of association_id), -1. */
 int db_callback_set_secret(struct db *db, long long id, long long association_id,
 			   const char *secret);
 
