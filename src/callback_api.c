@@ -33,7 +33,7 @@ http_handler_fn http_api_callbacks, http_api_callback_one;
 
 static void reply(struct http_response *resp, int status, json_t *j)
 {
-	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_SORT_KEYS) : NULL;
 
 	resp->status = status;
 	resp->content_type = "application/json";
