@@ -334,7 +334,7 @@ int db_callback_record(struct db *db, const struct callback_outcome *o)
 	static const char event[] =
 		"UPDATE callback_events SET status = ?2, next_at = ?3, claimed_by = NULL,"
 		" claimed_until = NULL, last_status = ?4, last_error = ?5, last_at = ?6,"
-		" done_at = CASE WHEN ?2 = 'pending' THEN NULL ELSE ?6 END WHERE id = ?1";
+		" done_at = CASE WHEN ?2 = 'pending' THEN NULL ELSE CAST(?6 AS BIGINT) END WHERE id = ?1";
 	static const char receiver[] =
 		"UPDATE callbacks SET last_status = ?2, last_error = ?3, last_at = ?4 WHERE id = ?1";
 	struct db_stmt *st = db_prepare(db, event);
