@@ -186,13 +186,13 @@ int callback_url_check(const char *url, bool allow_http, bool allow_private, boo
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
-		sbuf_addstr(why, "the URL has no host");
+	    (strcmp(scheme, "https") && !(allow_http && !strcmp(scheme, "http")))) {
+		sbuf_addf(why, "only https:// URLs are allowed%s", scheme && !strcmp(scheme, "http") ?
+			  " (callbacks.allow_http = true permits http:// for tests)" : "");
 		goto out;
 	}
-	if (strcmp(scheme, "https") && !(allow_http && !strcmp(scheme, "http"))) {
-		sbuf_addf(why, "only https:// URLs are allowed%s", !strcmp(scheme, "http") ?
-			  " (callbacks.allow_http = true permits http:// for tests)" : "");
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
+		sbuf_addstr(why, "the URL has no host");
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
