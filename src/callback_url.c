@@ -114,13 +114,13 @@ const char *callback_addr_blocked(const struct sockaddr *sa)
 
 const char *callback_addr_blocked_text(const char *addr)
 {
-	struct sockaddr_in in = { .sin_family = AF_INET };
-	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+	struct in_addr in;
+	struct in6_addr in6;
 
-	if (inet_pton(AF_INET, addr, &in.sin_addr) == 1)
-		return callback_addr_blocked((const struct sockaddr *)&in);
-	if (inet_pton(AF_INET6, addr, &in6.sin6_addr) == 1)
-		return callback_addr_blocked((const struct sockaddr *)&in6);
+	if (inet_pton(AF_INET, addr, &in) == 1)
+		return blocked_v4(ntohl(in.s_addr));
+	if (inet_pton(AF_INET6, addr, &in6) == 1)
+		return blocked_v6(in6.s6_addr);
 	return "not an address";
 }
 
