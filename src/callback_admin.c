@@ -25,6 +25,14 @@ int callback_register(struct db *db, const struct config *cfg, long long associa
 			return 1;
 		}
 	}
+	if ((rc = (int)db_callback_count(db, association_id > 0 ? association_id
+							      : DB_CALLBACK_PORTAL)) < 0)
+		return -1;
+	if (rc >= CALLBACK_MAX_RECEIVERS) {
+		sbuf_addf(why, "%d receivers are registered already; remove one first",
+			  CALLBACK_MAX_RECEIVERS);
+		return 1;
+	}
 	if (callback_url_check(url, cfg->callbacks.allow_http, cfg->callbacks.allow_private, true,
 			       why) < 0)
 		return 1;

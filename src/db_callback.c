@@ -24,6 +24,23 @@ int db_callback_association_exists(struct db *db, long long id)
 	return rc == DB_ROW;
 }
 
+long long db_callback_count(struct db *db, long long association_id)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM callbacks WHERE association_id = ?1"
+		" OR (?1 = -1 AND association_id IS NULL)";
+	struct db_stmt *st = db_prepare(db, sql);
+	long long n = -1;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, association_id);
+	if (db_step(st) == DB_ROW)
+		n = db_column_int64(st, 0);
+	db_reset(st);
+	return n;
+}
+
 int db_callback_add(struct db *db, long long association_id, const char *url, const char *secret,
 		    bool messages, const char *created_by, long long now, long long *id)
 {

@@ -18,8 +18,12 @@
 #include "budbringer/db.h"
 #include "budbringer/sbuf.h"
 
+/* Receivers one association (or the portal) may have: each event is sent
+ * to each of them. */
+#define CALLBACK_MAX_RECEIVERS 10
+
 /* Results: 0 done, 1 refused with the reason in why (a bad URL, no such
- * association or receiver), -1 error (logged). */
+ * association or receiver, too many receivers), -1 error (logged). */
 
 /* association_id 0: for every campaign (the portal, staff). */
 int callback_register(struct db *db, const struct config *cfg, long long association_id,

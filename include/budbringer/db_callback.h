@@ -43,6 +43,8 @@ struct callback_row {
 
 /* 1 when association id exists, 0 when not, -1 error. */
 int db_callback_association_exists(struct db *db, long long id);
+/* Receivers of association_id (DB_CALLBACK_PORTAL: the portal's), or -1. */
+long long db_callback_count(struct db *db, long long association_id);
 /* Stores a receiver with its secret; *id set. */
 int db_callback_add(struct db *db, long long association_id, const char *url, const char *secret,
 		    bool messages, const char *created_by, long long now, long long *id);
