@@ -88,6 +88,11 @@ assert_match "$(api POST "/callbacks/$CB_A/secret" "$TOKEN_B")" '^404 ' "nor rot
 r=$(api POST "/callbacks/$CB_B/secret" "$TOKEN_B")
 assert_match "$r" "^200 \{\"id\":$CB_B,\"secret\":\"whsec_[0-9a-f]{64}\"\}\$" "B rotates its own secret"
 assert_match "$(api DELETE "/callbacks/$CB_B" "$TOKEN_B")" "^200 \{\"id\":$CB_B,\"removed\":true\}\$" "B removes its receiver"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	api POST /callbacks "$TOKEN_B" "{\"url\": \"$HOOK/b$i\"}" >/dev/null
+done
+assert_match "$(api POST /callbacks "$TOKEN_B" "{\"url\": \"$HOOK/b11\"}")" \
+	'^422 \{"error": "'"'"'url'"'"' refused: 10 receivers are registered already' "at most 10 receivers per association"
 assert_match "$(api POST /callbacks "" "{\"url\": \"$HOOK/x\"}")" '^401 ' "no token: 401"
 assert_match "$(api POST /callbacks "$TOKEN_A" '{"url": "https://example.org/", "extra": 1}')" \
 	"^400 \{\"error\": \"unknown field 'extra'\"\}" "unknown fields: 400"
