@@ -909,12 +909,36 @@ static void load_staff(struct loader *ld, const config_setting_t *root, struct c
 	}
 }
 
+static void load_callbacks(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const allowed[] = { "allow_http", "allow_private", "timeout",
+		"connect_timeout", "backoff_initial", "backoff_max", "retry_for", "max_in_flight",
+		"keep_days", NULL };
+	const config_setting_t *g = get_group(ld, root, "callbacks", false);
+
+	if (g)
+		reject_unknown(ld, g, allowed);
+	get_bool(ld, g, "allow_http", false, &cfg->callbacks.allow_http);
+	get_bool(ld, g, "allow_private", false, &cfg->callbacks.allow_private);
+	get_int(ld, g, "timeout", 10, 1, 120, &cfg->callbacks.timeout);
+	get_int(ld, g, "connect_timeout", 5, 1, 60, &cfg->callbacks.connect_timeout);
+	get_int(ld, g, "backoff_initial", 30, 1, 3600, &cfg->callbacks.backoff_initial);
+	get_int(ld, g, "backoff_max", 3600, 1, 86400, &cfg->callbacks.backoff_max);
+	get_int(ld, g, "retry_for", 259200, 60, 30 * 86400, &cfg->callbacks.retry_for);
+	get_int(ld, g, "max_in_flight", 8, 1, 256, &cfg->callbacks.max_in_flight);
+	get_int(ld, g, "keep_days", 30, 1, 3650, &cfg->callbacks.keep_days);
+	if (cfg->callbacks.backoff_max < cfg->callbacks.backoff_initial)
+		problem(ld, config_setting_get_member(g, "backoff_max"), NULL,
+			"%d is less than backoff_initial (%d)", cfg->callbacks.backoff_max,
+			cfg->callbacks.backoff_initial);
+}
+
 static void load_root(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const allowed[] = { "database", "database_password_file", "log_level", "poll_interval",
 		"default_country", "min_age", "languages", "fallback", "secret_key", "timezone",
 		"retention_days", "pending_signup_days", "user", "http", "interests", "templates", "campaigns", "sms", "email",
-		"bounces", "keywords", "staff", NULL };
+		"bounces", "keywords", "staff", "callbacks", NULL };
 	static const char *const template_allowed[] = { "sms", "email_subject", "email_text",
 		"stop", NULL };
 	static const char *const def_langs[] = { "da", "en", "ar", "tr", "so", "ur", "pl", NULL };
@@ -990,6 +1014,7 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 	load_bounces(ld, root, cfg);
 	load_keywords(ld, root, cfg);
 	load_staff(ld, root, cfg);
+	load_callbacks(ld, root, cfg);
 }
 
 int cfg_load(const char *path, struct config *out, struct sbuf *err)

@@ -6,6 +6,7 @@
 #include "budbringer/sbuf.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,8 @@ struct slot {
 	struct sbuf resp;
 	CURLcode result;
 	char error[CURL_ERROR_SIZE];
+	bool (*allow_address)(const struct sockaddr *sa, size_t len);
+	bool refused;
 };
 
 struct cmulti {
@@ -199,6 +202,20 @@ struct cmulti *cmulti_pool_multi(const struct cmulti_pool *p)
 	return p->m;
 }
 
+/* Every connection a guarded request opens passes allow_address() first:
+ * the address judged is the one connected to, whatever DNS said before. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct slot *s = arg;
+
+	if (purpose != CURLSOCKTYPE_IPCXN ||
+	    (s->allow_address && !s->allow_address(&a->addr, a->addrlen))) {
+		s->refused = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
 static int setup_easy(struct cmulti_pool *p, struct slot *s, const struct cmulti_request *req)
 {
 	CURL *e = s->easy;
@@ -208,8 +225,15 @@ static int setup_easy(struct cmulti_pool *p, struct slot *s, const struct cmulti
 	if (curl_easy_setopt(e, CURLOPT_URL, req->url) != CURLE_OK)
 		return -1;
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, req->protocols ? req->protocols : "http,https");
 #endif
+	s->allow_address = req->allow_address;
+	s->refused = false;
+	if (req->allow_address) {
+		curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+		curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s);
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	}
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)s);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
@@ -302,6 +326,7 @@ size_t cmulti_pool_take(struct cmulti_pool *p, size_t max, cmulti_done_fn *done,
 		if (curl_easy_getinfo(s->easy, CURLINFO_REQUEST_SIZE, &request_size) != CURLE_OK)
 			request_size = 1;
 		r.connect_failed = is_connect_failure(s->result) || request_size == 0;
+		r.address_refused = s->refused;
 		r.error = s->result == CURLE_OK ? "" :
 			  s->error[0] ? s->error : curl_easy_strerror(s->result);
 		r.body = s->resp.buf;

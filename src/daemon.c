@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/daemon.h"
+#include "budbringer/callback_sender.h"
 #include "budbringer/clock.h"
 #include "budbringer/campaign.h"
 #include "budbringer/db.h"
@@ -36,6 +37,7 @@ struct daemon {
 	struct db *expand_db;      /* campaign expansion only (db_expand_connection) */
 	struct outbox *outbox;
 	struct cluster *cluster;   /* this daemon among those of the database */
+	struct callback_sender *callbacks;  /* status callbacks, on the main connection */
 	struct http_server *http;
 	int wake[2];
 	sigset_t run_mask;         /* the mask ppoll() waits with: signals open */
@@ -154,6 +156,8 @@ static int start_parts(struct daemon *d, struct sbuf *err)
 	d->cluster = cluster_join(d->db, d->outbox, exclusive == 1, now_s(), err);
 	if (!d->cluster)
 		return -1;
+	d->callbacks = callback_sender_new(d->db, d->cfg);
+	callback_sender_set_daemon(d->callbacks, cluster_daemon_id(d->cluster));
 	d->http = http_start(d->cfg, d->wake[1], err);
 	return d->http ? 0 : -1;
 }
@@ -222,6 +226,7 @@ static void reload(struct daemon *d)
 	d->outbox = ob;
 	cluster_set_outbox(d->cluster, ob);
 	d->http = hs;
+	callback_sender_set_config(d->callbacks, next);
 	cfg_free(d->cfg);
 	free(d->cfg);
 	d->cfg = next;
@@ -338,6 +343,8 @@ static int loop(struct daemon *d)
 			else if (rc == 0)
 				d->expand_idle_at = now;
 		}
+		if (callback_sender_step(d->callbacks, now) > 0)
+			d->trimmed = false;
 		if (outbox_step(d->outbox, now, 50) > 0 || busy) {
 			d->last_work = now;
 			d->trimmed = false;
@@ -348,7 +355,8 @@ static int loop(struct daemon *d)
 		}
 		/* Sleep until the next poll, a wake-up (HTTP, or a provider with
 		 * a batch of answers) or a signal; the outbox says how long. */
-		wait_for_work(d, busy ? 0 : outbox_next_wait(d->outbox, 1000));
+		wait_for_work(d, busy ? 0 : callback_sender_next_wait(d->callbacks,
+					outbox_next_wait(d->outbox, 1000)));
 	}
 	return 0;
 }
@@ -412,6 +420,7 @@ int daemon_run(const struct daemon_opts *opts)
 	log_info("stopped");
 out:
 	/* After the drain: what is still in flight the others settle now. */
+	callback_sender_free(d.callbacks);
 	cluster_leave(d.cluster);
 	http_stop(d.http);
 	outbox_free(d.outbox);

@@ -148,6 +148,14 @@
 	"CREATE TABLE bounce_alerts(campaign_id " INT " NOT NULL, kind " TXT " NOT NULL," \
 	" at " INT " NOT NULL, rate " TXT " NOT NULL, paused " INT " NOT NULL DEFAULT 0," \
 	" PRIMARY KEY (campaign_id, kind));"
+/* Migration 10's indexes, the same in both: the order check and the due
+ * scan read only pending rows; staff count by receiver and status. */
+#define CALLBACK_INDEXES \
+	"CREATE INDEX callback_events_order ON callback_events(callback_id, campaign_id, id)" \
+	" WHERE status = 'pending';" \
+	"CREATE INDEX callback_events_due ON callback_events(next_at) WHERE status = 'pending';" \
+	"CREATE INDEX callback_events_callback ON callback_events(callback_id, status);" \
+	"CREATE INDEX callback_events_done ON callback_events(done_at) WHERE status <> 'pending';"
 
 static const struct db_sql migrations[] = {
 	/* 1: the portal's tables exactly as the spec has them, then ours. */
@@ -433,6 +441,39 @@ static const struct db_sql migrations[] = {
 	"CREATE INDEX messages_recipient ON messages(recipient);",
 	  .postgresql =
 	"CREATE INDEX messages_recipient ON messages(recipient);" },
+	/* 10: status callbacks — the receivers (a URL and the secret that signs
+	 * for it: kept as given out, HMAC needs it) and their stored events
+	 * (db_callback.h). */
+	{ .sqlite =
+	"CREATE TABLE callbacks(id INTEGER PRIMARY KEY, association_id INTEGER REFERENCES associations,"
+	" url TEXT NOT NULL, secret TEXT NOT NULL, messages INTEGER NOT NULL DEFAULT 0,"
+	" created_by TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	" last_status INTEGER, last_error TEXT, last_at INTEGER);"
+	"CREATE INDEX callbacks_association ON callbacks(association_id);"
+	"CREATE TABLE callback_events(id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,"
+	" callback_id INTEGER NOT NULL REFERENCES callbacks ON DELETE CASCADE,"
+	" campaign_id INTEGER NOT NULL, type TEXT NOT NULL, message_id INTEGER, channel TEXT,"
+	" state TEXT NOT NULL, counts TEXT, created_at INTEGER NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sent','failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
+	" claimed_by INTEGER, claimed_until INTEGER,"
+	" last_status INTEGER, last_error TEXT, last_at INTEGER, done_at INTEGER);"
+	CALLBACK_INDEXES,
+	  .postgresql =
+	"CREATE TABLE callbacks(" PG_ID ", association_id bigint REFERENCES associations,"
+	" url text NOT NULL, secret text NOT NULL, messages bigint NOT NULL DEFAULT 0,"
+	" created_by text NOT NULL, created_at bigint NOT NULL,"
+	" last_status bigint, last_error text, last_at bigint);"
+	"CREATE INDEX callbacks_association ON callbacks(association_id);"
+	"CREATE TABLE callback_events(" PG_ID ", event_id text NOT NULL UNIQUE,"
+	" callback_id bigint NOT NULL REFERENCES callbacks ON DELETE CASCADE,"
+	" campaign_id bigint NOT NULL, type text NOT NULL, message_id bigint, channel text,"
+	" state text NOT NULL, counts text, created_at bigint NOT NULL,"
+	" status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sent','failed')),"
+	" attempts bigint NOT NULL DEFAULT 0, next_at bigint NOT NULL,"
+	" claimed_by bigint, claimed_until bigint,"
+	" last_status bigint, last_error text, last_at bigint, done_at bigint);"
+	CALLBACK_INDEXES },
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SQL for campaigns: creation, state, and the subscriber stream for expansion. */
 #include "budbringer/db.h"
+#include "budbringer/db_callback.h"
 #include "db_dialect.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
@@ -263,15 +264,31 @@ int db_campaign_set_status(struct db *db, long long id, const char *status, long
 		" cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?2 ELSE cancelled_at END WHERE id = ?"
 		/* A final status stays: a cancel that committed meanwhile wins. */
 		" AND status NOT IN ('done', 'cancelled', 'expired')";
-	struct db_stmt *st = db_prepare(db, sql);
-	if (!st)
+	struct db_stmt *st;
+	bool cancelled = !strcmp(status, "cancelled");
+	int changed;
+
+	/* The change and its callback event commit together. */
+	if (db_begin(db) < 0)
 		return -1;
+	if (!(st = db_prepare(db, sql)))
+		goto fail;
 	db_bind_text(st, 1, status);
 	db_bind_int64(st, 2, now);
 	db_bind_int64(st, 3, id);
 	if (db_exec_stmt(db, st) < 0)
-		return -1;
-	return db_changes(db) ? 0 : 1;
+		goto fail;
+	changed = db_changes(db);
+	if (changed && (cancelled || !strcmp(status, "expired")) &&
+	    db_callback_campaign_event(db, id, cancelled ? "campaign.cancelled" : "campaign.expired",
+				       status, cancelled, now) < 0)
+		goto fail;
+	if (db_commit(db) < 0)
+		goto fail;
+	return changed ? 0 : 1;
+fail:
+	db_rollback(db);
+	return -1;
 }
 
 int db_campaign_set_cursor(struct db *db, long long id, long long cursor, long long now)
@@ -292,12 +309,36 @@ int db_campaign_finish(struct db *db, long long now)
 	static const char sql[] =
 		"UPDATE campaigns SET status = 'done', updated_at = ? WHERE status = 'sending'"
 		" AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = campaigns.id"
-		"  AND m.state IN ('queued', 'sending'))";
-	struct db_stmt *st = db_prepare(db, sql);
-	if (!st)
+		"  AND m.state IN ('queued', 'sending')) RETURNING id";
+	struct db_stmt *st;
+	long long *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (db_begin(db) < 0)
 		return -1;
+	if (!(st = db_prepare(db, sql)))
+		goto fail;
 	db_bind_int64(st, 1, now);
-	return db_exec_stmt(db, st);
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (n == cap)
+			ids = xrealloc(ids, (cap = cap * 2 + 8) * sizeof(*ids));
+		ids[n++] = db_column_int64(st, 0);
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (db_callback_campaign_event(db, ids[i], "campaign.finished", "done", false, now) < 0)
+			goto fail;
+	if (db_commit(db) < 0)
+		goto fail;
+	free(ids);
+	return 0;
+fail:
+	db_rollback(db);
+	free(ids);
+	return error("cannot mark finished campaigns: %s", db_errmsg(db));
 }
 
 int db_campaign_each(struct db *db, int (*cb)(const struct campaign *, void *), void *arg)
@@ -413,15 +454,28 @@ int db_campaign_approve(struct db *db, long long id, const char *who, long long 
 	static const char sql[] =
 		"UPDATE campaigns SET status = 'scheduled', approved_by = ?, approved_at = ?,"
 		" updated_at = ?2 WHERE id = ? AND status = 'pending_approval'";
-	struct db_stmt *st = db_prepare(db, sql);
-	if (!st)
+	struct db_stmt *st;
+	int changed;
+
+	if (db_begin(db) < 0)
 		return -1;
+	if (!(st = db_prepare(db, sql)))
+		goto fail;
 	db_bind_text(st, 1, who);
 	db_bind_int64(st, 2, now);
 	db_bind_int64(st, 3, id);
 	if (db_exec_stmt(db, st) < 0)
-		return -1;
-	return db_changes(db) ? 0 : 1;
+		goto fail;
+	changed = db_changes(db);
+	if (changed && db_callback_campaign_event(db, id, "campaign.approved", "scheduled", false,
+						  now) < 0)
+		goto fail;
+	if (db_commit(db) < 0)
+		goto fail;
+	return changed ? 0 : 1;
+fail:
+	db_rollback(db);
+	return -1;
 }
 
 int db_campaign_claim_expansion(struct db *db, long long id, long long cursor, long long now)
@@ -437,5 +491,12 @@ int db_campaign_claim_expansion(struct db *db, long long id, long long cursor, l
 	db_bind_int64(st, 3, cursor);
 	if (db_exec_stmt(db, st) < 0)
 		return -1;
-	return db_changes(db) ? 0 : 1;
+	if (!db_changes(db))
+		return 1;
+	/* The first batch (the cursor still at 0) starts the campaign; the
+	 * caller's transaction holds the claim and its event together. */
+	if (cursor == 0 &&
+	    db_callback_campaign_event(db, id, "campaign.started", "expanding", false, now) < 0)
+		return -1;
+	return 0;
 }

@@ -72,6 +72,11 @@
 #define SQLITE_SKIP_LOCKED(t) ""
 #define PG_SKIP_LOCKED(t) " FOR UPDATE OF " t " SKIP LOCKED"
 
+/* 32 random hex digits: an id that is unique and tells nothing (a
+ * callback event's). */
+#define SQLITE_RANDOM_HEX "lower(hex(randomblob(16)))"
+#define PG_RANDOM_HEX "replace(CAST(gen_random_uuid() AS text), '-', '')"
+
 /* The current unix time in seconds. */
 #define SQLITE_NOW "CAST(strftime('%s', 'now') AS INTEGER)"
 #define PG_NOW "CAST(extract(epoch FROM now()) AS bigint)"

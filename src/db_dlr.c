@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SQL for delivery reports (see db_dlr.h for the rules). */
 #include "budbringer/db_dlr.h"
+#include "budbringer/db_callback.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
 
@@ -134,7 +135,8 @@ int db_dlr_apply(struct db *db, const struct dlr_report *r, char *state_out, siz
 			    r->provider_msgid, r->now);
 		if (rc < 0)
 			goto out;
-		if (rc == 0 && bsnprintf(f.state, sizeof(f.state), "%s", to) < 0)
+		if (rc == 0 && (bsnprintf(f.state, sizeof(f.state), "%s", to) < 0 ||
+				db_callback_message_event(db, f.id, to, r->now) < 0))
 			goto out;
 		if (rc == 1)
 			to = NULL;

@@ -5,6 +5,7 @@
  * batch and only moves rows still in the expected state.
  */
 #include "budbringer/db.h"
+#include "budbringer/db_callback.h"
 #include "budbringer/db_gdpr.h"
 #include "budbringer/log.h"
 #include "db_dialect.h"
@@ -169,8 +170,10 @@ int db_message_transition(struct db *db, long long id, const char *from,
 		return -1;
 	if (!db_changes(db))
 		return 1;
-	return add_event(db, id, ch->now, ch->to, ch->provider, ch->provider_msgid,
-			 ch->detail ? ch->detail : ch->reason) < 0 ? -1 : 0;
+	if (add_event(db, id, ch->now, ch->to, ch->provider, ch->provider_msgid,
+		      ch->detail ? ch->detail : ch->reason) < 0)
+		return -1;
+	return db_callback_message_event(db, id, ch->to, ch->now) < 0 ? -1 : 0;
 }
 
 int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now)

@@ -12,6 +12,8 @@
  * every queued row of the campaign for each claim.
  */
 #include "budbringer/db_outbox.h"
+#include "budbringer/callback.h"
+#include "budbringer/db_callback.h"
 #include "budbringer/log.h"
 #include "db_dialect.h"
 
@@ -212,10 +214,10 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		goto out;
 	}
 	ev = texts ? &events : &events_ids;
-	if (!db_dialect_text(db, ev))
-		goto recorded;
 	rows_json(&j, rows, idx, m, true, texts);
-	if (j.len > 2) {
+	if (j.len <= 2)
+		goto done;	/* none moved */
+	if (db_dialect_text(db, ev)) {
 		if (!(st = db_prepare_dialect(db, ev)))
 			goto out;
 		db_bind_text(st, 1, ch->to);
@@ -224,11 +226,17 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		db_bind_text(st, 4, ch->provider_msgid);
 		db_bind_text(st, 5, ev_detail);
 		db_bind_textn(st, 6, j.buf, j.len);
-		rc = db_exec_stmt(db, st);
-		if (rc < 0)
+		if (db_exec_stmt(db, st) < 0)
 			goto out;
 	}
-recorded:
+	/* Final states are reported to status callbacks, one statement for
+	 * the batch. */
+	if (callback_message_state(ch->to)) {
+		rows_json(&j, rows, idx, m, true, false);
+		if (db_callback_message_events(db, j.buf, ch->to, ch->now) < 0)
+			goto out;
+	}
+done:
 	ret = moved;
 out:
 	free(idx);

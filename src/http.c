@@ -85,7 +85,7 @@ extern http_handler_fn http_dashboard, http_dashboard_sub;
 extern http_handler_fn http_sms_dlr;
 extern http_handler_fn http_unsubscribe, http_confirm;
 extern http_handler_fn http_sms_inbound, http_api_campaigns, http_api_campaign_get,
-	http_api_subscribers;
+	http_api_subscribers, http_api_callbacks, http_api_callback_one;
 
 static const struct route {
 	const char *methods;           /* space-separated */
@@ -102,6 +102,8 @@ static const struct route {
 	{ "POST", "/api/v1/campaigns", false, http_api_campaigns },
 	{ "GET", "/api/v1/campaigns/", true, http_api_campaign_get },
 	{ "POST", "/api/v1/subscribers", false, http_api_subscribers },
+	{ "GET POST", "/api/v1/callbacks", false, http_api_callbacks },
+	{ "POST DELETE", "/api/v1/callbacks/", true, http_api_callback_one },
 	{ "GET HEAD POST", "/unsubscribe", false, http_unsubscribe },
 	{ "GET HEAD POST", "/confirm", false, http_confirm },
 };

@@ -76,6 +76,11 @@ static bool is_portal(struct http_request *req)
 	       token_equal(hex, want);
 }
 
+long long http_api_caller(struct http_request *req, struct http_response *resp)
+{
+	return is_portal(req) ? HTTP_API_PORTAL : auth_association(req, resp);
+}
+
 static void send_json(struct http_response *resp, int status, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -209,6 +209,19 @@ struct config {
 
 	struct cfg_staff *staff;   /* dashboard logins */
 	size_t n_staff;
+
+	/* Status callbacks (callback_sender.h); seconds unless noted. */
+	struct {
+		bool allow_http;       /* http:// URLs (loopback tests) */
+		bool allow_private;    /* private, loopback, link-local … addresses */
+		int timeout;           /* one request, whole */
+		int connect_timeout;
+		int backoff_initial;   /* first retry after this, doubling … */
+		int backoff_max;       /* … up to this */
+		int retry_for;         /* then failed, counted from the event's time */
+		int max_in_flight;     /* requests at once, this daemon */
+		int keep_days;         /* sent and failed events are kept this long */
+	} callbacks;
 };
 
 /*

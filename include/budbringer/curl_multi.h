@@ -30,6 +30,7 @@
 #include "budbringer/sbuf.h"
 
 struct cmulti;
+struct sockaddr;
 struct cmulti_pool;
 
 struct cmulti_request {
@@ -39,6 +40,12 @@ struct cmulti_request {
 	const char *const *headers;  /* "Name: value", NULL-terminated; may be NULL */
 	const char *body;            /* POST body (copied); may be NULL */
 	size_t body_len;
+	/* For URLs from outside (status callbacks): the schemes allowed
+	 * ("https"; NULL = "http,https"), and a check of every address before
+	 * a connection to it is opened (NULL = any). With a check no proxy is
+	 * used: the proxy's address is not the one that would be judged. */
+	const char *protocols;
+	bool (*allow_address)(const struct sockaddr *sa, size_t len);
 };
 
 struct cmulti_response {
@@ -47,6 +54,7 @@ struct cmulti_response {
 	int curl_code;               /* 0 (CURLE_OK) or libcurl's error code */
 	bool timed_out;              /* connect or total timeout hit */
 	bool connect_failed;         /* no byte of the request left: it cannot have arrived */
+	bool address_refused;        /* allow_address() said no to an address */
 	const char *error;           /* libcurl's explanation, "" when none */
 	const char *body;            /* NUL-terminated; valid during the callback */
 	size_t body_len;             /* at most CMULTI_MAX_BODY (longer is cut) */

@@ -85,6 +85,11 @@ void http_request_wake(struct http_request *req);
  */
 int http_write_batch(struct http_request *req, int (*fn)(struct db *db, void *arg), void *arg);
 
+/* Who sends an /api/v1 request (http_api.c): an association's id, or
+ * HTTP_API_PORTAL for the portal's token; 0 with the 401 written. */
+#define HTTP_API_PORTAL (-1)
+long long http_api_caller(struct http_request *req, struct http_response *resp);
+
 /* Response helpers. */
 void http_json_error(struct http_response *resp, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

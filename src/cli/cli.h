@@ -63,6 +63,7 @@ int cli_cmd_db(struct cli *c, int argc, char **argv);
 /* bounce: exit codes from sysexits.h, for the MTA (cli_bounce.c). */
 int cli_cmd_bounce(struct cli *c, int argc, char **argv);
 int cli_cmd_suppression(struct cli *c, int argc, char **argv);
+int cli_cmd_callback(struct cli *c, int argc, char **argv);
 
 /* Staff helpers (cli_log.c, cli_gdpr.c). */
 /* "30m", "1h", "2d" before now, or a local date "2026-11-01". */

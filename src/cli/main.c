@@ -22,6 +22,7 @@ static const struct command {
 	{ "opportunity", cli_cmd_opportunity, "add | list | show ID | publish ID | close ID" },
 	{ "subscriber", cli_cmd_subscriber, "add | list | show ID | import FILE.csv | export ID | erase ID" },
 	{ "campaign", cli_cmd_campaign, "create | list | show ID | approve ID | cancel ID" },
+	{ "callback", cli_cmd_callback, "add --association ID|--portal --url URL [--messages] | list | remove ID | rotate-secret ID | events [--failed]" },
 	{ "log", cli_cmd_log, "message events [--campaign ID] [--status S] [--channel C] [--since 1h] [--follow] [--unmasked]" },
 	{ "resend", cli_cmd_resend, "send unknown messages again by hand: MESSAGE_ID… | --campaign ID" },
 	{ "stats", cli_cmd_stats, "message figures overall, per campaign, channel, language [--campaign ID]" },
