@@ -138,6 +138,33 @@ static int check_rates(struct db *db, const struct bounce_rules *rules, long lon
 	return 0;
 }
 
+/*
+ * Whether a permanent failure says the address itself is bad (RFC 3463):
+ * addressing (5.1.x), a disabled mailbox (5.2.1), Exchange Online's
+ * "recipient address rejected" (5.4.1), and the generic 5.0.0 of a bare
+ * 5xx. The rest refused this message, not the person: a full mailbox
+ * (5.2.2, 5.2.3), the receiving system (5.3.x, e.g. 552 message too big),
+ * protocol (5.5.x), content (5.6.x), policy and reputation (5.7.x) — were
+ * those suppressed, a block on our domain would silence every good
+ * address it touched. Such a message is still `bounced`.
+ */
+bool bounce_names_address(const char *status)
+{
+	if (!status || status[0] != '5' || status[1] != '.')
+		return true;	/* a 5xx without a usable code: the server's word */
+	switch (status[2]) {
+	case '0':
+	case '1':
+		return true;
+	case '2':
+		return !strncmp(status + 3, ".1", 2) && (status[5] == '\0' || status[5] == '.');
+	case '4':
+		return !strcmp(status + 3, ".1");
+	default:
+		return false;
+	}
+}
+
 static int permanent(struct db *db, const struct bounce_report *r, const char *via,
 		     const struct bounce_target *t, long long now, struct bounce_row *row,
 		     struct bounce_result *out)
@@ -162,12 +189,13 @@ static int permanent(struct db *db, const struct bounce_report *r, const char *v
 		out->outcome = BOUNCE_OUT_SETTLED;
 		return 0;
 	}
-	(void)bsnprintf(source, sizeof(source), "bounce:msg=%lld %s", t->id, r->status);
-	if (db_bounce_suppress(db, t->recipient, "bounce", source, now) < 0)
-		return -1;
 	row->outcome = "bounced";
 	out->outcome = BOUNCE_OUT_BOUNCED;
-	return 0;
+	if (!bounce_names_address(r->status))
+		return 0;
+	(void)bsnprintf(source, sizeof(source), "bounce:msg=%lld %s", t->id, r->status);
+	out->suppressed = true;
+	return db_bounce_suppress(db, t->recipient, "bounce", source, now) < 0 ? -1 : 0;
 }
 
 static int temporary(struct db *db, const struct bounce_rules *rules,

@@ -465,8 +465,8 @@ static int record_rejection(struct outbox *ob, const struct send_result *r, stru
 			       p->name, r->detail);
 		return db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0 ? -1 : 0;
 	}
-	log_batch_info(&ob->log, "message bounced msg=%lld provider=%s reason=\"%s\"", r->msg_id,
-		       p->name, r->detail);
+	log_batch_info(&ob->log, "message bounced msg=%lld provider=%s address=%s reason=\"%s\"",
+		       r->msg_id, p->name, res.suppressed ? "suppressed" : "kept", r->detail);
 	/* A threshold passed is recorded (bounce_alerts); the daemon's
 	 * periodic turn logs it, as it does for bounces read by mail. */
 	return 0;

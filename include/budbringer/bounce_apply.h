@@ -72,10 +72,16 @@ struct bounce_result {
 	long long soft_count;              /* temporary: counted so far in the window */
 	int paused_messages;               /* queued email suppressed by a pause */
 	bool unsubscribed;                 /* complaint: a subscriber's consent withdrawn */
+	bool suppressed;                   /* permanent: the address was suppressed */
 	/* Thresholds crossed by this report (recorded once ever per campaign). */
 	bool alert_hard, alert_complaint, paused;
 	char hard_rate[16], complaint_rate[16]; /* "2.4%", set with the alert */
 };
+
+/* Whether permanent failure status ("5.1.1") is about the address, so
+ * that the address is suppressed; policy, content and system refusals
+ * bounce the message only (see bounce_apply.c). */
+bool bounce_names_address(const char *status);
 
 /*
  * Applies report r (via: "mail" or "smtp") in one transaction (a

@@ -100,8 +100,9 @@ static void say(const struct cli *c, const struct bounce_report *r, const struct
 		printf("not a bounce (%s): nothing changed\n", r->reason);
 		break;
 	case BOUNCE_OUT_BOUNCED:
-		printf("bounced: message %lld (%s), address suppressed (bounce)\n", res->message_id,
-		       r->status);
+		printf("bounced: message %lld (%s), %s\n", res->message_id, r->status,
+		       res->suppressed ? "address suppressed (bounce)"
+				       : "address kept (the refusal was not about the address)");
 		break;
 	case BOUNCE_OUT_COUNTED:
 		printf("soft bounce counted: message %lld (%s), %lld of %d in %d days\n",

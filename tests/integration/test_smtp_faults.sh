@@ -89,10 +89,13 @@ assert_eq 1 "$(received data451@example.dk)" "451 after DATA: delivered exactly 
 assert_contains "$(bb_sql "SELECT detail FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.recipient = 'data451@example.dk' ORDER BY e.id")" \
 	"451" "451 after DATA: the server's answer is in the event log"
 
-# --- 552 at DATA: failed with the reason, not retried ---
+# --- 552 at DATA: bounced with the reason, not retried, the address kept
+# (5.3.4 is about the message, not the address) ---
 smtp_faults '{"rules": [{"stage": "data", "match": "big552*", "code": 552, "text": "5.3.4 message too big"}]}'
 campaign big552@example.dk
-wait_until "[ \"\$(state_of big552@example.dk)\" = failed ]" 30 "$BB_PID" || fail "552: failed"
+wait_until "[ \"\$(state_of big552@example.dk)\" = bounced ]" 30 "$BB_PID" || fail "552: bounced"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM suppressions WHERE reason = 'bounce'")" \
+	"552: the address is not suppressed (the refusal named the message, not the address)"
 assert_contains "$(bb_sql "SELECT reason FROM messages WHERE recipient = 'big552@example.dk'")" "552" "552: the reason names the code"
 assert_eq 1 "$(bb_sql "SELECT attempts FROM messages WHERE recipient = 'big552@example.dk'")" "552: tried once, not retried"
 

@@ -376,6 +376,37 @@ static void test_smtp_rejection(void **state)
 	suppression_is(db, "j@example.org", NULL);
 }
 
+/* Only a refusal about the address suppresses it; a policy block bounces
+ * the message and keeps the person reachable. */
+static void test_policy_refusal_keeps_address(void **state)
+{
+	struct db *db = *state;
+	long long m = message(db, subscriber(db, "k@example.org"), "k@example.org", CHANNEL_EMAIL,
+			      "sending");
+	struct bounce_report r;
+	struct bounce_result res;
+
+	bounce_report_from_smtp(m, "554 5.7.1 rejected by policy: our domain is listed", &r);
+	assert_int_equal(bounce_apply(db, &rules, &r, "smtp", NULL, 300, &res), 0);
+	assert_int_equal(res.outcome, BOUNCE_OUT_BOUNCED);
+	assert_false(res.suppressed);
+	expect_text(qt(db, "SELECT state FROM messages WHERE id = %lld", m), "bounced");
+	suppression_is(db, "k@example.org", NULL);
+}
+
+static void test_which_statuses_name_the_address(void **state)
+{
+	static const char *const address[] = { "5.1.1", "5.1.10", "5.0.0", "5.2.1", "5.4.1", "", NULL };
+	static const char *const message_only[] = { "5.2.2", "5.2.3", "5.3.4", "5.4.4", "5.5.0",
+						    "5.6.1", "5.7.1", "5.7.26", "5.2.10", NULL };
+
+	(void)state;
+	for (int i = 0; address[i]; i++)
+		assert_true(bounce_names_address(address[i]));
+	for (int i = 0; message_only[i]; i++)
+		assert_false(bounce_names_address(message_only[i]));
+}
+
 static void test_rates_warn_once_and_pause(void **state)
 {
 	struct db *db = *state;
@@ -437,6 +468,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bounce_keeps_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_none_does_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_smtp_rejection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_refusal_keeps_address, setup, teardown),
+		cmocka_unit_test(test_which_statuses_name_the_address),
 		cmocka_unit_test_setup_teardown(test_rates_warn_once_and_pause, setup, teardown),
 		cmocka_unit_test(test_names),
 	};
