@@ -28,8 +28,10 @@ CONC=${BENCH_CONCURRENCY:-32}
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 restgw_start "$TEST_TMPDIR/gw" --fast || die "gateway did not start"
 sink_start "$TEST_TMPDIR/sink" || die "smtp-sink did not start"
-PG_EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'" pg_start "$TEST_TMPDIR/pg" ||
-	die "PostgreSQL did not start"
+# A server's memory, not the tests' 32 MB (SQLite has the page cache).
+PG_EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'
+shared_buffers = 1GB
+max_wal_size = 4GB" pg_start "$TEST_TMPDIR/pg" || die "PostgreSQL did not start"
 BB_SMS_PROVIDERS="{ name = \"gw\"; type = \"rest\"; url = \"$RESTGW_URL\"; token = \"$RESTGW_TOKEN\";
     concurrency = $CONC; connect_timeout = 5; timeout = 10; }"
 port2=$(free_port)
@@ -74,12 +76,13 @@ queue() {
 	fi
 }
 
-# profile: on PostgreSQL, the statements of the last dispatch per message
-# sent, with their execution time, the busiest first.
+# profile [COUNT=N]: on PostgreSQL, the statements since the last reset
+# per message (COUNT of them), with their execution time, busiest first.
 profile() {
-	pg_psql "$BB_DB" -At -F $'\t' -c "SELECT to_char(calls::numeric / $N, 'FM990.000'), to_char(total_exec_time * 1000 / $N, 'FM99990.0'),
+	local n=${1:-$N}
+	pg_psql "$BB_DB" -At -F $'\t' -c "SELECT to_char(calls::numeric / $n, 'FM990.000'), to_char(total_exec_time * 1000 / $n, 'FM99990.0'),
 			left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
-		FROM pg_stat_statements WHERE calls >= $N / 1000 ORDER BY total_exec_time DESC LIMIT 8" |
+		FROM pg_stat_statements WHERE calls >= $n / 1000 ORDER BY total_exec_time DESC LIMIT 8" |
 		while IFS=$'\t' read -r calls us q; do note "  $calls statements/msg, $us µs/msg: $q"; done
 }
 
@@ -116,6 +119,10 @@ inbound() {
 	    concurrency = $CONC; connect_timeout = 5; timeout = 10; }"
 	bb_config
 	bb init >/dev/null || die "init failed on $1"
+	if [ "$1" = postgresql ]; then
+		pg_psql "$BB_DB" -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+			-c "SELECT pg_stat_statements_reset()" >/dev/null || die "pg_stat_statements is missing"
+	fi
 	bb_start
 	out=$(BENCH_SECRET=$BB_INBOUND_SECRET wrk -t1 -c32 -d"${DURATION}s" --timeout 10s \
 		-s "$BB_TOP_DIR/bench/bench_inbound.lua" "$BB_URL" 2>&1)
@@ -128,6 +135,7 @@ inbound() {
 	assert_num -ge "$rows" "$ok" "$1: every answered inbound SMS is a row ($rows rows, $ok answered)"
 	RATE=$(calc "$ok / ($(field duration_us) / 1000000)")
 	P99=$(calc "$(field p99_us) / 1000")
+	ROWS=$rows
 }
 
 result() {  # result FIGURE PG SQLITE UNIT GOAL
@@ -161,6 +169,7 @@ inbound sqlite "$BB_DIR/inbound.db"; i_sqlite=$RATE; p_sqlite=$P99
 note "inbound, SQLite: $i_sqlite req/s, p99 $p_sqlite ms"
 inbound postgresql "$(pg_createdb inbound)"; i_pg=$RATE; p_pg=$P99
 note "inbound, PostgreSQL: $i_pg req/s, p99 $p_pg ms"
+profile "$ROWS"
 
 result "SMS dispatch on PostgreSQL, one daemon (20k queued, rest provider)" "$r_pg1" "$r_sqlite" msg/s "≥0.7× SQLite"
 printf 'RESULT\tSMS dispatch on PostgreSQL, two daemons\t%.0f\tmsg/s\tone daemon on PostgreSQL\t%.0f msg/s\t%.2f\t≥1.0× one daemon\t-\n' \
