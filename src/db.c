@@ -149,6 +149,19 @@
 	" at " INT " NOT NULL, rate " TXT " NOT NULL, paused " INT " NOT NULL DEFAULT 0," \
 	" PRIMARY KEY (campaign_id, kind));"
 
+/* Schema 10's, the same in both engines but for their types. */
+#define LINK_TABLES(INT, TXT) \
+	"CREATE TABLE links(code " TXT " PRIMARY KEY," \
+	" campaign_id " INT " NOT NULL REFERENCES campaigns ON DELETE CASCADE," \
+	" channel " TXT " NOT NULL CHECK (channel IN ('sms','email')), lang " TXT " NOT NULL," \
+	" target " TXT " NOT NULL, clicks " INT " NOT NULL DEFAULT 0," \
+	" prefetches " INT " NOT NULL DEFAULT 0, created_at " INT " NOT NULL," \
+	" UNIQUE (campaign_id, channel, lang))"
+#define FALLBACK_COLUMNS(INT) \
+	"ALTER TABLE campaigns ADD COLUMN fallback_email " INT ";" \
+	"ALTER TABLE messages ADD COLUMN fallback_of " INT ";" \
+	"CREATE INDEX messages_fallback ON messages(fallback_of) WHERE fallback_of IS NOT NULL;"
+
 static const struct db_sql migrations[] = {
 	/* 1: the portal's tables exactly as the spec has them, then ours. */
 	{ .sqlite =
@@ -433,6 +446,12 @@ static const struct db_sql migrations[] = {
 	"CREATE INDEX messages_recipient ON messages(recipient);",
 	  .postgresql =
 	"CREATE INDEX messages_recipient ON messages(recipient);" },
+	/* 10: short links with their counts per campaign, channel and
+	 * language (no person in them), a campaign's choice of falling back
+	 * to email (NULL: campaigns.fallback_email), and which failed SMS an
+	 * email stands in for. */
+	{ .sqlite = LINK_TABLES("INTEGER", "TEXT") " WITHOUT ROWID;" FALLBACK_COLUMNS("INTEGER"),
+	  .postgresql = LINK_TABLES("bigint", "text") ";" FALLBACK_COLUMNS("bigint") },
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -16,6 +16,7 @@
  */
 #include "budbringer/curl_multi.h"
 #include "budbringer/db_dlr.h"
+#include "budbringer/fallback.h"
 #include "budbringer/http.h"
 #include "budbringer/log.h"
 #include "budbringer/sms_kannel.h"
@@ -33,14 +34,24 @@ http_handler_fn http_sms_dlr;
 
 struct job {
 	const struct dlr_report *r;
+	const struct config *cfg;
 	char *state;
 	size_t n;
 };
 
+/* A report of failure may bring the email version (fallback.h), in the
+ * same transaction: both or neither. */
 static int write_report(struct db *db, void *arg)
 {
 	struct job *j = arg;
-	return db_dlr_apply(db, j->r, j->state, j->n);
+	int rc = db_dlr_apply(db, j->r, j->state, j->n);
+	long long id = j->r->msg_id;
+
+	if (rc == 0 && !strcmp(j->state, "failed") &&
+	    (id || (id = db_dlr_message_id(db, j->r)) > 0) &&
+	    fallback_after_failure(db, j->cfg, id, j->r->now) < 0)
+		return -1;
+	return rc;
 }
 
 /*
@@ -52,7 +63,7 @@ static int apply(struct http_request *req, struct dlr_report *r, char *state, si
 {
 	const char *name = dlr_outcome_name(r->outcome);
 	char counter[96];
-	struct job j = { .r = r, .state = state, .n = n };
+	struct job j = { .r = r, .cfg = req->cfg, .state = state, .n = n };
 	int rc = http_write_batch(req, write_report, &j);
 
 	if (rc < 0) {
