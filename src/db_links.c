@@ -94,3 +94,38 @@ int db_link_each(struct db *db, long long campaign_id,
 	db_reset(st);
 	return ret;
 }
+
+int db_link_report_each(struct db *db, long long from, long long to,
+			int (*cb)(const struct link_report_row *, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT lang, min_age, max_age, sum(clicks), sum(prefetches), sum(sent) FROM ("
+		" SELECT l.lang, c.min_age, c.max_age, l.clicks, l.prefetches,"
+		"  (SELECT count(*) FROM messages m WHERE m.campaign_id = l.campaign_id"
+		"   AND m.channel = l.channel AND m.lang = l.lang"
+		"   AND m.state IN ('sent', 'delivered', 'unknown')) AS sent"
+		" FROM links l JOIN campaigns c ON c.id = l.campaign_id"
+		" WHERE l.channel = 'sms' AND c.send_at >= ?1 AND c.send_at < ?2) x"
+		" GROUP BY lang, min_age, max_age ORDER BY lang, min_age, max_age";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, from);
+	db_bind_int64(st, 2, to);
+	while (!ret && (rc = db_step(st)) == DB_ROW) {
+		struct link_report_row r = {
+			.lang = db_column_text(st, 0),
+			.min_age = db_column_is_null(st, 1) ? -1 : db_column_int(st, 1),
+			.max_age = db_column_is_null(st, 2) ? -1 : db_column_int(st, 2),
+			.clicks = db_column_int64(st, 3), .prefetches = db_column_int64(st, 4),
+			.sent = db_column_int64(st, 5),
+		};
+		ret = cb(&r, arg);
+	}
+	if (!ret && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
+	return ret;
+}

@@ -35,4 +35,16 @@ struct link_row {
 int db_link_each(struct db *db, long long campaign_id,
 		 int (*cb)(const struct link_row *, void *), void *arg);
 
+/* Short-link SMS figures of the campaigns sent in [from, to), by language
+ * and the campaign's age range (min_age/max_age, -1 = open): clicks are
+ * counted per campaign, never per person, so an age band is only known
+ * through the audience a campaign aimed at. */
+struct link_report_row {
+	const char *lang;
+	int min_age, max_age;
+	long long clicks, prefetches, sent;
+};
+int db_link_report_each(struct db *db, long long from, long long to,
+			int (*cb)(const struct link_report_row *, void *), void *arg);
+
 #endif
