@@ -531,7 +531,12 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 				       r->msg_id, p->name, attempts, r->detail);
 		}
 	}
-	return db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0 ? -1 : 0;
+	rc = db_message_transition(ob->db, r->msg_id, "sending", &ch);
+	/* A campaign SMS that failed for good may go out as email (fallback.h). */
+	if (rc == 0 && p->sms && !strcmp(ch.to, "failed") &&
+	    fallback_after_failure(ob->db, ob->cfg, r->msg_id, now) < 0)
+		return -1;
+	return rc < 0 ? -1 : 0;
 }
 
 /* The link binds the address it is sent to (its keyed tag) and never
