@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/campaign.h"
 #include "budbringer/clock.h"
+#include "budbringer/db_links.h"
+#include "budbringer/links.h"
 #include "budbringer/log.h"
 #include "budbringer/match.h"
 #include "budbringer/render.h"
@@ -153,6 +155,46 @@ static int store_texts(struct db *db, const struct render_set *rs)
 	return db_expand_texts_set(db, t, rs->n);
 }
 
+/* Whether the campaign's SMS carry short links (links.h). */
+static bool shortens(const struct config *cfg, const struct campaign *c, const struct opportunity *o)
+{
+	return cfg->links.shorten && c->channels[CHANNEL_SMS] && o->url && *o->url;
+}
+
+/*
+ * Renders rs again with a short link in the SMS of each language: the
+ * link of (campaign, sms, lang) when code_of is NULL (made on first use,
+ * the same at every batch), else a stand-in code of the same length (the
+ * dry run, which stores nothing). -1 leaves rs as it was.
+ */
+static int render_short(struct db *db, const struct config *cfg, const struct opportunity *o,
+			const struct campaign *c, long long now, const char *stand_in,
+			const struct render_set *rs, struct render_set *out, struct sbuf *err)
+{
+	struct sbuf urls[MODEL_MAX_LANGS];
+	struct render_urls u = { .n = 0 };
+	int ret = -1;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		char code[LINKS_CODE_LEN + 1];
+
+		sbuf_init(&urls[i], 0);
+		u.n++;
+		if (stand_in)
+			memcpy(code, stand_in, LINKS_CODE_LEN + 1);
+		else if (db_link_ensure(db, c->id, "sms", rs->v[i].lang, o->url, now, code) < 0)
+			goto out;
+		links_short_url(cfg, code, &urls[i]);
+		u.lang[i] = rs->v[i].lang;
+		u.url[i] = urls[i].buf;
+	}
+	ret = render_campaign_urls(cfg, o, c, &u, out, err);
+out:
+	for (size_t i = 0; i < u.n; i++)
+		sbuf_release(&urls[i]);
+	return ret;
+}
+
 int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 {
 	struct campaign c;
@@ -185,6 +227,19 @@ int campaign_expand_step(struct db *db, const struct config *cfg, long long now)
 		db_campaign_set_status(db, c.id, "cancelled", now);
 		ret = 1;
 		goto out_opp;
+	}
+	if (shortens(cfg, &c, &o)) {
+		struct render_set short_rs;
+
+		/* Without its links the batch waits: a long URL would cost the
+		 * parts the setting was turned on to save. */
+		if (render_short(db, cfg, &o, &c, now, NULL, &rs, &short_rs, &err) < 0) {
+			log_warn("campaign=%lld: cannot make its short links, trying again: %s", c.id,
+				 err.len ? err.buf : "database error");
+			goto out_rs;
+		}
+		render_set_release(&rs);
+		rs = short_rs;
 	}
 
 	/*
@@ -295,6 +350,8 @@ static void request_fingerprint(const struct campaign_request *rq, struct sbuf *
 	for (size_t i = 0; i < rq->n_texts; i++)
 		sbuf_addf(&in, "|t:%s=%zu:%s", rq->texts[i].lang, strlen(rq->texts[i].body),
 			    rq->texts[i].body);
+	if (rq->fallback_email)
+		sbuf_addf(&in, "|f:%d", rq->fallback_email);
 	db_address_hash(in.buf, hex);
 	sbuf_addf(out, "auto:%s", hex);
 	sbuf_release(&in);
@@ -393,6 +450,7 @@ static enum campaign_create_result build_campaign(struct db *db, const struct co
 		sbuf_addstr(err, "valid_until must be after the send time");
 		goto out;
 	}
+	c.fallback_email = rq->fallback_email;
 	c.created_by = xstrdup(rq->created_by ? rq->created_by : "?");
 	c.created_at = now;
 	(void)bsnprintf(c.status, sizeof(c.status), "%s",
@@ -453,6 +511,12 @@ enum campaign_create_result campaign_dry_run(struct db *db, const struct config 
 	if (ret != CAMPAIGN_CREATED)
 		return ret;
 	if (render_campaign(cfg, &o, &c, &out->rendered, err) < 0) {
+		ret = CAMPAIGN_INVALID;
+		goto out;
+	}
+	if (shortens(cfg, &c, &o) &&
+	    render_short(db, cfg, &o, &c, now, "XXXXXXXX", &out->rendered, &out->shortened, err) < 0) {
+		render_set_release(&out->rendered);
 		ret = CAMPAIGN_INVALID;
 		goto out;
 	}

@@ -566,7 +566,7 @@ static void load_http(struct loader *ld, const config_setting_t *root, struct co
 static void load_campaigns(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const allowed[] = { "require_approval", "frequency_cap",
-		"both_channels", "expand_batch", "valid_hours", "quiet_hours", NULL };
+		"both_channels", "expand_batch", "valid_hours", "quiet_hours", "fallback_email", NULL };
 	static const char *const quiet_allowed[] = { "start", "end", "hold_email", NULL };
 	static const char *const both[] = { "both", "prefer_sms", "prefer_email", NULL };
 	const config_setting_t *g = get_group(ld, root, "campaigns", false);
@@ -580,6 +580,7 @@ static void load_campaigns(struct loader *ld, const config_setting_t *root, stru
 	cfg->campaigns.both_channels = (enum cfg_both_channels)get_choice(ld, g, "both_channels", both, 0);
 	get_int(ld, g, "expand_batch", 5000, 10, 1000000, &cfg->campaigns.expand_batch);
 	get_int(ld, g, "valid_hours", 72, 1, 24 * 365, &cfg->campaigns.valid_hours);
+	get_bool(ld, g, "fallback_email", false, &cfg->campaigns.fallback_email);
 
 	q = g ? get_group(ld, g, "quiet_hours", false) : NULL;
 	if (!q)
@@ -601,6 +602,16 @@ static void load_campaigns(struct loader *ld, const config_setting_t *root, stru
 	free(end);
 }
 
+static void load_links(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const allowed[] = { "shorten", NULL };
+	const config_setting_t *g = get_group(ld, root, "links", false);
+
+	if (g)
+		reject_unknown(ld, g, allowed);
+	get_bool(ld, g, "shorten", false, &cfg->links.shorten);
+}
+
 /* Defaults in the spirit of listmonk (a hard bounce or a complaint blocks
  * at once) and Postal (soft bounces only count): 3 soft bounces in 15 days. */
 static void load_bounces(struct loader *ld, const config_setting_t *root, struct config *cfg)
@@ -617,10 +628,21 @@ static void load_bounces(struct loader *ld, const config_setting_t *root, struct
 	get_bool(ld, g, "pause_at_threshold", false, &cfg->bounces.pause_at_threshold);
 }
 
-/* The rest provider's JSON shape; defaults fit GatewayAPI-style gateways. */
+/*
+ * The rest provider's JSON shape: the preset's, with any field the
+ * request group names instead. gatewayapi-mtsms is GatewayAPI's
+ * /rest/mtsms (and what a provider without a preset has always had);
+ * gatewayapi-message is its Message API, POST /mobile/single with
+ * {"sender", "message", "recipient": 4512345678, "reference"}: one
+ * number, no encoding (the gateway picks it) and no per-message callback
+ * (webhooks are set up in GatewayAPI's dashboard), as
+ * https://gatewayapi.com/docs/message/overview shows them.
+ */
 static void load_rest_request(struct loader *ld, const config_setting_t *p,
-			      struct cfg_rest_request *rq)
+			      struct cfg_rest_request *rq, int preset)
 {
+	bool msg = preset == CFG_REST_PRESET_MESSAGE;
+
 	static const char *const allowed[] = { "sender", "message", "encoding", "gsm7", "ucs2",
 		"recipients", "recipient_style", "msisdn", "msisdn_format", "userref",
 		"callback_url", "idempotency_header", NULL };
@@ -632,15 +654,16 @@ static void load_rest_request(struct loader *ld, const config_setting_t *p,
 		reject_unknown(ld, g, allowed);
 	get_str(ld, g, "sender", "sender", &rq->sender);
 	get_str(ld, g, "message", "message", &rq->message);
-	get_str(ld, g, "encoding", "encoding", &rq->encoding);
+	get_str(ld, g, "encoding", msg ? "" : "encoding", &rq->encoding);
 	get_str(ld, g, "gsm7", "UTF8", &rq->gsm7);
 	get_str(ld, g, "ucs2", "UCS2", &rq->ucs2);
-	get_str(ld, g, "recipients", "recipients", &rq->recipients);
+	get_str(ld, g, "recipients", msg ? "recipient" : "recipients", &rq->recipients);
 	get_str(ld, g, "msisdn", "msisdn", &rq->msisdn);
-	get_str(ld, g, "userref", "userref", &rq->userref);
-	get_str(ld, g, "callback_url", "callback_url", &rq->callback_url);
+	get_str(ld, g, "userref", msg ? "reference" : "userref", &rq->userref);
+	get_str(ld, g, "callback_url", msg ? "" : "callback_url", &rq->callback_url);
 	get_str(ld, g, "idempotency_header", "Idempotency-Key", &rq->idempotency_header);
-	rq->recipient_style = get_choice(ld, g, "recipient_style", styles, 0);
+	rq->recipient_style = get_choice(ld, g, "recipient_style", styles,
+					 msg ? CFG_REST_SINGLE : CFG_REST_OBJECTS);
 	rq->msisdn_format = get_choice(ld, g, "msisdn_format", formats, 0);
 	if (!*rq->message)
 		problem(ld, g, "message", "must name a field");
@@ -660,7 +683,9 @@ static void load_provider(struct loader *ld, const config_setting_t *p,
 	static const char *const kannel_keys[] = { "url", "username", "password", "sender",
 		"dlr_mask", "dlr_url", "method", NULL };
 	static const char *const rest_keys[] = { "url", "token", "sender", "dlr_url",
-		"auth_header", "auth_scheme", "idempotent", "bills_segments", "request", NULL };
+		"auth_header", "auth_scheme", "idempotent", "bills_segments", "request", "preset",
+		"webhook_secret", NULL };
+	static const char *const presets[] = { "gatewayapi-mtsms", "gatewayapi-message", NULL };
 	static const char *const methods[] = { "get", "post", NULL };
 	const char *const *specific[] = { spool_keys, kannel_keys, rest_keys };
 	int type;
@@ -696,11 +721,15 @@ static void load_provider(struct loader *ld, const config_setting_t *p,
 	get_int(ld, p, "dlr_mask", 31, 0, 31, &sp->dlr_mask);
 	get_str(ld, p, "dlr_url", "", &sp->dlr_url);
 	get_str(ld, p, "auth_header", "Authorization", &sp->auth_header);
-	get_str(ld, p, "auth_scheme", "Bearer", &sp->auth_scheme);
+	sp->preset = get_choice(ld, p, "preset", presets, CFG_REST_PRESET_MTSMS);
+	/* GatewayAPI's scheme is Token; without a preset, Bearer as before. */
+	get_str(ld, p, "auth_scheme", config_setting_get_member(p, "preset") ? "Token" : "Bearer",
+		&sp->auth_scheme);
+	get_secret(ld, p, "webhook_secret", CFG_SECRET_MIN, &sp->webhook_secret);
 	get_bool(ld, p, "idempotent", type == 0, &sp->idempotent);
 	get_bool(ld, p, "bills_segments", type != 0, &sp->bills_segments);
 	sp->method = xstrdup(methods[get_choice(ld, p, "method", methods, 0)]);
-	load_rest_request(ld, p, &sp->request);
+	load_rest_request(ld, p, &sp->request, sp->preset);
 	check_url(ld, p, "url", sp->url);
 	check_url(ld, p, "dlr_url", sp->dlr_url);
 	if (type == 0) {
@@ -938,7 +967,7 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 	static const char *const allowed[] = { "database", "database_password_file", "log_level", "poll_interval",
 		"default_country", "min_age", "languages", "fallback", "secret_key", "timezone",
 		"retention_days", "pending_signup_days", "user", "http", "interests", "templates", "campaigns", "sms", "email",
-		"bounces", "keywords", "staff", "callbacks", NULL };
+		"bounces", "keywords", "staff", "callbacks", "links", NULL };
 	static const char *const template_allowed[] = { "sms", "email_subject", "email_text",
 		"stop", NULL };
 	static const char *const def_langs[] = { "da", "en", "ar", "tr", "so", "ur", "pl", NULL };
@@ -1009,6 +1038,7 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 	if (!cfg->templates.sms.n)
 		problem(ld, t ? t : root, "templates.sms", "at least one language needs an SMS template");
 	load_campaigns(ld, root, cfg);
+	load_links(ld, root, cfg);
 	load_sms(ld, root, cfg);
 	load_email(ld, root, cfg);
 	load_bounces(ld, root, cfg);
@@ -1110,7 +1140,7 @@ void cfg_free(struct config *cfg)
 		free(p->name); free(p->type); free(p->directory); free(p->url);
 		free(p->username); free(p->password); free(p->token); free(p->sender);
 		free(p->dlr_url); free(p->auth_header); free(p->auth_scheme);
-		free(p->method);
+		free(p->method); free(p->webhook_secret);
 		free(p->request.sender); free(p->request.message); free(p->request.encoding);
 		free(p->request.gsm7); free(p->request.ucs2); free(p->request.recipients);
 		free(p->request.msisdn); free(p->request.userref); free(p->request.callback_url);

@@ -157,6 +157,19 @@
 	"CREATE INDEX callback_events_callback ON callback_events(callback_id, status);" \
 	"CREATE INDEX callback_events_done ON callback_events(done_at) WHERE status <> 'pending';"
 
+/* Schema 10's, the same in both engines but for their types. */
+#define LINK_TABLES(INT, TXT) \
+	"CREATE TABLE links(code " TXT " PRIMARY KEY," \
+	" campaign_id " INT " NOT NULL REFERENCES campaigns ON DELETE CASCADE," \
+	" channel " TXT " NOT NULL CHECK (channel IN ('sms','email')), lang " TXT " NOT NULL," \
+	" target " TXT " NOT NULL, clicks " INT " NOT NULL DEFAULT 0," \
+	" prefetches " INT " NOT NULL DEFAULT 0, created_at " INT " NOT NULL," \
+	" UNIQUE (campaign_id, channel, lang))"
+#define FALLBACK_COLUMNS(INT) \
+	"ALTER TABLE campaigns ADD COLUMN fallback_email " INT ";" \
+	"ALTER TABLE messages ADD COLUMN fallback_of " INT ";" \
+	"CREATE INDEX messages_fallback ON messages(fallback_of) WHERE fallback_of IS NOT NULL;"
+
 static const struct db_sql migrations[] = {
 	/* 1: the portal's tables exactly as the spec has them, then ours. */
 	{ .sqlite =
@@ -474,6 +487,12 @@ static const struct db_sql migrations[] = {
 	" claimed_by bigint, claimed_until bigint,"
 	" last_status bigint, last_error text, last_at bigint, done_at bigint);"
 	CALLBACK_INDEXES },
+	/* 11: short links with their counts per campaign, channel and
+	 * language (no person in them), a campaign's choice of falling back
+	 * to email (NULL: campaigns.fallback_email), and which failed SMS an
+	 * email stands in for. */
+	{ .sqlite = LINK_TABLES("INTEGER", "TEXT") " WITHOUT ROWID;" FALLBACK_COLUMNS("INTEGER"),
+	  .postgresql = LINK_TABLES("bigint", "text") ";" FALLBACK_COLUMNS("bigint") },
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -95,8 +95,8 @@ int db_campaign_create(struct db *db, const struct campaign *c, const struct cam
 	static const char add[] =
 		"INSERT INTO campaigns(kind, opportunity_id, association_id, status, channels,"
 		" min_age, max_age, langs, interests, send_at, valid_until, idempotency_key,"
-		" created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-		" RETURNING id";
+		" created_by, created_at, updated_at, fallback_email)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id";
 	static const char add_text[] =
 		"INSERT INTO campaign_texts(campaign_id, lang, body) VALUES (?,?,?)";
 	struct db_stmt *st;
@@ -143,6 +143,8 @@ int db_campaign_create(struct db *db, const struct campaign *c, const struct cam
 	db_bind_text(st, 13, c->created_by);
 	db_bind_int64(st, 14, c->created_at);
 	db_bind_int64(st, 15, c->created_at);
+	if (c->fallback_email != CAMPAIGN_FALLBACK_DEFAULT)
+		db_bind_int(st, 16, c->fallback_email == CAMPAIGN_FALLBACK_ON);
 	if (db_insert_id(db, st, id_out) != 0)
 		goto fail;
 	for (size_t i = 0; i < c->n_texts; i++) {
@@ -168,8 +170,8 @@ out:
 
 #define CAMPAIGN_COLUMNS \
 	"SELECT id, kind, opportunity_id, association_id, status, channels, min_age, max_age," \
-	" langs, interests, send_at, valid_until, expand_cursor, created_by, created_at" \
-	" FROM campaigns"
+	" langs, interests, send_at, valid_until, expand_cursor, created_by, created_at," \
+	" fallback_email FROM campaigns"
 
 static void copy_small(char *dst, size_t n, const char *src)
 {
@@ -202,6 +204,8 @@ static void load_campaign_row(struct db_stmt *st, struct campaign *c)
 	c->expand_cursor = db_column_int64(st, 12);
 	c->created_by = db_column_strdup(st, 13);
 	c->created_at = db_column_int64(st, 14);
+	c->fallback_email = db_column_is_null(st, 15) ? CAMPAIGN_FALLBACK_DEFAULT :
+			    db_column_int(st, 15) ? CAMPAIGN_FALLBACK_ON : CAMPAIGN_FALLBACK_OFF;
 }
 
 static int load_campaign_texts(struct db *db, struct campaign *c)

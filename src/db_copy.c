@@ -18,7 +18,7 @@ const char *const db_copy_tables[DB_COPY_TABLES + 1] = {
 	"suppressions", "campaigns", "campaign_texts", "erased_subscribers", "messages",
 	"message_events", "inbound", "audit_log", "dashboard_sessions", "housekeeping",
 	"key_checks", "provider_rests", "bounces", "bounce_alerts", "callbacks",
-	"callback_events", NULL,
+	"callback_events", "links", NULL,
 };
 
 /* After rows with explicit ids: the next id the target hands out. */

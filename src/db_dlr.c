@@ -159,3 +159,13 @@ out:
 	sbuf_release(&detail);
 	return ret;
 }
+
+long long db_dlr_message_id(struct db *db, const struct dlr_report *r)
+{
+	struct found f = { 0 };
+	int rc = find_message(db, r, &f);
+
+	free(f.provider);
+	free(f.provider_msgid);
+	return rc == 0 ? f.id : rc < 0 ? -1 : 0;
+}

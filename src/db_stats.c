@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SQL for figures: /metrics, `budbringer stats` and the evaluation report. */
 #include "budbringer/db.h"
+#include "budbringer/db_fallback.h"
 #include "budbringer/db_bounce.h"
 #include "budbringer/db_stats.h"
 #include "budbringer/log.h"
@@ -101,7 +102,9 @@ int db_metrics(struct db *db, struct sbuf *out)
 										 : "permanent",
 			    (long long)db_column_int64(st, 2));
 	db_reset(st);
-	return bounce_metrics(db, out);
+	if (bounce_metrics(db, out) < 0)
+		return -1;
+	return db_fallback_link_metrics(db, out);
 }
 
 /*

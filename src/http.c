@@ -83,7 +83,7 @@ struct pending {
 extern http_handler_fn http_healthz, http_metrics;
 extern http_handler_fn http_dashboard, http_dashboard_sub;
 extern http_handler_fn http_sms_dlr;
-extern http_handler_fn http_unsubscribe, http_confirm;
+extern http_handler_fn http_unsubscribe, http_confirm, http_short_link;
 extern http_handler_fn http_sms_inbound, http_api_campaigns, http_api_campaign_get,
 	http_api_subscribers, http_api_callbacks, http_api_callback_one;
 
@@ -106,6 +106,7 @@ static const struct route {
 	{ "POST DELETE", "/api/v1/callbacks/", true, http_api_callback_one },
 	{ "GET HEAD POST", "/unsubscribe", false, http_unsubscribe },
 	{ "GET HEAD POST", "/confirm", false, http_confirm },
+	{ "GET HEAD", "/l/", true, http_short_link },
 };
 
 static struct db *pool_get(struct http_server *s)
@@ -292,8 +293,8 @@ void http_add_header(struct http_response *resp, const char *name, const char *v
 {
 	if (resp->n_headers == 4)
 		return;
-	if (bsnprintf(resp->headers[resp->n_headers][0], 256, "%s", name) < 0 ||
-	    bsnprintf(resp->headers[resp->n_headers][1], 256, "%s", value) < 0)
+	if (bsnprintf(resp->headers[resp->n_headers][0], HTTP_HEADER_MAX, "%s", name) < 0 ||
+	    bsnprintf(resp->headers[resp->n_headers][1], HTTP_HEADER_MAX, "%s", value) < 0)
 		return;
 	resp->n_headers++;
 }

@@ -306,6 +306,13 @@ static int read_campaign(struct http_request *req, struct http_response *resp, j
 		if (rq->send_at <= now)
 			rq->send_at = 0;
 	}
+	if ((v = json_object_get(o, "fallback_email")) && !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			http_json_error(resp, 400, "'fallback_email' must be true or false");
+			return -1;
+		}
+		rq->fallback_email = json_is_true(v) ? CAMPAIGN_FALLBACK_ON : CAMPAIGN_FALLBACK_OFF;
+	}
 	rq->idempotency_key = get_string(o, "idempotency_key", KEY_MAX, resp, &bad);
 	if (!rq->idempotency_key && !bad)
 		rq->idempotency_key = http_header(req, "Idempotency-Key");
@@ -322,7 +329,7 @@ void http_api_campaigns(struct http_request *req, struct http_response *resp)
 {
 	static const char *const fields[] = {
 		"opportunity_id", "channels", "min_age", "max_age", "langs", "interests", "texts",
-		"send_at", "idempotency_key", NULL,
+		"send_at", "idempotency_key", "fallback_email", NULL,
 	};
 	struct campaign_request rq = { .kind = "association", .min_age = -1, .max_age = -1,
 		.channels = { true, true } };

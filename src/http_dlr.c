@@ -16,12 +16,15 @@
  */
 #include "budbringer/curl_multi.h"
 #include "budbringer/db_dlr.h"
+#include "budbringer/fallback.h"
 #include "budbringer/http.h"
+#include "budbringer/jwt.h"
 #include "budbringer/log.h"
 #include "budbringer/sms_kannel.h"
 #include "budbringer/sms_rest.h"
 #include "budbringer/token.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,14 +36,24 @@ http_handler_fn http_sms_dlr;
 
 struct job {
 	const struct dlr_report *r;
+	const struct config *cfg;
 	char *state;
 	size_t n;
 };
 
+/* A report of failure may bring the email version (fallback.h), in the
+ * same transaction: both or neither. */
 static int write_report(struct db *db, void *arg)
 {
 	struct job *j = arg;
-	return db_dlr_apply(db, j->r, j->state, j->n);
+	int rc = db_dlr_apply(db, j->r, j->state, j->n);
+	long long id = j->r->msg_id;
+
+	if (rc == 0 && !strcmp(j->state, "failed") &&
+	    (id || (id = db_dlr_message_id(db, j->r)) > 0) &&
+	    fallback_after_failure(db, j->cfg, id, j->r->now) < 0)
+		return -1;
+	return rc;
 }
 
 /*
@@ -52,7 +65,7 @@ static int apply(struct http_request *req, struct dlr_report *r, char *state, si
 {
 	const char *name = dlr_outcome_name(r->outcome);
 	char counter[96];
-	struct job j = { .r = r, .state = state, .n = n };
+	struct job j = { .r = r, .cfg = req->cfg, .state = state, .n = n };
 	int rc = http_write_batch(req, write_report, &j);
 
 	if (rc < 0) {
@@ -132,12 +145,13 @@ out:
 	sbuf_release(&detail);
 }
 
-static void json_style(struct http_request *req, struct http_response *resp)
+static void json_style(struct http_request *req, struct http_response *resp, const char *json,
+		       size_t len)
 {
 	struct sms_rest_dlr *d = xcalloc(DLR_BATCH, sizeof(*d));
 	long long query_id = http_parse_id(http_query(req, "id"));
 	char state[16] = "";
-	int n = sms_rest_parse_dlr(req->body, req->body_len, d, DLR_BATCH), rc = 0, known = 0;
+	int n = sms_rest_parse_dlr(json, len, d, DLR_BATCH), rc = 0, known = 0;
 
 	if (n < 0) {
 		http_json_error(resp, 400, "not a delivery report: a JSON object (or up to %d) with "
@@ -169,10 +183,93 @@ out:
 	free(d);
 }
 
+/* The event_id of a JSON object (an envelope), or NULL. */
+static char *event_id(const char *json, size_t len)
+{
+	json_t *o = json_loadb(json, len, 0, NULL);
+	const json_t *v = json_object_get(o, "event_id");
+	char *id = json_is_string(v) && json_string_length(v) ? xstrdup(json_string_value(v)) : NULL;
+
+	json_decref(o);
+	return id;
+}
+
+/*
+ * GatewayAPI signs a webhook with a JWT (HS256) in X-Gwapi-Signature,
+ * keyed with the "authentication token" set on the webhook in its
+ * dashboard — a rest provider's webhook_secret ("When setting up your
+ * webhook you have an option to add an authentication token … we will
+ * use it to make a JWT token, which we will send back to your server in
+ * the X-Gwapi-Signature header", GatewayAPI's REST documentation). The
+ * /rest/mtsms webhooks carry the whole report in the token's claims, so
+ * the claims are the report; claims that are an envelope's event_id
+ * vouch for a body with that event_id. Anything else is refused: a
+ * valid token must not lend its signature to another body. 0 with the
+ * report in out, -1 with why.
+ */
+static int signed_report(struct http_request *req, const char *token, struct sbuf *out,
+			 struct sbuf *why)
+{
+	const struct config *cfg = req->cfg;
+	struct sms_rest_dlr one;
+	struct sbuf claims = SBUF_INIT;
+	char *claimed = NULL, *body_event = NULL;
+	bool keyed = false, ok = false;
+	int ret = -1;
+
+	for (size_t i = 0; i < cfg->sms.n_providers && !ok; i++) {
+		const char *key = cfg->sms.providers[i].webhook_secret;
+
+		if (!key || !*key)
+			continue;
+		keyed = true;
+		sbuf_reset(why);
+		sbuf_reset(&claims);
+		ok = jwt_hs256_verify(token, (const unsigned char *)key, strlen(key), time(NULL),
+				      &claims, why) == 0;
+	}
+	if (!keyed) {
+		sbuf_reset(why);
+		sbuf_addstr(why, "signed report, but no provider has a webhook_secret");
+	}
+	if (!ok)
+		goto out;
+	if (sms_rest_parse_dlr(claims.buf, claims.len, &one, 1) == 1) {
+		sbuf_add(out, claims.buf, claims.len);
+		ret = 0;
+	} else if ((claimed = event_id(claims.buf, claims.len)) &&
+		   (body_event = event_id(req->body, req->body_len)) && !strcmp(claimed, body_event)) {
+		sbuf_add(out, req->body, req->body_len);
+		ret = 0;
+	} else {
+		sbuf_addstr(why, "the signed claims are neither a report nor the body's event_id");
+	}
+out:
+	free(claimed);
+	free(body_event);
+	sbuf_release(&claims);
+	return ret;
+}
+
 void http_sms_dlr(struct http_request *req, struct http_response *resp)
 {
 	const char *want = req->cfg->http.dlr_secret, *got;
+	const char *sig = http_header(req, "X-Gwapi-Signature");
 
+	if (sig) {
+		struct sbuf report = SBUF_INIT, why = SBUF_INIT;
+
+		if (signed_report(req, sig, &report, &why) < 0) {
+			log_warn("delivery report refused: %s remote=%s", why.buf, req->remote);
+			http_count(req->server, "budbringer_dlr_total{outcome=\"bad_signature\"}", 1);
+			http_json_error(resp, 401, "bad signature: %s", why.buf);
+		} else {
+			json_style(req, resp, report.buf, report.len);
+		}
+		sbuf_release(&report);
+		sbuf_release(&why);
+		return;
+	}
 	if (!*want) {
 		http_json_error(resp, 403, "delivery reports are disabled: http.dlr_secret is not set");
 		return;
@@ -185,7 +282,7 @@ void http_sms_dlr(struct http_request *req, struct http_response *resp)
 		return;
 	}
 	if (req->body_len && http_body_is_json(req))
-		json_style(req, resp);
+		json_style(req, resp, req->body, req->body_len);
 	else
 		kannel_style(req, resp);
 }

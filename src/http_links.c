@@ -10,14 +10,20 @@
  *                          subscriber's language with the question and a button
  *   POST /confirm?t=T      the button: records the consent, with the question
  *                          as evidence
- * GET and HEAD never write anything: the security scanners of schools and
+ *   GET  /l/CODE           a short link from an SMS (links.h): 302 to the
+ *                          opportunity, a click counted for the campaign,
+ *                          channel and language; HEAD and known previewers
+ *                          are redirected and counted as prefetches
+ * GET and HEAD never change consent: the security scanners of schools and
  * workplaces open every link of a message, and opening one is not consent.
  * No login, no cookies: the HMAC-signed token is the authority. Each token
  * binds the address it was sent to (mail_address_tag()); a forged or
  * altered token, or one for an address that is no longer the person's,
  * gets 403 and changes nothing; an expired confirm link 410.
  */
+#include "budbringer/db_links.h"
 #include "budbringer/http.h"
+#include "budbringer/links.h"
 #include "budbringer/log.h"
 #include "budbringer/mail_confirm.h"
 #include "budbringer/mail_text.h"
@@ -25,11 +31,12 @@
 #include "budbringer/subscription.h"
 #include "budbringer/token.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-http_handler_fn http_unsubscribe, http_confirm;
+http_handler_fn http_unsubscribe, http_confirm, http_short_link;
 
 /* The language for pages without a subscriber: the browser's first choice
  * when we have texts for it, else the config's first fallback. */
@@ -245,4 +252,63 @@ void http_confirm(struct http_request *req, struct http_response *resp)
 out:
 	sbuf_release(&ev);
 	subscriber_release(&s);
+}
+
+struct follow {
+	const char *code;
+	bool prefetch;
+	char *target;
+};
+
+static int follow_link(struct db *db, void *arg)
+{
+	struct follow *f = arg;
+	return db_link_follow(db, f->code, f->prefetch, &f->target);
+}
+
+/* A target we redirect to: http(s), no control characters (it comes from
+ * the portal's table, and a CR or LF would split the header). */
+static bool redirectable(const char *t)
+{
+	if (strncmp(t, "https://", 8) && strncmp(t, "http://", 7))
+		return false;
+	for (; *t; t++)
+		if ((unsigned char)*t < 0x21 || *t == 0x7f)
+			return false;
+	return true;
+}
+
+void http_short_link(struct http_request *req, struct http_response *resp)
+{
+	const char *code = req->path + 3; /* after "/l/" */
+	struct follow f = { .code = code,
+			    .prefetch = links_is_prefetch(req->method, http_header(req, "User-Agent")) };
+	char lang[4];
+	int rc;
+
+	request_lang(req, lang);
+	/* Nothing but a well-formed code reaches the database. */
+	rc = links_code_valid(code) ? http_write_batch(req, follow_link, &f) : 1;
+	if (rc < 0) {
+		page(resp, 503, lang, "Budbringer", "Please try again in a moment.", NULL, NULL);
+		http_add_header(resp, "Retry-After", "5");
+		goto out;
+	}
+	if (rc == 1 || !redirectable(f.target)) {
+		http_count(req->server, "budbringer_link_unknown_total", 1);
+		page(resp, 404, lang, mail_text(lang, MAIL_T_READ_MORE),
+		     mail_text(lang, MAIL_T_LINK_INVALID), NULL, NULL);
+		goto out;
+	}
+	http_count(req->server, f.prefetch ? "budbringer_link_redirects_total{counted=\"no\"}" :
+			      "budbringer_link_redirects_total{counted=\"yes\"}", 1);
+	resp->status = 302;
+	resp->content_type = "text/plain; charset=utf-8";
+	http_add_header(resp, "Location", f.target);
+	/* A cached redirect would count nobody the second time. */
+	http_add_header(resp, "Cache-Control", "no-store");
+	http_add_header(resp, "Referrer-Policy", "no-referrer");
+	sbuf_addf(&resp->body, "%s\n", f.target);
+out:
+	free(f.target);
 }

@@ -6,6 +6,7 @@
 #include "budbringer/db_bounce.h"
 #include "budbringer/db_cluster.h"
 #include "budbringer/db_outbox.h"
+#include "budbringer/fallback.h"
 #include "budbringer/gsm.h"
 #include "budbringer/log.h"
 #include "budbringer/mail_confirm.h"
@@ -476,7 +477,7 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 			 long long now)
 {
 	struct message_change ch = { .provider = p->name, .now = now, .detail = r->detail };
-	int attempts;
+	int attempts, rc;
 	int max = p->sms ? ob->cfg->sms.max_attempts : ob->cfg->email.max_attempts;
 
 	if (r->status == SEND_OK) {
@@ -498,7 +499,8 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 			       p->name, r->detail);
 	} else {
 		const char *unwanted;
-		int rc = db_message_unwanted(ob->db, r->msg_id, &unwanted);
+
+		rc = db_message_unwanted(ob->db, r->msg_id, &unwanted);
 
 		/* A STOP, unsubscribe or cancel while it was out only cancelled
 		 * the queued messages: this one must not go back to the queue. */
@@ -529,7 +531,12 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 				       r->msg_id, p->name, attempts, r->detail);
 		}
 	}
-	return db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0 ? -1 : 0;
+	rc = db_message_transition(ob->db, r->msg_id, "sending", &ch);
+	/* A campaign SMS that failed for good may go out as email (fallback.h). */
+	if (rc == 0 && p->sms && !strcmp(ch.to, "failed") &&
+	    fallback_after_failure(ob->db, ob->cfg, r->msg_id, now) < 0)
+		return -1;
+	return rc < 0 ? -1 : 0;
 }
 
 /* The link binds the address it is sent to (its keyed tag) and never

@@ -36,9 +36,17 @@ static bool has_lang(const struct render_set *rs, const char *lang)
 	return false;
 }
 
+static const char *sms_url_of(const struct render_urls *u, const char *lang)
+{
+	for (size_t i = 0; u && i < u->n; i++)
+		if (!strcmp(u->lang[i], lang))
+			return u->url[i];
+	return NULL;
+}
+
 static int render_one(const struct config *cfg, const struct opportunity *o,
-		      const struct campaign *c, const char *lang, struct rendered *r,
-		      struct sbuf *err)
+		      const struct campaign *c, const char *lang, const char *sms_url,
+		      struct rendered *r, struct sbuf *err)
 {
 	const struct opportunity_text *ot = opportunity_text(o, lang);
 	const char *custom = custom_text(c, lang);
@@ -58,6 +66,9 @@ static int render_one(const struct config *cfg, const struct opportunity *o,
 	v.summary = ot ? ot->summary : "";
 
 	memcpy(r->lang, lang, strlen(lang) + 1);
+	/* A short link stands in for the URL in the SMS only: email has room. */
+	if (sms_url)
+		v.url = sms_url;
 	if (custom) {
 		if (template_render(custom, &v, &sb, err) < 0)
 			goto fail;
@@ -84,6 +95,7 @@ static int render_one(const struct config *cfg, const struct opportunity *o,
 		goto fail;
 	}
 	r->sms = sbuf_detach(&sb, NULL);
+	v.url = o->url;
 
 	tmpl = cfg_text_get(&cfg->templates.email_subject, lang);
 	if (template_render(tmpl ? tmpl : default_subject, &v, &sb, err) < 0)
@@ -111,12 +123,20 @@ fail:
 int render_campaign(const struct config *cfg, const struct opportunity *o,
 		    const struct campaign *c, struct render_set *out, struct sbuf *err)
 {
+	return render_campaign_urls(cfg, o, c, NULL, out, err);
+}
+
+int render_campaign_urls(const struct config *cfg, const struct opportunity *o,
+			 const struct campaign *c, const struct render_urls *sms_urls,
+			 struct render_set *out, struct sbuf *err)
+{
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < c->n_texts + o->n_texts && out->n < MODEL_MAX_LANGS; i++) {
 		const char *lang = i < c->n_texts ? c->texts[i].lang : o->texts[i - c->n_texts].lang;
 		if (has_lang(out, lang))
 			continue;
-		if (render_one(cfg, o, c, lang, &out->v[out->n], err) < 0) {
+		if (render_one(cfg, o, c, lang, sms_url_of(sms_urls, lang), &out->v[out->n],
+			       err) < 0) {
 			render_set_release(out);
 			return -1;
 		}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #define KANNEL_EARLY 16   /* results decided without a request (bad text) */
@@ -68,6 +69,11 @@ int sms_kannel_get_url(const char *base, const struct sms_kannel_msg *m, struct 
 		add_str(url, "dlr-mask", num);
 		add_str(url, "dlr-url", m->dlr_url);
 	}
+	if (m->validity > 0) {
+		if (bsnprintf(num, sizeof(num), "%d", m->validity) < 0)
+			goto fail;
+		add_str(url, "validity", num);
+	}
 	sbuf_release(&text);
 	return 0;
 fail:
@@ -106,7 +112,25 @@ int sms_kannel_post(const struct sms_kannel_msg *m, struct sbuf *body, struct sb
 		add_header(headers, "X-Kannel-DLR-Mask", num);
 		add_header(headers, "X-Kannel-DLR-Url", m->dlr_url);
 	}
+	if (m->validity > 0) {
+		if (bsnprintf(num, sizeof(num), "%d", m->validity) < 0)
+			return -1;
+		add_header(headers, "X-Kannel-Validity", num);
+	}
 	return 0;
+}
+
+int sms_kannel_validity(long long expires_at, long long now)
+{
+	long long left;
+
+	if (expires_at <= 0)
+		return 0;
+	left = (expires_at - now) / 60;
+	if (left < 1)
+		return 1;
+	/* A campaign is valid for at most a year (campaigns.valid_hours). */
+	return left > 525600 ? 525600 : (int)left;
 }
 
 void sms_kannel_dlr_url(const char *base, const char *secret, long long msg_id, struct sbuf *out)
@@ -251,6 +275,9 @@ static int kannel_submit(struct provider *p, const struct outbound *o)
 		.text = o->msg->body ? o->msg->body : "",
 		.coding = o->coding && !strcmp(o->coding, "ucs2") ? GSM_CODING_UCS2 : GSM_CODING_GSM7,
 		.dlr_mask = k->dlr_base ? sp->dlr_mask : 0,
+		/* An SMS that could not reach the phone before its campaign ends
+		 * is dropped by the network instead of arriving days late. */
+		.validity = sms_kannel_validity(o->msg->expires_at, (long long)time(NULL)),
 	};
 	struct cmulti_request rq = { .tag = o->msg->id, .method = "GET" };
 	int ret = 0, rc;

@@ -124,8 +124,10 @@ static bool id_text(const json_t *v, char *dst, size_t n)
 
 static void find_msgid(const json_t *root, char *dst, size_t n)
 {
-	static const char *const keys[] = { "ids", "id", "message_id", "messageId", "batch_id",
-		"messages", "results", NULL };
+	/* msg_id: GatewayAPI's Message API ({"msg_id": "01JNN…", "recipient": …,
+	 * "reference": …}, gatewayapi.com/docs/message/overview). */
+	static const char *const keys[] = { "msg_id", "ids", "id", "message_id", "messageId",
+		"batch_id", "messages", "results", NULL };
 
 	dst[0] = '\0';
 	for (const char *const *k = keys; *k; k++) {
@@ -235,14 +237,22 @@ static long long our_id(const json_t *v)
 static int parse_one(const json_t *o, struct sms_rest_dlr *d)
 {
 	static const char *const refs[] = { "userref", "client_reference", "reference", NULL };
-	static const char *const ids[] = { "id", "message_id", "messageId", "batch_id", NULL };
-	const json_t *st = json_object_get(o, "status");
-	const json_t *err = json_object_get(o, "error"), *code = json_object_get(o, "code");
+	static const char *const ids[] = { "msg_id", "id", "message_id", "messageId", "batch_id",
+		NULL };
+	const json_t *st, *err, *code;
 	char word[64];
 
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(o))
 		return -1;
+	/* The Message API's webhooks come in an envelope, {"event_id",
+	 * "timestamp", "event_type": "messaging.status.sms", "event": {…}}:
+	 * the report is the event. */
+	if (json_is_object(json_object_get(o, "event")) && json_object_get(o, "event_type"))
+		o = json_object_get(o, "event");
+	st = json_object_get(o, "status");
+	err = json_object_get(o, "error");
+	code = json_object_get(o, "code");
 	if (!st)
 		st = json_object_get(o, "state");
 	if (!id_text(st, word, sizeof(word)))

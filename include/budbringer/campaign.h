@@ -52,6 +52,7 @@ struct campaign_request {
 	long long valid_until;         /* 0 = send_at + campaigns.valid_hours */
 	const char *idempotency_key;   /* NULL = derived from the request */
 	const char *created_by;
+	int fallback_email;            /* CAMPAIGN_FALLBACK_* (model.h); 0 = the config's */
 };
 
 enum campaign_create_result {
@@ -77,12 +78,16 @@ struct campaign_dry_run {
 	} langs[MODEL_MAX_LANGS];
 	size_t n_langs;
 	struct render_set rendered;            /* samples and SMS segments per language */
+	/* With links.shorten: the same with a short link in each SMS (a code
+	 * of the real length), to show the parts it saves; else n = 0. */
+	struct render_set shortened;
 };
 
 /* Validates like campaign_create() and renders every language; with
  * count_audience also counts the audience per language and channel (a
  * read-only pass over the subscribers). The caller calls
- * render_set_release(&out->rendered) whenever the result is CAMPAIGN_CREATED. */
+ * render_set_release() on out->rendered and out->shortened whenever the
+ * result is CAMPAIGN_CREATED. */
 enum campaign_create_result campaign_dry_run(struct db *db, const struct config *cfg,
 					     const struct campaign_request *rq, long long now,
 					     bool count_audience, struct campaign_dry_run *out,

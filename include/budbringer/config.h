@@ -85,6 +85,10 @@ struct cfg_sms_provider {
 	char *auth_scheme;   /* e.g. "Bearer" */
 	/* kannel: "get" (query string) or "post" (X-Kannel-* headers) */
 	char *method;
+	/* rest: the request shape's starting point (CFG_REST_PRESET_*), and
+	 * the key GatewayAPI signs its webhooks with ("" = none) */
+	int preset;
+	char *webhook_secret;
 	/* rest: JSON field names ("" leaves a field out) and value formats */
 	struct cfg_rest_request {
 		char *sender, *message, *encoding, *gsm7, *ucs2;
@@ -95,6 +99,9 @@ struct cfg_sms_provider {
 	} request;
 };
 
+/* rest presets: GatewayAPI's /rest/mtsms (also what a config without a
+ * preset gets) and its Message API (/mobile/single) */
+enum { CFG_REST_PRESET_MTSMS, CFG_REST_PRESET_MESSAGE };
 /* recipients: [{"msisdn": N}], [N], or N alone */
 enum { CFG_REST_OBJECTS, CFG_REST_LIST, CFG_REST_SINGLE };
 /* a number as JSON integer 4512345678, string "4512345678" or "+4512345678" */
@@ -166,7 +173,13 @@ struct config {
 		int quiet_start_min;   /* minutes after local midnight */
 		int quiet_end_min;
 		bool quiet_hold_email;
+		bool fallback_email;   /* a failed SMS becomes an email (fallback.h) */
 	} campaigns;
+
+	/* Short links in SMS (links.h). */
+	struct {
+		bool shorten;
+	} links;
 
 	struct {
 		char *sender;

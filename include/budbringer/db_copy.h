@@ -22,7 +22,7 @@
 
 /* The tables copied, parents before children; NULL-terminated. The
  * daemon registry is not copied: it describes processes, not data. */
-#define DB_COPY_TABLES 24
+#define DB_COPY_TABLES 25
 extern const char *const db_copy_tables[DB_COPY_TABLES + 1];
 
 struct db_copy_table {

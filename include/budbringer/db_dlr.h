@@ -48,4 +48,8 @@ const char *dlr_outcome_name(enum dlr_outcome o);
  */
 int db_dlr_apply(struct db *db, const struct dlr_report *r, char *state_out, size_t state_size);
 
+/* The SMS a report is about (by our id, else the gateway's): its id, 0
+ * when none, -1 on an error. */
+long long db_dlr_message_id(struct db *db, const struct dlr_report *r);
+
 #endif

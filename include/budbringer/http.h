@@ -37,11 +37,15 @@ struct http_request {
 	void *priv;                /* the listener's own state */
 };
 
+/* Room for one extra header's name or value: a redirect's Location is
+ * an opportunity's URL. */
+#define HTTP_HEADER_MAX 2048
+
 struct http_response {
 	int status;
 	const char *content_type;  /* default application/json */
 	struct sbuf body;
-	char headers[4][2][256];   /* extra headers: name, value */
+	char headers[4][2][HTTP_HEADER_MAX]; /* extra headers: name, value (a longer one is dropped) */
 	size_t n_headers;
 };
 

@@ -82,7 +82,11 @@ struct campaign {
 	long long created_at;
 	struct { char lang[4]; char *body; } texts[MODEL_MAX_LANGS];
 	size_t n_texts;
+	int fallback_email;    /* CAMPAIGN_FALLBACK_*: an SMS that fails becomes an email */
 };
+/* A campaign's fallback to email: the config's default (zero, so that a
+ * request or record without one takes campaigns.fallback_email), on, off. */
+enum { CAMPAIGN_FALLBACK_DEFAULT, CAMPAIGN_FALLBACK_ON, CAMPAIGN_FALLBACK_OFF };
 void campaign_release(struct campaign *c);
 
 /* Message states (the spec's list); bounced: email the server took and

@@ -37,6 +37,17 @@ struct render_set {
 /* Fills out; -1 with a reason in err (a template that does not render). */
 int render_campaign(const struct config *cfg, const struct opportunity *o,
 		    const struct campaign *c, struct render_set *out, struct sbuf *err);
+/* Per language, the URL an SMS carries instead of the opportunity's (a
+ * short link, links.h); languages not listed keep the opportunity's. */
+struct render_urls {
+	const char *lang[MODEL_MAX_LANGS];
+	const char *url[MODEL_MAX_LANGS];
+	size_t n;
+};
+/* As render_campaign(), with {url} in the SMS from sms_urls (may be NULL). */
+int render_campaign_urls(const struct config *cfg, const struct opportunity *o,
+			 const struct campaign *c, const struct render_urls *sms_urls,
+			 struct render_set *out, struct sbuf *err);
 /* The rendering for a subscriber whose language is `lang`; NULL if none. */
 const struct rendered *render_pick(const struct render_set *rs, const struct config *cfg,
 				   const char *lang);

@@ -27,7 +27,14 @@ struct sms_kannel_msg {
 	enum gsm_coding coding;
 	int dlr_mask;                /* 0 = no delivery reports */
 	const char *dlr_url;         /* with Kannel's %d… escapes; NULL = none */
+	/* Minutes the SMSC may keep trying (Kannel's sendsms `validity`,
+	 * X-Kannel-Validity, "for this many minutes"); 0 = the SMSC's own. */
+	int validity;
 };
+
+/* Kannel's validity for a message that expires at expires_at (0: never):
+ * the whole minutes left at now, at least 1; 0 for no expiry. */
+int sms_kannel_validity(long long expires_at, long long now);
 
 /* Appends the GET URL (base plus query string) to url. -1 on invalid UTF-8. */
 int sms_kannel_get_url(const char *base, const struct sms_kannel_msg *m, struct sbuf *url);

@@ -57,6 +57,10 @@ int cli_cmd_log(struct cli *c, int argc, char **argv);
 int cli_cmd_resend(struct cli *c, int argc, char **argv);
 int cli_cmd_stats(struct cli *c, int argc, char **argv);
 int cli_cmd_report(struct cli *c, int argc, char **argv);
+/* cli_links.c: short links and fallback emails in `stats` (printed unless
+ * --json; added to out) and in `report` (printed when out is NULL). */
+int cli_stats_links(struct cli *c, long long campaign_id, json_t *out);
+int cli_report_links(struct cli *c, long long from, long long to, json_t *out);
 int cli_cmd_hash_password(struct cli *c, int argc, char **argv);
 int cli_cmd_portal_token(struct cli *c, int argc, char **argv);
 int cli_cmd_db(struct cli *c, int argc, char **argv);

@@ -16,6 +16,7 @@
 	"usage: campaign create --opportunity ID [--channels sms,email] [--age 15-25]\n" \
 	"         [--lang ar,tr] [--interest CODE …] [--text LANG=TEXT …] [--at TIME]\n" \
 	"         [--text-file LANG=FILE …] [--idempotency-key KEY] [--dry-run]\n" \
+	"         [--fallback-email | --no-fallback-email]\n" \
 	"       campaign list | show ID | approve ID | cancel ID"
 
 static const char *whoami(void)
@@ -89,7 +90,32 @@ static void print_segments(struct cli *c, const struct campaign_request *rq)
 		       gsm_coding_name(d.rendered.v[i].gsm.coding));
 	printf(" (segments)\n");
 	render_set_release(&d.rendered);
+	render_set_release(&d.shortened);
 	sbuf_release(&err);
+}
+
+/* Per language: SMS parts with the long URL and with the short link. */
+static json_t *short_links_json(const struct render_set *longer, const struct render_set *shorter)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < longer->n && i < shorter->n; i++)
+		json_object_set_new(o, longer->v[i].lang, json_pack("{s:i, s:i, s:i}",
+			"sms_segments_long_url", (int)longer->v[i].gsm.segments,
+			"sms_segments_short_link", (int)shorter->v[i].gsm.segments,
+			"saved", (int)longer->v[i].gsm.segments - (int)shorter->v[i].gsm.segments));
+	return o;
+}
+
+static void print_short_links(const struct render_set *longer, const struct render_set *shorter)
+{
+	if (!shorter->n)
+		return;
+	printf("\nshort links (links.shorten): SMS parts with the long URL -> with the short link\n");
+	for (size_t i = 0; i < longer->n && i < shorter->n; i++)
+		printf("[%s] %u -> %u (saves %d per message)\n", longer->v[i].lang,
+		       longer->v[i].gsm.segments, shorter->v[i].gsm.segments,
+		       (int)longer->v[i].gsm.segments - (int)shorter->v[i].gsm.segments);
 }
 
 static int print_dry_run(struct cli *c, const struct campaign_request *rq)
@@ -105,6 +131,8 @@ static int print_dry_run(struct cli *c, const struct campaign_request *rq)
 		sbuf_release(&err);
 		return ret;
 	}
+	/* With links.shorten, the SMS in d.rendered carry the long URL and
+	 * those in d.shortened a short link: what goes out is the latter. */
 	if (c->json) {
 		j = json_object();
 		langs = json_object();
@@ -114,7 +142,8 @@ static int print_dry_run(struct cli *c, const struct campaign_request *rq)
 		printf("%-5s %8s %8s %8s  %s\n", "lang", "sms", "email", "capped", "SMS segments");
 	}
 	for (size_t i = 0; i < d.n_langs; i++) {
-		const struct rendered *rd = render_pick(&d.rendered, &c->cfg, d.langs[i].lang);
+		const struct rendered *rd = render_pick(d.shortened.n ? &d.shortened : &d.rendered,
+							&c->cfg, d.langs[i].lang);
 		long long cap = d.langs[i].capped[0] + d.langs[i].capped[1];
 		tot[0] += d.langs[i].matched[0];
 		tot[1] += d.langs[i].matched[1];
@@ -137,6 +166,8 @@ static int print_dry_run(struct cli *c, const struct campaign_request *rq)
 				"sms", d.rendered.v[i].sms, "subject", d.rendered.v[i].subject,
 				"email", d.rendered.v[i].email));
 		json_object_set_new(j, "samples", samples);
+		if (d.shortened.n)
+			json_object_set_new(j, "short_links", short_links_json(&d.rendered, &d.shortened));
 		json_object_set_new(j, "total", json_pack("{s:I, s:I, s:I}", "sms", (json_int_t)tot[0],
 			"email", (json_int_t)tot[1], "capped", (json_int_t)capped));
 		cli_print_json(j);
@@ -144,9 +175,12 @@ static int print_dry_run(struct cli *c, const struct campaign_request *rq)
 		printf("%-5s %8lld %8lld %8lld\n\nsamples:\n", "total", tot[0], tot[1], capped);
 		for (size_t i = 0; i < d.rendered.n; i++)
 			printf("[%s] SMS: %s\n[%s] email subject: %s\n", d.rendered.v[i].lang,
-			       d.rendered.v[i].sms, d.rendered.v[i].lang, d.rendered.v[i].subject);
+			       d.shortened.n ? d.shortened.v[i].sms : d.rendered.v[i].sms,
+			       d.rendered.v[i].lang, d.rendered.v[i].subject);
+		print_short_links(&d.rendered, &d.shortened);
 	}
 	render_set_release(&d.rendered);
+	render_set_release(&d.shortened);
 	sbuf_release(&err);
 	return 0;
 }
@@ -160,6 +194,7 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 		{ "at", required_argument, NULL, 'A' }, { "idempotency-key", required_argument, NULL, 'k' },
 		{ "text-file", required_argument, NULL, 'T' }, { "dry-run", no_argument, NULL, 'n' },
 		{ "as-association", required_argument, NULL, 'S' },
+		{ "fallback-email", no_argument, NULL, 'F' }, { "no-fallback-email", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *file_texts[MODEL_MAX_LANGS] = { NULL };
@@ -227,6 +262,8 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 			rq.texts[rq.n_texts++].body = file_texts[n_files++];
 			break;
 		case 'n': dry = true; break;
+		case 'F': rq.fallback_email = CAMPAIGN_FALLBACK_ON; break;
+		case 'N': rq.fallback_email = CAMPAIGN_FALLBACK_OFF; break;
 		case 'S':
 			/* Staff acting for an association: its rules apply (approval, ownership). */
 			rq.kind = "association";
@@ -288,7 +325,7 @@ static void channels_str(const struct campaign *cp, char *buf, size_t n)
 static json_t *campaign_json(const struct campaign *cp)
 {
 	char ch[16];
-	json_t *langs = json_array(), *interests = json_array(), *texts = json_object();
+	json_t *langs = json_array(), *interests = json_array(), *texts = json_object(), *o;
 	channels_str(cp, ch, sizeof(ch));
 	for (size_t i = 0; cp->langs[i]; i++)
 		json_array_append_new(langs, json_string(cp->langs[i]));
@@ -296,7 +333,7 @@ static json_t *campaign_json(const struct campaign *cp)
 		json_array_append_new(interests, json_string(cp->interests[i]));
 	for (size_t i = 0; i < cp->n_texts; i++)
 		json_object_set_new(texts, cp->texts[i].lang, json_string(cp->texts[i].body));
-	return json_pack("{s:I, s:s, s:I, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:s?, s:I, s:o}",
+	o = json_pack("{s:I, s:s, s:I, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:s?, s:I, s:o}",
 		"id", (json_int_t)cp->id, "kind", cp->kind, "opportunity_id", (json_int_t)cp->opportunity_id,
 		"association_id", cp->association_id ? json_integer(cp->association_id) : json_null(),
 		"status", cp->status, "channels", ch,
@@ -305,6 +342,10 @@ static json_t *campaign_json(const struct campaign *cp)
 		"langs", langs, "interests", interests, "send_at", (json_int_t)cp->send_at,
 		"valid_until", (json_int_t)cp->valid_until, "created_by", cp->created_by,
 		"created_at", (json_int_t)cp->created_at, "texts", texts);
+	/* null: campaigns.fallback_email decides */
+	json_object_set_new(o, "fallback_email", cp->fallback_email == CAMPAIGN_FALLBACK_DEFAULT ?
+			    json_null() : json_boolean(cp->fallback_email == CAMPAIGN_FALLBACK_ON));
+	return o;
 }
 
 static int print_campaign(const struct campaign *cp, void *arg)

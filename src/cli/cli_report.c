@@ -341,12 +341,19 @@ int cli_cmd_report(struct cli *c, int argc, char **argv)
 	ret = 0;
 	if (html && write_html(&r, &c->cfg, html) < 0)
 		ret = cli_fail(c, "cannot write '%s'", html);
-	if (c->json)
-		cli_print_json(report_json(&r));
-	else if (csv)
+	if (c->json) {
+		json_t *j = report_json(&r);
+
+		if (cli_report_links(c, t_from, t_to, j) < 0)
+			ret = 1;
+		cli_print_json(j);
+	} else if (csv) {
 		print_csv(&r);
-	else if (!html)
+	} else if (!html) {
 		print_table(&r, &c->cfg);
+		if (cli_report_links(c, t_from, t_to, NULL) < 0)
+			ret = 1;
+	}
 	else if (!ret)
 		printf("wrote %s\n", html);
 	free(r.rows);

@@ -290,6 +290,11 @@ int cli_cmd_stats(struct cli *c, int argc, char **argv)
 	out = json_pack("{s:o, s:o, s:o}", "overall", a.overall, "by_channel", a.by_channel,
 			"by_lang", a.by_lang);
 	json_object_set_new(out, "bounces_by_campaign", bounces);
+	if (cli_stats_links(c, id, out) < 0) {
+		json_decref(out);
+		json_decref(a.campaigns);
+		return 1;
+	}
 	if (id)
 		json_object_set_new(out, "campaign", json_integer(id));
 	else

@@ -48,7 +48,7 @@ assert_not_contains "$out" "hemmelig" "… without echoing it"
 
 out=$(bb db copy --to "$target" 2>"$BB_DIR/copy.err"); rc=$?
 assert_eq 0 "$rc" "db copy into the empty PostgreSQL database exits 0"
-assert_contains "$out" "copy verified: 24 tables" "it reports the verified tables"
+assert_contains "$out" "copy verified: 25 tables" "it reports the verified tables"
 assert_contains "$(cat "$BB_DIR/copy.err")" "copy: messages:" "progress goes to stderr"
 for t in subscribers consent_log campaigns campaign_texts messages message_events opportunities \
 	opportunity_texts associations audit_log key_checks; do

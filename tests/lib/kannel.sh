@@ -31,7 +31,8 @@
 #   KANNEL_LOG_LEVEL (0 debug .. 4; default 1), KANNEL_MT_THROUGHPUT
 #   (messages/s on the MT link, default unlimited), KANNEL_CONF_EXTRA (text
 #   appended to kannel.conf, e.g. more groups), KANNEL_SMSBOX_EXTRA (lines
-#   added to the smsbox group, e.g. "http-request-retry = 5").
+#   added to the smsbox group, e.g. "http-request-retry = 5"), KANNEL_CORE_EXTRA
+#   (lines added to the core group, e.g. an access-log-format).
 
 [ -n "${_BB_COMMON_SH:-}" ] || { echo "kannel.sh: source common.sh first" >&2; return 1; }
 
@@ -59,6 +60,7 @@ log-file = "$d/bearerbox.log"
 log-level = ${KANNEL_LOG_LEVEL:-1}
 access-log = "$d/bearerbox-access.log"
 dlr-storage = internal
+${KANNEL_CORE_EXTRA:-}
 
 group = smsc
 smsc = fake

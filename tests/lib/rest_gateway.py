@@ -15,6 +15,7 @@ Usage:
   The port (useful with --port 0) is printed on stdout once listening.
 
 API (what budbringerd calls):
+  POST /mobile/single   GatewayAPI's Message API (see message_api())
   POST /sms   Authorization: Bearer TOKEN   (checked when --token is given)
     {"sender": "Kommune", "message": "Hej", "encoding": "UCS2",
      "recipients": [{"msisdn": 4512345678}], "userref": "m-17",
@@ -271,6 +272,8 @@ def make_handler(gw):
             body = self._body()
             if self.path.startswith("/_control/"):
                 return self.control(body)
+            if self.path.split("?")[0] == "/mobile/single":
+                return self.message_api(body)
             if self.path.split("?")[0] != "/sms":
                 return self._send(404, {"error": "not found"})
             if gw.args.fast:
@@ -388,6 +391,67 @@ def make_handler(gw):
             self._send(status, obj, extra=extra)
             if status < 300 and gw.cfg.get("auto_dlr") and not rec["replay"]:
                 self.auto_dlr(obj["ids"])
+
+        def message_api(self, body):
+            """GatewayAPI's Message API, POST /mobile/single, as its docs
+            show it (gatewayapi.com/docs/message/overview): Authorization
+            Token, JSON {"sender", "message", "recipient": integer,
+            "reference"} -> {"msg_id", "recipient", "reference"}. Any other
+            field, or a field of the wrong type, is refused with 422, so a
+            test sees every departure from that shape."""
+            gw.maybe_reload()
+            auth = self.headers.get("Authorization", "")
+            auth_ok = not gw.args.token or auth == "Token " + gw.args.token
+            try:
+                text = body.decode("utf-8")
+                doc = json.loads(text)
+            except (UnicodeDecodeError, ValueError):
+                text, doc = None, None
+            with gw.lock:
+                gw.requests += 1
+                n = gw.requests
+                invalid = gw.cfg["invalid_msisdns"]
+            rec = {"kind": "request", "n": n, "time": round(time.time(), 3),
+                   "method": self.command, "path": self.path,
+                   "headers": dict(self.headers.items()), "auth_ok": auth_ok,
+                   "body": text, "json": doc, "action": "message_api",
+                   "status": None, "response": None, "replay": False,
+                   "accepted": False, "ids": None, "lost_answer": None}
+            allowed = {"sender": str, "message": str, "recipient": int,
+                       "reference": str}
+            err = None
+            if not auth_ok:
+                status, obj = 401, {"message": "unauthorized"}
+            elif not isinstance(doc, dict):
+                status, obj = 422, {"message": "body must be a JSON object"}
+            else:
+                for k, v in doc.items():
+                    if k not in allowed:
+                        err = "unknown field %s" % k
+                    elif not isinstance(v, allowed[k]) or isinstance(v, bool):
+                        err = "%s has the wrong type" % k
+                for k in ("message", "recipient"):
+                    if k not in doc:
+                        err = "missing %s" % k
+                if err:
+                    status, obj = 422, {"message": err}
+                elif str(doc["recipient"]) in invalid:
+                    status, obj = 422, {"message": "invalid recipient"}
+                else:
+                    with gw.lock:
+                        gw.next_id += 1
+                        gid = "01JNN696A9E0WS89FPYGT%05d" % gw.next_id
+                        gw.messages[gid] = {"msisdn": doc["recipient"],
+                                            "userref": doc.get("reference"),
+                                            "callback_url": None}
+                        gw.accepted += 1
+                    rec.update(accepted=True, ids=[gid])
+                    status, obj = 200, {"msg_id": gid,
+                                        "recipient": doc["recipient"],
+                                        "reference": doc.get("reference")}
+            rec.update(status=status, response=json.dumps(obj))
+            gw.log(rec)
+            self._send(status, obj)
 
         def accept(self, doc, success, invalid, rec, dedupe=True):
             err = validate(doc)
