@@ -433,6 +433,12 @@ static const struct db_sql migrations[] = {
 	"CREATE INDEX messages_recipient ON messages(recipient);",
 	  .postgresql =
 	"CREATE INDEX messages_recipient ON messages(recipient);" },
+	/* 10: what an SMS cost, set with `sent`: its parts times the
+	 * provider's price_per_part, in thousandths of sms currency. */
+	{ .sqlite =
+	"ALTER TABLE messages ADD COLUMN cost_milli INTEGER;",
+	  .postgresql =
+	"ALTER TABLE messages ADD COLUMN cost_milli bigint;" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

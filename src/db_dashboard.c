@@ -225,3 +225,23 @@ int db_dashboard_campaign_samples(struct db *db, long long id,
 	}
 	return walk_end(db, st, rc, ret);
 }
+
+int db_dashboard_campaign_cost(struct db *db, long long id,
+			       int (*cb)(const char *lang, long long sms, long long parts,
+					 long long cost_milli, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT lang, count(*), coalesce(sum(segments), 0), sum(cost_milli) FROM messages"
+		" WHERE campaign_id = ?1 AND cost_milli IS NOT NULL GROUP BY lang ORDER BY lang";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, id);
+	while ((rc = db_step(st)) == DB_ROW)
+		if ((ret = cb(db_column_text(st, 0), db_column_int64(st, 1), db_column_int64(st, 2),
+			      db_column_int64(st, 3), arg)) != 0)
+			break;
+	return walk_end(db, st, rc, ret);
+}

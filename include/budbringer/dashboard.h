@@ -86,6 +86,10 @@ int dashboard_campaign_page(struct sbuf *out, struct db *db, const struct config
 			    const char *user, const char *lang, const char *csrf, long long id,
 			    const char *notice, long long now);
 
+/* A warning paragraph when an SMS text goes as UCS-2, naming the
+ * characters that cause it (gsm_ucs2_culprits()); nothing for GSM-7. */
+void dashboard_ucs2_warning(struct sbuf *out, const char *lang, const char *text);
+
 /* The stylesheet served at /dashboard/static/style.css. */
 const char *dashboard_css(void);
 

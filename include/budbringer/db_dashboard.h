@@ -70,4 +70,10 @@ struct campaign_sample {
 int db_dashboard_campaign_samples(struct db *db, long long id,
 				  int (*cb)(const struct campaign_sample *, void *), void *arg);
 
+/* What the campaign's SMS cost so far, per language: the SMS that were
+ * priced when sent, their parts and cost in thousandths (cost.h). */
+int db_dashboard_campaign_cost(struct db *db, long long id,
+			       int (*cb)(const char *lang, long long sms, long long parts,
+					 long long cost_milli, void *), void *arg);
+
 #endif
