@@ -86,6 +86,22 @@ int dashboard_campaign_page(struct sbuf *out, struct db *db, const struct config
 			    const char *user, const char *lang, const char *csrf, long long id,
 			    const char *notice, long long now);
 
+/* ---- people (dashboard_people.c) ---- */
+
+/* /dashboard/subscribers: the look-up form (q as given), and a notice
+ * when the look-up found nobody. */
+void dashboard_people_page(struct sbuf *out, const char *user, const char *lang, const char *csrf,
+			   const char *q, bool not_found);
+/* /dashboard/subscribers/ID: 0 shown, 1 no such person, -1 error.
+ * unmasked: addresses and consent sources in full (the caller audited it). */
+int dashboard_person_page(struct sbuf *out, struct db *db, const char *user, const char *lang,
+			  const char *csrf, long long id, bool unmasked, long long now);
+/* The erase's confirmation step, and its result. */
+void dashboard_erase_confirm_page(struct sbuf *out, const char *user, const char *lang,
+				  const char *csrf, long long id);
+void dashboard_erased_page(struct sbuf *out, const char *user, const char *lang, const char *csrf,
+			   long long id, long long messages, long long inbound, const char *warn);
+
 /* A warning paragraph when an SMS text goes as UCS-2, naming the
  * characters that cause it (gsm_ucs2_culprits()); nothing for GSM-7. */
 void dashboard_ucs2_warning(struct sbuf *out, const char *lang, const char *text);

@@ -221,6 +221,13 @@ int db_subscriber_each(struct db *db, int (*cb)(const struct subscriber *, void 
 /* Appends one consent log row (inside the caller's transaction if any). */
 int db_consent_log(struct db *db, long long subscriber_id, long long at, const char *channel,
 		   const char *action, const char *source, const char *evidence);
+/* A subscriber's consent log, oldest first (strings live until cb returns). */
+struct consent_row {
+	long long at;
+	const char *channel, *action, *source, *evidence;
+};
+int db_consent_each(struct db *db, long long subscriber_id,
+		    int (*cb)(const struct consent_row *, void *), void *arg);
 /* True when the address (E.164 or email) is on the suppression list. */
 bool db_is_suppressed(struct db *db, const char *address, const char *channel);
 int db_suppress(struct db *db, const char *address, const char *channel, const char *reason,

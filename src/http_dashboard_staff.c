@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DESIGN: the staff pages beyond the log, over HTTP.
+ *
+ *   GET  /dashboard/subscribers?q=PHONE|EMAIL   look a person up (303 to the person)
+ *   GET  /dashboard/subscribers/ID              the person, masked; POST unmask=1 shows
+ *                                               the addresses (audited)
+ *   POST /dashboard/subscribers/ID/export       GDPR export, a JSON download (audited)
+ *   POST /dashboard/subscribers/ID/erase        the confirmation step; with confirm=ERASE
+ *                                               the erasure (audited)
+ *   GET  /dashboard/report?from=&to=            the evaluation report; report.csv the same
+ *                                               figures for Danish Excel
+ *   GET  /dashboard/suppressions?reason=        the suppression list; POST
+ *                                               suppressions/lift lifts a bounce (confirmed)
+ *   GET  /dashboard/inbound?days=&number=       inbound SMS per number as a conversation
+ *   GET  /dashboard/campaigns/new               the new-campaign form; POST preview shows
+ *                                               the dry run, POST schedule creates it
+ *
+ * http_dashboard.c loads the session and checks a POST's CSRF token
+ * before any of these run. Every parameter is read by a rule of its own
+ * and a bad one is a 400 page that names it; every action is written to
+ * the audit log with the staff member's name before it has any effect
+ * that could be seen.
+ */
+#include "budbringer/dashboard.h"
+#include "budbringer/db_gdpr.h"
+#include "budbringer/gdpr.h"
+#include "budbringer/http_dashboard.h"
+#include "budbringer/log.h"
+#include "budbringer/mime.h"
+#include "budbringer/phone.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* "subscribers/12/export" -> 12 and the rest "export"; 0 when not a person's path. */
+static long long person_path(const char *sub, const char **rest)
+{
+	const char *p = sub + strlen("subscribers/");
+	char digits[24];
+	size_t n = strspn(p, "0123456789");
+
+	*rest = "";
+	if (strncmp(sub, "subscribers/", 12) || !n || n >= sizeof(digits))
+		return 0;
+	memcpy(digits, p, n);
+	digits[n] = '\0';
+	if (p[n] == '/')
+		*rest = p + n + 1;
+	else if (p[n])
+		return 0;
+	return http_parse_id(digits);
+}
+
+bool http_dashboard_staff_route(const char *sub)
+{
+	const char *rest;
+
+	return !strcmp(sub, "subscribers") || person_path(sub, &rest) > 0;
+}
+
+static void method_not_allowed(struct http_request *req, struct http_response *resp)
+{
+	http_json_error(resp, 405, "method %s is not allowed on %s", req->method, req->path);
+}
+
+/* ---------------------------------------------------------------- people --- */
+
+/* q: an email address (it has an @) or a phone number in any written form. */
+static void people_lookup(struct http_request *req, struct http_response *resp,
+			  struct dash_session *se)
+{
+	const char *q = http_query(req, "q"), *why = NULL;
+	char phone[PHONE_E164_MAX], email[256], msg[320], loc[64];
+	long long id;
+
+	if (!q || !*q) {
+		http_dash_html(resp, 200);
+		dashboard_people_page(&resp->body, se->s.user, se->s.lang, se->s.csrf, NULL, false);
+		return;
+	}
+	if (strlen(q) > 254) {
+		http_dash_error(resp, se, 400, "q: longer than an address can be");
+		return;
+	}
+	if (strchr(q, '@')) {
+		if (mime_addr_normalise(q, email, sizeof(email)) < 0) {
+			(void)bsnprintf(msg, sizeof(msg), "q: '%s' is not an email address", q);
+			http_dash_error(resp, se, 400, msg);
+			return;
+		}
+		id = db_subscriber_find(req->db, NULL, email);
+	} else {
+		if (phone_normalise(q, req->cfg->default_country, phone, &why) < 0) {
+			(void)bsnprintf(msg, sizeof(msg), "q: '%s' is neither an email address nor a phone "
+					"number (%s)", q, why ? why : "invalid");
+			http_dash_error(resp, se, 400, msg);
+			return;
+		}
+		id = db_subscriber_find(req->db, phone, NULL);
+	}
+	if (id < 0) {
+		http_json_error(resp, 500, "cannot read the database");
+		return;
+	}
+	if (id > 0 && bsnprintf(loc, sizeof(loc), "/dashboard/subscribers/%lld", id) == 0) {
+		http_dash_redirect(resp, loc);
+		return;
+	}
+	http_dash_html(resp, 200);
+	dashboard_people_page(&resp->body, se->s.user, se->s.lang, se->s.csrf, q, true);
+}
+
+static int audit_person(struct http_request *req, const struct dash_session *se, const char *action,
+			long long id, long long now)
+{
+	char subject[40];
+
+	if (bsnprintf(subject, sizeof(subject), "subscriber:%lld", id) < 0)
+		return -1;
+	return db_audit(req->db, now, se->s.user, action, subject, "dashboard");
+}
+
+static void person_page(struct http_request *req, struct http_response *resp,
+			struct dash_session *se, long long id, bool post, long long now)
+{
+	const char *unmask = http_query(req, "unmask");
+	int rc;
+
+	if (post && (!unmask || strcmp(unmask, "1"))) {
+		http_dash_error(resp, se, 400, "unmask: must be 1");
+		return;
+	}
+	/* Recorded before anything is shown (and only for someone who exists). */
+	if (post) {
+		struct subscriber s;
+
+		rc = db_subscriber_get(req->db, id, &s);
+		if (rc == 0)
+			subscriber_release(&s);
+		if (rc == 0 && audit_person(req, se, "subscriber.unmask", id, now) < 0) {
+			http_json_error(resp, 500, "cannot write the audit log; nothing unmasked");
+			return;
+		}
+		if (rc == 0)
+			log_info("dashboard unmask subscriber=%lld user='%s'", id, se->s.user);
+	}
+	http_dash_html(resp, 200);
+	rc = dashboard_person_page(&resp->body, req->db, se->s.user, se->s.lang, se->s.csrf, id, post,
+				   now);
+	if (rc > 0)
+		http_dash_error(resp, se, 404, "no such person");
+	else if (rc < 0)
+		http_json_error(resp, 500, "cannot read the database");
+}
+
+static void person_export(struct http_request *req, struct http_response *resp,
+			  struct dash_session *se, long long id, long long now)
+{
+	struct sbuf err = SBUF_INIT;
+	json_t *j = NULL;
+	char disp[96];
+	char *text;
+	int rc = gdpr_export(req->db, id, se->s.user, "dashboard", now, &j, &err);
+
+	if (rc > 0) {
+		http_dash_error(resp, se, 404, "no such person");
+	} else if (rc < 0 || !(text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS))) {
+		http_json_error(resp, 500, "%s", err.len ? err.buf : "cannot export");
+	} else {
+		log_info("dashboard gdpr export subscriber=%lld user='%s'", id, se->s.user);
+		resp->status = 200;
+		resp->content_type = "application/json; charset=utf-8";
+		(void)bsnprintf(disp, sizeof(disp), "attachment; filename=\"subscriber-%lld.json\"", id);
+		http_add_header(resp, "Content-Disposition", disp);
+		http_add_header(resp, "Cache-Control", "no-store");
+		sbuf_addstr(&resp->body, text);
+		sbuf_addch(&resp->body, '\n');
+		free(text);
+	}
+	json_decref(j);
+	sbuf_release(&err);
+}
+
+static void person_erase(struct http_request *req, struct http_response *resp,
+			 struct dash_session *se, long long id, long long now)
+{
+	const char *confirm = http_query(req, "confirm");
+	struct sbuf warn = SBUF_INIT, err = SBUF_INIT;
+	struct erase_result res;
+	struct subscriber s;
+	int rc;
+
+	if (confirm && strcmp(confirm, "ERASE")) {
+		http_dash_error(resp, se, 400, "confirm: type ERASE to erase the person");
+		return;
+	}
+	if ((rc = db_subscriber_get(req->db, id, &s)) != 0) {
+		if (rc > 0)
+			http_dash_error(resp, se, 404, "no such person");
+		else
+			http_json_error(resp, 500, "cannot read the database");
+		return;
+	}
+	subscriber_release(&s);
+	if (!confirm) {
+		http_dash_html(resp, 200);
+		dashboard_erase_confirm_page(&resp->body, se->s.user, se->s.lang, se->s.csrf, id);
+		return;
+	}
+	rc = gdpr_erase(req->db, req->cfg, id, se->s.user, now, &res, &warn, &err);
+	if (rc == 1) {
+		http_dash_error(resp, se, 404, "no such person");
+	} else if (rc < 0) {
+		http_json_error(resp, 500, "%s", err.buf);
+	} else {
+		log_info("dashboard gdpr erase subscriber=%lld user='%s'", id, se->s.user);
+		if (warn.len)
+			log_warn("dashboard gdpr erase subscriber=%lld: %s", id, warn.buf);
+		http_dash_html(resp, 200);
+		dashboard_erased_page(&resp->body, se->s.user, se->s.lang, se->s.csrf, id, res.messages,
+				      res.inbound, warn.buf);
+	}
+	sbuf_release(&warn);
+	sbuf_release(&err);
+}
+
+void http_dashboard_staff(struct http_request *req, struct http_response *resp,
+			  struct dash_session *se, const char *sub, bool post, long long now)
+{
+	const char *rest;
+	long long id;
+
+	if (!strcmp(sub, "subscribers")) {
+		if (post)
+			method_not_allowed(req, resp);
+		else
+			people_lookup(req, resp, se);
+	} else if ((id = person_path(sub, &rest)) > 0) {
+		if (!*rest)
+			person_page(req, resp, se, id, post, now);
+		else if (!post && (!strcmp(rest, "export") || !strcmp(rest, "erase")))
+			method_not_allowed(req, resp);
+		else if (!strcmp(rest, "export"))
+			person_export(req, resp, se, id, now);
+		else if (!strcmp(rest, "erase"))
+			person_erase(req, resp, se, id, now);
+		else
+			http_dash_error(resp, se, 404, "no such page");
+	} else {
+		http_dash_error(resp, se, 404, "no such page");
+	}
+}

