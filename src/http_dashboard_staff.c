@@ -29,9 +29,11 @@
 #include "budbringer/log.h"
 #include "budbringer/mime.h"
 #include "budbringer/phone.h"
+#include "budbringer/report.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* "subscribers/12/export" -> 12 and the rest "export"; 0 when not a person's path. */
 static long long person_path(const char *sub, const char **rest)
@@ -56,7 +58,8 @@ bool http_dashboard_staff_route(const char *sub)
 {
 	const char *rest;
 
-	return !strcmp(sub, "subscribers") || person_path(sub, &rest) > 0;
+	return !strcmp(sub, "subscribers") || person_path(sub, &rest) > 0 || !strcmp(sub, "report") ||
+	       !strcmp(sub, "report.csv");
 }
 
 static void method_not_allowed(struct http_request *req, struct http_response *resp)
@@ -225,6 +228,66 @@ static void person_erase(struct http_request *req, struct http_response *resp,
 	sbuf_release(&err);
 }
 
+/* ---------------------------------------------------------------- report --- */
+
+/* from and to (default: this year so far), read by the report's own rule. */
+static int report_read(struct http_request *req, struct http_response *resp,
+		       struct dash_session *se, long long now, struct report *r)
+{
+	const char *from = http_query(req, "from"), *to = http_query(req, "to");
+	char year_start[11], today[11];
+	struct sbuf err = SBUF_INIT;
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	if (!strftime(today, sizeof(today), "%Y-%m-%d", &tm) ||
+	    bsnprintf(year_start, sizeof(year_start), "%04d-01-01", tm.tm_year + 1900) < 0)
+		return -1;
+	if (report_period(from ? from : year_start, to ? to : today, r, &err) < 0) {
+		http_dash_error(resp, se, 400, err.buf);
+		sbuf_release(&err);
+		return -1;
+	}
+	sbuf_release(&err);
+	return 0;
+}
+
+static void report_page(struct http_request *req, struct http_response *resp,
+			struct dash_session *se, long long now, bool csv)
+{
+	struct report r = { .rows = NULL }, prev = { .rows = NULL };
+	char pf[11], pt[11], disp[96];
+	struct sbuf err = SBUF_INIT;
+
+	if (report_read(req, resp, se, now, &r) < 0)
+		return;
+	if (report_build(req->db, req->cfg, &r) < 0) {
+		http_json_error(resp, 500, "cannot read the database");
+		goto out;
+	}
+	if (csv) {
+		resp->status = 200;
+		resp->content_type = "text/csv; charset=utf-8";
+		(void)bsnprintf(disp, sizeof(disp), "attachment; filename=\"evaluering-%s-%s.csv\"",
+				r.from, r.to);
+		http_add_header(resp, "Content-Disposition", disp);
+		report_csv(&r, req->cfg->sms.currency, true, &resp->body);
+		goto out;
+	}
+	if (report_previous(&r, pf, pt) < 0 || report_period(pf, pt, &prev, &err) < 0 ||
+	    report_build(req->db, req->cfg, &prev) < 0) {
+		http_json_error(resp, 500, "cannot read the period before");
+		goto out;
+	}
+	http_dash_html(resp, 200);
+	dashboard_report_page(&resp->body, req->cfg, se->s.user, se->s.lang, se->s.csrf, &r, &prev);
+out:
+	report_release(&r);
+	report_release(&prev);
+	sbuf_release(&err);
+}
+
 void http_dashboard_staff(struct http_request *req, struct http_response *resp,
 			  struct dash_session *se, const char *sub, bool post, long long now)
 {
@@ -247,6 +310,11 @@ void http_dashboard_staff(struct http_request *req, struct http_response *resp,
 			person_erase(req, resp, se, id, now);
 		else
 			http_dash_error(resp, se, 404, "no such page");
+	} else if (!strcmp(sub, "report") || !strcmp(sub, "report.csv")) {
+		if (post)
+			method_not_allowed(req, resp);
+		else
+			report_page(req, resp, se, now, !strcmp(sub, "report.csv"));
 	} else {
 		http_dash_error(resp, se, 404, "no such page");
 	}

@@ -102,6 +102,14 @@ void dashboard_erase_confirm_page(struct sbuf *out, const char *user, const char
 void dashboard_erased_page(struct sbuf *out, const char *user, const char *lang, const char *csrf,
 			   long long id, long long messages, long long inbound, const char *warn);
 
+/* ---- the evaluation report (dashboard_report.c) ---- */
+
+struct report;
+/* /dashboard/report: r's figures next to prev's (the period before). */
+void dashboard_report_page(struct sbuf *out, const struct config *cfg, const char *user,
+			   const char *lang, const char *csrf, const struct report *r,
+			   const struct report *prev);
+
 /* A warning paragraph when an SMS text goes as UCS-2, naming the
  * characters that cause it (gsm_ucs2_culprits()); nothing for GSM-7. */
 void dashboard_ucs2_warning(struct sbuf *out, const char *lang, const char *text);

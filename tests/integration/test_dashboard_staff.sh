@@ -171,4 +171,36 @@ assert_eq 1 "$(audits gdpr.erase bo "subscriber:$sid")" "… audited with bo's n
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE recipient = '+4520000002'")" "… and no message keeps the number"
 assert_eq 404 "$(code "$BB_URL/dashboard/subscribers/$sid")" "the erased person's page is gone"
 
+# --------------------------------------------------------------- report ---
+year=$(date +%Y)
+page=$(get "/report")
+assert_contains "$page" "<b id=\"period\">$year-01-01–$today</b>" "the report defaults to this year so far"
+assert_match "$page" '<tr data-reach="band:15-25"><th scope="row">15–25</th><td class="num now">[0-9]+</td><td class="num prev">0</td>' \
+	"the reach of 15–25-year-olds against the period before"
+assert_contains "$page" '<tr data-reach="lang:ar">' "… and of each language"
+assert_match "$page" '<section id="reach">.*<svg' "… drawn as an SVG chart"
+assert_match "$page" '<section id="chart-signups" class="chart"><h2>[^<]*</h2><svg' "sign-ups and opt-outs are charted"
+assert_contains "$page" '<th scope="row" dir="auto">Randers Roklub</th><td class="num">1</td>' "campaigns per association"
+assert_contains "$(get /static/style.css)" "@page{size:A4" "the stylesheet lays the report out on A4"
+assert_contains "$(get /static/style.css)" "@media print{" "… with print rules"
+for b in "from=2026-13-01" "from=yesterday" "to=2026-02-30" "to=26-01-01"; do
+	bad "/report?$b" "${b%%=*}"
+done
+bad "/report?from=2026-05-01&to=2026-04-30" to
+# The CSV for Danish Excel: the CLI's figures byte for byte, with a BOM,
+# semicolons, decimal commas and CRLF.
+curl -s -D "$TEST_TMPDIR/csv.head" -o "$TEST_TMPDIR/page.csv" -b "$jar" \
+	"$BB_URL/dashboard/report.csv?from=$year-01-01&to=$today"
+assert_match "$(cat "$TEST_TMPDIR/csv.head")" "Content-Type: text/csv; charset=utf-8" "the CSV is text/csv in UTF-8"
+assert_match "$(cat "$TEST_TMPDIR/csv.head")" "Content-Disposition: attachment; filename=\"evaluering-$year-01-01-$today.csv\"" \
+	"… a download"
+assert_eq "efbbbf" "$(head -c 3 "$TEST_TMPDIR/page.csv" | od -An -tx1 | tr -d ' \n')" "… starting with the UTF-8 BOM"
+assert_eq "from;to;dimension;key;active_start;active_end;signups;optouts;sent;delivered;campaigns;delivery_rate;sms_cost_DKK" \
+	"$(head -1 "$TEST_TMPDIR/page.csv" | tail -c +4 | tr -d '\r')" "… semicolons between the columns"
+assert_eq "$(wc -l < "$TEST_TMPDIR/page.csv")" "$(grep -c $'\r$' "$TEST_TMPDIR/page.csv")" "… CRLF at every line's end"
+{ printf '\xef\xbb\xbf'; bb report --from "$year-01-01" --to "$today" --csv | sed 's/,/;/g; s/\./,/g; s/$/\r/'; } > "$TEST_TMPDIR/cli.csv"
+assert_file_eq "$TEST_TMPDIR/cli.csv" "$TEST_TMPDIR/page.csv" "the page's CSV holds the CLI report's figures, byte for byte"
+assert_match "$(cat "$TEST_TMPDIR/page.csv")" ";total;;[0-9;]+;0,[0-9]{4};[0-9]+,[0-9]{2}"$'\r' "decimal commas in the rate and the cost"
+assert_eq 400 "$(code "$BB_URL/dashboard/report.csv?from=x")" "the CSV checks its parameters too"
+
 done_testing
