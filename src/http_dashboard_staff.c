@@ -23,6 +23,7 @@
  * that could be seen.
  */
 #include "budbringer/dashboard.h"
+#include "budbringer/db_bounce.h"
 #include "budbringer/db_gdpr.h"
 #include "budbringer/gdpr.h"
 #include "budbringer/http_dashboard.h"
@@ -59,7 +60,8 @@ bool http_dashboard_staff_route(const char *sub)
 	const char *rest;
 
 	return !strcmp(sub, "subscribers") || person_path(sub, &rest) > 0 || !strcmp(sub, "report") ||
-	       !strcmp(sub, "report.csv");
+	       !strcmp(sub, "report.csv") || !strcmp(sub, "suppressions") ||
+	       !strcmp(sub, "suppressions/lift") || !strcmp(sub, "inbound");
 }
 
 static void method_not_allowed(struct http_request *req, struct http_response *resp)
@@ -288,6 +290,149 @@ out:
 	sbuf_release(&err);
 }
 
+/* ---------------------------------------------------------- suppressions --- */
+
+static void suppressions_page(struct http_request *req, struct http_response *resp,
+			      struct dash_session *se)
+{
+	const char *reason = http_query(req, "reason"), *done = http_query(req, "done");
+	bool known = false;
+	char msg[200];
+
+	if (reason && !*reason)
+		reason = NULL;
+	for (int i = 0; reason && dashboard_suppression_reasons[i]; i++)
+		known |= !strcmp(reason, dashboard_suppression_reasons[i]);
+	if (reason && !known) {
+		(void)bsnprintf(msg, sizeof(msg), "reason: '%.40s' is not one of: bounce complaint stop "
+				"unsubscribed erased", reason);
+		http_dash_error(resp, se, 400, msg);
+		return;
+	}
+	if (done && strcmp(done, "lifted") && strcmp(done, "not_lifted")) {
+		http_dash_error(resp, se, 400, "done: not a notice");
+		return;
+	}
+	http_dash_html(resp, 200);
+	if (dashboard_suppressions_page(&resp->body, req->db, se->s.user, se->s.lang, se->s.csrf,
+					reason, done) < 0)
+		http_json_error(resp, 500, "cannot read the database");
+}
+
+struct lift_find {
+	const char *key, *channel;
+	struct suppression_row row;
+	char key_buf[65], channel_buf[8], recipient[256], status[32], diagnostic[256];
+	bool found;
+};
+
+/* The bounce suppression with this key, and the address of its evidence. */
+static int lift_find_cb(const struct suppression_row *r, void *arg)
+{
+	struct lift_find *f = arg;
+
+	if (strcmp(r->address_sha256, f->key) || strcmp(r->channel, f->channel))
+		return 0;
+	f->row = *r;
+	(void)bsnprintf(f->key_buf, sizeof(f->key_buf), "%s", r->address_sha256);
+	(void)bsnprintf(f->channel_buf, sizeof(f->channel_buf), "%s", r->channel);
+	(void)bsnprintf(f->recipient, sizeof(f->recipient), "%s", r->recipient ? r->recipient : "");
+	(void)bsnprintf(f->status, sizeof(f->status), "%s", r->status ? r->status : "");
+	(void)bsnprintf(f->diagnostic, sizeof(f->diagnostic), "%s", r->diagnostic ? r->diagnostic : "");
+	f->row.address_sha256 = f->key_buf;
+	f->row.channel = f->channel_buf;
+	f->row.reason = "bounce";
+	f->row.source = NULL;
+	f->row.recipient = r->recipient ? f->recipient : NULL;
+	f->row.status = r->status ? f->status : NULL;
+	f->row.diagnostic = r->diagnostic ? f->diagnostic : NULL;
+	f->row.feedback_type = NULL;
+	f->found = true;
+	return 1;
+}
+
+/*
+ * key (the suppression's address hash) and channel name one bounce
+ * suppression; without confirm=yes the confirmation page, with it the
+ * lift by db_suppression_lift() — the CLI's function, which refuses any
+ * other reason and writes the audit row with the staff member's name.
+ */
+static void suppression_lift(struct http_request *req, struct http_response *resp,
+			     struct dash_session *se, long long now)
+{
+	struct lift_find f = { .key = http_query(req, "key"), .channel = http_query(req, "channel") };
+	const char *confirm = http_query(req, "confirm");
+	char why[32];
+	int rc;
+
+	if (!f.key || strlen(f.key) != 64 || strspn(f.key, "0123456789abcdef") != 64) {
+		http_dash_error(resp, se, 400, "key: must be a suppression's key (64 hex digits)");
+		return;
+	}
+	if (!f.channel || (strcmp(f.channel, "sms") && strcmp(f.channel, "email"))) {
+		http_dash_error(resp, se, 400, "channel: must be sms or email");
+		return;
+	}
+	if (confirm && strcmp(confirm, "yes")) {
+		http_dash_error(resp, se, 400, "confirm: must be yes");
+		return;
+	}
+	if (db_suppression_each(req->db, "bounce", 0, lift_find_cb, &f) < 0) {
+		http_json_error(resp, 500, "cannot read the database");
+		return;
+	}
+	if (!f.found || !f.row.recipient || !strcmp(f.row.recipient, "(erased)")) {
+		http_dash_redirect(resp, "/dashboard/suppressions?done=not_lifted");
+		return;
+	}
+	if (!confirm) {
+		http_dash_html(resp, 200);
+		dashboard_lift_confirm_page(&resp->body, se->s.user, se->s.lang, se->s.csrf, &f.row);
+		return;
+	}
+	rc = db_suppression_lift(req->db, f.row.recipient, f.row.channel, se->s.user, now, why,
+				 sizeof(why));
+	if (rc < 0) {
+		http_json_error(resp, 500, "cannot lift the suppression");
+		return;
+	}
+	if (rc == 0)
+		log_info("dashboard suppression lifted key=%.12s user='%s'", f.key, se->s.user);
+	http_dash_redirect(resp, rc == 0 ? "/dashboard/suppressions?done=lifted"
+				    : "/dashboard/suppressions?done=not_lifted");
+}
+
+/* ---------------------------------------------------------------- inbound --- */
+
+static void inbound_page(struct http_request *req, struct http_response *resp,
+			 struct dash_session *se, long long now)
+{
+	const char *days_s = http_query(req, "days"), *number = http_query(req, "number"), *why;
+	char phone[PHONE_E164_MAX], msg[200];
+	long long days = 7;
+
+	if (days_s && (!(days = http_parse_id(days_s)) || days > req->cfg->retention_days)) {
+		(void)bsnprintf(msg, sizeof(msg), "days: '%.20s' is not a number of days from 1 to %d "
+				"(retention_days)", days_s, req->cfg->retention_days);
+		http_dash_error(resp, se, 400, msg);
+		return;
+	}
+	if (days > req->cfg->retention_days)
+		days = req->cfg->retention_days;
+	if (number && !*number)
+		number = NULL;
+	if (number && phone_normalise(number, req->cfg->default_country, phone, &why) < 0) {
+		(void)bsnprintf(msg, sizeof(msg), "number: '%.40s' is not a phone number (%s)", number,
+				why ? why : "invalid");
+		http_dash_error(resp, se, 400, msg);
+		return;
+	}
+	http_dash_html(resp, 200);
+	if (dashboard_inbound_page(&resp->body, req->db, req->cfg, se->s.user, se->s.lang, se->s.csrf,
+				   (int)days, number, number ? phone : NULL, now) < 0)
+		http_json_error(resp, 500, "cannot read the database");
+}
+
 void http_dashboard_staff(struct http_request *req, struct http_response *resp,
 			  struct dash_session *se, const char *sub, bool post, long long now)
 {
@@ -315,6 +460,21 @@ void http_dashboard_staff(struct http_request *req, struct http_response *resp,
 			method_not_allowed(req, resp);
 		else
 			report_page(req, resp, se, now, !strcmp(sub, "report.csv"));
+	} else if (!strcmp(sub, "suppressions")) {
+		if (post)
+			method_not_allowed(req, resp);
+		else
+			suppressions_page(req, resp, se);
+	} else if (!strcmp(sub, "suppressions/lift")) {
+		if (!post)
+			method_not_allowed(req, resp);
+		else
+			suppression_lift(req, resp, se, now);
+	} else if (!strcmp(sub, "inbound")) {
+		if (post)
+			method_not_allowed(req, resp);
+		else
+			inbound_page(req, resp, se, now);
 	} else {
 		http_dash_error(resp, se, 404, "no such page");
 	}

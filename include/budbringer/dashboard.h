@@ -110,6 +110,26 @@ void dashboard_report_page(struct sbuf *out, const struct config *cfg, const cha
 			   const char *lang, const char *csrf, const struct report *r,
 			   const struct report *prev);
 
+/* ---- suppressions and inbound (dashboard_lists.c) ---- */
+
+/* The reasons a suppression can have, NULL-terminated. */
+extern const char *const dashboard_suppression_reasons[6];
+/* /dashboard/suppressions (reason NULL: all); notice "lifted" or
+ * "not_lifted" after a lift. 0 or -1. */
+int dashboard_suppressions_page(struct sbuf *out, struct db *db, const char *user,
+				const char *lang, const char *csrf, const char *reason,
+				const char *notice);
+struct suppression_row;
+/* The lift's confirmation step for row r (a bounce). */
+void dashboard_lift_confirm_page(struct sbuf *out, const char *user, const char *lang,
+				 const char *csrf, const struct suppression_row *r);
+/* /dashboard/inbound: the last `days` days, one number (E.164 in number,
+ * as typed in number_text) or all. Texts older than cfg->retention_days
+ * are not shown. 0 or -1. */
+int dashboard_inbound_page(struct sbuf *out, struct db *db, const struct config *cfg,
+			   const char *user, const char *lang, const char *csrf, int days,
+			   const char *number_text, const char *number, long long now);
+
 /* A warning paragraph when an SMS text goes as UCS-2, naming the
  * characters that cause it (gsm_ucs2_culprits()); nothing for GSM-7. */
 void dashboard_ucs2_warning(struct sbuf *out, const char *lang, const char *text);

@@ -52,6 +52,30 @@ wait_until "[ -n \"\$(auto)\" ] && [ \"\$(bb_sql \"SELECT count(*) FROM messages
 	die "the automatic campaign was sent: $(bb_sql "SELECT state, count(*) FROM messages GROUP BY state")"
 auto=$(auto)
 
+# Inbound SMS: a STOP from a stranger (a suppression), help twice from one number.
+n=0
+for t in "STOP" "HJÆLP" "hjælp igen" "FRIVILLIG SPORT"; do
+	n=$((n + 1))
+	from=+4531000001
+	[ "$t" = STOP ] && from=+4531000009
+	[ "$t" = "FRIVILLIG SPORT" ] && from=+4531000002
+	curl -s -o /dev/null -G "$BB_URL/sms/inbound" --data-urlencode "secret=$BB_INBOUND_SECRET" \
+		--data-urlencode "from=$from" --data-urlencode "to=1919" --data-urlencode "text=$t" \
+		--data-urlencode "id=mo-$n"
+done
+wait_until "[ \"\$(bb_sql 'SELECT count(*) FROM inbound')\" -ge 4 ]" 10 || fail "inbound SMS recorded"
+# A hard bounce of hard@example.org's campaign email: budbringer bounce fed
+# a fixture rewritten to the message's VERP address (as test_bounce.sh).
+hard=$(bb_sql "SELECT id FROM messages WHERE campaign_id = $auto AND recipient = 'hard@example.org'")
+[ -n "$hard" ] || die "hard@example.org's message"
+sed -E "s/bounce\+[0-9]+@[A-Za-z0-9.-]+/bounce+$hard@$DOMAIN/g" \
+	"$BB_TOP_DIR/tests/fixtures/bounce/postfix_550_user_unknown.eml" > "$TEST_TMPDIR/bounce.eml"
+bb bounce --recipient "bounce+$hard@$DOMAIN" < "$TEST_TMPDIR/bounce.eml" >/dev/null || fail "budbringer bounce"
+assert_eq bounced "$(bb_sql "SELECT state FROM messages WHERE id = $hard")" "the hard bounce is recorded"
+hard_key=$(bb_suppression_hash hard@example.org)
+assert_eq bounce "$(bb_sql "SELECT reason FROM suppressions WHERE address_sha256 = '$hard_key'")" \
+	"… and the address is suppressed (bounce)"
+
 # ------------------------------------------------------------------ cost ---
 # Every sent SMS stores its parts x 0.285 DKK (285 thousandths a part).
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE channel = 'sms' AND state = 'sent' AND
@@ -170,6 +194,52 @@ assert_eq 0 "$(bb_sql "SELECT count(*) FROM subscribers WHERE id = $sid")" "… 
 assert_eq 1 "$(audits gdpr.erase bo "subscriber:$sid")" "… audited with bo's name"
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM messages WHERE recipient = '+4520000002'")" "… and no message keeps the number"
 assert_eq 404 "$(code "$BB_URL/dashboard/subscribers/$sid")" "the erased person's page is gone"
+
+# ---------------------------------------------------------- suppressions ---
+page=$(get "/suppressions")
+assert_contains "$page" "<tr data-reason=\"bounce\" data-key=\"$hard_key\">" "the suppression list shows the bounce"
+assert_contains "$page" '<tr data-reason="stop"' "… and the STOP"
+assert_contains "$page" "data-lift=\"$hard\"" "a bounce can be lifted"
+assert_eq 1 "$(printf '%s' "$page" | grep -o 'data-lift=' | wc -l | tr -d ' ')" "… and nothing else can"
+assert_contains "$page" "h•••@example.org" "the evidence's recipient is masked"
+assert_not_contains "$page" "hard@example.org" "… never shown in full"
+assert_not_contains "$(get "/suppressions?reason=stop")" 'data-reason="bounce"' "the reason filter"
+bad "/suppressions?reason=lost" reason
+assert_eq 405 "$(code "$BB_URL/dashboard/suppressions/lift")" "a lift by GET is not allowed"
+assert_eq 303 "$(code "$BB_URL/dashboard/suppressions/lift" --data "key=$hard_key&channel=email&confirm=yes&csrf=forged")" \
+	"a lift without the CSRF token is sent away"
+assert_eq bounce "$(bb_sql "SELECT reason FROM suppressions WHERE address_sha256 = '$hard_key'")" "… and lifts nothing"
+bad_post /suppressions/lift "key=xyz&channel=email" key
+bad_post /suppressions/lift "key=$hard_key&channel=fax" channel
+bad_post /suppressions/lift "key=$hard_key&channel=email&confirm=sure" confirm
+stop_key=$(bb_sql "SELECT address_sha256 FROM suppressions WHERE reason = 'stop' LIMIT 1")
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" "$BB_URL/dashboard/suppressions/lift" \
+	--data "key=$stop_key&channel=sms&confirm=yes&csrf=$csrf")
+assert_eq "$BB_URL/dashboard/suppressions?done=not_lifted" "$loc" "a STOP cannot be lifted by staff"
+assert_eq 1 "$(bb_sql "SELECT count(*) FROM suppressions WHERE address_sha256 = '$stop_key'")" "… it stays"
+assert_eq 200 "$(code "$BB_URL/dashboard/suppressions/lift" --data "key=$hard_key&channel=email&csrf=$csrf")" \
+	"a lift asks for confirmation first"
+assert_contains "$(cat "$TEST_TMPDIR/page.html")" 'id="lift-confirm"' "… with a button to confirm"
+assert_eq bounce "$(bb_sql "SELECT reason FROM suppressions WHERE address_sha256 = '$hard_key'")" "… and lifts nothing yet"
+# (the browser lifts it: see staff.mjs)
+
+# -------------------------------------------------------------- inbound ---
+page=$(get "/inbound")
+assert_contains "$page" 'data-sender="+45 31 •• •• 01"' "the inbound SMS per number, masked"
+assert_match "$page" 'data-sender="\+45 31 •• •• 01">.*HJÆLP.*hjælp igen' "… as a conversation in order"
+assert_contains "$page" 'class="out"' "… with the replies"
+assert_not_contains "$page" "31000001" "… and no full number"
+page=$(get "/inbound?number=31%2000%2000%2002&days=2")
+assert_contains "$page" "FRIVILLIG SPORT" "the number filter in any written form"
+assert_not_contains "$page" "HJÆLP" "… shows that number alone"
+bad "/inbound?days=0" days
+bad "/inbound?days=abc" days
+bad "/inbound?days=181" days
+bad "/inbound?number=hello" number
+# Texts past retention_days are not shown, even before housekeeping clears them.
+old=$(( $(date +%s) - 200 * 86400 ))
+bb_sql "UPDATE inbound SET received_at = $old WHERE text = 'hjælp igen'"
+assert_not_contains "$(get "/inbound?days=180")" "hjælp igen" "a text older than retention_days is not shown (days may not pass it)"
 
 # --------------------------------------------------------------- report ---
 year=$(date +%Y)
