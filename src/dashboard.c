@@ -27,7 +27,7 @@ struct ui {
 		*resend, *notice_resent, *notice_none_resent,
 		*municipality, *other_lang, *other_lang_code, *menu, *overview, *delivery_log,
 		*cost_30, *association, *replies, *no_cost, *people, *report, *suppressions,
-		*inbound_page, *new_campaign;
+		*inbound_page, *new_campaign, *notice_created, *notice_duplicate;
 	const char *states[5];     /* delivered, sent, in progress, failed/bounced, suppressed */
 	const char *campaign_status[7];
 };
@@ -63,6 +63,8 @@ static const struct ui ui_da = {
 	.replies = "Svar og bekr\xc3\xa6" "ftelser", .no_cost = "Ingen SMS med pris de seneste 30 dage.",
 	.people = "Personer", .report = "Evaluering", .suppressions = "Sp\xc3\xa6rrer",
 	.inbound_page = "Indg\xc3\xa5" "ende SMS", .new_campaign = "Ny kampagne",
+	.notice_created = "Kampagne %lld er oprettet.",
+	.notice_duplicate = "Kampagne %lld findes allerede (samme foresp\xc3\xb8rgsel); intet nyt er sat i k\xc3\xb8.",
 	.states = { "leveret", "sendt", "i gang", "fejlet/afvist", "frasorteret/annulleret" },
 	.campaign_status = { "venter p\xc3\xa5 godkendelse", "planlagt", "udv\xc3\xa6lger modtagere",
 		"sender", "f\xc3\xa6rdig", "annulleret", "udl\xc3\xb8" "bet" },
@@ -96,6 +98,8 @@ static const struct ui ui_en = {
 	.replies = "Replies and confirmations", .no_cost = "No priced SMS in the last 30 days.",
 	.people = "People", .report = "Report", .suppressions = "Suppressions",
 	.inbound_page = "Inbound SMS", .new_campaign = "New campaign",
+	.notice_created = "Campaign %lld is created.",
+	.notice_duplicate = "Campaign %lld exists already (the same request); nothing new is queued.",
 	.states = { "delivered", "sent", "in progress", "failed/bounced", "suppressed/cancelled" },
 	.campaign_status = { "waiting for approval", "scheduled", "selecting recipients", "sending",
 		"done", "cancelled", "expired" },
@@ -549,6 +553,10 @@ void dashboard_notice(struct sbuf *out, const char *lang, const char *notice, lo
 		fmt = p->u->notice_resent;
 	else if (!strcmp(notice, "none_resent"))
 		fmt = p->u->notice_none_resent;
+	else if (!strcmp(notice, "created"))
+		fmt = p->u->notice_created;
+	else if (!strcmp(notice, "duplicate"))
+		fmt = p->u->notice_duplicate;
 	if (!fmt)
 		return;
 	sbuf_addstr(p->out, "<p class=\"notice\" role=\"status\">");
@@ -679,6 +687,15 @@ const char *dashboard_css(void)
 	".warn{background:#fffaf0;border-left:4px solid #c05621;padding:.3em .6em;margin:.3em 0}"
 	".culprits{font-weight:700;letter-spacing:.1em}.lead{font-size:1.05em}"
 	"td.num,th.num{font-variant-numeric:tabular-nums}"
+	"fieldset{border:1px solid #cbd5e0;border-radius:4px;margin:.6em 0;padding:.4em .8em}"
+	"legend{font-weight:600}label.check{display:inline-block;margin:.2em .9em .2em 0}"
+	"pre{white-space:pre-wrap;background:#f7fafc;border:1px solid #e2e8f0;padding:.4em;"
+	"font:inherit;margin:.3em 0}textarea{width:100%;font:inherit;border:1px solid #718096;"
+	"border-radius:4px}article.rendered{border-top:1px solid #e2e8f0;padding-top:.4em}"
+	"details summary{cursor:pointer;font-weight:600;margin:.4em 0}"
+	".conversation{list-style:none;padding:0;margin:0}.conversation li{max-width:36em;"
+	"margin:.3em 0;padding:.3em .6em;border-radius:8px}.conversation p{margin:.1em 0}"
+	".conversation .in{background:#edf2f7}.conversation .out{background:#ebf8ff;margin-left:3em}"
 	"@page{size:A4;margin:15mm 12mm}"
 	"@media print{body{background:#fff;font-size:10pt;color:#000}header,.noprint,"
 	"form.inline,#actions{display:none}main{max-width:none;padding:0}section{border:none;"

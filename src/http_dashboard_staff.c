@@ -22,6 +22,7 @@
  * the audit log with the staff member's name before it has any effect
  * that could be seen.
  */
+#include "budbringer/campaign.h"
 #include "budbringer/dashboard.h"
 #include "budbringer/db_bounce.h"
 #include "budbringer/db_gdpr.h"
@@ -32,6 +33,7 @@
 #include "budbringer/phone.h"
 #include "budbringer/report.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,7 +63,8 @@ bool http_dashboard_staff_route(const char *sub)
 
 	return !strcmp(sub, "subscribers") || person_path(sub, &rest) > 0 || !strcmp(sub, "report") ||
 	       !strcmp(sub, "report.csv") || !strcmp(sub, "suppressions") ||
-	       !strcmp(sub, "suppressions/lift") || !strcmp(sub, "inbound");
+	       !strcmp(sub, "suppressions/lift") || !strcmp(sub, "inbound") ||
+	       !strcmp(sub, "campaigns/new");
 }
 
 static void method_not_allowed(struct http_request *req, struct http_response *resp)
@@ -433,6 +436,208 @@ static void inbound_page(struct http_request *req, struct http_response *resp,
 		http_json_error(resp, 500, "cannot read the database");
 }
 
+/* ---------------------------------------------------------- new campaign --- */
+
+#define TEXT_MAX_BYTES 1000
+#define SEND_AT_SLACK 300   /* a send time this far back means now */
+
+static int refuse(struct http_response *resp, struct dash_session *se, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int refuse(struct http_response *resp, struct dash_session *se, const char *fmt, ...)
+{
+	struct sbuf msg = SBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	http_dash_error(resp, se, 400, msg.buf);
+	sbuf_release(&msg);
+	return -1;
+}
+
+/* A checkbox: absent, or "1". */
+static int flag(struct http_request *req, struct http_response *resp, struct dash_session *se,
+		const char *name, bool *out)
+{
+	const char *v = http_query(req, name);
+
+	if (v && strcmp(v, "1"))
+		return refuse(resp, se, "%s: a checkbox is 1 or absent", name);
+	*out = v != NULL;
+	return 0;
+}
+
+static int age(struct http_request *req, struct http_response *resp, struct dash_session *se,
+	       const char *name, const char **text, int *out)
+{
+	const char *v = http_query(req, name);
+	char *end = NULL;
+	long n;
+
+	*text = v;
+	*out = -1;
+	if (!v || !*v)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*end || strspn(v, "0123456789") != strlen(v) || strlen(v) > 3 || n > 120)
+		return refuse(resp, se, "%s: '%.20s' is not an age from 0 to 120", name, v);
+	*out = (int)n;
+	return 0;
+}
+
+/* "2026-12-01T18:00" (datetime-local) in the daemon's time zone. */
+static int send_time(struct http_request *req, struct http_response *resp, struct dash_session *se,
+		     long long now, const char **text, long long *out)
+{
+	const char *v = http_query(req, "send_at"), *end;
+	struct tm tm;
+	time_t t;
+
+	*text = v;
+	*out = 0;
+	if (!v || !*v)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(v, "%Y-%m-%dT%H:%M", &tm);
+	if (end && *end == ':')
+		end = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm);
+	tm.tm_isdst = -1;
+	if (!end || *end || (t = mktime(&tm)) == (time_t)-1)
+		return refuse(resp, se, "send_at: '%.30s' is not a time like 2026-12-01T18:00", v);
+	if ((long long)t < now - SEND_AT_SLACK)
+		return refuse(resp, se, "send_at: %.30s is in the past", v);
+	*out = (long long)t > now ? (long long)t : 0;
+	return 0;
+}
+
+/* The form into f (for showing it again) and rq (for campaign_create()):
+ * each field by its own rule, a bad one refused with its name. */
+static int read_new_campaign(struct http_request *req, struct http_response *resp,
+			     struct dash_session *se, long long now, struct new_campaign_form *f,
+			     struct campaign_request *rq, const char **action)
+{
+	const struct config *cfg = req->cfg;
+	const char *opp = http_query(req, "opportunity");
+	char name[48];
+	size_t nl = 0, ni = 0;
+
+	*action = http_query(req, "action");
+	if (!*action || (strcmp(*action, "preview") && strcmp(*action, "schedule")))
+		return refuse(resp, se, "action: must be preview or schedule");
+	if (!(f->opportunity_id = http_parse_id(opp)))
+		return refuse(resp, se, "opportunity: '%.20s' is not an opportunity id", opp ? opp : "");
+	rq->opportunity_id = f->opportunity_id;
+	if (flag(req, resp, se, "ch_sms", &f->channels[CHANNEL_SMS]) < 0 ||
+	    flag(req, resp, se, "ch_email", &f->channels[CHANNEL_EMAIL]) < 0 ||
+	    age(req, resp, se, "min_age", &f->min_age, &rq->min_age) < 0 ||
+	    age(req, resp, se, "max_age", &f->max_age, &rq->max_age) < 0 ||
+	    send_time(req, resp, se, now, &f->send_at, &rq->send_at) < 0)
+		return -1;
+	rq->channels[CHANNEL_SMS] = f->channels[CHANNEL_SMS];
+	rq->channels[CHANNEL_EMAIL] = f->channels[CHANNEL_EMAIL];
+	for (size_t i = 0; cfg->languages[i] && i < CFG_MAX_LANGS; i++) {
+		const char *text;
+
+		(void)bsnprintf(name, sizeof(name), "lang_%s", cfg->languages[i]);
+		if (flag(req, resp, se, name, &f->langs[i]) < 0)
+			return -1;
+		if (f->langs[i] && nl < MODEL_MAX_LANGS)
+			rq->langs[nl++] = cfg->languages[i];
+		(void)bsnprintf(name, sizeof(name), "text_%s", cfg->languages[i]);
+		text = http_query(req, name);
+		if (text && strlen(text) > TEXT_MAX_BYTES)
+			return refuse(resp, se, "%s: longer than %d bytes", name, TEXT_MAX_BYTES);
+		f->texts[i] = text;
+		if (text && *text && rq->n_texts < MODEL_MAX_LANGS) {
+			rq->texts[rq->n_texts].lang = cfg->languages[i];
+			rq->texts[rq->n_texts++].body = text;
+			f->n_texts++;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_interests && i < NEW_CAMPAIGN_MAX_INTERESTS; i++) {
+		(void)bsnprintf(name, sizeof(name), "interest_%s", cfg->interests[i].code);
+		if (flag(req, resp, se, name, &f->interests[i]) < 0)
+			return -1;
+		if (f->interests[i] && ni < MODEL_MAX_INTERESTS)
+			rq->interests[ni++] = cfg->interests[i].code;
+	}
+	return 0;
+}
+
+static void new_campaign(struct http_request *req, struct http_response *resp,
+			 struct dash_session *se, bool post, long long now)
+{
+	struct new_campaign_form f;
+	struct campaign_request rq = { .kind = "staff", .min_age = -1, .max_age = -1 };
+	struct campaign_dry_run d;
+	struct sbuf err = SBUF_INIT;
+	const char *action = NULL;
+	enum campaign_create_result r;
+	char who[80], loc[96], subject[40];
+	long long id = 0;
+	int status = 200;
+
+	memset(&f, 0, sizeof(f));
+	if (!post) {
+		const char *opp = http_query(req, "opportunity");
+
+		if (opp && !(f.opportunity_id = http_parse_id(opp))) {
+			refuse(resp, se, "opportunity: '%.20s' is not an opportunity id", opp);
+			return;
+		}
+		f.channels[CHANNEL_SMS] = f.channels[CHANNEL_EMAIL] = true;
+		http_dash_html(resp, 200);
+		if (dashboard_new_campaign_page(&resp->body, req->db, req->cfg, se->s.user, se->s.lang,
+						se->s.csrf, &f, NULL, NULL) < 0)
+			http_json_error(resp, 500, "cannot read the database");
+		return;
+	}
+	if (read_new_campaign(req, resp, se, now, &f, &rq, &action) < 0)
+		return;
+	(void)bsnprintf(who, sizeof(who), "dashboard:%s", se->s.user);
+	rq.created_by = who;
+	if (!strcmp(action, "preview")) {
+		r = campaign_dry_run(req->db, req->cfg, &rq, now, true, &d, &err);
+		if (r == CAMPAIGN_ERROR) {
+			http_json_error(resp, 500, "the dry run failed");
+			goto out;
+		}
+		http_dash_html(resp, r == CAMPAIGN_CREATED ? 200 : 400);
+		if (dashboard_new_campaign_page(&resp->body, req->db, req->cfg, se->s.user, se->s.lang,
+						se->s.csrf, &f, r == CAMPAIGN_CREATED ? &d : NULL,
+						r == CAMPAIGN_CREATED ? NULL : err.buf) < 0)
+			http_json_error(resp, 500, "cannot read the database");
+		if (r == CAMPAIGN_CREATED)
+			render_set_release(&d.rendered);
+		goto out;
+	}
+	r = campaign_create(req->db, req->cfg, &rq, now, &id, &err);
+	if (r == CAMPAIGN_CREATED || r == CAMPAIGN_DUPLICATE) {
+		if (r == CAMPAIGN_CREATED) {
+			(void)bsnprintf(subject, sizeof(subject), "campaign:%lld", id);
+			db_audit(req->db, now, se->s.user, "campaign.create", subject, "dashboard");
+			log_info("dashboard campaign created campaign=%lld user='%s'", id, se->s.user);
+			http_request_wake(req);
+		}
+		(void)bsnprintf(loc, sizeof(loc), "/dashboard/campaigns/%lld?done=%s", id,
+				r == CAMPAIGN_CREATED ? "created" : "duplicate");
+		http_dash_redirect(resp, loc);
+		goto out;
+	}
+	if (r == CAMPAIGN_ERROR) {
+		http_json_error(resp, 500, "cannot create the campaign");
+		goto out;
+	}
+	status = 400;
+	http_dash_html(resp, status);
+	if (dashboard_new_campaign_page(&resp->body, req->db, req->cfg, se->s.user, se->s.lang,
+					se->s.csrf, &f, NULL, err.buf) < 0)
+		http_json_error(resp, 500, "cannot read the database");
+out:
+	sbuf_release(&err);
+}
+
 void http_dashboard_staff(struct http_request *req, struct http_response *resp,
 			  struct dash_session *se, const char *sub, bool post, long long now)
 {
@@ -475,6 +680,8 @@ void http_dashboard_staff(struct http_request *req, struct http_response *resp,
 			method_not_allowed(req, resp);
 		else
 			inbound_page(req, resp, se, now);
+	} else if (!strcmp(sub, "campaigns/new")) {
+		new_campaign(req, resp, se, post, now);
 	} else {
 		http_dash_error(resp, se, 404, "no such page");
 	}

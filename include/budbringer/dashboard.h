@@ -130,6 +130,29 @@ int dashboard_inbound_page(struct sbuf *out, struct db *db, const struct config 
 			   const char *user, const char *lang, const char *csrf, int days,
 			   const char *number_text, const char *number, long long now);
 
+/* ---- the new-campaign page (dashboard_new.c) ---- */
+
+#define NEW_CAMPAIGN_MAX_INTERESTS 64
+/* The form as posted (strings as typed, for showing it again); langs[i]
+ * and texts[i] follow cfg->languages, interests[i] cfg->interests. */
+struct new_campaign_form {
+	long long opportunity_id;
+	bool channels[CHANNEL_COUNT];
+	const char *min_age, *max_age, *send_at;
+	bool langs[CFG_MAX_LANGS];
+	bool interests[NEW_CAMPAIGN_MAX_INTERESTS];
+	const char *texts[CFG_MAX_LANGS];
+	size_t n_texts;
+};
+struct campaign_dry_run;
+/* /dashboard/campaigns/new: the form (f), after a preview the dry run d
+ * (NULL: none), and a problem campaign_create() or campaign_dry_run()
+ * found (NULL: none). 0 or -1. */
+int dashboard_new_campaign_page(struct sbuf *out, struct db *db, const struct config *cfg,
+				const char *user, const char *lang, const char *csrf,
+				const struct new_campaign_form *f, const struct campaign_dry_run *d,
+				const char *problem);
+
 /* A warning paragraph when an SMS text goes as UCS-2, naming the
  * characters that cause it (gsm_ucs2_culprits()); nothing for GSM-7. */
 void dashboard_ucs2_warning(struct sbuf *out, const char *lang, const char *text);
