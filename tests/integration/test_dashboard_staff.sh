@@ -18,6 +18,14 @@
 . "$(dirname "$0")/../lib/budbringerd.sh"
 
 require_cmd sqlite3 curl
+command -v chromium >/dev/null 2>&1 || "$BB_TOP_DIR/scripts/install-deps.sh" chromium >&2
+command -v npm >/dev/null 2>&1 || "$BB_TOP_DIR/scripts/install-deps.sh" npm >&2
+require_cmd /usr/bin/chromium node npm
+BROWSER_DIR=$BB_TOP_DIR/tests/browser
+if [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
+   [ ! -f "$BROWSER_DIR/node_modules/axe-core/axe.min.js" ]; then
+	(cd "$BROWSER_DIR" && npm ci --no-audit --no-fund >&2) || die "npm ci in tests/browser failed"
+fi
 OUT=$BB_TOP_DIR/tests/output
 mkdir -p "$OUT"
 
@@ -316,5 +324,48 @@ assert_eq "$(wc -l < "$TEST_TMPDIR/page.csv")" "$(grep -c $'\r$' "$TEST_TMPDIR/p
 assert_file_eq "$TEST_TMPDIR/cli.csv" "$TEST_TMPDIR/page.csv" "the page's CSV holds the CLI report's figures, byte for byte"
 assert_match "$(cat "$TEST_TMPDIR/page.csv")" ";total;;[0-9;]+;0,[0-9]{4};[0-9]+,[0-9]{2}"$'\r' "decimal commas in the rate and the cost"
 assert_eq 400 "$(code "$BB_URL/dashboard/report.csv?from=x")" "the CSV checks its parameters too"
+
+# -------------------------------------------------------------- browser ---
+export BB_URL DASH_USER=anna DASH_PASSWORD="$PASSWORD" DASH_OPPORTUNITY="$opp" DASH_OUT="$OUT" \
+	DASH_PERSON_PHONE="20 00 00 03" DASH_PERSON_E164=+4520000003 DASH_BOUNCE_MESSAGE="$hard" \
+	DASH_AR_TITLE="$AR_TITLE"
+rm -f "$OUT"/dashboard-{new,report,people,suppressions,inbound}*.png
+person3=$(bb_sql "SELECT id FROM subscribers WHERE phone = '+4520000003'")
+campaigns_before=$(bb_sql "SELECT coalesce(max(id), 0) FROM campaigns")
+node "$BROWSER_DIR/staff.mjs" > "$TEST_TMPDIR/browser.log" 2>&1
+browser_rc=$?
+while read -r verdict msg; do
+	case $verdict in
+	PASS) pass "browser: $msg" ;;
+	FAIL) fail "browser: $msg" ;;
+	CHECKS) ;;
+	*) note "browser: $verdict $msg" ;;
+	esac
+done < "$TEST_TMPDIR/browser.log"
+assert_eq 0 "$browser_rc" "the browser script exited cleanly"
+expected=$(( $(grep -c '^[[:space:]]*check(' "$BROWSER_DIR/staff.mjs") - 1 ))
+assert_eq "$expected" "$(grep -c '^PASS' "$TEST_TMPDIR/browser.log")" "all $expected browser checks passed"
+assert_eq "CHECKS $expected" "$(grep '^CHECKS' "$TEST_TMPDIR/browser.log")" "… and the script ran to its end"
+for shot in new report people suppressions inbound; do
+	assert_cmd "[ -s '$OUT/dashboard-$shot.png' ]" "a screenshot of the $shot page in tests/output/"
+done
+if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ]; then
+	cp "$OUT"/dashboard-{new,report,people,suppressions,inbound}.png "$BB_TOP_DIR/docs/"
+fi
+
+# What the browser did is on record, with anna's name.
+created=$(bb_sql "SELECT id FROM campaigns WHERE id > $campaigns_before AND kind = 'staff'")
+assert_eq "dashboard:anna" "$(bb_sql "SELECT created_by FROM campaigns WHERE id = ${created:-0}")" \
+	"the campaign made in the browser names anna"
+assert_eq "sms|15|25" "$(bb_sql "SELECT channels, min_age, max_age FROM campaigns WHERE id = ${created:-0}")" \
+	"… with the channels and ages chosen"
+assert_eq 1 "$(audits campaign.create anna "campaign:${created:-0}")" "… and its creation is audited"
+assert_eq 1 "$(bb_sql "SELECT count(*) FROM campaign_texts WHERE campaign_id = ${created:-0} AND lang = 'tr'")" \
+	"… with the Turkish text"
+assert_eq 1 "$(audits gdpr.export anna "subscriber:$person3")" "the browser's export is audited"
+assert_eq 1 "$(audits gdpr.erase anna "subscriber:$person3")" "the browser's erasure is audited"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM subscribers WHERE phone = '+4520000003'")" "… and the person is gone"
+assert_eq 1 "$(audits suppression.lift anna "suppression:$hard_key")" "the lift is audited with anna's name"
+assert_eq 0 "$(bb_sql "SELECT count(*) FROM suppressions WHERE address_sha256 = '$hard_key'")" "… and the suppression is gone"
 
 done_testing
