@@ -22,7 +22,7 @@ struct new_ui {
 	const char *title, *opportunity, *choose, *channels, *ages, *min_age, *max_age, *ages_hint,
 		*langs, *langs_hint, *interests, *interests_hint, *texts, *texts_hint, *send_at,
 		*send_hint, *preview, *schedule, *preview_title, *lang, *sms, *email, *capped,
-		*suppressed, *cost, *total, *coding, *parts, *chars, *left, *subject, *recipients,
+		*suppressed, *cost, *total, *coding, *part, *parts, *chars, *left, *subject, *recipients,
 		*quiet, *no_match, *problem, *none_open, *cost_note;
 };
 
@@ -38,7 +38,7 @@ static const struct new_ui new_da = {
 	.schedule = "Planl\xc3\xa6g kampagnen", .preview_title = "Forh\xc3\xa5ndsvisning",
 	.lang = "Sprog", .sms = "SMS", .email = "E-mail", .capped = "Holdt af loftet",
 	.suppressed = "Sp\xc3\xa6rret", .cost = "Pris", .total = "I alt", .coding = "Kodning",
-	.parts = "dele", .chars = "tegn", .left = "tegn tilbage i sidste del", .subject = "Emne",
+	.part = "del", .parts = "dele", .chars = "tegn", .left = "tegn tilbage i sidste del", .subject = "Emne",
 	.recipients = "Modtagere",
 	.quiet = "Sendetidspunktet er i stilletiden: SMS venter i k\xc3\xb8" "en til",
 	.no_match = "Ingen modtagere passer.", .problem = "Kampagnen kan ikke oprettes:",
@@ -57,7 +57,7 @@ static const struct new_ui new_en = {
 	.send_at = "Send from", .send_hint = "Empty: at once.", .preview = "Preview",
 	.schedule = "Schedule the campaign", .preview_title = "Preview", .lang = "Language",
 	.sms = "SMS", .email = "Email", .capped = "Held by the cap", .suppressed = "Suppressed",
-	.cost = "Cost", .total = "Total", .coding = "Coding", .parts = "parts", .chars = "characters",
+	.cost = "Cost", .total = "Total", .coding = "Coding", .part = "part", .parts = "parts", .chars = "characters",
 	.left = "characters left in the last part", .subject = "Subject", .recipients = "Recipients",
 	.quiet = "The send time is in quiet hours: the SMS wait in the queue until",
 	.no_match = "No recipient matches.", .problem = "The campaign cannot be created:",
@@ -194,7 +194,8 @@ static void rendered(struct sbuf *out, const struct new_ui *u, const char *lang,
 		  "<span class=\"parts\">%u</span> %s \xc2\xb7 %zu %s \xc2\xb7 "
 		  "<span class=\"left\">%zu</span> %s</p><pre class=\"sms\" dir=\"auto\" lang=\"%s\">",
 		  rd->lang, rd->lang, rd->lang, u->sms,
-		  rd->gsm.coding == GSM_CODING_UCS2 ? "UCS-2" : "GSM-7", rd->gsm.segments, u->parts,
+		  rd->gsm.coding == GSM_CODING_UCS2 ? "UCS-2" : "GSM-7", rd->gsm.segments,
+		  rd->gsm.segments == 1 ? u->part : u->parts,
 		  rd->gsm.units, u->chars, chars_left(&rd->gsm), u->left, rd->lang);
 	html_escape(out, rd->sms);
 	sbuf_addstr(out, "</pre>");

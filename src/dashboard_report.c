@@ -195,7 +195,7 @@ static void figures(struct sbuf *out, const struct rep_ui *u, const struct repor
 		}
 		sbuf_addstr(out, "</th>");
 		for (int m = 0; m < REPORT_CAMPAIGNS; m++)
-			sbuf_addf(out, "<td class=\"num m-%s\">%lld</td>", report_metric_codes[m], x->v[m]);
+			sbuf_addf(out, "<td class=\"num r-%s\">%lld</td>", report_metric_codes[m], x->v[m]);
 		rate_cell(out, x, point);
 		sbuf_addstr(out, "</tr>\n");
 	}
