@@ -26,11 +26,11 @@ long long cost_estimate(long long messages, unsigned parts, long long price_mill
 
 int cost_format(long long milli, int decimals, char point, char *buf, size_t n)
 {
-	long long v = milli < 0 ? -milli : milli, whole, frac;
+	long long v = milli < 0 ? -(milli == LLONG_MIN ? LLONG_MIN + 1 : milli) : milli, whole, frac;
 	int rc;
 
 	if (decimals == 2) {
-		v = v > LLONG_MAX - 5 ? v / 10 : (v + 5) / 10;
+		v = v / 10 + (v % 10 >= 5);   /* half up, without overflowing */
 		whole = v / 100;
 		frac = v % 100;
 		rc = bsnprintf(buf, n, "%s%lld%c%02lld", milli < 0 ? "-" : "", whole, point, frac);
