@@ -204,6 +204,59 @@ void dashboard_page_begin(struct sbuf *out, const char *lang, const char *title,
 		  "<main>", u->log_out);
 }
 
+/* Part of a local part or a number, for dashboard_masked_text(). */
+static bool addr_char(char c)
+{
+	return c && !strchr(" \t\r\n<>\"'(),;:[]", c);
+}
+
+void dashboard_masked_text(struct sbuf *out, const char *text)
+{
+	struct sbuf plain = SBUF_INIT;
+	const char *p = text;
+
+	/* Email addresses keep their first letter and domain; runs of eight
+	 * or more digits (a phone number) their first two and last two. */
+	while (p && *p) {
+		const char *at = strchr(p, '@'), *d = strpbrk(p, "0123456789");
+
+		if (d && (!at || d < at) && strspn(d, "0123456789") >= 8) {
+			size_t n = strspn(d, "0123456789");
+
+			sbuf_add(&plain, p, (size_t)(d - p) + 2);
+			for (size_t i = 4; i < n; i++)
+				sbuf_addstr(&plain, "\xe2\x80\xa2");
+			sbuf_add(&plain, d + n - 2, 2);
+			p = d + n;
+			continue;
+		}
+		if (d && (!at || d < at)) {
+			size_t n = strspn(d, "0123456789");
+
+			sbuf_add(&plain, p, (size_t)(d - p) + n);
+			p = d + n;
+			continue;
+		}
+		if (!at) {
+			sbuf_addstr(&plain, p);
+			break;
+		}
+		{
+			const char *start = at;
+
+			while (start > p && addr_char(start[-1]))
+				start--;
+			sbuf_add(&plain, p, (size_t)(start - p));
+			if (start < at)
+				sbuf_addf(&plain, "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2", *start);
+			sbuf_addch(&plain, '@');
+			p = at + 1;
+		}
+	}
+	html_escape(out, plain.buf);
+	sbuf_release(&plain);
+}
+
 void dashboard_page_end(struct sbuf *out)
 {
 	sbuf_addstr(out, "</main></body></html>\n");

@@ -103,7 +103,7 @@ static void evidence(struct sbuf *out, const struct list_ui *u, const struct sup
 	}
 	if (r->diagnostic) {
 		sbuf_addstr(out, "<br><small>");
-		html_escape(out, r->diagnostic);
+		dashboard_masked_text(out, r->diagnostic);
 		sbuf_addstr(out, "</small>");
 	}
 }
@@ -133,7 +133,7 @@ static int sup_row(const struct suppression_row *r, void *arg)
 	sbuf_addf(p->out, "</td><td data-label=\"%s\"><code>", p->u->key);
 	sbuf_add(p->out, r->address_sha256, strlen(r->address_sha256) > 12 ? 12 : strlen(r->address_sha256));
 	sbuf_addf(p->out, "\xe2\x80\xa6</code></td><td data-label=\"%s\">", p->u->source);
-	html_escape(p->out, r->source ? r->source : "-");
+	dashboard_masked_text(p->out, r->source ? r->source : "-");
 	sbuf_addf(p->out, "</td><td data-label=\"%s\">", p->u->evidence);
 	evidence(p->out, p->u, r);
 	sbuf_addstr(p->out, "</td><td class=\"actions\">");

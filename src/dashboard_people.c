@@ -138,10 +138,10 @@ static void evidence_text(struct sbuf *out, const char *evidence, bool unmasked)
 {
 	if (!evidence || !*evidence)
 		sbuf_addstr(out, "-");
-	else if (unmasked || !strpbrk(evidence, "@+0123456789"))
+	else if (unmasked)
 		html_escape(out, evidence);
 	else
-		sbuf_addstr(out, "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2");
+		dashboard_masked_text(out, evidence);
 }
 
 struct hist {

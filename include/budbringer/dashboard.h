@@ -36,6 +36,10 @@ int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cf
 void dashboard_page_begin(struct sbuf *out, const char *lang, const char *title,
 			  const char *user, const char *csrf, const char *back);
 void dashboard_page_end(struct sbuf *out);
+/* Free text that may hold an address (a consent source, a mail server's
+ * answer), escaped, with email addresses and phone numbers in it masked
+ * ("sms:+45••••••09", "<j•••@example.dk>"). */
+void dashboard_masked_text(struct sbuf *out, const char *text);
 void dashboard_csrf_field(struct sbuf *out, const char *csrf);
 /* A whole page for a refused request (400, 404): title and the reason. */
 void dashboard_error_page(struct sbuf *out, const char *lang, const char *title,

@@ -211,6 +211,8 @@ assert_contains "$page" "data-lift=\"$hard\"" "a bounce can be lifted"
 assert_eq 1 "$(printf '%s' "$page" | grep -o 'data-lift=' | wc -l | tr -d ' ')" "… and nothing else can"
 assert_contains "$page" "h•••@example.org" "the evidence's recipient is masked"
 assert_not_contains "$page" "hard@example.org" "… never shown in full"
+assert_not_contains "$page" "31000009" "the STOP's source is masked"
+assert_not_contains "$page" "jens.hansen@" "an address in the server's answer is masked"
 assert_not_contains "$(get "/suppressions?reason=stop")" 'data-reason="bounce"' "the reason filter"
 bad "/suppressions?reason=lost" reason
 assert_eq 405 "$(code "$BB_URL/dashboard/suppressions/lift")" "a lift by GET is not allowed"
