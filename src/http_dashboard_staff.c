@@ -536,7 +536,7 @@ static int read_new_campaign(struct http_request *req, struct http_response *res
 		return -1;
 	rq->channels[CHANNEL_SMS] = f->channels[CHANNEL_SMS];
 	rq->channels[CHANNEL_EMAIL] = f->channels[CHANNEL_EMAIL];
-	for (size_t i = 0; cfg->languages[i] && i < CFG_MAX_LANGS; i++) {
+	for (size_t i = 0; i < CFG_MAX_LANGS && cfg->languages[i]; i++) {
 		const char *text;
 
 		(void)bsnprintf(name, sizeof(name), "lang_%s", cfg->languages[i]);
