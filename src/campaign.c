@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "budbringer/campaign.h"
 #include "budbringer/clock.h"
+#include "budbringer/cost.h"
 #include "budbringer/db_links.h"
 #include "budbringer/links.h"
+#include "budbringer/quiet.h"
 #include "budbringer/log.h"
 #include "budbringer/match.h"
 #include "budbringer/render.h"
@@ -44,7 +46,10 @@ struct expand_ctx {
 	struct expand_filter filter;
 };
 
-static void count_dry(struct campaign_dry_run *d, const char *lang, enum channel ch, bool capped)
+enum dry_count { DRY_MATCHED, DRY_CAPPED, DRY_SUPPRESSED };
+
+static void count_dry(struct campaign_dry_run *d, const char *lang, enum channel ch,
+		      enum dry_count what)
 {
 	size_t i;
 	for (i = 0; i < d->n_langs; i++)
@@ -56,8 +61,10 @@ static void count_dry(struct campaign_dry_run *d, const char *lang, enum channel
 		memcpy(d->langs[i].lang, lang, strlen(lang) + 1);
 		d->n_langs++;
 	}
-	if (capped)
+	if (what == DRY_CAPPED)
 		d->langs[i].capped[ch]++;
+	else if (what == DRY_SUPPRESSED)
+		d->langs[i].suppressed[ch]++;
 	else
 		d->langs[i].matched[ch]++;
 }
@@ -105,9 +112,17 @@ static int expand_row(const struct expand_row *r, void *arg)
 		}
 		capped = recent >= x->cfg->campaigns.frequency_cap;
 	}
-	for (int ch = 0; ch < CHANNEL_COUNT && !ret; ch++)
-		if (want[ch])
-			count_dry(x->dry, rd->lang, (enum channel)ch, capped);
+	for (int ch = 0; ch < CHANNEL_COUNT && !ret; ch++) {
+		const char *addr = ch == CHANNEL_SMS ? r->phone : r->email;
+
+		if (!want[ch])
+			continue;
+		/* The outbox would suppress it when due (a bounced address). */
+		if (!capped && db_is_suppressed(x->db, addr, channel_name((enum channel)ch)))
+			count_dry(x->dry, rd->lang, (enum channel)ch, DRY_SUPPRESSED);
+		else
+			count_dry(x->dry, rd->lang, (enum channel)ch, capped ? DRY_CAPPED : DRY_MATCHED);
+	}
 out:
 	model_free_vec(interests);
 	return ret;
@@ -529,6 +544,12 @@ enum campaign_create_result campaign_dry_run(struct db *db, const struct config 
 	x.year = model_year(now);
 	x.now = now;
 	x.dry = out;
+	out->send_at = c.send_at;
+	if (quiet_now(cfg, c.send_at)) {
+		out->quiet_held[CHANNEL_SMS] = true;
+		out->quiet_held[CHANNEL_EMAIL] = cfg->campaigns.quiet_hold_email;
+		out->quiet_until = quiet_next_open(cfg, c.send_at);
+	}
 	audience_of(&c, &o, x.year, &x.aud, &x.filter);
 	/* Read-only: the same stream and rules as the real expansion. */
 	do {
@@ -546,6 +567,18 @@ out:
 	campaign_release(&c);
 	opportunity_release(&o);
 	return ret;
+}
+
+long long campaign_dry_run_cost(const struct config *cfg, const struct campaign_dry_run *d,
+				size_t lang_index)
+{
+	const struct rendered *rd;
+
+	if (lang_index >= d->n_langs)
+		return 0;
+	rd = render_pick(&d->rendered, cfg, d->langs[lang_index].lang);
+	return cost_estimate(d->langs[lang_index].matched[CHANNEL_SMS], rd ? rd->gsm.segments : 1,
+			     cost_sms_price(cfg));
 }
 
 int campaign_approve(struct db *db, long long id, const char *who, long long now)

@@ -673,12 +673,51 @@ static void load_rest_request(struct loader *ld, const config_setting_t *p,
 		problem(ld, g, "msisdn", "must name a field when recipient_style is \"objects\"");
 }
 
+/* price_per_part: a decimal amount >= 0 with at most three decimals (a
+ * number, or a string such as "0.285"); currency: three capital letters. */
+static void load_price(struct loader *ld, const config_setting_t *p, struct cfg_sms_provider *sp)
+{
+	const config_setting_t *s = config_setting_get_member(p, "price_per_part");
+	char *cur = NULL;
+	double v = 0;
+
+	if (s && config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *t = config_setting_get_string(s);
+		char *end = NULL;
+
+		errno = 0;
+		v = strtod(t, &end);
+		if (!*t || *end || errno || !isfinite(v) || strspn(t, "0123456789.") != strlen(t)) {
+			problem(ld, s, NULL, "'%s' is not a decimal amount such as \"0.285\"", t);
+			v = 0;
+		}
+	} else if (s) {
+		get_double(ld, p, "price_per_part", 0, 0, 1000, &v);
+	}
+	if (v < 0 || v > 1000) {
+		problem(ld, s, NULL, "%g is out of range 0..1000", v);
+		v = 0;
+	}
+	sp->price_milli = llround(v * 1000.0);
+	if (fabs(v * 1000.0 - (double)sp->price_milli) > 1e-6) {
+		problem(ld, s, NULL, "%g has more than three decimals (prices are kept in thousandths)", v);
+		sp->price_milli = 0;
+	}
+	get_str(ld, p, "currency", "DKK", &cur);
+	if (strlen(cur) != 3 || strspn(cur, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
+		problem(ld, config_setting_get_member(p, "currency"), NULL,
+			"'%s' must be three capital letters (ISO 4217, e.g. \"DKK\")", cur);
+	else
+		memcpy(sp->currency, cur, 4);
+	free(cur);
+}
+
 static void load_provider(struct loader *ld, const config_setting_t *p,
 			  struct cfg_sms_provider *sp, const struct config *cfg)
 {
 	static const char *const types[] = { "spool", "kannel", "rest", NULL };
 	static const char *const common[] = { "name", "type", "priority", "rate", "concurrency",
-		"connect_timeout", "timeout", NULL };
+		"connect_timeout", "timeout", "price_per_part", "currency", NULL };
 	static const char *const spool_keys[] = { "directory", NULL };
 	static const char *const kannel_keys[] = { "url", "username", "password", "sender",
 		"dlr_mask", "dlr_url", "method", NULL };
@@ -728,6 +767,7 @@ static void load_provider(struct loader *ld, const config_setting_t *p,
 	get_secret(ld, p, "webhook_secret", CFG_SECRET_MIN, &sp->webhook_secret);
 	get_bool(ld, p, "idempotent", type == 0, &sp->idempotent);
 	get_bool(ld, p, "bills_segments", type != 0, &sp->bills_segments);
+	load_price(ld, p, sp);
 	sp->method = xstrdup(methods[get_choice(ld, p, "method", methods, 0)]);
 	load_rest_request(ld, p, &sp->request, sp->preset);
 	check_url(ld, p, "url", sp->url);
@@ -811,6 +851,8 @@ static void load_sms(struct loader *ld, const config_setting_t *root, struct con
 		sp->sender = xstrdup(cfg->sms.sender);
 		sp->auth_header = xstrdup("Authorization");
 		sp->auth_scheme = xstrdup("Bearer");
+		memcpy(sp->currency, "DKK", 4);
+		memcpy(cfg->sms.currency, "DKK", 4);
 		return;
 	}
 	if (!config_setting_is_list(list)) {
@@ -833,6 +875,16 @@ static void load_sms(struct loader *ld, const config_setting_t *root, struct con
 					cfg->sms.providers[i].name);
 	if (!cfg->sms.n_providers)
 		problem(ld, list, NULL, "at least one provider is needed");
+	memcpy(cfg->sms.currency, "DKK", 4);
+	if (cfg->sms.n_providers && cfg->sms.providers[0].currency[0])
+		memcpy(cfg->sms.currency, cfg->sms.providers[0].currency, 4);
+	for (size_t i = 1; i < cfg->sms.n_providers; i++)
+		if (cfg->sms.providers[i].currency[0] &&
+		    strcmp(cfg->sms.providers[i].currency, cfg->sms.currency))
+			problem(ld, list, NULL, "provider '%s' has currency %s and '%s' %s: all SMS "
+				"providers must use one currency, so that costs add up",
+				cfg->sms.providers[i].name, cfg->sms.providers[i].currency,
+				cfg->sms.providers[0].name, cfg->sms.currency);
 	qsort(cfg->sms.providers, cfg->sms.n_providers, sizeof(*cfg->sms.providers), provider_cmp);
 }
 

@@ -4,6 +4,7 @@
  * a missing translation is a compile error, not an empty label. Figures
  * come from db_stats.c; charts from html.c.
  */
+#include "budbringer/cost.h"
 #include "budbringer/dashboard.h"
 #include "budbringer/db_stats.h"
 #include "budbringer/html.h"
@@ -24,7 +25,9 @@ struct ui {
 		*recipient, *provider, *reason, *intent, *count, *last_30_days, *notice_approved,
 		*notice_cancelled, *notice_not_pending, *notice_not_cancellable, *notice_bad_csrf,
 		*resend, *notice_resent, *notice_none_resent,
-		*municipality, *other_lang, *other_lang_code, *menu, *overview, *delivery_log;
+		*municipality, *other_lang, *other_lang_code, *menu, *overview, *delivery_log,
+		*cost_30, *association, *replies, *no_cost, *people, *report, *suppressions,
+		*inbound_page, *new_campaign, *notice_created, *notice_duplicate;
 	const char *states[5];     /* delivered, sent, in progress, failed/bounced, suppressed */
 	const char *campaign_status[7];
 };
@@ -56,6 +59,12 @@ static const struct ui ui_da = {
 	.notice_none_resent = "Kampagne %lld: ingen ukendte beskeder kunne sendes igen (se loggen).",
 	.municipality = "Kommunen", .other_lang = "English", .other_lang_code = "en",
 	.menu = "Menu", .overview = "Overblik", .delivery_log = "Leveringslog",
+	.cost_30 = "SMS-pris, seneste 30 dage", .association = "Forening",
+	.replies = "Svar og bekr\xc3\xa6" "ftelser", .no_cost = "Ingen SMS med pris de seneste 30 dage.",
+	.people = "Personer", .report = "Evaluering", .suppressions = "Sp\xc3\xa6rrer",
+	.inbound_page = "Indg\xc3\xa5" "ende SMS", .new_campaign = "Ny kampagne",
+	.notice_created = "Kampagne %lld er oprettet.",
+	.notice_duplicate = "Kampagne %lld findes allerede (samme foresp\xc3\xb8rgsel); intet nyt er sat i k\xc3\xb8.",
 	.states = { "leveret", "sendt", "i gang", "fejlet/afvist", "frasorteret/annulleret" },
 	.campaign_status = { "venter p\xc3\xa5 godkendelse", "planlagt", "udv\xc3\xa6lger modtagere",
 		"sender", "f\xc3\xa6rdig", "annulleret", "udl\xc3\xb8" "bet" },
@@ -85,6 +94,12 @@ static const struct ui ui_en = {
 	.notice_none_resent = "Campaign %lld: no unknown message could be resent (see the log).",
 	.municipality = "Municipality", .other_lang = "Dansk", .other_lang_code = "da",
 	.menu = "Menu", .overview = "Overview", .delivery_log = "Delivery log",
+	.cost_30 = "SMS cost, last 30 days", .association = "Association",
+	.replies = "Replies and confirmations", .no_cost = "No priced SMS in the last 30 days.",
+	.people = "People", .report = "Report", .suppressions = "Suppressions",
+	.inbound_page = "Inbound SMS", .new_campaign = "New campaign",
+	.notice_created = "Campaign %lld is created.",
+	.notice_duplicate = "Campaign %lld exists already (the same request); nothing new is queued.",
 	.states = { "delivered", "sent", "in progress", "failed/bounced", "suppressed/cancelled" },
 	.campaign_status = { "waiting for approval", "scheduled", "selecting recipients", "sending",
 		"done", "cancelled", "expired" },
@@ -138,18 +153,42 @@ void dashboard_csrf_field(struct sbuf *out, const char *csrf)
 
 #define csrf_field dashboard_csrf_field
 
+/* The menu: every page, the current one marked for screen readers. */
+static void menu(struct sbuf *out, const struct ui *u, const char *back)
+{
+	const struct { const char *path, *label; } items[] = {
+		{ "/dashboard", u->overview }, { "/dashboard/log", u->delivery_log },
+		{ "/dashboard/campaigns/new", u->new_campaign }, { "/dashboard/subscribers", u->people },
+		{ "/dashboard/report", u->report }, { "/dashboard/suppressions", u->suppressions },
+		{ "/dashboard/inbound", u->inbound_page },
+	};
+	size_t cur = 0, best = 0;
+
+	for (size_t i = 1; back && i < sizeof(items) / sizeof(items[0]); i++) {
+		size_t n = strlen(items[i].path);
+
+		if (!strncmp(back, items[i].path, n) && strchr("/?", back[n] ? back[n] : '/') &&
+		    n > best) {
+			cur = i;
+			best = n;
+		}
+	}
+	sbuf_addf(out, "<nav aria-label=\"%s\">", u->menu);
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		sbuf_addf(out, "<a href=\"%s\"%s>%s</a>", items[i].path,
+			  i == cur ? " aria-current=\"page\"" : "", items[i].label);
+	sbuf_addstr(out, "</nav>");
+}
+
 void dashboard_page_begin(struct sbuf *out, const char *lang, const char *title,
 			  const char *user, const char *csrf, const char *back)
 {
 	const struct ui *u = ui_for(lang);
-	bool log = back && !strncmp(back, "/dashboard/log", 14);
 
 	head(out, u, title);
-	sbuf_addf(out, "<header><p class=\"brand\">Budbringer</p><nav aria-label=\"%s\">"
-		  "<a href=\"/dashboard\"%s>%s</a><a href=\"/dashboard/log\"%s>%s</a></nav>"
-		  "<div class=\"who\"><span>%s <b id=\"who\">", u->menu,
-		  log ? "" : " aria-current=\"page\"", u->overview,
-		  log ? " aria-current=\"page\"" : "", u->delivery_log, u->logged_in_as);
+	sbuf_addstr(out, "<header><p class=\"brand\">Budbringer</p>");
+	menu(out, u, back);
+	sbuf_addf(out, "<div class=\"who\"><span>%s <b id=\"who\">", u->logged_in_as);
 	html_escape(out, user);
 	sbuf_addstr(out, "</b></span>");
 	sbuf_addstr(out, "<form method=\"post\" action=\"/dashboard/lang\" class=\"inline\">");
@@ -163,6 +202,59 @@ void dashboard_page_begin(struct sbuf *out, const char *lang, const char *title,
 	csrf_field(out, csrf);
 	sbuf_addf(out, "<button type=\"submit\" id=\"logout\">%s</button></form></div></header>\n"
 		  "<main>", u->log_out);
+}
+
+/* Part of a local part or a number, for dashboard_masked_text(). */
+static bool addr_char(char c)
+{
+	return c && !strchr(" \t\r\n<>\"'(),;:[]", c);
+}
+
+void dashboard_masked_text(struct sbuf *out, const char *text)
+{
+	struct sbuf plain = SBUF_INIT;
+	const char *p = text;
+
+	/* Email addresses keep their first letter and domain; runs of eight
+	 * or more digits (a phone number) their first two and last two. */
+	while (p && *p) {
+		const char *at = strchr(p, '@'), *d = strpbrk(p, "0123456789");
+
+		if (d && (!at || d < at) && strspn(d, "0123456789") >= 8) {
+			size_t n = strspn(d, "0123456789");
+
+			sbuf_add(&plain, p, (size_t)(d - p) + 2);
+			for (size_t i = 4; i < n; i++)
+				sbuf_addstr(&plain, "\xe2\x80\xa2");
+			sbuf_add(&plain, d + n - 2, 2);
+			p = d + n;
+			continue;
+		}
+		if (d && (!at || d < at)) {
+			size_t n = strspn(d, "0123456789");
+
+			sbuf_add(&plain, p, (size_t)(d - p) + n);
+			p = d + n;
+			continue;
+		}
+		if (!at) {
+			sbuf_addstr(&plain, p);
+			break;
+		}
+		{
+			const char *start = at;
+
+			while (start > p && addr_char(start[-1]))
+				start--;
+			sbuf_add(&plain, p, (size_t)(start - p));
+			if (start < at)
+				sbuf_addf(&plain, "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2", *start);
+			sbuf_addch(&plain, '@');
+			p = at + 1;
+		}
+	}
+	html_escape(out, plain.buf);
+	sbuf_release(&plain);
 }
 
 void dashboard_page_end(struct sbuf *out)
@@ -449,6 +541,53 @@ static int inbound_row(const char *intent, long long n, void *arg)
 	return 0;
 }
 
+struct cost_rows {
+	struct page *p;
+	char point;
+	long long total;
+	int n;
+};
+
+static int cost_row(const char *association, long long messages, long long cost_milli, void *arg)
+{
+	struct cost_rows *c = arg;
+	char amount[32];
+
+	c->n++;
+	c->total += cost_milli;
+	(void)cost_format(cost_milli, 2, c->point, amount, sizeof(amount));
+	sbuf_addf(c->p->out, "<tr><td data-label=\"%s\">", c->p->u->association);
+	html_escape(c->p->out, !*association ? c->p->u->replies
+			       : !strcmp(association, "(municipality)") ? c->p->u->municipality
+			       : association);
+	sbuf_addf(c->p->out, "</td><td class=\"num\" data-label=\"SMS\">%lld</td>"
+		  "<td class=\"num\" data-label=\"%s\">%s</td></tr>\n", messages, c->p->u->total,
+		  amount);
+	return 0;
+}
+
+/* What SMS cost over the last 30 days, per association (db_stats.h). */
+static int cost_overview(struct page *p, const struct config *cfg, long long now)
+{
+	struct cost_rows c = { .p = p, .point = strcmp(p->u->html_lang, "en") ? ',' : '.' };
+	char amount[32];
+
+	sbuf_addf(p->out, "<section id=\"cost\"><h2>%s</h2><div class=\"scroll\"><table><thead><tr>"
+		  "<th scope=\"col\">%s</th><th scope=\"col\" class=\"num\">SMS</th>"
+		  "<th scope=\"col\" class=\"num\">%s</th></tr></thead><tbody>", p->u->cost_30,
+		  p->u->association, cfg->sms.currency);
+	if (db_cost_by_association(p->db, now - 30 * 86400LL, 0, cost_row, &c) < 0)
+		return -1;
+	(void)cost_format(c.total, 2, c.point, amount, sizeof(amount));
+	sbuf_addf(p->out, "</tbody><tfoot><tr><th scope=\"row\">%s</th><td></td>"
+		  "<td class=\"num\" id=\"cost-30\">%s %s</td></tr></tfoot></table></div>",
+		  p->u->total, amount, cfg->sms.currency);
+	if (!c.n)
+		sbuf_addf(p->out, "<p class=\"empty\">%s</p>", p->u->no_cost);
+	sbuf_addstr(p->out, "</section>\n");
+	return 0;
+}
+
 void dashboard_notice(struct sbuf *out, const char *lang, const char *notice, long long id)
 {
 	struct page page = { .out = out, .u = ui_for(lang) }, *p = &page;
@@ -467,6 +606,10 @@ void dashboard_notice(struct sbuf *out, const char *lang, const char *notice, lo
 		fmt = p->u->notice_resent;
 	else if (!strcmp(notice, "none_resent"))
 		fmt = p->u->notice_none_resent;
+	else if (!strcmp(notice, "created"))
+		fmt = p->u->notice_created;
+	else if (!strcmp(notice, "duplicate"))
+		fmt = p->u->notice_duplicate;
 	if (!fmt)
 		return;
 	sbuf_addstr(p->out, "<p class=\"notice\" role=\"status\">");
@@ -490,7 +633,6 @@ int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cf
 	struct page p = { .out = out, .db = db, .u = u, .csrf = csrf };
 	struct event_filter failed = { .state = "failed", .limit = FAILURES_SHOWN };
 
-	(void)cfg;
 	dashboard_page_begin(out, lang, u->title, user, csrf, "/dashboard");
 	sbuf_addf(out, "<h1>%s</h1>", u->title);
 	if (notice)
@@ -516,6 +658,9 @@ int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cf
 	sbuf_addstr(out, "</section>\n");
 
 	if (per_day(&p, now) < 0)
+		return -1;
+
+	if (cost_overview(&p, cfg, now) < 0)
 		return -1;
 
 	p.n_campaigns = 0;
@@ -592,7 +737,25 @@ const char *dashboard_css(void)
 	"td.bar{min-width:10em;vertical-align:middle}td.bar svg{display:block}.text p{margin:0;"
 	"max-width:40em;white-space:pre-wrap}#actions form{margin-right:.4em}th.num{text-align:right}"
 	"#log td:first-child,#events td:first-child{white-space:nowrap}"
-	"@media (max-width:40em){thead{display:none}tr{display:block;border-bottom:1px solid "
+	".warn{background:#fffaf0;border-left:4px solid #c05621;padding:.3em .6em;margin:.3em 0}"
+	".culprits{font-weight:700;letter-spacing:.1em}.lead{font-size:1.05em}"
+	"td.num,th.num{font-variant-numeric:tabular-nums}"
+	"fieldset{border:1px solid #cbd5e0;border-radius:4px;margin:.6em 0;padding:.4em .8em}"
+	"legend{font-weight:600}label.check{display:inline-block;margin:.2em .9em .2em 0}"
+	"pre{white-space:pre-wrap;background:#f7fafc;border:1px solid #e2e8f0;padding:.4em;"
+	"font:inherit;margin:.3em 0}textarea{width:100%;font:inherit;border:1px solid #718096;"
+	"border-radius:4px}article.rendered{border-top:1px solid #e2e8f0;padding-top:.4em}"
+	"details summary{cursor:pointer;font-weight:600;margin:.4em 0}"
+	".conversation{list-style:none;padding:0;margin:0}.conversation li{max-width:36em;"
+	"margin:.3em 0;padding:.3em .6em;border-radius:8px}.conversation p{margin:.1em 0}"
+	".conversation .in{background:#edf2f7}.conversation .out{background:#ebf8ff;margin-left:3em}"
+	"@page{size:A4;margin:15mm 12mm}"
+	"@media print{body{background:#fff;font-size:10pt;color:#000}header,.noprint,"
+	"form.inline,#actions{display:none}main{max-width:none;padding:0}section{border:none;"
+	"padding:0;margin:0 0 6mm;break-inside:avoid}.scroll{overflow:visible}a{color:#000;"
+	"text-decoration:none}svg{max-width:100%;height:auto}h1{margin-top:0}"
+	"thead{display:table-header-group}tr{break-inside:avoid}}"
+	"@media screen and (max-width:40em){thead{display:none}tr{display:block;border-bottom:1px solid "
 	"#e2e8f0;padding:.3em 0}td{display:block;border:none;padding:.15em .2em}"
 	"td[data-label]::before{content:attr(data-label) \": \";font-weight:600}"
 	".actions{padding-top:.4em}}\n";

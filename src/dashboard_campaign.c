@@ -8,6 +8,7 @@
  * overview's. Figures come from db_dashboard.c.
  */
 #include "budbringer/dashboard.h"
+#include "budbringer/cost.h"
 #include "budbringer/db_dashboard.h"
 #include "budbringer/gsm.h"
 #include "budbringer/html.h"
@@ -26,7 +27,8 @@ struct camp_ui {
 		*not_approved, *approve, *cancel, *resend, *funnel, *by_channel, *by_lang,
 		*by_band, *total, *failures, *no_failures, *reason, *count, *rate, *rate_per, *minutes,
 		*no_rate, *texts, *no_texts, *lang, *channel, *coding, *parts, *chars,
-		*messages, *template, *subject, *no_reason, *actions, *none_yet;
+		*messages, *template, *subject, *no_reason, *actions, *none_yet, *cost, *no_cost,
+		*cost_note, *because_of;
 	const char *bands[4];
 };
 
@@ -44,7 +46,10 @@ static const struct camp_ui camp_da = {
 	.no_texts = "Ingen tekster at vise endnu.", .lang = "Sprog", .channel = "Kanal",
 	.coding = "Kodning", .parts = "Dele", .chars = "Tegn", .messages = "Beskeder",
 	.template = "Kampagnens tekst", .subject = "Emne", .no_reason = "(ingen \xc3\xa5rsag)",
-	.actions = "Handlinger", .none_yet = "Ingen beskeder endnu.",
+	.actions = "Handlinger", .none_yet = "Ingen beskeder endnu.", .cost = "Pris",
+	.no_cost = "Ingen SMS sendt endnu.",
+	.cost_note = "SMS sendt \xc3\x97 dele \xc3\x97 udbyderens pris pr. del, da beskeden blev sendt.",
+	.because_of = "UCS-2 (2\xe2\x80\x93" "3 gange prisen) p\xc3\xa5 grund af:",
 	.bands = { "under 15", "15\xe2\x80\x93" "25", "26+", "ukendt alder" },
 };
 
@@ -62,6 +67,9 @@ static const struct camp_ui camp_en = {
 	.channel = "Channel", .coding = "Coding", .parts = "Parts", .chars = "Characters",
 	.messages = "Messages", .template = "The campaign's text", .subject = "Subject",
 	.no_reason = "(no reason)", .actions = "Actions", .none_yet = "No messages yet.",
+	.cost = "Cost", .no_cost = "No SMS sent yet.",
+	.cost_note = "SMS sent \xc3\x97 parts \xc3\x97 the provider's price per part when it was sent.",
+	.because_of = "UCS-2 (2\xe2\x80\x93" "3 times the cost) because of:",
 	.bands = { "under 15", "15\xe2\x80\x93" "25", "26+", "age unknown" },
 };
 
@@ -272,13 +280,31 @@ static void encoding_cells(struct sbuf *out, const char *text)
 		  gi.units, gi.segments);
 }
 
-static void text_cell(struct sbuf *out, const char *lang, const char *text)
+void dashboard_ucs2_warning(struct sbuf *out, const char *lang, const char *text)
+{
+	struct sbuf culprits = SBUF_INIT;
+	int n = text ? gsm_ucs2_culprits(text, strlen(text), &culprits, 16) : 0;
+
+	if (n > 0) {
+		sbuf_addf(out, "<p class=\"warn ucs2\">%s <span class=\"culprits\">",
+			  camp_ui_for(lang)->because_of);
+		html_escape(out, culprits.buf);
+		sbuf_addf(out, "%s</span></p>", n > 16 ? " \xe2\x80\xa6" : "");
+	}
+	sbuf_release(&culprits);
+}
+
+static void text_cell(struct sbuf *out, const char *ui_lang, const char *lang, const char *text,
+		      bool sms)
 {
 	sbuf_addstr(out, "<td class=\"text\"><p dir=\"auto\" lang=\"");
 	html_escape(out, lang);
 	sbuf_addstr(out, "\">");
 	html_escape(out, text ? text : "");
-	sbuf_addstr(out, "</p></td>");
+	sbuf_addstr(out, "</p>");
+	if (sms)
+		dashboard_ucs2_warning(out, ui_lang, text);
+	sbuf_addstr(out, "</td>");
 }
 
 static int sample_cb(const struct campaign_sample *c, void *arg)
@@ -298,12 +324,57 @@ static int sample_cb(const struct campaign_sample *c, void *arg)
 	sbuf_addf(p->out, "</td><td class=\"num\">%lld</td>", c->messages);
 	if (sms) {
 		encoding_cells(p->out, c->body);
-		text_cell(p->out, c->lang, c->body);
+		text_cell(p->out, p->lang, c->lang, c->body, true);
 	} else {
 		sbuf_addstr(p->out, "<td>-</td><td class=\"num\">-</td><td class=\"num\">-</td>");
-		text_cell(p->out, c->lang, c->subject);
+		text_cell(p->out, p->lang, c->lang, c->subject, false);
 	}
 	sbuf_addstr(p->out, "</tr>\n");
+	return 0;
+}
+
+struct cost_acc {
+	struct camp_page *p;
+	char point;
+	long long sms, parts, cost;
+};
+
+static int cost_cb(const char *lang, long long sms, long long parts, long long cost_milli, void *arg)
+{
+	struct cost_acc *a = arg;
+	char amount[32];
+
+	a->sms += sms;
+	a->parts += parts;
+	a->cost += cost_milli;
+	(void)cost_format(cost_milli, 2, a->point, amount, sizeof(amount));
+	sbuf_addstr(a->p->out, "<tr><th scope=\"row\">");
+	html_escape(a->p->out, lang ? lang : "-");
+	sbuf_addf(a->p->out, "</th><td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
+		  "<td class=\"num\">%s</td></tr>\n", sms, parts, amount);
+	return 0;
+}
+
+/* What the campaign's SMS cost, per language, as stored when each was sent. */
+static int cost_section(struct camp_page *p, struct db *db, const struct config *cfg, long long id)
+{
+	const struct camp_ui *u = p->u;
+	struct cost_acc a = { .p = p, .point = strcmp(p->lang, "en") ? ',' : '.' };
+	const char *cur = cfg->sms.currency;
+	char amount[32];
+
+	sbuf_addf(p->out, "<section id=\"cost\"><h2>%s</h2><div class=\"scroll\"><table><thead><tr>"
+		  "<th scope=\"col\">%s</th><th scope=\"col\" class=\"num\">SMS</th>"
+		  "<th scope=\"col\" class=\"num\">%s</th><th scope=\"col\" class=\"num\">%s</th>"
+		  "</tr></thead><tbody>", u->cost, u->lang, u->parts, cur);
+	if (db_dashboard_campaign_cost(db, id, cost_cb, &a) < 0)
+		return -1;
+	(void)cost_format(a.cost, 2, a.point, amount, sizeof(amount));
+	sbuf_addf(p->out, "</tbody><tfoot><tr><th scope=\"row\">%s</th><td class=\"num\">%lld</td>"
+		  "<td class=\"num\">%lld</td><td class=\"num\" id=\"cost-total\" data-milli=\"%lld\">"
+		  "%s %s</td></tr></tfoot></table></div>", u->total, a.sms, a.parts, a.cost, amount, cur);
+	sbuf_addf(p->out, "<p><small>%s</small></p>", a.sms ? u->cost_note : u->no_cost);
+	sbuf_addstr(p->out, "</section>\n");
 	return 0;
 }
 
@@ -398,7 +469,6 @@ int dashboard_campaign_page(struct sbuf *out, struct db *db, const struct config
 	char title[64], back[64], label[64];
 	int rc = db_campaign_get(db, id, &c), ret = -1;
 
-	(void)cfg;
 	(void)now;
 	if (rc) {
 		free(p);
@@ -473,7 +543,7 @@ int dashboard_campaign_page(struct sbuf *out, struct db *db, const struct config
 		html_escape(out, c.texts[i].lang);
 		sbuf_addf(out, "</th><td>%s</td><td class=\"num\">-</td>", u->template);
 		encoding_cells(out, c.texts[i].body);
-		text_cell(out, c.texts[i].lang, c.texts[i].body);
+		text_cell(out, p->lang, c.texts[i].lang, c.texts[i].body, true);
 		sbuf_addstr(out, "</tr>\n");
 	}
 	if (db_dashboard_campaign_samples(db, id, sample_cb, p) < 0)
@@ -482,6 +552,8 @@ int dashboard_campaign_page(struct sbuf *out, struct db *db, const struct config
 	if (!p->n)
 		sbuf_addf(out, "<p class=\"empty\">%s</p>", u->no_texts);
 	sbuf_addstr(out, "</section>\n");
+	if (cost_section(p, db, cfg, id) < 0)
+		goto out;
 	dashboard_page_end(out);
 	ret = 0;
 out:

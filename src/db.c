@@ -493,6 +493,12 @@ static const struct db_sql migrations[] = {
 	 * email stands in for. */
 	{ .sqlite = LINK_TABLES("INTEGER", "TEXT") " WITHOUT ROWID;" FALLBACK_COLUMNS("INTEGER"),
 	  .postgresql = LINK_TABLES("bigint", "text") ";" FALLBACK_COLUMNS("bigint") },
+	/* 12: what an SMS cost, set with `sent`: its parts times the
+	 * provider's price_per_part, in thousandths of sms currency. */
+	{ .sqlite =
+	"ALTER TABLE messages ADD COLUMN cost_milli INTEGER;",
+	  .postgresql =
+	"ALTER TABLE messages ADD COLUMN cost_milli bigint;" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

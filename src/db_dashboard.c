@@ -225,3 +225,55 @@ int db_dashboard_campaign_samples(struct db *db, long long id,
 	}
 	return walk_end(db, st, rc, ret);
 }
+
+int db_dashboard_campaign_cost(struct db *db, long long id,
+			       int (*cb)(const char *lang, long long sms, long long parts,
+					 long long cost_milli, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT lang, count(*), coalesce(sum(segments), 0), sum(cost_milli) FROM messages"
+		" WHERE campaign_id = ?1 AND cost_milli IS NOT NULL GROUP BY lang ORDER BY lang";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, id);
+	while ((rc = db_step(st)) == DB_ROW)
+		if ((ret = cb(db_column_text(st, 0), db_column_int64(st, 1), db_column_int64(st, 2),
+			      db_column_int64(st, 3), arg)) != 0)
+			break;
+	return walk_end(db, st, rc, ret);
+}
+
+int db_dashboard_inbound(struct db *db, long long since, const char *sender, int limit,
+			 int (*cb)(const struct inbound_turn *, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT i.id, i.sender, i.text, i.intent, i.received_at, coalesce(i.subscriber_id, 0),"
+		" coalesce(i.reply_message_id, 0), m.body, m.state FROM inbound i"
+		" JOIN (SELECT sender, max(received_at) AS last FROM inbound WHERE received_at >= ?1"
+		"  AND (CAST(?2 AS TEXT) IS NULL OR sender = ?2) GROUP BY sender) n ON n.sender = i.sender"
+		" LEFT JOIN messages m ON m.id = i.reply_message_id"
+		" WHERE i.received_at >= ?1 ORDER BY n.last DESC, i.sender, i.received_at, i.id LIMIT ?3";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, since);
+	db_bind_text(st, 2, sender);
+	db_bind_int(st, 3, limit);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct inbound_turn t = {
+			.id = db_column_int64(st, 0), .sender = db_column_text(st, 1),
+			.text = db_column_text(st, 2), .intent = db_column_text(st, 3),
+			.received_at = db_column_int64(st, 4), .subscriber_id = db_column_int64(st, 5),
+			.reply_id = db_column_int64(st, 6), .reply_body = db_column_text(st, 7),
+			.reply_state = db_column_text(st, 8),
+		};
+		if ((ret = cb(&t, arg)) != 0)
+			break;
+	}
+	return walk_end(db, st, rc, ret);
+}

@@ -26,6 +26,12 @@
 	" claimed_by = CASE WHEN ?1 = 'sending' THEN CAST(?10 AS BIGINT) END," \
 	" claimed_until = CASE WHEN ?1 = 'sending' THEN CAST(?11 AS BIGINT) END"
 
+/* The cost of a change into `sent` (db_bind_change's ?13: the price per
+ * part in thousandths, NULL = not priced). */
+#define DB_COST_SET \
+	" cost_milli = CASE WHEN CAST(?13 AS BIGINT) IS NULL THEN cost_milli" \
+	"  ELSE coalesce(segments, 1) * CAST(?13 AS BIGINT) END"
+
 /* A string aggregate with a separator: name(expr, sep). */
 #define SQLITE_STRING_AGG "group_concat"
 #define PG_STRING_AGG "string_agg"

@@ -147,6 +147,8 @@ void db_bind_change(struct db_stmt *st, const struct message_change *ch)
 		db_bind_int64(st, 10, ch->claimed_by);
 	if (ch->claimed_until)
 		db_bind_int64(st, 11, ch->claimed_until);
+	if (ch->priced)
+		db_bind_int64(st, 13, ch->price_milli);
 }
 
 int db_message_transition(struct db *db, long long id, const char *from,
@@ -156,8 +158,8 @@ int db_message_transition(struct db *db, long long id, const char *from,
 		"UPDATE messages SET state = ?1, updated_at = ?2,"
 		" provider = coalesce(?3, provider), provider_msgid = coalesce(?4, provider_msgid),"
 		" reason = coalesce(?5, reason), attempts = attempts + ?6,"
-		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET
-		" WHERE id = ?8 AND (state = ?9 OR (?9 IS NULL AND state NOT IN"
+		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET ","
+		DB_COST_SET " WHERE id = ?8 AND (state = ?9 OR (?9 IS NULL AND state NOT IN"
 		"  ('delivered', 'bounced', 'failed', 'expired', 'suppressed', 'cancelled')))";
 	struct db_stmt *st = db_prepare(db, sql);
 

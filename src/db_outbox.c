@@ -120,8 +120,8 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		" provider = coalesce(?3, provider)," \
 		" provider_msgid = coalesce(j.value ->> 1, ?4, provider_msgid)," \
 		" reason = coalesce(?5, reason), attempts = attempts + ?6," \
-		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET \
-		" FROM " D##JSON_ROWS("?9") " WHERE messages.id = " D##JSON_ID_AT("0") \
+		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET "," \
+		DB_COST_SET " FROM " D##JSON_ROWS("?9") " WHERE messages.id = " D##JSON_ID_AT("0") \
 		" AND " D##ROW_ID_IN("messages.id", "?9") \
 		" AND " D##UNINDEXED("messages.state") " = ?8 RETURNING messages.id"
 	/* Without per-row text (a claim): IN is a one-pass update, the join is not. */
@@ -130,8 +130,8 @@ int db_outbox_transition(struct db *db, struct db_outbox_row *rows, size_t n, co
 		" provider = coalesce(?3, provider)," \
 		" provider_msgid = coalesce(?4, provider_msgid)," \
 		" reason = coalesce(?5, reason), attempts = attempts + ?6," \
-		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET \
-		" WHERE " D##ID_IN("id", "?9") " AND " D##UNINDEXED("state") " = ?8" \
+		" not_before = CASE WHEN ?7 > 0 THEN ?7 ELSE not_before END," DB_CLAIM_SET "," \
+		DB_COST_SET " WHERE " D##ID_IN("id", "?9") " AND " D##UNINDEXED("state") " = ?8" \
 		" RETURNING id"
 #define EVENTS(D) \
 		"INSERT INTO message_events(message_id, at, state, provider, provider_msgid, detail)" \

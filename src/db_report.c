@@ -52,7 +52,7 @@ static int prepare_tables(struct db *db)
 		" person TEXT NOT NULL, channel TEXT NOT NULL, lang TEXT, band TEXT NOT NULL,"
 		" PRIMARY KEY (metric, person, channel));"
 		"CREATE TEMP TABLE IF NOT EXISTS report_messages(channel TEXT, lang TEXT, band TEXT,"
-		" sent INTEGER, delivered INTEGER);"
+		" sent INTEGER, delivered INTEGER, cost INTEGER);"
 		"DELETE FROM report_people; DELETE FROM report_messages";
 
 	/* Not cached: a temp table must exist before statements naming it compile. */
@@ -139,7 +139,8 @@ static int gather_messages(struct db *db, long long from, long long to)
 		"  ELSE coalesce(x.age_band, 'unknown') END," \
 		" sum(CASE WHEN m.state IN ('sent', 'delivered') OR (m.state IN ('failed', 'bounced')" \
 		"  AND m.provider_msgid IS NOT NULL) THEN 1 ELSE 0 END)," \
-		" sum(CASE WHEN m.state = 'delivered' THEN 1 ELSE 0 END)" \
+		" sum(CASE WHEN m.state = 'delivered' THEN 1 ELSE 0 END)," \
+		" sum(coalesce(m.cost_milli, 0))" \
 		" FROM messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id" \
 		" LEFT JOIN erased_subscribers x ON x.id = m.erased_id" \
 		" WHERE m.kind = 'campaign' AND m.created_at >= ?1 AND m.created_at < ?2" \
@@ -194,14 +195,22 @@ int db_report_each(struct db *db, long long from, long long to, int start_year, 
 	static const char msgs[] =
 		"SELECT m.metric, d.dim, CASE d.dim WHEN 'total' THEN '' WHEN 'band' THEN r.band"
 		"  WHEN 'lang' THEN r.lang ELSE r.channel END,"
-		" sum(CASE m.metric WHEN 'sent' THEN r.sent ELSE r.delivered END)"
-		" FROM report_messages r, (SELECT 'sent' AS metric UNION ALL SELECT 'delivered') m,"
+		" sum(CASE m.metric WHEN 'sent' THEN r.sent WHEN 'cost' THEN r.cost ELSE r.delivered END)"
+		" FROM report_messages r, (SELECT 'sent' AS metric UNION ALL SELECT 'delivered'"
+		"  UNION ALL SELECT 'cost') m,"
 		" (SELECT 'total' AS dim UNION ALL SELECT 'band' UNION ALL SELECT 'lang'"
 		"  UNION ALL SELECT 'channel') d GROUP BY 1, 2, 3";
 	static const char campaigns[] =
 		"SELECT 'campaigns', 'association', coalesce(a.name, '(municipality)'), count(*)"
 		" FROM campaigns c LEFT JOIN associations a ON a.id = c.association_id"
 		" WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY 3 ORDER BY 4 DESC, 3";
+	/* What the period's campaign SMS cost, by the association they were for. */
+	static const char costs[] =
+		"SELECT 'cost', 'association', coalesce(a.name, '(municipality)'),"
+		" sum(coalesce(m.cost_milli, 0)) FROM messages m JOIN campaigns c ON c.id = m.campaign_id"
+		" LEFT JOIN associations a ON a.id = c.association_id"
+		" WHERE m.kind = 'campaign' AND m.created_at >= ?1 AND m.created_at < ?2"
+		" AND m.cost_milli IS NOT NULL GROUP BY 3";
 	int ret;
 
 	if (prepare_tables(db) < 0 || gather_people(db, from, to, start_year, end_year) < 0 ||
@@ -210,5 +219,7 @@ int db_report_each(struct db *db, long long from, long long to, int start_year, 
 	if ((ret = emit(db, people, from, to, cb, arg)) != 0 ||
 	    (ret = emit(db, msgs, from, to, cb, arg)) != 0)
 		return ret;
-	return emit(db, campaigns, from, to, cb, arg);
+	if ((ret = emit(db, campaigns, from, to, cb, arg)) != 0)
+		return ret;
+	return emit(db, costs, from, to, cb, arg);
 }

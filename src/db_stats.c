@@ -294,6 +294,7 @@ static int stats_rows(struct db *db, struct db_stmt *st,
 			.reason = db_column_text(st, 4),
 			.n = db_column_int64(st, 5),
 			.segments = db_column_int64(st, 6),
+			.cost_milli = db_column_int64(st, 7),
 		};
 		if ((ret = cb(&r, arg)) != 0)
 			break;
@@ -307,8 +308,8 @@ static int stats_rows(struct db *db, struct db_stmt *st,
 #define STATS_SELECT \
 	"SELECT coalesce(campaign_id, 0), channel, lang, state," \
 	" CASE WHEN state IN ('bounced', 'failed', 'suppressed', 'cancelled', 'expired', 'unknown')" \
-	"  THEN coalesce(reason, 'unspecified') END, count(*), coalesce(sum(segments), 0)" \
-	" FROM messages"
+	"  THEN coalesce(reason, 'unspecified') END, count(*), coalesce(sum(segments), 0)," \
+	" coalesce(sum(cost_milli), 0) FROM messages"
 #define STATS_GROUP " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
 
 int db_stats_each(struct db *db, long long campaign_id,
@@ -323,6 +324,34 @@ int db_stats_each(struct db *db, long long campaign_id,
 	if (campaign_id)
 		db_bind_int64(st, 1, campaign_id);
 	return stats_rows(db, st, cb, arg);
+}
+
+int db_cost_by_association(struct db *db, long long since, long long until,
+			   int (*cb)(const char *association, long long messages,
+				     long long cost_milli, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT CASE WHEN m.campaign_id IS NULL THEN '' ELSE coalesce(a.name, '(municipality)')"
+		" END, count(*), coalesce(sum(m.cost_milli), 0) FROM messages m"
+		" LEFT JOIN campaigns c ON c.id = m.campaign_id"
+		" LEFT JOIN associations a ON a.id = c.association_id"
+		" WHERE m.cost_milli IS NOT NULL AND m.created_at >= ?1 AND (?2 = 0 OR m.created_at < ?2)"
+		" GROUP BY 1 ORDER BY 3 DESC, 1";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, since);
+	db_bind_int64(st, 2, until);
+	while ((rc = db_step(st)) == DB_ROW)
+		if ((ret = cb(db_column_text(st, 0), db_column_int64(st, 1), db_column_int64(st, 2),
+			      arg)) != 0)
+			break;
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
+	return ret;
 }
 
 int db_campaign_summaries(struct db *db, int limit,

@@ -344,3 +344,30 @@ int db_subscriber_settle_status(struct db *db, long long id, long long now)
 	db_bind_int64(st, 2, now);
 	return db_exec_stmt(db, st);
 }
+
+int db_consent_each(struct db *db, long long subscriber_id,
+		    int (*cb)(const struct consent_row *, void *), void *arg)
+{
+	static const char sql[] =
+		"SELECT at, channel, action, source, evidence FROM consent_log"
+		" WHERE subscriber_id = ?1 ORDER BY at, id";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, subscriber_id);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct consent_row r = {
+			.at = db_column_int64(st, 0), .channel = db_column_text(st, 1),
+			.action = db_column_text(st, 2), .source = db_column_text(st, 3),
+			.evidence = db_column_text(st, 4),
+		};
+		if ((ret = cb(&r, arg)) != 0)
+			break;
+	}
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
+	return ret;
+}

@@ -261,6 +261,44 @@ int gsm_to_ucs2be(const char *utf8, size_t len, struct sbuf *out)
 	return 0;
 }
 
+int gsm_ucs2_culprits(const char *utf8, size_t len, struct sbuf *out, size_t max)
+{
+	ucs4_t seen[64];
+	size_t pos = 0, n_seen = 0;
+	int n = 0;
+	ucs4_t c;
+
+	if (!gsm_valid(utf8, len))
+		return -1;
+	while (pos < len) {
+		size_t start = pos, k;
+
+		pos += gsm_next(utf8, len, pos, &c);
+		if (gsm_septets(c))
+			continue;
+		for (k = 0; k < n_seen && seen[k] != c; k++)
+			;
+		if (k < n_seen)
+			continue;
+		if (n_seen < sizeof(seen) / sizeof(seen[0]))
+			seen[n_seen++] = c;
+		else
+			continue;   /* past 64 distinct ones the list says enough */
+		if ((size_t)n++ >= max)
+			continue;
+		if (n > 1)
+			sbuf_addch(out, ' ');
+		/* What cannot be seen (controls, spaces, joiners) by its code. */
+		if (c < 0x20 || (c >= 0x7f && c <= 0xa0) || c == 0xad || (c >= 0x2000 && c <= 0x200f) ||
+		    (c >= 0x2028 && c <= 0x202f) || (c >= 0x205f && c <= 0x206f) || c == 0x3000 ||
+		    c == 0xfeff)
+			sbuf_addf(out, "U+%04X", (unsigned)c);
+		else
+			sbuf_add(out, utf8 + start, pos - start);
+	}
+	return n;
+}
+
 const char *gsm_coding_name(enum gsm_coding c)
 {
 	switch (c) {

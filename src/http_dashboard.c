@@ -35,6 +35,7 @@
 #include "budbringer/event_query.h"
 #include "budbringer/html.h"
 #include "budbringer/http.h"
+#include "budbringer/http_dashboard.h"
 #include "budbringer/log.h"
 #include "budbringer/token.h"
 
@@ -59,10 +60,6 @@ void http_dashboard(struct http_request *req, struct http_response *resp);
 /* A refused request as a page in the staff member's language. */
 void http_dashboard_sub(struct http_request *req, struct http_response *resp);
 
-struct session {
-	struct dashboard_session s;
-	char token_hash[65];
-};
 
 /* The value of cookie `name` from the Cookie header into out. */
 static bool cookie_get(struct http_request *req, const char *name, char *out, size_t n)
@@ -86,7 +83,7 @@ static bool cookie_get(struct http_request *req, const char *name, char *out, si
 	return false;
 }
 
-static bool load_session(struct http_request *req, long long now, struct session *out)
+static bool load_session(struct http_request *req, long long now, struct dash_session *out)
 {
 	char token[TOKEN_LEN + 4];
 	if (!cookie_get(req, "bb_session", token, sizeof(token)) ||
@@ -140,7 +137,7 @@ static void set_cookie(struct http_request *req, struct http_response *resp, con
 		http_add_header(resp, "Set-Cookie", buf);
 }
 
-static void html(struct http_response *resp, int status)
+void http_dash_html(struct http_response *resp, int status)
 {
 	resp->status = status;
 	resp->content_type = "text/html; charset=utf-8";
@@ -149,7 +146,7 @@ static void html(struct http_response *resp, int status)
 			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
 }
 
-static void redirect(struct http_response *resp, const char *location)
+void http_dash_redirect(struct http_response *resp, const char *location)
 {
 	resp->status = 303;
 	resp->content_type = "text/plain; charset=utf-8";
@@ -171,7 +168,7 @@ static void login_page(struct http_request *req, struct http_response *resp, int
 		http_json_error(resp, 500, "no randomness");
 		return;
 	}
-	html(resp, status);
+	http_dash_html(resp, status);
 	set_cookie(req, resp, "bb_login", csrf, 3600);
 	dashboard_login_page(&resp->body, dashboard_lang(lang), csrf, error, user);
 }
@@ -251,7 +248,7 @@ static void do_login(struct http_request *req, struct http_response *resp, long 
 	log_info("dashboard login user='%s' from=%s", st->user, req->remote);
 	set_cookie(req, resp, "bb_session", token, SESSION_SECONDS);
 	set_cookie(req, resp, "bb_login", "", 0);
-	redirect(resp, "/dashboard");
+	http_dash_redirect(resp, "/dashboard");
 }
 
 /* Where an action's answer goes: the campaign's page when the form was
@@ -266,7 +263,7 @@ static int action_location(struct http_request *req, const char *done, long long
 	return bsnprintf(loc, n, "/dashboard?done=%s&id=%lld", done, id);
 }
 
-static void do_action(struct http_request *req, struct http_response *resp, struct session *se,
+static void do_action(struct http_request *req, struct http_response *resp, struct dash_session *se,
 		      const char *action, long long now)
 {
 	const char *id_s = http_query(req, "id");
@@ -290,7 +287,7 @@ static void do_action(struct http_request *req, struct http_response *resp, stru
 			http_request_wake(req);
 		done = rc > 0 ? "resent" : "none_resent";
 		if (rc >= 0 && action_location(req, done, id, loc, sizeof(loc)) == 0)
-			redirect(resp, loc);
+			http_dash_redirect(resp, loc);
 		else
 			http_json_error(resp, 500, "cannot resend the messages of campaign %lld", id);
 		return;
@@ -313,40 +310,39 @@ static void do_action(struct http_request *req, struct http_response *resp, stru
 		http_request_wake(req);
 	}
 	if (action_location(req, done, id, loc, sizeof(loc)) == 0)
-		redirect(resp, loc);
+		http_dash_redirect(resp, loc);
 }
 
 void http_dashboard(struct http_request *req, struct http_response *resp)
 {
-	struct session se;
+	struct dash_session se;
 	long long now = (long long)time(NULL), notice_id = 0;
 	const char *done = http_query(req, "done"), *id = http_query(req, "id");
 
 	if (!load_session(req, now, &se)) {
-		redirect(resp, "/dashboard/login");
+		http_dash_redirect(resp, "/dashboard/login");
 		return;
 	}
 	if (id)
 		notice_id = strtoll(id, NULL, 10);
-	html(resp, 200);
+	http_dash_html(resp, 200);
 	if (dashboard_main_page(&resp->body, req->db, req->cfg, se.s.user, se.s.lang, se.s.csrf,
 				done, notice_id, now) < 0)
 		http_json_error(resp, 500, "cannot read the database");
 }
 
-/* A refused request as a page in the staff member's language. */
-static void error_page(struct http_response *resp, const struct session *se, int status,
-		       const char *message)
+void http_dash_error(struct http_response *resp, const struct dash_session *se, int status,
+		     const char *message)
 {
 	const char *lang = dashboard_lang(se->s.lang);
 	const char *title = status == 404 ? (!strcmp(lang, "en") ? "Not found" : "Findes ikke")
 			  : (!strcmp(lang, "en") ? "Bad request" : "Forkert foresp\xc3\xb8rgsel");
 	sbuf_reset(&resp->body);
-	html(resp, status);
+	http_dash_html(resp, status);
 	dashboard_error_page(&resp->body, lang, title, message);
 }
 
-static bool audit_unmask(struct http_request *req, const struct session *se, long long id,
+static bool audit_unmask(struct http_request *req, const struct dash_session *se, long long id,
 			 long long now)
 {
 	char subject[40];
@@ -360,7 +356,7 @@ static bool audit_unmask(struct http_request *req, const struct session *se, lon
 
 /* /dashboard/log: every parameter validated by the CLI's rule; a POST
  * (with the CSRF token, checked by the caller) unmasks one message. */
-static void log_page(struct http_request *req, struct http_response *resp, struct session *se,
+static void log_page(struct http_request *req, struct http_response *resp, struct dash_session *se,
 		     bool post, long long now)
 {
 	const char *values[DASHBOARD_LOG_PARAMS];
@@ -378,13 +374,13 @@ static void log_page(struct http_request *req, struct http_response *resp, struc
 		if (event_query_set(&q, name, v, req->cfg->default_country, now, why,
 				    sizeof(why)) != 0) {
 			(void)bsnprintf(msg, sizeof(msg), "%s: %s", name, why);
-			error_page(resp, se, 400, msg);
+			http_dash_error(resp, se, 400, msg);
 			return;
 		}
 	}
 	if (post) {
 		if (!(unmask = http_parse_id(http_query(req, "unmask")))) {
-			error_page(resp, se, 400, "unmask: must be a message id");
+			http_dash_error(resp, se, 400, "unmask: must be a message id");
 			return;
 		}
 		if (!audit_unmask(req, se, unmask, now)) {
@@ -392,49 +388,49 @@ static void log_page(struct http_request *req, struct http_response *resp, struc
 			return;
 		}
 	}
-	html(resp, 200);
+	http_dash_html(resp, 200);
 	if (dashboard_log_page(&resp->body, req->db, se->s.user, se->s.lang, se->s.csrf, &q, values,
 			       unmask) < 0)
 		http_json_error(resp, 500, "cannot read the database");
 }
 
 static void message_page(struct http_request *req, struct http_response *resp,
-			 struct session *se, long long id, bool post, long long now)
+			 struct dash_session *se, long long id, bool post, long long now)
 {
 	int rc;
 
 	if (post && strcmp(http_query(req, "unmask") ? http_query(req, "unmask") : "", "1")) {
-		error_page(resp, se, 400, "unmask: must be 1");
+		http_dash_error(resp, se, 400, "unmask: must be 1");
 		return;
 	}
 	if (post && !audit_unmask(req, se, id, now)) {
 		http_json_error(resp, 500, "cannot write the audit log; nothing unmasked");
 		return;
 	}
-	html(resp, 200);
+	http_dash_html(resp, 200);
 	rc = dashboard_message_page(&resp->body, req->db, se->s.user, se->s.lang, se->s.csrf, id,
 				    post);
 	if (rc > 0)
-		error_page(resp, se, 404, "no such message");
+		http_dash_error(resp, se, 404, "no such message");
 	else if (rc < 0)
 		http_json_error(resp, 500, "cannot read the database");
 }
 
 static void campaign_page(struct http_request *req, struct http_response *resp,
-			  struct session *se, long long id, long long now)
+			  struct dash_session *se, long long id, long long now)
 {
 	const char *done = http_query(req, "done");
 	int rc;
 
 	if (done && strspn(done, "abcdefghijklmnopqrstuvwxyz_") != strlen(done)) {
-		error_page(resp, se, 400, "done: not a notice");
+		http_dash_error(resp, se, 400, "done: not a notice");
 		return;
 	}
-	html(resp, 200);
+	http_dash_html(resp, 200);
 	rc = dashboard_campaign_page(&resp->body, req->db, req->cfg, se->s.user, se->s.lang,
 				     se->s.csrf, id, done, now);
 	if (rc > 0)
-		error_page(resp, se, 404, "no such campaign");
+		http_dash_error(resp, se, 404, "no such campaign");
 	else if (rc < 0)
 		http_json_error(resp, 500, "cannot read the database");
 }
@@ -463,7 +459,7 @@ void http_dashboard_sub(struct http_request *req, struct http_response *resp)
 	const char *sub = req->path + strlen("/dashboard/");
 	bool post = !strcmp(req->method, "POST");
 	long long now = (long long)time(NULL), page_id;
-	struct session se;
+	struct dash_session se;
 
 	if (!strcmp(sub, "static/style.css") && !post) {
 		resp->content_type = "text/css; charset=utf-8";
@@ -474,9 +470,23 @@ void http_dashboard_sub(struct http_request *req, struct http_response *resp)
 		if (post)
 			do_login(req, resp, now);
 		else if (load_session(req, now, &se))
-			redirect(resp, "/dashboard");
+			http_dash_redirect(resp, "/dashboard");
 		else
 			login_page(req, resp, 200, NULL, NULL);
+		return;
+	}
+	if (http_dashboard_staff_route(sub)) {
+		if (!load_session(req, now, &se)) {
+			http_dash_redirect(resp, "/dashboard/login");
+			return;
+		}
+		if (post && !token_equal(http_query(req, "csrf"), se.s.csrf)) {
+			log_warn("dashboard form without a valid csrf token user='%s' path=%s", se.s.user,
+				 req->path);
+			http_dash_redirect(resp, "/dashboard?done=csrf");
+			return;
+		}
+		http_dashboard_staff(req, resp, &se, sub, post, now);
 		return;
 	}
 	page_id = path_id(sub, "messages/");
@@ -489,7 +499,7 @@ void http_dashboard_sub(struct http_request *req, struct http_response *resp)
 	}
 	if (!post && (page_id || !strcmp(sub, "log"))) {
 		if (!load_session(req, now, &se)) {
-			redirect(resp, "/dashboard/login");
+			http_dash_redirect(resp, "/dashboard/login");
 			return;
 		}
 		if (!strcmp(sub, "log"))
@@ -505,24 +515,24 @@ void http_dashboard_sub(struct http_request *req, struct http_response *resp)
 		return;
 	}
 	if (!load_session(req, now, &se)) {
-		redirect(resp, "/dashboard/login");
+		http_dash_redirect(resp, "/dashboard/login");
 		return;
 	}
 	if (!token_equal(http_query(req, "csrf"), se.s.csrf)) {
 		log_warn("dashboard form without a valid csrf token user='%s' path=%s", se.s.user,
 			 req->path);
-		redirect(resp, "/dashboard?done=csrf");
+		http_dash_redirect(resp, "/dashboard?done=csrf");
 		return;
 	}
 	if (!strcmp(sub, "logout")) {
 		db_dashboard_session_delete(req->db, se.token_hash);
 		db_audit(req->db, now, se.s.user, "dashboard.logout", NULL, req->remote);
 		set_cookie(req, resp, "bb_session", "", 0);
-		redirect(resp, "/dashboard/login");
+		http_dash_redirect(resp, "/dashboard/login");
 	} else if (!strcmp(sub, "lang")) {
 		db_dashboard_session_set_lang(req->db, se.token_hash,
 					      dashboard_lang(http_query(req, "lang")));
-		redirect(resp, safe_back(http_query(req, "back")));
+		http_dash_redirect(resp, safe_back(http_query(req, "back")));
 	} else if (!strcmp(sub, "log")) {
 		log_page(req, resp, &se, true, now);
 	} else if (page_id > 0) {

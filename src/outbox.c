@@ -376,6 +376,16 @@ static long long backoff(struct outbox *ob, int attempts)
 	return (d + 1) / 2 + (long long)(rand_r(&ob->seed) % (unsigned)(d / 2 + 1));
 }
 
+/* An SMS gateway's answer `sent` records what the message cost, in the
+ * same statement (email costs nothing per message). */
+static void price_of(const struct provider *p, struct message_change *ch)
+{
+	if (p->sms) {
+		ch->priced = true;
+		ch->price_milli = p->sms->price_milli;
+	}
+}
+
 /*
  * The provider's `sent` answers of this turn in one batch of statements
  * (the common case: most answers are OK). -1: the turn must roll back.
@@ -385,6 +395,7 @@ static int record_sent(struct outbox *ob, struct provider *p, long long now)
 	struct batch *b = &ob->batch;
 	struct message_change ch = { .to = "sent", .provider = p->name, .now = now };
 
+	price_of(p, &ch);
 	b->n = 0;
 	for (size_t i = 0; i < ob->n_res; i++) {
 		const struct send_result *r = &ob->res[i];
@@ -483,6 +494,7 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 	if (r->status == SEND_OK) {
 		ch.to = "sent";
 		ch.provider_msgid = r->provider_msgid[0] ? r->provider_msgid : NULL;
+		price_of(p, &ch);
 		log_batch_info(&ob->log, "message sent msg=%lld provider=%s", r->msg_id, p->name);
 	} else if (r->status == SEND_PERMFAIL && r->rejected && !p->sms) {
 		return record_rejection(ob, r, p, now);

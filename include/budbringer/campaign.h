@@ -75,13 +75,25 @@ struct campaign_dry_run {
 		char lang[4];
 		long long matched[CHANNEL_COUNT];  /* would be queued */
 		long long capped[CHANNEL_COUNT];   /* would be suppressed by the cap */
+		long long suppressed[CHANNEL_COUNT]; /* address on the suppression list */
 	} langs[MODEL_MAX_LANGS];
 	size_t n_langs;
 	struct render_set rendered;            /* samples and SMS segments per language */
 	/* With links.shorten: the same with a short link in each SMS (a code
 	 * of the real length), to show the parts it saves; else n = 0. */
 	struct render_set shortened;
+	/* The send time falls in quiet hours: those channels' messages wait
+	 * in the queue until quiet_until (they are not lost). */
+	bool quiet_held[CHANNEL_COUNT];
+	long long quiet_until;
+	long long send_at;                     /* when it would start */
 };
+
+/* The dry run's SMS cost estimate for one of its languages: messages that
+ * would go (matched, not capped) x that language's parts x the price of
+ * the provider in charge, in thousandths (cost.h). */
+long long campaign_dry_run_cost(const struct config *cfg, const struct campaign_dry_run *d,
+				size_t lang_index);
 
 /* Validates like campaign_create() and renders every language; with
  * count_audience also counts the audience per language and channel (a

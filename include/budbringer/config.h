@@ -70,6 +70,10 @@ struct cfg_sms_provider {
 	int timeout;         /* seconds, whole request */
 	bool idempotent;     /* provider deduplicates by our message id */
 	bool bills_segments;
+	/* What one SMS part costs, in thousandths of `currency` (config
+	 * price_per_part = 0.285 is 285); 0 = free or unknown. */
+	long long price_milli;
+	char currency[4];    /* ISO 4217, e.g. "DKK" */
 	/* spool */
 	char *directory;
 	/* kannel, rest */
@@ -195,6 +199,8 @@ struct config {
 		char *confirm_countries[CFG_MAX_COUNTRIES + 1]; /* calling codes; NULL-terminated */
 		int confirm_hourly_cap;
 		int confirm_prefix_hourly_cap;
+		/* The providers' one currency (they must agree, so costs add up). */
+		char currency[4];
 	} sms;
 
 	struct {

@@ -221,6 +221,13 @@ int db_subscriber_each(struct db *db, int (*cb)(const struct subscriber *, void 
 /* Appends one consent log row (inside the caller's transaction if any). */
 int db_consent_log(struct db *db, long long subscriber_id, long long at, const char *channel,
 		   const char *action, const char *source, const char *evidence);
+/* A subscriber's consent log, oldest first (strings live until cb returns). */
+struct consent_row {
+	long long at;
+	const char *channel, *action, *source, *evidence;
+};
+int db_consent_each(struct db *db, long long subscriber_id,
+		    int (*cb)(const struct consent_row *, void *), void *arg);
 /* True when the address (E.164 or email) is on the suppression list. */
 bool db_is_suppressed(struct db *db, const char *address, const char *channel);
 int db_suppress(struct db *db, const char *address, const char *channel, const char *reason,
@@ -372,10 +379,15 @@ struct message_change {
 	/* Into `sending`: the daemon that holds the claim and until when
 	 * (any other state clears both). */
 	long long claimed_by, claimed_until;
+	/* Into `sent` by an SMS provider: its price per part in thousandths
+	 * (cost_milli = segments x price, in the same statement); -1 or 0
+	 * with `priced` false leave the cost alone. */
+	bool priced;
+	long long price_milli;
 };
 /* Binds a change to ?1..?7 (to, now, provider, provider_msgid, reason,
- * count_attempt, not_before) and ?10, ?11 (claimed_by, claimed_until):
- * the order of every state-change UPDATE. */
+ * count_attempt, not_before), ?10, ?11 (claimed_by, claimed_until) and
+ * ?13 (price_milli when priced): the order of every state-change UPDATE. */
 void db_bind_change(struct db_stmt *st, const struct message_change *ch);
 int db_message_transition(struct db *db, long long id, const char *from,
 			  const struct message_change *ch);

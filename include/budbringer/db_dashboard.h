@@ -70,4 +70,24 @@ struct campaign_sample {
 int db_dashboard_campaign_samples(struct db *db, long long id,
 				  int (*cb)(const struct campaign_sample *, void *), void *arg);
 
+/* What the campaign's SMS cost so far, per language: the SMS that were
+ * priced when sent, their parts and cost in thousandths (cost.h). */
+int db_dashboard_campaign_cost(struct db *db, long long id,
+			       int (*cb)(const char *lang, long long sms, long long parts,
+					 long long cost_milli, void *), void *arg);
+
+/* ---- inbound SMS as conversations ---- */
+
+/* One inbound SMS and the reply it got (if any). Strings live until cb
+ * returns; text and reply_body are NULL once retention cleared them. */
+struct inbound_turn {
+	const char *sender, *text, *intent, *reply_body, *reply_state;
+	long long id, received_at, subscriber_id, reply_id;
+};
+/* Inbound SMS received since `since` (of sender only, when not NULL), the
+ * most recently active numbers first, each number's messages in order;
+ * at most limit rows. */
+int db_dashboard_inbound(struct db *db, long long since, const char *sender, int limit,
+			 int (*cb)(const struct inbound_turn *, void *), void *arg);
+
 #endif

@@ -22,10 +22,19 @@ struct stats_row {
 	const char *channel, *lang, *state, *reason;
 	long long n;
 	long long segments;        /* SMS segments of these messages */
+	long long cost_milli;      /* what they cost (cost.h), 0 for none */
 };
 /* Over all messages (campaign_id 0) or one campaign. */
 int db_stats_each(struct db *db, long long campaign_id,
 		  int (*cb)(const struct stats_row *, void *), void *arg);
+
+/* What SMS cost per association, of messages created in [since, until)
+ * (until 0: no end): the association's name, "(municipality)" for staff
+ * and automatic campaigns, "" for replies and confirmations; the priced
+ * messages and their cost in thousandths (cost.h). Most expensive first. */
+int db_cost_by_association(struct db *db, long long since, long long until,
+			   int (*cb)(const char *association, long long messages,
+				     long long cost_milli, void *), void *arg);
 
 /* A campaign as the dashboard lists it. */
 struct campaign_summary {

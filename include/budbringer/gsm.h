@@ -95,6 +95,15 @@ int gsm_to_ucs2be(const char *utf8, size_t len, struct sbuf *out);
 int gsm_split(const char *utf8, size_t len, size_t *offsets, size_t max_parts,
 	      size_t *nparts);
 
+/*
+ * The characters that make a text UCS-2: appends up to `max` distinct
+ * ones, in order of appearance, separated by a space; one that cannot be
+ * seen (a control, a special space, a zero-width joiner, the BOM) is
+ * written as U+XXXX. Returns how many distinct characters there are
+ * (0: the text is GSM-7; counted up to 64), -1 on invalid UTF-8.
+ */
+int gsm_ucs2_culprits(const char *utf8, size_t len, struct sbuf *out, size_t max);
+
 /* "gsm7" or "ucs2" (the names used in logs and the messages table). */
 const char *gsm_coding_name(enum gsm_coding c);
 

@@ -2,6 +2,7 @@
 /* campaign create | list | show | approve | cancel. */
 #include "cli.h"
 #include "budbringer/campaign.h"
+#include "budbringer/cost.h"
 #include "budbringer/gsm.h"
 
 #include <getopt.h>
@@ -118,12 +119,31 @@ static void print_short_links(const struct render_set *longer, const struct rend
 		       (int)longer->v[i].gsm.segments - (int)shorter->v[i].gsm.segments);
 }
 
+/* "ar: UCS-2 (3 parts instead of 1) because of: ş ğ" — the warning the
+ * dry run and the dashboard give, from gsm_ucs2_culprits(). */
+static void ucs2_warning(const struct rendered *rd, struct sbuf *out)
+{
+	struct gsm_info g7;
+	struct sbuf culprits = SBUF_INIT;
+	int n = gsm_ucs2_culprits(rd->sms, strlen(rd->sms), &culprits, 12);
+
+	/* What the same length would cost in GSM-7, for the comparison. */
+	g7.segments = rd->gsm.units <= GSM_SEPTETS_SINGLE ? 1
+		      : (unsigned)((rd->gsm.units + GSM_SEPTETS_PART - 1) / GSM_SEPTETS_PART);
+	sbuf_addf(out, "%s: UCS-2, %u part%s (about %u in GSM-7) because of: %s%s", rd->lang,
+		  rd->gsm.segments, rd->gsm.segments == 1 ? "" : "s", g7.segments, culprits.buf,
+		  n > 12 ? " …" : "");
+	sbuf_release(&culprits);
+}
+
 static int print_dry_run(struct cli *c, const struct campaign_request *rq)
 {
 	struct campaign_dry_run d;
-	struct sbuf err = SBUF_INIT;
-	long long tot[CHANNEL_COUNT] = { 0, 0 }, capped = 0;
-	json_t *j = NULL, *langs = NULL;
+	struct sbuf err = SBUF_INIT, warn = SBUF_INIT;
+	long long tot[CHANNEL_COUNT] = { 0, 0 }, capped = 0, suppressed = 0, cost = 0;
+	json_t *j = NULL, *langs = NULL, *warnings = NULL;
+	char amount[32];
+	const char *cur = c->cfg.sms.currency;
 	enum campaign_create_result r = campaign_dry_run(c->db, &c->cfg, rq, cli_now(), true, &d, &err);
 
 	if (r != CAMPAIGN_CREATED) {
@@ -136,29 +156,51 @@ static int print_dry_run(struct cli *c, const struct campaign_request *rq)
 	if (c->json) {
 		j = json_object();
 		langs = json_object();
+		warnings = json_array();
 		json_object_set_new(j, "languages", langs);
 	} else {
 		printf("dry run: nothing is queued\n");
-		printf("%-5s %8s %8s %8s  %s\n", "lang", "sms", "email", "capped", "SMS segments");
+		printf("%-5s %8s %8s %8s %10s  %-14s %12s\n", "lang", "sms", "email", "capped",
+		       "suppressed", "SMS segments", "cost");
 	}
 	for (size_t i = 0; i < d.n_langs; i++) {
 		const struct rendered *rd = render_pick(d.shortened.n ? &d.shortened : &d.rendered,
 							&c->cfg, d.langs[i].lang);
 		long long cap = d.langs[i].capped[0] + d.langs[i].capped[1];
+		long long sup = d.langs[i].suppressed[0] + d.langs[i].suppressed[1];
+		long long lc = campaign_dry_run_cost(&c->cfg, &d, i);
+
 		tot[0] += d.langs[i].matched[0];
 		tot[1] += d.langs[i].matched[1];
 		capped += cap;
+		suppressed += sup;
+		cost += lc;
+		(void)cost_format(lc, 2, '.', amount, sizeof(amount));
 		if (j) {
-			json_object_set_new(langs, d.langs[i].lang, json_pack("{s:I, s:I, s:I, s:i, s:s}",
+			json_object_set_new(langs, d.langs[i].lang, json_pack("{s:I, s:I, s:I, s:I, s:i, s:s, s:I}",
 				"sms", (json_int_t)d.langs[i].matched[0], "email", (json_int_t)d.langs[i].matched[1],
-				"capped", (json_int_t)cap, "sms_segments", rd ? (int)rd->gsm.segments : 0,
-				"coding", rd ? gsm_coding_name(rd->gsm.coding) : ""));
+				"capped", (json_int_t)cap, "suppressed", (json_int_t)sup,
+				"sms_segments", rd ? (int)rd->gsm.segments : 0,
+				"coding", rd ? gsm_coding_name(rd->gsm.coding) : "",
+				"cost_milli", (json_int_t)lc));
 		} else {
-			printf("%-5s %8lld %8lld %8lld  %u (%s)\n", d.langs[i].lang, d.langs[i].matched[0],
-			       d.langs[i].matched[1], cap, rd ? rd->gsm.segments : 0,
-			       rd ? gsm_coding_name(rd->gsm.coding) : "-");
+			char seg[32];
+
+			(void)bsnprintf(seg, sizeof(seg), "%u (%s)", rd ? rd->gsm.segments : 0,
+					rd ? gsm_coding_name(rd->gsm.coding) : "-");
+			printf("%-5s %8lld %8lld %8lld %10lld  %-14s %8s %s\n", d.langs[i].lang,
+			       d.langs[i].matched[0], d.langs[i].matched[1], cap, sup, seg, amount, cur);
 		}
 	}
+	for (size_t i = 0; i < d.rendered.n; i++) {
+		if (d.rendered.v[i].gsm.coding != GSM_CODING_UCS2)
+			continue;
+		sbuf_reset(&warn);
+		ucs2_warning(&d.rendered.v[i], &warn);
+		if (j)
+			json_array_append_new(warnings, json_string(warn.buf));
+	}
+	(void)cost_format(cost, 2, '.', amount, sizeof(amount));
 	if (j) {
 		json_t *samples = json_object();
 		for (size_t i = 0; i < d.rendered.n; i++)
@@ -168,11 +210,35 @@ static int print_dry_run(struct cli *c, const struct campaign_request *rq)
 		json_object_set_new(j, "samples", samples);
 		if (d.shortened.n)
 			json_object_set_new(j, "short_links", short_links_json(&d.rendered, &d.shortened));
-		json_object_set_new(j, "total", json_pack("{s:I, s:I, s:I}", "sms", (json_int_t)tot[0],
-			"email", (json_int_t)tot[1], "capped", (json_int_t)capped));
+		json_object_set_new(j, "total", json_pack("{s:I, s:I, s:I, s:I, s:I, s:s}",
+			"sms", (json_int_t)tot[0], "email", (json_int_t)tot[1], "capped", (json_int_t)capped,
+			"suppressed", (json_int_t)suppressed, "cost_milli", (json_int_t)cost,
+			"currency", cur));
+		json_object_set_new(j, "ucs2_warnings", warnings);
+		json_object_set_new(j, "quiet_hours_hold_sms", json_boolean(d.quiet_held[CHANNEL_SMS]));
 		cli_print_json(j);
 	} else {
-		printf("%-5s %8lld %8lld %8lld\n\nsamples:\n", "total", tot[0], tot[1], capped);
+		printf("%-5s %8lld %8lld %8lld %10lld  %-14s %8s %s\n", "total", tot[0], tot[1], capped,
+		       suppressed, "", amount, cur);
+		for (size_t i = 0; i < d.rendered.n; i++) {
+			if (d.rendered.v[i].gsm.coding != GSM_CODING_UCS2)
+				continue;
+			sbuf_reset(&warn);
+			ucs2_warning(&d.rendered.v[i], &warn);
+			printf("warning: %s\n", warn.buf);
+		}
+		if (d.quiet_held[CHANNEL_SMS]) {
+			char until[32];
+			time_t t = (time_t)d.quiet_until;
+			struct tm tm;
+
+			localtime_r(&t, &tm);
+			if (!strftime(until, sizeof(until), "%Y-%m-%d %H:%M", &tm))
+				until[0] = '\0';
+			printf("quiet hours: the SMS%s wait until %s\n",
+			       d.quiet_held[CHANNEL_EMAIL] ? " and emails" : "", until);
+		}
+		printf("\nsamples:\n");
 		for (size_t i = 0; i < d.rendered.n; i++)
 			printf("[%s] SMS: %s\n[%s] email subject: %s\n", d.rendered.v[i].lang,
 			       d.shortened.n ? d.shortened.v[i].sms : d.rendered.v[i].sms,
@@ -182,6 +248,7 @@ static int print_dry_run(struct cli *c, const struct campaign_request *rq)
 	render_set_release(&d.rendered);
 	render_set_release(&d.shortened);
 	sbuf_release(&err);
+	sbuf_release(&warn);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "budbringer/mime.h"
 #include "budbringer/csv.h"
 #include "budbringer/db_gdpr.h"
+#include "budbringer/gdpr.h"
 #include "budbringer/phone.h"
 #include "budbringer/spool_files.h"
 
@@ -50,42 +51,32 @@ static long long resolve(struct cli *c, int argc, char **argv, const char *usage
 	return id > 0 ? id : -1;
 }
 
-static int audit_subject(struct cli *c, const char *action, long long id, const char *detail)
-{
-	char subject[40];
-	if (bsnprintf(subject, sizeof(subject), "subscriber:%lld", id) < 0)
-		return -1;
-	return db_audit(c->db, cli_now(), cli_whoami(), action, subject, detail);
-}
-
 int cli_subscriber_export(struct cli *c, int argc, char **argv)
 {
 	long long id = resolve(c, argc, argv, "usage: subscriber export ID | --phone P | --email E");
+	struct sbuf err = SBUF_INIT;
 	json_t *j = NULL;
 	int rc;
 
 	if (id < 0)
 		return id == -2 ? 2 : 1;
-	/* Recorded before the data leaves, so no export goes unlogged. */
-	if (audit_subject(c, "gdpr.export", id, NULL) < 0)
-		return cli_fail(c, "cannot write the audit log; nothing exported");
-	rc = db_gdpr_export(c->db, id, &j);
-	if (rc)
-		return rc < 0 ? 1 : cli_fail(c, "no subscriber %lld", id);
-	json_object_set_new(j, "exported_at", json_integer(cli_now()));
-	json_object_set_new(j, "subscriber_id", json_integer(id));
-	cli_print_json(j);
-	return 0;
+	rc = gdpr_export(c->db, id, cli_whoami(), NULL, cli_now(), &j, &err);
+	if (rc < 0)
+		cli_fail(c, "%s", err.buf);
+	else if (rc > 0)
+		cli_fail(c, "no subscriber %lld", id);
+	else
+		cli_print_json(j);
+	sbuf_release(&err);
+	return rc ? 1 : 0;
 }
 
 int cli_subscriber_erase(struct cli *c, int argc, char **argv)
 {
 	struct erase_result res;
-	char detail[160];
+	struct sbuf warn = SBUF_INIT, err = SBUF_INIT;
 	bool yes = false;
-	long long id, *ids = NULL, spooled;
-	size_t n_ids = 0;
-	int ret = 0;
+	long long id;
 	int rc;
 
 	if (argc >= 2 && !strcmp(argv[argc - 1], "--yes")) {
@@ -102,27 +93,27 @@ int cli_subscriber_erase(struct cli *c, int argc, char **argv)
 		if (!fgets(answer, sizeof(answer), stdin) || strncmp(answer, "ERASE", 5))
 			return cli_fail(c, "not erased");
 	}
-	if (db_gdpr_message_ids(c->db, id, &ids, &n_ids) < 0)
-		return cli_fail(c, "cannot erase subscriber %lld; nothing changed", id);
-	rc = db_gdpr_erase(c->db, id, model_year(cli_now()), cli_now(), &res);
-	if (rc) {
-		free(ids);
-		return rc < 0 ? cli_fail(c, "cannot erase subscriber %lld; nothing changed", id)
-			      : cli_fail(c, "no subscriber %lld", id);
+	rc = gdpr_erase(c->db, &c->cfg, id, cli_whoami(), cli_now(), &res, &warn, &err);
+	if (rc < 0 || rc == 1) {
+		if (rc < 0)
+			cli_fail(c, "%s", err.buf);
+		else
+			cli_fail(c, "no subscriber %lld", id);
+		sbuf_release(&err);
+		sbuf_release(&warn);
+		return 1;
 	}
-	/* Erased means erased: the spool provider's copies of their messages,
-	 * and the old pages the WAL still holds. */
-	spooled = spool_files_remove(&c->cfg, ids, n_ids);
-	free(ids);
-	if (spooled < 0)
-		ret = cli_fail(c, "subscriber %lld erased, but some of their spool files could not be removed", id);
-	if (db_checkpoint(c->db) != 0)
-		cli_fail(c, "subscriber %lld erased, but the WAL could not be checkpointed (a reader held it): "
-			 "the old rows leave the WAL at the daemon's next checkpoint", id);
-	if (bsnprintf(detail, sizeof(detail), "erased_row=%lld messages=%lld inbound=%lld consent_rows=%lld",
-		      res.erased_id, res.messages, res.inbound, res.consent_rows) < 0 ||
-	    audit_subject(c, "gdpr.erase", id, detail) < 0)
-		return cli_fail(c, "subscriber %lld erased, but the audit log could not be written", id);
+	if (warn.len) {
+		/* One line each, as the erasure's own notes. */
+		for (char *line = warn.buf, *nl; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			cli_fail(c, "%s", line);
+			if (!nl)
+				break;
+		}
+	}
 	if (c->json)
 		cli_print_json(json_pack("{s:I, s:I, s:I, s:I}", "subscriber", (json_int_t)id,
 					 "messages_anonymised", (json_int_t)res.messages,
@@ -132,7 +123,9 @@ int cli_subscriber_erase(struct cli *c, int argc, char **argv)
 		printf("subscriber %lld erased: %lld messages and %lld inbound texts kept as anonymous "
 		       "counts; phone/email kept only as a hashed suppression\n", id, res.messages,
 		       res.inbound);
-	return ret;
+	sbuf_release(&err);
+	sbuf_release(&warn);
+	return rc == 2 ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------- import --- */

@@ -5,7 +5,8 @@
  * a self-contained HTML page with inline SVG charts.
  */
 #include "cli.h"
-#include "budbringer/db_report.h"
+#include "budbringer/cost.h"
+#include "budbringer/report.h"
 #include "budbringer/html.h"
 
 #include <getopt.h>
@@ -17,85 +18,10 @@
 #define REPORT_USAGE \
 	"usage: report --from YYYY-MM-DD --to YYYY-MM-DD [--csv] [--html FILE] [--json]"
 
-enum metric { M_START, M_END, M_SIGNUPS, M_OPTOUTS, M_SENT, M_DELIVERED, M_CAMPAIGNS, N_METRICS };
-static const char *const metric_codes[N_METRICS] = { "active_start", "active_end", "signups",
-	"optouts", "sent", "delivered", "campaigns" };
-static const char *const metric_titles[N_METRICS] = { "active at start", "active at end",
-	"sign-ups", "opt-outs", "messages sent", "delivered", "campaigns" };
+static const char *const metric_titles[REPORT_METRICS] = { "active at start", "active at end",
+	"sign-ups", "opt-outs", "messages sent", "delivered", "campaigns", "SMS cost" };
 
-struct rrow {
-	char dim[16], key[96];
-	long long v[N_METRICS];
-};
-
-struct report {
-	struct rrow *rows;
-	size_t n, cap;
-	char from[11], to[11];
-};
-
-static struct rrow *find_row(struct report *r, const char *dim, const char *key)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (!strcmp(r->rows[i].dim, dim) && !strcmp(r->rows[i].key, key))
-			return &r->rows[i];
-	if (r->n == r->cap)
-		r->rows = xrealloc(r->rows, (r->cap = r->cap * 2 + 32) * sizeof(*r->rows));
-	memset(&r->rows[r->n], 0, sizeof(r->rows[0]));
-	if (bsnprintf(r->rows[r->n].dim, sizeof(r->rows[0].dim), "%s", dim) < 0 ||
-	    bsnprintf(r->rows[r->n].key, sizeof(r->rows[0].key), "%s", key) < 0)
-		r->rows[r->n].key[0] = '\0';
-	return &r->rows[r->n++];
-}
-
-static int collect(const struct report_cell *c, void *arg)
-{
-	struct report *r = arg;
-	for (int m = 0; m < N_METRICS; m++)
-		if (!strcmp(c->metric, metric_codes[m]))
-			find_row(r, c->dimension, c->key)->v[m] = c->n;
-	return 0;
-}
-
-/* Rows in reading order: total, bands, languages (configured order
- * first), channels, associations. Bands and channels always appear. */
-static void order_rows(struct report *r, const struct config *cfg)
-{
-	static const char *const bands[] = { "under15", "15-25", "26+", "unknown", NULL };
-	static const char *const channels[] = { "sms", "email", NULL };
-	struct rrow *sorted, *x;
-	size_t n = 0;
-
-	find_row(r, "total", "");
-	for (size_t i = 0; bands[i]; i++)
-		find_row(r, "band", bands[i]);
-	for (size_t i = 0; channels[i]; i++)
-		find_row(r, "channel", channels[i]);
-	sorted = xcalloc(r->n + 1, sizeof(*sorted));
-	sorted[n++] = *find_row(r, "total", "");
-	for (size_t i = 0; bands[i]; i++)
-		sorted[n++] = *find_row(r, "band", bands[i]);
-	for (char *const *l = cfg->languages; *l; l++)
-		for (size_t i = 0; i < r->n; i++)
-			if (!strcmp(r->rows[i].dim, "lang") && !strcmp(r->rows[i].key, *l))
-				sorted[n++] = r->rows[i];
-	for (size_t i = 0; i < r->n; i++)
-		if (!strcmp(r->rows[i].dim, "lang") && !cfg_has_language(cfg, r->rows[i].key))
-			sorted[n++] = r->rows[i];
-	for (size_t i = 0; channels[i]; i++)
-		sorted[n++] = *find_row(r, "channel", channels[i]);
-	for (size_t i = 0; i < r->n; i++) {
-		x = &r->rows[i];
-		if (!strcmp(x->dim, "association"))
-			sorted[n++] = *x;
-	}
-	free(r->rows);
-	r->rows = sorted;
-	r->n = n;
-	r->cap = n + 1;
-}
-
-static const char *label(const struct rrow *x, char *buf, size_t n)
+static const char *label(const struct report_row *x, char *buf, size_t n)
 {
 	const char *k = x->key;
 	if (!strcmp(x->dim, "total"))
@@ -109,9 +35,9 @@ static const char *label(const struct rrow *x, char *buf, size_t n)
 	return k;
 }
 
-static double rate(const struct rrow *x)
+static double rate(const struct report_row *x)
 {
-	return x->v[M_SENT] ? (double)x->v[M_DELIVERED] / (double)x->v[M_SENT] : 0.0;
+	return x->v[REPORT_SENT] ? report_rate(x) : 0.0;
 }
 
 static void print_table(const struct report *r, const struct config *cfg)
@@ -123,72 +49,51 @@ static void print_table(const struct report *r, const struct config *cfg)
 	printf("%-24s %8s %8s %8s %8s %9s %9s %6s\n", "", "start", "end", "sign-ups", "opt-outs",
 	       "sent", "delivered", "rate");
 	for (size_t i = 0; i < r->n; i++) {
-		const struct rrow *x = &r->rows[i];
+		const struct report_row *x = &r->rows[i];
 		if (!strcmp(x->dim, "association")) {
 			if (!assoc_header)
-				printf("\n%-40s %9s\n", "campaigns per association", "campaigns");
+				printf("\n%-40s %9s %12s\n", "campaigns per association", "campaigns",
+				       cfg->sms.currency);
 			assoc_header = true;
-			printf("%-40.40s %9lld\n", x->key, x->v[M_CAMPAIGNS]);
+			(void)cost_format(x->v[REPORT_COST], 2, '.', buf, sizeof(buf));
+			printf("%-40.40s %9lld %12s\n", x->key, x->v[REPORT_CAMPAIGNS], buf);
 			continue;
 		}
 		printf("%-24.24s %8lld %8lld %8lld %8lld %9lld %9lld", label(x, buf, sizeof(buf)),
-		       x->v[M_START], x->v[M_END], x->v[M_SIGNUPS], x->v[M_OPTOUTS], x->v[M_SENT],
-		       x->v[M_DELIVERED]);
-		if (x->v[M_SENT])
+		       x->v[REPORT_START], x->v[REPORT_END], x->v[REPORT_SIGNUPS], x->v[REPORT_OPTOUTS], x->v[REPORT_SENT],
+		       x->v[REPORT_DELIVERED]);
+		if (x->v[REPORT_SENT])
 			printf(" %5.1f%%\n", 100.0 * rate(x));
 		else
 			printf(" %6s\n", "-");
 	}
 	if (!assoc_header)
 		printf("\nno campaigns in this period\n");
+	(void)cost_format(report_find(r, "total", "")->v[REPORT_COST], 2, '.', buf, sizeof(buf));
+	printf("\nSMS cost of the period's campaign messages: %s %s\n", buf, cfg->sms.currency);
 	printf("\nstart/end: people with consent on some channel; by channel a person counts once per "
 	       "channel.\nsent: campaign messages accepted by the gateway or mail server; rate = "
 	       "delivered / sent.\n");
 }
 
-static void csv_field(const char *s)
+static void print_csv(const struct report *r, const struct config *cfg)
 {
-	if (strpbrk(s, ",\"\r\n")) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else {
-		fputs(s, stdout);
-	}
-}
+	struct sbuf out = SBUF_INIT;
 
-static void print_csv(const struct report *r)
-{
-	printf("from,to,dimension,key");
-	for (int m = 0; m < N_METRICS; m++)
-		printf(",%s", metric_codes[m]);
-	printf(",delivery_rate\n");
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rrow *x = &r->rows[i];
-		printf("%s,%s,%s,", r->from, r->to, x->dim);
-		csv_field(x->key);
-		for (int m = 0; m < N_METRICS; m++)
-			printf(",%lld", x->v[m]);
-		if (x->v[M_SENT])
-			printf(",%.4f\n", rate(x));
-		else
-			printf(",\n");
-	}
+	report_csv(r, cfg->sms.currency, false, &out);
+	fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
 }
 
 static json_t *report_json(const struct report *r)
 {
 	json_t *rows = json_array();
 	for (size_t i = 0; i < r->n; i++) {
-		const struct rrow *x = &r->rows[i];
+		const struct report_row *x = &r->rows[i];
 		json_t *o = json_pack("{s:s, s:s}", "dimension", x->dim, "key", x->key);
-		for (int m = 0; m < N_METRICS; m++)
-			json_object_set_new(o, metric_codes[m], json_integer(x->v[m]));
-		json_object_set_new(o, "delivery_rate", x->v[M_SENT] ? json_real(rate(x)) : json_null());
+		for (int m = 0; m < REPORT_METRICS; m++)
+			json_object_set_new(o, report_metric_codes[m], json_integer(x->v[m]));
+		json_object_set_new(o, "delivery_rate", x->v[REPORT_SENT] ? json_real(rate(x)) : json_null());
 		json_array_append_new(rows, o);
 	}
 	return json_pack("{s:s, s:s, s:o}", "from", r->from, "to", r->to, "rows", rows);
@@ -196,7 +101,7 @@ static json_t *report_json(const struct report *r)
 
 /* A column chart of metrics a and b for the rows of one dimension. */
 static void chart(struct sbuf *h, const struct report *r, const char *dim, const char *title,
-		  enum metric a, enum metric b)
+		  enum report_metric a, enum report_metric b)
 {
 	const char *labels[64];
 	long long va[64], vb[64];
@@ -246,31 +151,31 @@ static int write_html(const struct report *r, const struct config *cfg, const ch
 	html_escape(&h, cfg->timezone);
 	sbuf_addstr(&h, ". Reach among young people (15\xe2\x80\x93" "25) and by language, as the "
 		    "volunteering policy asks.</p>\n<table><thead><tr><th></th>");
-	for (int m = 0; m < M_CAMPAIGNS; m++)
+	for (int m = 0; m < REPORT_CAMPAIGNS; m++)
 		sbuf_addf(&h, "<th>%s</th>", metric_titles[m]);
 	sbuf_addstr(&h, "<th>delivery rate</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < r->n; i++) {
-		const struct rrow *x = &r->rows[i];
+		const struct report_row *x = &r->rows[i];
 		if (!strcmp(x->dim, "association"))
 			continue;
 		sbuf_addstr(&h, "<tr><td>");
 		html_escape(&h, label(x, buf, sizeof(buf)));
 		sbuf_addstr(&h, "</td>");
-		for (int m = 0; m < M_CAMPAIGNS; m++)
+		for (int m = 0; m < REPORT_CAMPAIGNS; m++)
 			sbuf_addf(&h, "<td>%lld</td>", x->v[m]);
-		if (x->v[M_SENT])
+		if (x->v[REPORT_SENT])
 			sbuf_addf(&h, "<td>%.1f%%</td></tr>\n", 100.0 * rate(x));
 		else
 			sbuf_addstr(&h, "<td>\xe2\x80\x93</td></tr>\n");
 	}
 	sbuf_addstr(&h, "</tbody></table>\n");
-	chart(&h, r, "band", "Subscribers by age band", M_START, M_END);
-	chart(&h, r, "band", "Sign-ups and opt-outs by age band", M_SIGNUPS, M_OPTOUTS);
-	chart(&h, r, "lang", "Subscribers by language", M_START, M_END);
-	chart(&h, r, "band", "Campaign messages by age band", M_SENT, M_DELIVERED);
-	chart(&h, r, "lang", "Campaign messages by language", M_SENT, M_DELIVERED);
-	chart(&h, r, "channel", "Campaign messages by channel", M_SENT, M_DELIVERED);
-	chart(&h, r, "association", "Campaigns per association", M_CAMPAIGNS, M_CAMPAIGNS);
+	chart(&h, r, "band", "Subscribers by age band", REPORT_START, REPORT_END);
+	chart(&h, r, "band", "Sign-ups and opt-outs by age band", REPORT_SIGNUPS, REPORT_OPTOUTS);
+	chart(&h, r, "lang", "Subscribers by language", REPORT_START, REPORT_END);
+	chart(&h, r, "band", "Campaign messages by age band", REPORT_SENT, REPORT_DELIVERED);
+	chart(&h, r, "lang", "Campaign messages by language", REPORT_SENT, REPORT_DELIVERED);
+	chart(&h, r, "channel", "Campaign messages by channel", REPORT_SENT, REPORT_DELIVERED);
+	chart(&h, r, "association", "Campaigns per association", REPORT_CAMPAIGNS, REPORT_CAMPAIGNS);
 	sbuf_addstr(&h, "<p class=\"note\">Active: consent on at least one channel. Sent: accepted by "
 		    "the SMS gateway or mail server. Age is the year minus the birth year. People who "
 		    "asked to be erased count anonymously.</p>\n</body></html>\n");
@@ -283,14 +188,6 @@ static int write_html(const struct report *r, const struct config *cfg, const ch
 	return ret;
 }
 
-static int parse_day(const char *s, struct tm *tm)
-{
-	const char *end;
-	memset(tm, 0, sizeof(*tm));
-	end = strptime(s, "%Y-%m-%d", tm);
-	return end && !*end && strlen(s) == 10 ? 0 : -1;
-}
-
 int cli_cmd_report(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -299,11 +196,10 @@ int cli_cmd_report(struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report r = { .rows = NULL };
+	struct sbuf err = SBUF_INIT;
 	const char *from = NULL, *to = NULL, *html = NULL;
-	struct tm tf, tt;
-	long long t_from, t_to;
 	bool csv = false;
-	int o, ret, end_year;
+	int o, ret;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -317,45 +213,37 @@ int cli_cmd_report(struct cli *c, int argc, char **argv)
 	}
 	if (optind != argc || !from || !to)
 		return cli_usage(c, REPORT_USAGE);
-	if (parse_day(from, &tf) < 0 || parse_day(to, &tt) < 0)
-		return cli_usage(c, "--from and --to must be dates like 2026-01-31");
 	if ((ret = cli_open(c)))
 		return ret;
 	setenv("TZ", c->cfg.timezone, 1);
 	tzset();
-	/* From the start of --from to the end of --to, local time. */
-	tf.tm_isdst = tt.tm_isdst = -1;
-	end_year = tt.tm_year + 1900;
-	tt.tm_mday += 1;
-	t_from = (long long)mktime(&tf);
-	t_to = (long long)mktime(&tt);
-	if (t_from >= t_to)
-		return cli_usage(c, "--to must not be before --from");
-	(void)bsnprintf(r.from, sizeof(r.from), "%s", from);
-	(void)bsnprintf(r.to, sizeof(r.to), "%s", to);
-	if (db_report_each(c->db, t_from, t_to, tf.tm_year + 1900, end_year, collect, &r) < 0) {
-		free(r.rows);
+	if (report_period(from, to, &r, &err) < 0) {
+		ret = cli_usage(c, "--%s", err.buf);
+		sbuf_release(&err);
+		return ret;
+	}
+	if (report_build(c->db, &c->cfg, &r) < 0) {
+		report_release(&r);
 		return 1;
 	}
-	order_rows(&r, &c->cfg);
 	ret = 0;
 	if (html && write_html(&r, &c->cfg, html) < 0)
 		ret = cli_fail(c, "cannot write '%s'", html);
 	if (c->json) {
 		json_t *j = report_json(&r);
 
-		if (cli_report_links(c, t_from, t_to, j) < 0)
+		if (cli_report_links(c, r.t_from, r.t_to, j) < 0)
 			ret = 1;
 		cli_print_json(j);
 	} else if (csv) {
-		print_csv(&r);
+		print_csv(&r, &c->cfg);
 	} else if (!html) {
 		print_table(&r, &c->cfg);
-		if (cli_report_links(c, t_from, t_to, NULL) < 0)
+		if (cli_report_links(c, r.t_from, r.t_to, NULL) < 0)
 			ret = 1;
 	}
 	else if (!ret)
 		printf("wrote %s\n", html);
-	free(r.rows);
+	report_release(&r);
 	return ret;
 }

@@ -16,6 +16,7 @@
  */
 #include "cli.h"
 #include "budbringer/bounce_apply.h"
+#include "budbringer/cost.h"
 #include "budbringer/db_bounce.h"
 #include "budbringer/db_stats.h"
 
@@ -46,6 +47,7 @@ static json_t *new_figures(void)
 	for (size_t i = 0; states[i]; i++)
 		json_object_set_new(o, states[i], json_integer(0));
 	json_object_set_new(o, "sms_segments", json_integer(0));
+	json_object_set_new(o, "cost_milli", json_integer(0));
 	return o;
 }
 
@@ -82,6 +84,7 @@ static void count_into(json_t *fig, const struct stats_row *r)
 	if (!strcmp(r->channel, "sms") && strcmp(r->state, "queued") && strcmp(r->state, "expired") &&
 	    strcmp(r->state, "suppressed") && strcmp(r->state, "cancelled"))
 		add_int(fig, "sms_segments", r->segments);
+	add_int(fig, "cost_milli", r->cost_milli);
 }
 
 struct stats_acc {
@@ -137,15 +140,21 @@ static void print_row(const char *label, const json_t *fig)
 	       get_int(fig, "failed"),
 	       get_int(fig, "unknown") + get_int(fig, "expired"), get_int(fig, "suppressed"),
 	       get_int(fig, "cancelled"));
+	char cost[32];
+
 	print_rate(fig);
-	printf(" %9lld\n", get_int(fig, "sms_segments"));
+	(void)cost_format(get_int(fig, "cost_milli"), 2, '.', cost, sizeof(cost));
+	printf(" %9lld %10s\n", get_int(fig, "sms_segments"), cost);
 }
 
-static void print_header(const char *first)
+static void print_header(const char *first, const char *currency)
 {
-	printf("%-10s %8s %7s %7s %9s %7s %7s %8s %10s %9s %7s %9s\n", first, "total", "queued",
+	char cost[16];
+
+	(void)bsnprintf(cost, sizeof(cost), "cost %s", currency);
+	printf("%-10s %8s %7s %7s %9s %7s %7s %8s %10s %9s %7s %9s %10s\n", first, "total", "queued",
 	       "sent", "delivered", "bounced", "failed", "unknown*", "suppressed", "cancelled", "rate",
-	       "segments");
+	       "segments", cost);
 }
 
 static void print_reasons(json_t *fig, const char *state)
@@ -219,21 +228,22 @@ static void print_bounces(json_t *by)
 	       BOUNCE_COMPLAINT_RATE_PCT);
 }
 
-static void print_group(const char *title, const char *first, json_t *group)
+static void print_group(const char *title, const char *first, json_t *group, const char *cur)
 {
 	const char *k;
 	json_t *v;
 	if (!json_object_size(group))
 		return;
 	printf("\n%s\n", title);
-	print_header(first);
+	print_header(first, cur);
 	json_object_foreach(group, k, v)
 		print_row(k, v);
 }
 
-static void print_table(json_t *overall, json_t *by_channel, json_t *by_lang, json_t *campaigns)
+static void print_table(json_t *overall, json_t *by_channel, json_t *by_lang, json_t *campaigns,
+			const char *cur)
 {
-	print_header("");
+	print_header("", cur);
 	print_row("all", overall);
 	print_reasons(overall, "bounced");
 	print_reasons(overall, "failed");
@@ -241,19 +251,46 @@ static void print_table(json_t *overall, json_t *by_channel, json_t *by_lang, js
 	print_reasons(overall, "cancelled");
 	print_reasons(overall, "expired");
 	print_reasons(overall, "unknown");
-	print_group("by channel", "channel", by_channel);
-	print_group("by language", "language", by_lang);
+	print_group("by channel", "channel", by_channel, cur);
+	print_group("by language", "language", by_lang, cur);
 	if (campaigns)
-		print_group("by campaign (0 = replies and confirmations)", "campaign", campaigns);
+		print_group("by campaign (0 = replies and confirmations)", "campaign", campaigns, cur);
 	printf("\nrate = delivered / (sent + delivered + bounced + failed + unknown); "
 	       "unknown* = unknown + expired\n");
+}
+
+static int collect_cost(const char *association, long long messages, long long cost_milli,
+			void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:I, s:I}", "association",
+					     *association ? association : "(replies and confirmations)",
+					     "sms", (json_int_t)messages, "cost_milli",
+					     (json_int_t)cost_milli));
+	return 0;
+}
+
+static void print_costs(json_t *costs, const char *cur)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_array_size(costs))
+		return;
+	printf("\nSMS cost by association (%s)\n", cur);
+	json_array_foreach(costs, i, v) {
+		char amount[32];
+
+		(void)cost_format(get_int(v, "cost_milli"), 2, '.', amount, sizeof(amount));
+		printf("%-40.40s %8lld %12s\n", json_string_value(json_object_get(v, "association")),
+		       get_int(v, "sms"), amount);
+	}
 }
 
 int cli_cmd_stats(struct cli *c, int argc, char **argv)
 {
 	struct stats_acc a;
 	long long id = 0;
-	json_t *out, *bounces;
+	json_t *out, *bounces, *costs;
 	int ret;
 
 	if (argc == 3 && !strcmp(argv[1], "--campaign")) {
@@ -269,8 +306,11 @@ int cli_cmd_stats(struct cli *c, int argc, char **argv)
 	a.by_lang = json_object();
 	a.campaigns = id ? NULL : json_object();
 	bounces = json_object();
+	costs = json_array();
 	if (db_stats_each(c->db, id, collect, &a) < 0 ||
-	    db_bounce_campaigns_each(c->db, id, collect_bounces, bounces) < 0) {
+	    db_bounce_campaigns_each(c->db, id, collect_bounces, bounces) < 0 ||
+	    (!id && db_cost_by_association(c->db, 0, 0, collect_cost, costs) < 0)) {
+		json_decref(costs);
 		json_decref(bounces);
 		json_decref(a.overall);
 		json_decref(a.by_channel);
@@ -284,12 +324,18 @@ int cli_cmd_stats(struct cli *c, int argc, char **argv)
 	if (a.campaigns)
 		rates_all(a.campaigns);
 	if (!c->json) {
-		print_table(a.overall, a.by_channel, a.by_lang, a.campaigns);
+		print_table(a.overall, a.by_channel, a.by_lang, a.campaigns, c->cfg.sms.currency);
+		print_costs(costs, c->cfg.sms.currency);
 		print_bounces(bounces);
 	}
 	out = json_pack("{s:o, s:o, s:o}", "overall", a.overall, "by_channel", a.by_channel,
 			"by_lang", a.by_lang);
 	json_object_set_new(out, "bounces_by_campaign", bounces);
+	json_object_set_new(out, "currency", json_string(c->cfg.sms.currency));
+	if (id)
+		json_decref(costs);
+	else
+		json_object_set_new(out, "cost_by_association", costs);
 	if (cli_stats_links(c, id, out) < 0) {
 		json_decref(out);
 		json_decref(a.campaigns);

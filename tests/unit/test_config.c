@@ -167,6 +167,43 @@ static void test_providers_sorted_and_typed(void **state)
 	cfg_free(&cfg);
 }
 
+static void test_prices(void **state)
+{
+	struct config cfg;
+	(void)state;
+	assert_null(load(MINIMAL
+		"sms = { providers = (\n"
+		" { name = \"a\"; type = \"spool\"; directory = \"/x\"; price_per_part = 0.285; },\n"
+		" { name = \"b\"; type = \"spool\"; directory = \"/y\"; price_per_part = \"1.5\";"
+		" currency = \"DKK\"; priority = 20; }\n"
+		"); };\n", &cfg));
+	assert_int_equal(cfg.sms.providers[0].price_milli, 285);
+	assert_int_equal(cfg.sms.providers[1].price_milli, 1500);
+	assert_string_equal(cfg.sms.currency, "DKK");
+	cfg_free(&cfg);
+	assert_null(load(MINIMAL "sms = { providers = ( { name = \"a\"; type = \"spool\";"
+			 " directory = \"/x\"; price_per_part = 2; currency = \"EUR\"; } ); };\n", &cfg));
+	assert_int_equal(cfg.sms.providers[0].price_milli, 2000);
+	assert_string_equal(cfg.sms.currency, "EUR");
+	cfg_free(&cfg);
+	assert_null(load(MINIMAL, &cfg));
+	assert_string_equal(cfg.sms.currency, "DKK");
+	assert_int_equal(cfg.sms.providers[0].price_milli, 0);
+	cfg_free(&cfg);
+#define ONE(x) MINIMAL "sms = { providers = ( { name = \"a\"; type = \"spool\"; directory = \"/x\"; " x " } ); };\n"
+	expect_error(ONE("price_per_part = -0.1;"), "out of range 0..1000");
+	expect_error(ONE("price_per_part = 0.2855;"), "more than three decimals");
+	expect_error(ONE("price_per_part = \"0,285\";"), "is not a decimal amount");
+	expect_error(ONE("price_per_part = \"-1\";"), "is not a decimal amount");
+	expect_error(ONE("price_per_part = true;"), "must be a number");
+	expect_error(ONE("currency = \"dkk\";"), "must be three capital letters");
+	expect_error(ONE("currency = \"KRONER\";"), "must be three capital letters");
+#undef ONE
+	expect_error(MINIMAL "sms = { providers = ( { name = \"a\"; type = \"spool\"; directory = \"/x\";"
+		     " currency = \"EUR\"; }, { name = \"b\"; type = \"spool\"; directory = \"/y\"; } ); };\n",
+		     "must use one currency");
+}
+
 static void test_errors_name_file_line_setting(void **state)
 {
 	struct config cfg;
@@ -370,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_confirm_countries),
 		cmocka_unit_test(test_sample_config_loads),
 		cmocka_unit_test(test_providers_sorted_and_typed),
+		cmocka_unit_test(test_prices),
 		cmocka_unit_test(test_errors_name_file_line_setting),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_sample_secrets_refused),

@@ -85,10 +85,33 @@ static void test_hostile_values_escaped(void **state)
 	testdb_close(&tdb);
 }
 
+static void expect_masked(const char *in, const char *want)
+{
+	struct sbuf out = SBUF_INIT;
+
+	dashboard_masked_text(&out, in);
+	assert_string_equal(out.len ? out.buf : "", want);
+	sbuf_release(&out);
+}
+
+static void test_masked_text(void **state)
+{
+	(void)state;
+	expect_masked("sms:+4531000009", "sms:+45\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"
+		      "\xe2\x80\xa2\xe2\x80\xa2" "09");
+	expect_masked("550 5.1.1 <jens.hansen@example.dk>: no",
+		      "550 5.1.1 &lt;j\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2@example.dk&gt;: no");
+	expect_masked("api:portal", "api:portal");
+	expect_masked("bounce:msg=6 5.1.1", "bounce:msg=6 5.1.1");
+	expect_masked("@ alone", "@ alone");
+	expect_masked("", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostile_values_escaped),
+		cmocka_unit_test(test_masked_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

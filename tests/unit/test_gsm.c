@@ -428,6 +428,33 @@ static void test_coding_name(void **state)
 	assert_string_equal(gsm_coding_name(GSM_CODING_UCS2), "ucs2");
 }
 
+static void expect_culprits(const char *text, int n, const char *want)
+{
+	struct sbuf out = SBUF_INIT;
+
+	assert_int_equal(gsm_ucs2_culprits(text, strlen(text), &out, 4), n);
+	assert_string_equal(out.len ? out.buf : "", want);
+	sbuf_release(&out);
+}
+
+static void test_ucs2_culprits(void **state)
+{
+	struct sbuf out = SBUF_INIT;
+
+	(void)state;
+	expect_culprits("Hej med dig, æøå ÆØÅ € {}", 0, "");
+	expect_culprits("Gönüllü şimdi ğ ş", 2, "\xc5\x9f \xc4\x9f"); /* ö and ü are GSM-7 */
+	expect_culprits("tab\there\xc2\xa0nbsp", 2, "U+0009 U+00A0");
+	expect_culprits("\xd9\x86\xd8\xb9\xd9\x85 \xd9\x86", 3, "\xd9\x86 \xd8\xb9 \xd9\x85");
+	expect_culprits("a`b\xe2\x80\x8b" "c", 2, "` U+200B");
+	/* more than max: counted, not all written */
+	expect_culprits("\xc4\x85\xc4\x87\xc4\x99\xc5\x82\xc5\x84\xc5\x9b", 6,
+			"\xc4\x85 \xc4\x87 \xc4\x99 \xc5\x82");
+	assert_int_equal(gsm_ucs2_culprits("\xc3\x28", 2, &out, 4), -1);
+	assert_int_equal(out.len, 0);
+	sbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_ucs2be_long_text),
 		cmocka_unit_test(test_invalid_utf8_rejected),
 		cmocka_unit_test(test_coding_name),
+		cmocka_unit_test(test_ucs2_culprits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
