@@ -4,6 +4,7 @@
 #include "budbringer/db_gdpr.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
+#include "db_dialect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -331,37 +332,107 @@ int db_suppression_reason(struct db *db, const char *address, const char *channe
 	return rc == DB_DONE ? 0 : error("sql: %s", db_errmsg(db));
 }
 
+/* The words of a suppression's reason for the message it holds. */
+static const char *held_for(const char *why)
+{
+	return !strcmp(why, "bounce") ? "address suppressed (bounce)" :
+	       !strcmp(why, "complaint") ? "address suppressed (complaint)" : "address suppressed";
+}
+
+/* db_bounce_hold_batch's two statements: the campaigns (a JSON array of
+ * ids) whose email is paused, and the suppression rows of a JSON array of
+ * address hashes. */
+#define PAUSED_IN(D) \
+	"SELECT DISTINCT campaign_id FROM bounce_alerts WHERE paused = 1 AND " D##ID_IN("campaign_id", "?1")
+#define LISTED_IN(D) \
+	"SELECT address_sha256, reason FROM suppressions WHERE channel = 'email'" \
+	" AND address_sha256 IN (" D##JSON_VALUES("?1") ")"
+
 int db_bounce_hold_reason(struct db *db, long long campaign_id, const char *recipient,
 			  const char **reason)
 {
-	static const char paused[] =
-		"SELECT 1 FROM bounce_alerts WHERE campaign_id = ?1 AND paused = 1 LIMIT 1";
-	struct db_stmt *st;
-	char why[32];
-	int rc;
+	struct bounce_hold h = { .campaign_id = campaign_id, .recipient = recipient };
 
 	*reason = NULL;
-	if (campaign_id > 0) {
-		if (!(st = db_prepare(db, paused)))
-			return -1;
-		db_bind_int64(st, 1, campaign_id);
-		rc = db_step(st);
-		db_reset(st);
-		if (rc == DB_ROW) {
-			*reason = "campaign email paused: bounce or complaint rate past its threshold";
-			return 1;
-		}
-		if (rc != DB_DONE)
-			return error("sql: %s", db_errmsg(db));
+	if (db_bounce_hold_batch(db, &h, 1) < 0)
+		return -1;
+	*reason = h.reason;
+	return h.reason != NULL;
+}
+
+int db_bounce_hold_batch(struct db *db, struct bounce_hold *h, size_t n)
+{
+	static const struct db_sql paused = DB_DIALECTS(PAUSED_IN), listed = DB_DIALECTS(LISTED_IN);
+	struct sbuf ids = SBUF_INIT, hashes = SBUF_INIT;
+	char (*keyed)[65] = xcalloc(n ? n : 1, sizeof(*keyed));
+	char (*plain)[65] = xcalloc(n ? n : 1, sizeof(*plain));
+	bool *paused_too = xcalloc(n ? n : 1, sizeof(*paused_too));
+	struct db_stmt *st;
+	int rc = DB_DONE, ret = -1;
+
+	sbuf_addch(&ids, '[');
+	sbuf_addch(&hashes, '[');
+	for (size_t i = 0; i < n; i++) {
+		h[i].reason = NULL;
+		sbuf_addf(&ids, "%s%lld", i ? "," : "", h[i].campaign_id > 0 ? h[i].campaign_id : 0);
+		if (!h[i].recipient)
+			continue;
+		db_suppression_hash(db, h[i].recipient, keyed[i]);
+		db_address_hash(h[i].recipient, plain[i]);
+		sbuf_addf(&hashes, "%s\"%s\",\"%s\"", hashes.len > 1 ? "," : "", keyed[i], plain[i]);
 	}
-	if (!recipient)
-		return 0;
-	rc = db_suppression_reason(db, recipient, "email", why, sizeof(why));
-	if (rc <= 0)
-		return rc;
-	*reason = !strcmp(why, "bounce") ? "address suppressed (bounce)" :
-		  !strcmp(why, "complaint") ? "address suppressed (complaint)" : "address suppressed";
-	return 1;
+	sbuf_addch(&ids, ']');
+	sbuf_addch(&hashes, ']');
+	if (!n) {
+		ret = 0;
+		goto out;
+	}
+	if (!(st = db_prepare_dialect(db, &paused)))
+		goto out;
+	db_bind_text(st, 1, ids.buf);
+	while ((rc = db_step(st)) == DB_ROW) {
+		long long c = db_column_int64(st, 0);
+
+		for (size_t i = 0; i < n; i++)
+			if (h[i].campaign_id == c) {
+				h[i].reason = "campaign email paused: bounce or complaint rate past its threshold";
+				paused_too[i] = true;
+			}
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		goto sql;
+	if (!(st = db_prepare_dialect(db, &listed)))
+		goto out;
+	db_bind_text(st, 1, hashes.buf);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *hash = db_column_text(st, 0), *why = db_column_text(st, 1);
+
+		/* The pause says it first; then, as db_suppression_reason, the
+		 * keyed hash's row before the plain one's. */
+		for (size_t i = 0; i < n && hash && why; i++) {
+			bool k = !strcmp(hash, keyed[i]);
+
+			if (!h[i].recipient || paused_too[i] || (!k && strcmp(hash, plain[i])))
+				continue;
+			if (k || !h[i].reason)
+				h[i].reason = held_for(why);
+		}
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		goto sql;
+	ret = 0;
+	goto out;
+sql:
+	error("sql: %s", db_errmsg(db));
+out:
+	free(keyed);
+	free(plain);
+	free(paused_too);
+	sbuf_release(&ids);
+	sbuf_release(&hashes);
+	return ret;
 }
 
 int db_bounce_alerts_after(struct db *db, long long after,

@@ -655,6 +655,7 @@ static int claim(struct outbox *ob, enum channel chan, long long now, struct cla
 {
 	size_t planned[MAX_PROVIDERS] = { 0 };
 	struct provider *pick[OUTBOX_BATCH];
+	struct bounce_hold hold[OUTBOX_BATCH];
 	size_t cap = 0, claimed = 0;
 	int changed = 0;
 	bool held, limited = false;
@@ -679,6 +680,18 @@ static int claim(struct outbox *ob, enum channel chan, long long now, struct cla
 	if (!cap || db_message_due(ob->db, chan, now, !held, c->msgs, cap, &c->n) < 0 || !c->n)
 		return 0;
 
+	/* A bounce or complaint since a campaign email was queued, or an
+	 * address that bounced before its campaign: never sent to. Asked for
+	 * the whole batch at once. */
+	memset(hold, 0, c->n * sizeof(hold[0]));
+	if (chan == CHANNEL_EMAIL) {
+		for (size_t i = 0; i < c->n; i++)
+			if (!strcmp(c->msgs[i].kind, "campaign"))
+				hold[i] = (struct bounce_hold){ .campaign_id = c->msgs[i].campaign_id,
+								.recipient = c->msgs[i].recipient };
+		if (db_bounce_hold_batch(ob->db, hold, c->n) < 0)
+			return -1;
+	}
 	/* The loop may stop early: nothing past that point is chosen. */
 	memset(c->chosen, 0, c->n * sizeof(c->chosen[0]));
 	memset(pick, 0, c->n * sizeof(pick[0]));
@@ -693,20 +706,13 @@ static int claim(struct outbox *ob, enum channel chan, long long now, struct cla
 				changed++;
 			continue;
 		}
-		if (chan == CHANNEL_EMAIL && !strcmp(m->kind, "campaign")) {
-			/* A bounce or complaint since it was queued, or an address
-			 * that bounced before this campaign: never sent to. */
-			const char *hold;
-			int rc = db_bounce_hold_reason(ob->db, m->campaign_id, m->recipient, &hold);
-			struct message_change sup = { .to = "suppressed", .reason = hold, .now = now };
+		if (hold[i].reason) {
+			struct message_change sup = { .to = "suppressed", .reason = hold[i].reason,
+						      .now = now };
 
-			if (rc < 0)
-				return -1;
-			if (rc == 1) {
-				if (db_message_transition(ob->db, m->id, "queued", &sup) == 0)
-					changed++;
-				continue;
-			}
+			if (db_message_transition(ob->db, m->id, "queued", &sup) == 0)
+				changed++;
+			continue;
 		}
 		if (chan == CHANNEL_SMS) {
 			if (m->body && gsm_analyse(m->body, strlen(m->body), &c->gi[i]) < 0)

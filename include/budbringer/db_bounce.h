@@ -87,6 +87,15 @@ int db_bounce_hold_campaign(struct db *db, long long campaign_id, const char *re
  * expansion queued it for a subscriber whose address bounced). 1 with
  * *reason set (static text), 0 it may go, -1 error.
  */
+/* db_bounce_hold_reason for a batch of due campaign emails, in two
+ * statements whatever its size: each h[i].reason set (NULL: it may go).
+ * 0, or -1 on a database error. */
+struct bounce_hold {
+	long long campaign_id;
+	const char *recipient;
+	const char *reason;		/* out: static text, or NULL */
+};
+int db_bounce_hold_batch(struct db *db, struct bounce_hold *h, size_t n);
 int db_bounce_hold_reason(struct db *db, long long campaign_id, const char *recipient,
 			  const char **reason);
 

@@ -174,6 +174,17 @@ static void test_hard_bounce(void **state)
 	assert_int_equal(db_bounce_hold_reason(db, 1, "a@example.org", &why), 1);
 	assert_string_equal(why, "address suppressed (bounce)");
 	assert_int_equal(db_bounce_hold_reason(db, 1, "other@example.org", &why), 0);
+	/* The outbox asks for a whole batch at once: the same answers. */
+	{
+		struct bounce_hold h[3] = { { .campaign_id = 1, .recipient = "other@example.org" },
+					    { .campaign_id = 1, .recipient = "a@example.org" },
+					    { .campaign_id = 1, .recipient = NULL } };
+
+		assert_int_equal(db_bounce_hold_batch(db, h, 3), 0);
+		assert_null(h[0].reason);
+		assert_string_equal(h[1].reason, "address suppressed (bounce)");
+		assert_null(h[2].reason);
+	}
 }
 
 static void test_duplicate_counts_once(void **state)
