@@ -138,6 +138,14 @@ static int check_rates(struct db *db, const struct bounce_rules *rules, long lon
 	return 0;
 }
 
+/* The MTA gave up on a message after temporary failures only (Postfix's
+ * "failed" DSN with the last 4.x.x status once maximal_queue_lifetime has
+ * passed): the message is bounced, the address counts as a soft bounce. */
+static bool gave_up(const struct bounce_report *r)
+{
+	return r->kind == BOUNCE_PERMANENT && r->status[0] == '4';
+}
+
 static int permanent(struct db *db, const struct bounce_report *r, const char *via,
 		     const struct bounce_target *t, long long now, struct bounce_row *row,
 		     struct bounce_result *out)
@@ -162,6 +170,10 @@ static int permanent(struct db *db, const struct bounce_report *r, const char *v
 		out->outcome = BOUNCE_OUT_SETTLED;
 		return 0;
 	}
+	if (gave_up(r)) { /* counted by temporary() after the row is in */
+		out->gave_up = true;
+		return 0;
+	}
 	(void)bsnprintf(source, sizeof(source), "bounce:msg=%lld %s", t->id, r->status);
 	if (db_bounce_suppress(db, t->recipient, "bounce", source, now) < 0)
 		return -1;
@@ -178,8 +190,7 @@ static int temporary(struct db *db, const struct bounce_rules *rules,
 	char h[65], source[64];
 	long long n;
 
-	(void)r;
-	if (state_is(t->state, settled)) {
+	if (!gave_up(r) && state_is(t->state, settled)) {
 		out->outcome = BOUNCE_OUT_SETTLED;
 		return db_bounce_set_outcome(db, row_id, "settled");
 	}
@@ -237,7 +248,8 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
 	memset(out, 0, sizeof(*out));
 	if (r->kind == BOUNCE_NONE)
 		return 0;
-	row.kind = bounce_kind_name(r->kind);
+	/* Given up after temporary failures: a soft bounce of the address. */
+	row.kind = bounce_kind_name(gave_up(r) ? BOUNCE_TEMPORARY : r->kind);
 	row.status = r->status;
 	row.diagnostic = r->diagnostic;
 	row.feedback_type = r->feedback_type;
@@ -249,7 +261,9 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
 	if (found == 0) {
 		out->message_id = row.message_id = t.id;
 		out->campaign_id = row.campaign_id = t.campaign_id;
-		if (bsnprintf(key, sizeof(key), "m%lld:%s:%s", t.id, row.kind,
+		/* The report's own kind: "delayed" and then "failed" with one
+		 * 4.x.x status are two reports. */
+		if (bsnprintf(key, sizeof(key), "m%lld:%s:%s", t.id, bounce_kind_name(r->kind),
 			      r->kind == BOUNCE_COMPLAINT ? "" : r->status) < 0)
 			goto fail;
 		row.dedupe_key = key;
@@ -268,7 +282,7 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
 	} else {
 		db_suppression_hash(db, t.recipient, h);
 		row.address_sha256 = h;
-		row.outcome = initial_outcome(r->kind);
+		row.outcome = initial_outcome(gave_up(r) ? BOUNCE_TEMPORARY : r->kind);
 	}
 	if (r->kind == BOUNCE_PERMANENT && row.address_sha256 &&
 	    permanent(db, r, via, &t, now, &row, out) < 0)
@@ -277,7 +291,7 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
 		row.outcome = "settled";
 	if (db_bounce_insert(db, &row, &row_id) < 0)
 		goto fail;
-	if (row.address_sha256 && r->kind == BOUNCE_TEMPORARY &&
+	if (row.address_sha256 && (r->kind == BOUNCE_TEMPORARY || out->gave_up) &&
 	    temporary(db, rules, r, &t, now, row_id, out) < 0)
 		goto fail;
 	if (row.address_sha256 && r->kind == BOUNCE_COMPLAINT && complaint(db, &t, now, out) < 0)

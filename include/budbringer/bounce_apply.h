@@ -15,6 +15,10 @@
  *   permanent: sent/delivered/unknown/sending -> bounced (the server's
  *              words as reason, an event) + address suppressed (bounce);
  *              already bounced or failed                 -> settled
+ *   given up:  permanent with a 4.x.x status (the MTA's queue lifetime
+ *              ran out on temporary failures): the message bounced as
+ *              above, the address counted as a temporary bounce (the row's
+ *              kind), not suppressed at once           -> counted / suppressed
  *   temporary: counted for the address; soft_limit of them within
  *              soft_days suppress it (bounce)            -> counted / suppressed;
  *              a message already bounced or failed       -> settled
@@ -72,6 +76,7 @@ struct bounce_result {
 	long long soft_count;              /* temporary: counted so far in the window */
 	int paused_messages;               /* queued email suppressed by a pause */
 	bool unsubscribed;                 /* complaint: a subscriber's consent withdrawn */
+	bool gave_up;                      /* permanent 4.x.x: message bounced, address counted */
 	/* Thresholds crossed by this report (recorded once ever per campaign). */
 	bool alert_hard, alert_complaint, paused;
 	char hard_rate[16], complaint_rate[16]; /* "2.4%", set with the alert */

@@ -84,7 +84,7 @@ static void say(const struct cli *c, const struct bounce_report *r, const struct
 	const char *what = r->kind == BOUNCE_COMPLAINT ? r->feedback_type : r->status;
 
 	if (c->json) {
-		cli_print_json(json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:b, s:b}",
+		cli_print_json(json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:b, s:b, s:b}",
 					 "outcome", bounce_outcome_name(res->outcome),
 					 "kind", bounce_kind_name(r->kind),
 					 "message", (json_int_t)res->message_id,
@@ -92,7 +92,7 @@ static void say(const struct cli *c, const struct bounce_report *r, const struct
 					 "status", r->status, "reason", r->reason,
 					 "soft_count", (json_int_t)res->soft_count,
 					 "alert", res->alert_hard || res->alert_complaint,
-					 "paused", res->paused));
+					 "paused", res->paused, "gave_up", res->gave_up));
 		return;
 	}
 	switch (res->outcome) {
@@ -104,13 +104,14 @@ static void say(const struct cli *c, const struct bounce_report *r, const struct
 		       r->status);
 		break;
 	case BOUNCE_OUT_COUNTED:
-		printf("soft bounce counted: message %lld (%s), %lld of %d in %d days\n",
-		       res->message_id, r->status, res->soft_count, rules->soft_limit,
-		       rules->soft_days);
+		printf("soft bounce counted: message %lld (%s)%s, %lld of %d in %d days\n",
+		       res->message_id, r->status, res->gave_up ? " bounced, given up after retries" : "",
+		       res->soft_count, rules->soft_limit, rules->soft_days);
 		break;
 	case BOUNCE_OUT_SUPPRESSED:
-		printf("soft bounce: message %lld (%s), address suppressed (bounce) after %lld in %d days\n",
-		       res->message_id, r->status, res->soft_count, rules->soft_days);
+		printf("soft bounce: message %lld (%s)%s, address suppressed (bounce) after %lld in %d days\n",
+		       res->message_id, r->status, res->gave_up ? " bounced, given up after retries" : "",
+		       res->soft_count, rules->soft_days);
 		break;
 	case BOUNCE_OUT_COMPLAINT:
 		printf("complaint: message %lld (%s), %saddress suppressed (complaint)\n",

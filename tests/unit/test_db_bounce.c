@@ -271,6 +271,35 @@ static void test_soft_bounces_suppress_at_limit(void **state)
 			       " AND outcome IN ('counted', 'suppressed')"), 3);
 }
 
+/* Postfix's DSN once the queue lifetime ran out on 4xx answers: Action
+ * failed, Status 4.2.0. The message is bounced; the address only counts. */
+static void test_given_up_counts_soft(void **state)
+{
+	struct db *db = *state;
+	long long s = subscriber(db, "g@example.org");
+	long long m = message(db, s, "g@example.org", CHANNEL_EMAIL, "sent");
+	struct bounce_report r = report(BOUNCE_TEMPORARY, m, "4.2.0");
+	struct bounce_result res;
+
+	/* The delay warning first, then the failure with the same status. */
+	assert_int_equal(apply(db, &r, NULL, &res, 1000), 0);
+	assert_int_equal(res.outcome, BOUNCE_OUT_COUNTED);
+	r.kind = BOUNCE_PERMANENT;
+	assert_int_equal(apply(db, &r, NULL, &res, 1001), 0);
+	assert_int_equal(res.outcome, BOUNCE_OUT_COUNTED);
+	assert_true(res.gave_up);
+	assert_int_equal(res.soft_count, 2);
+	expect_text(qt(db, "SELECT state FROM messages WHERE id = %lld", m), "bounced");
+	suppression_is(db, "g@example.org", NULL);
+	expect_text(qt(db, "SELECT kind || ',' || outcome FROM bounces WHERE message_id = %lld"
+			   " ORDER BY id DESC LIMIT 1", m), "temporary,counted");
+	/* A second copy of the failure counts once. */
+	assert_int_equal(apply(db, &r, NULL, &res, 1002), 0);
+	assert_int_equal(res.outcome, BOUNCE_OUT_DUPLICATE);
+	assert_int_equal(q(db, "SELECT count(*) FROM message_events WHERE message_id = %lld"
+			      " AND state = 'bounced'", m), 1);
+}
+
 static void test_soft_window(void **state)
 {
 	struct db *db = *state;
@@ -432,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_counts_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmatched_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_soft_bounces_suppress_at_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_given_up_counts_soft, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_soft_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complaint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_keeps_stop, setup, teardown),
