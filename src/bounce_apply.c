@@ -7,6 +7,7 @@
 #include "budbringer/subscription.h"
 
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <string.h>
 
 static const char *const outcome_names[] = {
@@ -308,4 +309,24 @@ fail:
 	db_rollback(db);
 	memset(out, 0, sizeof(*out));
 	return -1;
+}
+
+/* "raw:" and the SHA-256 of the mail: how a mail naming no message of ours
+ * is known again when the MTA hands it over a second time. */
+void bounce_raw_key(const char *mail, size_t len, char out[70])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	memcpy(out, "raw:", 4);
+	if (!EVP_Digest(mail, len, md, &n, EVP_sha256(), NULL) || n != 32) {
+		out[4] = '\0';
+		return;
+	}
+	for (unsigned i = 0; i < 32; i++) {
+		out[4 + 2 * i] = hex[md[i] >> 4];
+		out[5 + 2 * i] = hex[md[i] & 15];
+	}
+	out[68] = '\0';
 }

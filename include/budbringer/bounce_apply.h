@@ -43,6 +43,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "budbringer/bounce.h"
 #include "budbringer/config.h"
@@ -96,6 +97,11 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
  * ("550 5.1.1 no such user") for message msg_id, as a report for
  * bounce_apply(via "smtp"). */
 void bounce_report_from_smtp(long long msg_id, const char *answer, struct bounce_report *out);
+
+/* "raw:" and the SHA-256 (hex) of a mail: the fallback_key that knows a
+ * mail naming no message of ours when it comes a second time. out[4] is
+ * '\0' when the digest failed. */
+void bounce_raw_key(const char *mail, size_t len, char out[70]);
 
 /* "bounced", "counted", … as stored in bounces.outcome; "none" for none. */
 const char *bounce_outcome_name(enum bounce_outcome o);

@@ -17,7 +17,6 @@
 #include "budbringer/bounce_apply.h"
 #include "budbringer/log.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,26 +55,6 @@ static int read_all(FILE *f, size_t max, char **out, size_t *len)
 	*out = buf;
 	*len = n;
 	return 0;
-}
-
-/* "raw:" and the SHA-256 of the mail: how a mail naming no message of ours
- * is known again when the MTA hands it over a second time. */
-static void raw_key(const char *mail, size_t len, char out[70])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	memcpy(out, "raw:", 4);
-	if (!EVP_Digest(mail, len, md, &n, EVP_sha256(), NULL) || n != 32) {
-		out[4] = '\0';
-		return;
-	}
-	for (unsigned i = 0; i < 32; i++) {
-		out[4 + 2 * i] = hex[md[i] >> 4];
-		out[5 + 2 * i] = hex[md[i] & 15];
-	}
-	out[68] = '\0';
 }
 
 static void say(const struct cli *c, const struct bounce_report *r, const struct bounce_result *res,
@@ -201,7 +180,7 @@ int cli_cmd_bounce(struct cli *c, int argc, char **argv)
 			"MTA for a retry\n", c->prog);
 		goto out;
 	}
-	raw_key(mail, len, key);
+	bounce_raw_key(mail, len, key);
 	if (bounce_apply(c->db, &rules, &r, "mail", key[4] ? key : NULL, cli_now(), &res) < 0) {
 		fprintf(stderr, "%s: bounce: the database cannot take it now; the mail stays with the "
 			"MTA for a retry\n", c->prog);
