@@ -128,9 +128,7 @@ static int check_rates(struct db *db, const struct bounce_rules *rules, long lon
 		out->alert_complaint = rc == 0;
 	}
 	if ((out->alert_hard || out->alert_complaint) && rules->pause_at_threshold) {
-		int n = db_bounce_hold_campaign(db, campaign_id,
-						"campaign email paused: bounce or complaint rate past its threshold",
-						now);
+		int n = db_bounce_hold_campaign(db, campaign_id, BOUNCE_PAUSE_REASON, now);
 		if (n < 0)
 			return -1;
 		out->paused = true;

@@ -5,7 +5,7 @@
 /*
  * The evaluation figures the volunteering policy asks for, per period:
  * subscribers (active at start and end, sign-ups, opt-outs) and campaign
- * messages (sent, delivered), each by age band, language and channel,
+ * messages (sent, delivered, bounced, complaints), each by age band, language and channel,
  * and campaigns per association. Erased people count through their
  * anonymous erased_subscribers row.
  *

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* campaign create | list | show | approve | cancel. */
+/* campaign create | list | show | approve | cancel | resume-email. */
 #include "cli.h"
 #include "budbringer/campaign.h"
+#include "budbringer/db_bounce.h"
 #include "budbringer/gsm.h"
 
 #include <getopt.h>
@@ -16,7 +17,7 @@
 	"usage: campaign create --opportunity ID [--channels sms,email] [--age 15-25]\n" \
 	"         [--lang ar,tr] [--interest CODE …] [--text LANG=TEXT …] [--at TIME]\n" \
 	"         [--text-file LANG=FILE …] [--idempotency-key KEY] [--dry-run]\n" \
-	"       campaign list | show ID | approve ID | cancel ID"
+	"       campaign list | show ID | approve ID | cancel ID | resume-email ID"
 
 static const char *whoami(void)
 {
@@ -406,6 +407,18 @@ int cli_cmd_campaign(struct cli *c, int argc, char **argv)
 		if (ret)
 			return cli_fail(c, "campaign %lld does not exist or is already finished", id);
 		printf("campaign %lld cancelled\n", id);
+		return 0;
+	}
+	if (!strcmp(argv[1], "resume-email")) {
+		int requeued = 0;
+
+		ret = db_bounce_resume_campaign(c->db, id, whoami(), cli_now(), &requeued);
+		if (ret < 0)
+			return 1;
+		if (ret)
+			return cli_fail(c, "campaign %lld's email is not paused", id);
+		printf("campaign %lld: email resumed by %s, %d message%s queued again; "
+		       "recorded in the audit log\n", id, whoami(), requeued, requeued == 1 ? "" : "s");
 		return 0;
 	}
 	return cli_usage(c, USAGE);

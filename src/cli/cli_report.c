@@ -17,11 +17,12 @@
 #define REPORT_USAGE \
 	"usage: report --from YYYY-MM-DD --to YYYY-MM-DD [--csv] [--html FILE] [--json]"
 
-enum metric { M_START, M_END, M_SIGNUPS, M_OPTOUTS, M_SENT, M_DELIVERED, M_CAMPAIGNS, N_METRICS };
+enum metric { M_START, M_END, M_SIGNUPS, M_OPTOUTS, M_SENT, M_DELIVERED, M_BOUNCED, M_COMPLAINTS,
+	M_CAMPAIGNS, N_METRICS };
 static const char *const metric_codes[N_METRICS] = { "active_start", "active_end", "signups",
-	"optouts", "sent", "delivered", "campaigns" };
+	"optouts", "sent", "delivered", "bounced", "complaints", "campaigns" };
 static const char *const metric_titles[N_METRICS] = { "active at start", "active at end",
-	"sign-ups", "opt-outs", "messages sent", "delivered", "campaigns" };
+	"sign-ups", "opt-outs", "messages sent", "delivered", "bounced", "complaints", "campaigns" };
 
 struct rrow {
 	char dim[16], key[96];
@@ -120,8 +121,8 @@ static void print_table(const struct report *r, const struct config *cfg)
 	bool assoc_header = false;
 
 	printf("Evaluation report %s \xe2\x80\x93 %s (%s)\n\n", r->from, r->to, cfg->timezone);
-	printf("%-24s %8s %8s %8s %8s %9s %9s %6s\n", "", "start", "end", "sign-ups", "opt-outs",
-	       "sent", "delivered", "rate");
+	printf("%-24s %8s %8s %8s %8s %9s %9s %6s %8s %7s\n", "", "start", "end", "sign-ups",
+	       "opt-outs", "sent", "delivered", "rate", "bounced", "compl.");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rrow *x = &r->rows[i];
 		if (!strcmp(x->dim, "association")) {
@@ -135,15 +136,17 @@ static void print_table(const struct report *r, const struct config *cfg)
 		       x->v[M_START], x->v[M_END], x->v[M_SIGNUPS], x->v[M_OPTOUTS], x->v[M_SENT],
 		       x->v[M_DELIVERED]);
 		if (x->v[M_SENT])
-			printf(" %5.1f%%\n", 100.0 * rate(x));
+			printf(" %5.1f%%", 100.0 * rate(x));
 		else
-			printf(" %6s\n", "-");
+			printf(" %6s", "-");
+		printf(" %8lld %7lld\n", x->v[M_BOUNCED], x->v[M_COMPLAINTS]);
 	}
 	if (!assoc_header)
 		printf("\nno campaigns in this period\n");
 	printf("\nstart/end: people with consent on some channel; by channel a person counts once per "
 	       "channel.\nsent: campaign messages accepted by the gateway or mail server; rate = "
-	       "delivered / sent.\n");
+	       "delivered / sent.\nbounced: refused for good by the receiving server (never delivered); "
+	       "compl.: reported as spam by the recipient.\n");
 }
 
 static void csv_field(const char *s)
