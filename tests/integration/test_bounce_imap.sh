@@ -16,7 +16,10 @@
 #     to Budbringer/Handled (created by the daemon);
 #   - the out-of-office reply and the newsletter stay in INBOX, unseen, and
 #     are fetched once per process, not again every interval;
-#   - a restart handles nothing twice.
+#   - a restart handles nothing twice;
+#   - a bounce that arrives while the database cannot take it (SQLite: the
+#     write lock held by another process; PostgreSQL: the server stopped)
+#     stays unseen in INBOX and is handled at the next pass after.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/smtp.sh"
 . "$(dirname "$0")/../lib/dovecot.sh"
@@ -40,7 +43,7 @@ BB_ROOT_EXTRA="bounces = { soft_limit = 3; soft_days = 15; alert_min = 1000;
            ca_file = \"$DOVECOT_CA\"; processed_folder = \"Budbringer/Handled\"; interval = 10; timeout = 10; }; };"
 bb_config
 bb init >/dev/null || die "budbringer init failed"
-for a in hard1 hard2 soft1 complain1 ok1; do
+for a in hard1 hard2 soft1 complain1 ok1 late1; do
 	bb subscriber add --email "$a@example.org" --lang da --consent "integration test" >/dev/null ||
 		die "subscriber add $a"
 done
@@ -53,8 +56,8 @@ opp=$(bb --json opportunity add --title "da=Frivillige s√∏ges" --summary "da=Hj√
 wait_until "[ -n \"\$(bb_sql \"SELECT id FROM campaigns WHERE opportunity_id = $opp\")\" ]" 20 "$BB_PID" ||
 	die "no campaign for opportunity $opp"
 c=$(bb_sql "SELECT id FROM campaigns WHERE opportunity_id = $opp")
-wait_until "[ \"\$(bb_sql \"SELECT count(*) FROM messages WHERE campaign_id = $c AND state = 'sent'\")\" -eq 5 ]" 30 "$BB_PID" ||
-	die "the campaign's five emails were not sent"
+wait_until "[ \"\$(bb_sql \"SELECT count(*) FROM messages WHERE campaign_id = $c AND state = 'sent'\")\" -eq 6 ]" 30 "$BB_PID" ||
+	die "the campaign's six emails were not sent"
 msg() { bb_sql "SELECT id FROM messages WHERE campaign_id = $c AND recipient = '$1@example.org'"; }
 state() { bb_sql "SELECT state FROM messages WHERE id = $1"; }
 suppression() { bb_sql "SELECT reason FROM suppressions WHERE address_sha256 = '$(bb_suppression_hash "$1")'"; }
@@ -142,6 +145,45 @@ assert_eq "* STATUS INBOX (MESSAGES 2 UNSEEN 2)" "$(dovecot_imap 'STATUS INBOX (
 	"after a restart: the two mails not ours are still in INBOX, unseen"
 assert_eq 1 "$(bb_sql "SELECT count(*) FROM message_events WHERE message_id = $(msg hard1) AND state = 'bounced'")" \
 	"after a restart: hard1 bounced once"
+
+# The database cannot take a bounce: it stays unseen for the next pass.
+late=$(msg late1)
+mk postfix_550_user_unknown.eml "$late" b6
+if [ "$BB_ENGINE" = sqlite ]; then
+	mkfifo "$TEST_TMPDIR/lock.fifo"
+	sqlite3 "$BB_DB" <"$TEST_TMPDIR/lock.fifo" >"$TEST_TMPDIR/lock.out" 2>&1 &
+	lock_pid=$!
+	exec 7>"$TEST_TMPDIR/lock.fifo"
+	on_exit "exec 7>&- 2>/dev/null; stop_pid $lock_pid"
+	echo "BEGIN IMMEDIATE; INSERT INTO housekeeping(task, last_run) VALUES ('lock-test', 0);" >&7
+	wait_until "! sqlite3 -cmd '.timeout 100' '$BB_DB' 'BEGIN IMMEDIATE; ROLLBACK;' 2>/dev/null" 10 ||
+		die "the lock was not taken"
+else
+	pg_stop || die "PostgreSQL did not stop"
+fi
+dovecot_deliver "$TEST_TMPDIR/b6.eml" || die "cannot put the late bounce into the Maildir"
+wait_until "grep -q 'imap: the database cannot take the bounce now; uid=[0-9]* stays unseen' '$BB_LOG'" 60 "$BB_PID" ||
+	fail "the reader did not meet the busy database: $(grep 'imap' "$BB_LOG" | tail -3)"
+assert_eq "* STATUS INBOX (MESSAGES 3 UNSEEN 3)" "$(dovecot_imap 'STATUS INBOX (MESSAGES UNSEEN)')" \
+	"busy database: the bounce stays in INBOX, unseen"
+if [ "$BB_ENGINE" = sqlite ]; then
+	echo "ROLLBACK;" >&7
+	exec 7>&-
+	wait "$lock_pid"
+else
+	_pg_run "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >"$PG_DIR/pg_ctl.log" 2>&1 ||
+		die "PostgreSQL did not start again"
+	_pg_read_pid || die "no postmaster after the restart"
+fi
+wait_until "[ \"\$(state $late)\" = bounced ]" 60 "$BB_PID" ||
+	fail "the late bounce was not handled after the database came back: $(grep 'imap' "$BB_LOG" | tail -3)"
+assert_eq bounced "$(state "$late")" "after the database came back: late1 bounced"
+assert_eq "imap|permanent|bounced" "$(bb_sql "SELECT via || '|' || kind || '|' || outcome FROM bounces WHERE message_id = $late")" \
+	"after the database came back: handled once"
+wait_until "[ \"\$(dovecot_imap 'STATUS INBOX (MESSAGES UNSEEN)')\" = '* STATUS INBOX (MESSAGES 2 UNSEEN 2)' ]" 20 ||
+	fail "the late bounce was not moved out of INBOX"
+assert_eq "* STATUS Budbringer/Handled (MESSAGES 6 UNSEEN 0)" \
+	"$(dovecot_imap 'STATUS "Budbringer/Handled" (MESSAGES UNSEEN)')" "after the database came back: moved to Budbringer/Handled"
 
 # Settings are checked: plain imap:// needs allow_plaintext.
 sed -i "s|url = \"imaps://|url = \"imap://|" "$BB_CONF"
