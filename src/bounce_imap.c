@@ -29,7 +29,8 @@
 #include <unistd.h>
 
 #define IMAP_MAIL_MAX   (10u * 1024 * 1024)  /* as budbringer bounce */
-#define IMAP_PASS_MAX   500                  /* UIDs handled in one pass */
+#define IMAP_PASS_MAX   500                  /* messages fetched in one pass */
+#define IMAP_SEARCH_MAX 100000               /* unseen UIDs looked at in one pass */
 #define IMAP_SKIP_MAX   20000                /* UIDs remembered as not ours */
 #define IMAP_LINE_MAX   (64u * 1024)         /* one response line, literals apart */
 
@@ -326,16 +327,35 @@ static char *read_password(const char *path)
 
 enum pass_error { PASS_OK, PASS_CONNECT, PASS_LOGIN, PASS_FOLDER, PASS_DB, PASS_PROTOCOL, PASS_SECRET };
 
+/* The skip set is kept sorted: looked up once per unseen UID each pass. */
+static size_t skip_pos(const struct bounce_imap *bi, uint32_t uid)
+{
+	size_t lo = 0, hi = bi->n_skip;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (bi->skip[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static bool skipped(const struct bounce_imap *bi, uint32_t uid)
 {
-	for (size_t i = 0; i < bi->n_skip; i++)
-		if (bi->skip[i] == uid)
-			return true;
-	return false;
+	size_t i = skip_pos(bi, uid);
+
+	return i < bi->n_skip && bi->skip[i] == uid;
 }
 
 static void remember_skip(struct bounce_imap *bi, uint32_t uid)
 {
+	size_t i;
+
+	if (skipped(bi, uid))
+		return;
 	if (bi->n_skip >= IMAP_SKIP_MAX) {
 		if (!bi->warned_skip)
 			log_warn("imap: %d messages in '%s' are not bounces; the rest are fetched again "
@@ -347,7 +367,10 @@ static void remember_skip(struct bounce_imap *bi, uint32_t uid)
 		bi->cap_skip = bi->cap_skip ? bi->cap_skip * 2 : 64;
 		bi->skip = xrealloc(bi->skip, bi->cap_skip * sizeof(*bi->skip));
 	}
-	bi->skip[bi->n_skip++] = uid;
+	i = skip_pos(bi, uid);
+	memmove(bi->skip + i + 1, bi->skip + i, (bi->n_skip - i) * sizeof(*bi->skip));
+	bi->skip[i] = uid;
+	bi->n_skip++;
 }
 
 static int connect_login(struct imap_conn *ic, const char *password)
@@ -447,8 +470,22 @@ static int one_message(struct imap_conn *ic, uint32_t uid, int *handled)
 	struct bounce_report r;
 	struct bounce_result res;
 	char key[70];
+	const char *sz;
 	int rc, ret = -1;
 
+	/* The size first: a mail over the cap is left alone, never read. */
+	rc = command(ic, &lines, NULL, "UID FETCH %u (RFC822.SIZE)", uid);
+	if (rc < 0)
+		goto out;
+	sz = strcasestr(lines.buf, "RFC822.SIZE ");
+	if (rc == 0 && sz && strtoull(sz + 12, NULL, 10) > IMAP_MAIL_MAX) {
+		log_info("imap: uid=%u left in '%s': larger than %u bytes", uid, bi->folder,
+			 IMAP_MAIL_MAX);
+		remember_skip(bi, uid);
+		ret = 0;
+		goto out;
+	}
+	sbuf_reset(&lines);
 	rc = command(ic, &lines, &mail, "UID FETCH %u BODY.PEEK[]", uid);
 	if (rc < 0)
 		goto out;
@@ -496,7 +533,7 @@ static enum pass_error run_pass(struct bounce_imap *bi, int *handled, int *left)
 {
 	struct imap_conn ic = { .bi = bi, .sock = CURL_SOCKET_BAD };
 	struct sbuf lines = SBUF_INIT;
-	uint32_t uids[IMAP_PASS_MAX];
+	uint32_t *uids = NULL;
 	unsigned long long validity = 0;
 	const char *v;
 	char *password;
@@ -542,18 +579,20 @@ static enum pass_error run_pass(struct bounce_imap *bi, int *handled, int *left)
 	sbuf_reset(&lines);
 	if (command(&ic, &lines, NULL, "UID SEARCH UNSEEN") != 0)
 		goto out;
-	if ((n = bounce_imap_search_uids(lines.buf, uids, IMAP_PASS_MAX)) < 0) {
+	uids = xcalloc(IMAP_SEARCH_MAX, sizeof(*uids));
+	if ((n = bounce_imap_search_uids(lines.buf, uids, IMAP_SEARCH_MAX)) < 0) {
 		error("imap: '%s' answers UID SEARCH with what is not a UID list", bi->url);
 		goto out;
 	}
 	ret = PASS_OK;
-	for (int i = 0; i < n && !stopping(bi); i++) {
+	for (int i = 0, fetched = 0; i < n && !stopping(bi); i++) {
 		int rc;
 
-		if (skipped(bi, uids[i])) {
+		if (skipped(bi, uids[i]) || fetched >= IMAP_PASS_MAX) { /* the rest: next pass */
 			(*left)++;
 			continue;
 		}
+		fetched++;
 		rc = one_message(&ic, uids[i], handled);
 		if (rc == 0)
 			(*left)++;
@@ -573,6 +612,7 @@ static enum pass_error run_pass(struct bounce_imap *bi, int *handled, int *left)
 out:
 	if (ic.curl)
 		curl_easy_cleanup(ic.curl);
+	free(uids);
 	sbuf_release(&ic.in);
 	sbuf_release(&lines);
 	return ret;
