@@ -17,7 +17,7 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev sqlite3 libpq-dev libconf
 	libcurl4-openssl-dev libesmtp-dev libmicrohttpd-dev libjansson-dev \
 	libsystemd-dev libcmocka-dev libunistring-dev libssl-dev libcrypt-dev curl \
 	clang libclang-rt-14-dev clang-tidy cppcheck
-DEB_TEST  := kannel kannel-extras postfix postgresql python3-aiosmtpd openssl wrk \
+DEB_TEST  := kannel kannel-extras postfix dovecot-imapd postgresql python3-aiosmtpd openssl wrk \
 	python3 procps psmisc chromium nodejs valgrind systemd coreutils
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -7,6 +7,7 @@
 #include "budbringer/subscription.h"
 
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <string.h>
 
 static const char *const outcome_names[] = {
@@ -127,9 +128,7 @@ static int check_rates(struct db *db, const struct bounce_rules *rules, long lon
 		out->alert_complaint = rc == 0;
 	}
 	if ((out->alert_hard || out->alert_complaint) && rules->pause_at_threshold) {
-		int n = db_bounce_hold_campaign(db, campaign_id,
-						"campaign email paused: bounce or complaint rate past its threshold",
-						now);
+		int n = db_bounce_hold_campaign(db, campaign_id, BOUNCE_PAUSE_REASON, now);
 		if (n < 0)
 			return -1;
 		out->paused = true;
@@ -165,6 +164,14 @@ bool bounce_names_address(const char *status)
 	}
 }
 
+/* The MTA gave up on a message after temporary failures only (Postfix's
+ * "failed" DSN with the last 4.x.x status once maximal_queue_lifetime has
+ * passed): the message is bounced, the address counts as a soft bounce. */
+static bool gave_up(const struct bounce_report *r)
+{
+	return r->kind == BOUNCE_PERMANENT && r->status[0] == '4';
+}
+
 static int permanent(struct db *db, const struct bounce_report *r, const char *via,
 		     const struct bounce_target *t, long long now, struct bounce_row *row,
 		     struct bounce_result *out)
@@ -189,6 +196,10 @@ static int permanent(struct db *db, const struct bounce_report *r, const char *v
 		out->outcome = BOUNCE_OUT_SETTLED;
 		return 0;
 	}
+	if (gave_up(r)) { /* counted by temporary() after the row is in */
+		out->gave_up = true;
+		return 0;
+	}
 	row->outcome = "bounced";
 	out->outcome = BOUNCE_OUT_BOUNCED;
 	if (!bounce_names_address(r->status))
@@ -206,8 +217,7 @@ static int temporary(struct db *db, const struct bounce_rules *rules,
 	char h[65], source[64];
 	long long n;
 
-	(void)r;
-	if (state_is(t->state, settled)) {
+	if (!gave_up(r) && state_is(t->state, settled)) {
 		out->outcome = BOUNCE_OUT_SETTLED;
 		return db_bounce_set_outcome(db, row_id, "settled");
 	}
@@ -265,7 +275,8 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
 	memset(out, 0, sizeof(*out));
 	if (r->kind == BOUNCE_NONE)
 		return 0;
-	row.kind = bounce_kind_name(r->kind);
+	/* Given up after temporary failures: a soft bounce of the address. */
+	row.kind = bounce_kind_name(gave_up(r) ? BOUNCE_TEMPORARY : r->kind);
 	row.status = r->status;
 	row.diagnostic = r->diagnostic;
 	row.feedback_type = r->feedback_type;
@@ -277,7 +288,9 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
 	if (found == 0) {
 		out->message_id = row.message_id = t.id;
 		out->campaign_id = row.campaign_id = t.campaign_id;
-		if (bsnprintf(key, sizeof(key), "m%lld:%s:%s", t.id, row.kind,
+		/* The report's own kind: "delayed" and then "failed" with one
+		 * 4.x.x status are two reports. */
+		if (bsnprintf(key, sizeof(key), "m%lld:%s:%s", t.id, bounce_kind_name(r->kind),
 			      r->kind == BOUNCE_COMPLAINT ? "" : r->status) < 0)
 			goto fail;
 		row.dedupe_key = key;
@@ -296,7 +309,7 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
 	} else {
 		db_suppression_hash(db, t.recipient, h);
 		row.address_sha256 = h;
-		row.outcome = initial_outcome(r->kind);
+		row.outcome = initial_outcome(gave_up(r) ? BOUNCE_TEMPORARY : r->kind);
 	}
 	if (r->kind == BOUNCE_PERMANENT && row.address_sha256 &&
 	    permanent(db, r, via, &t, now, &row, out) < 0)
@@ -305,7 +318,7 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
 		row.outcome = "settled";
 	if (db_bounce_insert(db, &row, &row_id) < 0)
 		goto fail;
-	if (row.address_sha256 && r->kind == BOUNCE_TEMPORARY &&
+	if (row.address_sha256 && (r->kind == BOUNCE_TEMPORARY || out->gave_up) &&
 	    temporary(db, rules, r, &t, now, row_id, out) < 0)
 		goto fail;
 	if (row.address_sha256 && r->kind == BOUNCE_COMPLAINT && complaint(db, &t, now, out) < 0)
@@ -322,4 +335,24 @@ fail:
 	db_rollback(db);
 	memset(out, 0, sizeof(*out));
 	return -1;
+}
+
+/* "raw:" and the SHA-256 of the mail: how a mail naming no message of ours
+ * is known again when the MTA hands it over a second time. */
+void bounce_raw_key(const char *mail, size_t len, char out[70])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	memcpy(out, "raw:", 4);
+	if (!EVP_Digest(mail, len, md, &n, EVP_sha256(), NULL) || n != 32) {
+		out[4] = '\0';
+		return;
+	}
+	for (unsigned i = 0; i < 32; i++) {
+		out[4 + 2 * i] = hex[md[i] >> 4];
+		out[5 + 2 * i] = hex[md[i] & 15];
+	}
+	out[68] = '\0';
 }

@@ -614,10 +614,87 @@ static void load_links(struct loader *ld, const config_setting_t *root, struct c
 
 /* Defaults in the spirit of listmonk (a hard bounce or a complaint blocks
  * at once) and Postal (soft bounces only count): 3 soft bounces in 15 days. */
+/* An IMAP folder name as the mailbox argument of SELECT/MOVE: printable
+ * ASCII without quotes or backslashes (it is sent as a quoted string). */
+static bool is_imap_folder(const char *f)
+{
+	if (!*f || strlen(f) > 200)
+		return false;
+	for (; *f; f++)
+		if ((unsigned char)*f < 0x20 || (unsigned char)*f > 0x7e || *f == '"' || *f == '\\')
+			return false;
+	return true;
+}
+
+static void load_bounce_imap(struct loader *ld, const config_setting_t *b, struct config *cfg)
+{
+	static const char *const allowed[] = { "url", "user", "password_file", "folder",
+		"processed_folder", "ca_file", "interval", "timeout", "allow_plaintext", NULL };
+	struct cfg_bounce_imap *im = &cfg->bounces.imap;
+	const config_setting_t *g = b ? get_group(ld, b, "imap", false) : NULL;
+	const char *host, *path;
+
+	if (g)
+		reject_unknown(ld, g, allowed);
+	get_str(ld, g, "url", "", &im->url);
+	get_str(ld, g, "user", "", &im->user);
+	get_str(ld, g, "password_file", "", &im->password_file);
+	get_str(ld, g, "folder", "", &im->folder);
+	get_str(ld, g, "processed_folder", "", &im->processed_folder);
+	get_str(ld, g, "ca_file", "", &im->ca_file);
+	get_int(ld, g, "interval", 300, 10, 86400, &im->interval);
+	get_int(ld, g, "timeout", 30, 1, 600, &im->timeout);
+	get_bool(ld, g, "allow_plaintext", false, &im->allow_plaintext);
+	check_abs_path(ld, g, "password_file", im->password_file);
+	check_abs_path(ld, g, "ca_file", im->ca_file);
+	if (!g)
+		return;
+	if (!strncmp(im->url, "imaps://", 8)) {
+		host = im->url + 8;
+	} else if (!strncmp(im->url, "imap://", 7)) {
+		host = im->url + 7;
+		if (!im->allow_plaintext)
+			problem(ld, config_setting_get_member(g, "url"), NULL,
+				"'%s' is plain imap://: the password and the mail would cross the "
+				"network in clear; use imaps:// (or allow_plaintext = true for a "
+				"loopback test)", im->url);
+	} else {
+		problem(ld, config_setting_get_member(g, "url"), NULL,
+			"'%s' is not an imaps:// URL (e.g. imaps://outlook.office365.com/INBOX)",
+			im->url);
+		return;
+	}
+	path = strchr(host, '/');
+	if (host == path || !*host || strpbrk(im->url, " \"<>?#;"))
+		problem(ld, config_setting_get_member(g, "url"), NULL,
+			"'%s' is not imaps://HOST[:PORT][/FOLDER]", im->url);
+	if (!*im->folder) { /* the URL's path, else INBOX */
+		free(im->folder);
+		im->folder = xstrdup(path && path[1] ? path + 1 : "INBOX");
+	}
+	if (!is_imap_folder(im->folder))
+		problem(ld, config_setting_get_member(g, "folder") ? config_setting_get_member(g, "folder") : g,
+			config_setting_get_member(g, "folder") ? NULL : "url",
+			"'%s' is not a folder name (printable ASCII, no quotes or backslashes)",
+			im->folder);
+	if (*im->processed_folder && !is_imap_folder(im->processed_folder))
+		problem(ld, config_setting_get_member(g, "processed_folder"), NULL,
+			"'%s' is not a folder name (printable ASCII, no quotes or backslashes)",
+			im->processed_folder);
+	if (*im->processed_folder && !strcmp(im->processed_folder, im->folder))
+		problem(ld, config_setting_get_member(g, "processed_folder"), NULL,
+			"is the folder read ('%s'): handled mail would be read again", im->folder);
+	if (!*im->user)
+		problem(ld, g, "user", "missing (required with url)");
+	if (!*im->password_file)
+		problem(ld, g, "password_file", "missing (required with url): a file holding "
+			"the mailbox's password alone, mode 600");
+}
+
 static void load_bounces(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const allowed[] = { "soft_limit", "soft_days", "alert_min",
-		"pause_at_threshold", NULL };
+		"pause_at_threshold", "imap", NULL };
 	const config_setting_t *g = get_group(ld, root, "bounces", false);
 
 	if (g)
@@ -626,6 +703,7 @@ static void load_bounces(struct loader *ld, const config_setting_t *root, struct
 	get_int(ld, g, "soft_days", 15, 1, 365, &cfg->bounces.soft_days);
 	get_int(ld, g, "alert_min", 100, 1, 100000000, &cfg->bounces.alert_min);
 	get_bool(ld, g, "pause_at_threshold", false, &cfg->bounces.pause_at_threshold);
+	load_bounce_imap(ld, g, cfg);
 }
 
 /*
@@ -1159,6 +1237,12 @@ void cfg_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg->database_password_file);
+	free(cfg->bounces.imap.url);
+	free(cfg->bounces.imap.user);
+	free(cfg->bounces.imap.password_file);
+	free(cfg->bounces.imap.folder);
+	free(cfg->bounces.imap.processed_folder);
+	free(cfg->bounces.imap.ca_file);
 	free(cfg->log_level);
 	free(cfg->default_country);
 	for (char **l = cfg->languages; *l; l++)

@@ -4,6 +4,7 @@
 #include "budbringer/clock.h"
 #include "budbringer/campaign.h"
 #include "budbringer/db.h"
+#include "budbringer/bounce_imap.h"
 #include "budbringer/db_bounce.h"
 #include "budbringer/cluster.h"
 #include "budbringer/housekeeping.h"
@@ -39,6 +40,7 @@ struct daemon {
 	struct cluster *cluster;   /* this daemon among those of the database */
 	struct callback_sender *callbacks;  /* status callbacks, on the main connection */
 	struct http_server *http;
+	struct bounce_imap *imap;  /* the bounce mailbox reader's thread, or NULL */
 	int wake[2];
 	sigset_t run_mask;         /* the mask ppoll() waits with: signals open */
 	bool allow_readable_config;
@@ -159,7 +161,10 @@ static int start_parts(struct daemon *d, struct sbuf *err)
 	d->callbacks = callback_sender_new(d->db, d->cfg);
 	callback_sender_set_daemon(d->callbacks, cluster_daemon_id(d->cluster));
 	d->http = http_start(d->cfg, d->wake[1], err);
-	return d->http ? 0 : -1;
+	if (!d->http)
+		return -1;
+	d->imap = bounce_imap_start(d->cfg, err);
+	return d->imap || !*d->cfg->bounces.imap.url ? 0 : -1;
 }
 
 /* Lets answers for messages already handed to providers come in. */
@@ -230,6 +235,12 @@ static void reload(struct daemon *d)
 	cfg_free(d->cfg);
 	free(d->cfg);
 	d->cfg = next;
+	/* The mailbox reader starts again on the new settings (a pass under
+	 * way ends first; mail it left unseen is read again). */
+	bounce_imap_stop(d->imap);
+	d->imap = bounce_imap_start(d->cfg, &err);
+	if (!d->imap && *d->cfg->bounces.imap.url)
+		log_error("reload: the IMAP bounce reader did not start: %s", err.buf);
 	{
 		enum log_level lvl;
 		if (log_level_parse(d->cfg->log_level, &lvl) == 0)
@@ -419,6 +430,7 @@ int daemon_run(const struct daemon_opts *opts)
 	drain_outbox(&d, 3500);
 	log_info("stopped");
 out:
+	bounce_imap_stop(d.imap);
 	/* After the drain: what is still in flight the others settle now. */
 	callback_sender_free(d.callbacks);
 	cluster_leave(d.cluster);

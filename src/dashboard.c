@@ -6,6 +6,7 @@
  */
 #include "budbringer/cost.h"
 #include "budbringer/dashboard.h"
+#include "budbringer/db_bounce.h"
 #include "budbringer/db_stats.h"
 #include "budbringer/html.h"
 
@@ -625,6 +626,52 @@ void dashboard_notice(struct sbuf *out, const char *lang, const char *notice, lo
 	sbuf_addstr(p->out, "</p>\n");
 }
 
+/* One campaign alert (bounce_alerts) as a line of the warning box. */
+static int alert_item(long long campaign_id, const char *kind, const char *rate, bool paused,
+		      long long at, void *arg)
+{
+	struct page *p = arg;
+	bool da = !strcmp(p->u->html_lang, "da"), hard = strcmp(kind, "complaint") != 0;
+	char when[32];
+
+	dashboard_format_time(at, when, sizeof(when));
+	if (!p->n_pending++)
+		sbuf_addf(p->out, "<section id=\"alerts\" class=\"warning\" role=\"alert\"><h2>%s</h2><ul>",
+			  da ? "Advarsel: afvisninger og spamklager" : "Warning: bounces and complaints");
+	sbuf_addf(p->out, "<li><a href=\"/dashboard/campaigns/%lld\">%s #%lld</a>: %s ",
+		  campaign_id, p->u->campaign, campaign_id,
+		  hard ? (da ? "h\xc3\xa5rde afvisninger" : "hard bounces") : (da ? "spamklager" : "complaints"));
+	html_escape(p->out, rate);
+	sbuf_addf(p->out, " (%s %s) %s %s.", da ? "over" : "past", hard ? "2 %" : "0.1 %",
+		  da ? "siden" : "since", when);
+	if (paused)
+		sbuf_addf(p->out, " <b>%s</b> <code>budbringer campaign resume-email %lld</code>",
+			  da ? "Kampagnens e-mails er sat p\xc3\xa5 pause; genoptag med"
+			     : "The campaign's email is paused; resume it with", campaign_id);
+	sbuf_addstr(p->out, "</li>");
+	return 0;
+}
+
+/* The campaigns whose hard-bounce or complaint rate passed its threshold
+ * in the last 30 days, in a warning box at the top of the overview: the
+ * big receivers refuse a sender whose rates stay so. */
+static int alerts_box(struct page *p, long long now)
+{
+	bool da = !strcmp(p->u->html_lang, "da");
+
+	p->n_pending = 0;
+	if (db_bounce_alerts_after(p->db, now - 30 * 86400LL, alert_item, p) < 0)
+		return -1;
+	if (p->n_pending)
+		sbuf_addf(p->out, "</ul><p>%s</p></section>\n",
+			  da ? "Gmail, Outlook og Yahoo afviser post fra afsendere med mange afvisninger "
+			       "eller klager. Se tallene med <code>budbringer stats</code>."
+			     : "Gmail, Outlook and Yahoo refuse mail from senders with many bounces or "
+			       "complaints. See the figures with <code>budbringer stats</code>.");
+	p->n_pending = 0;
+	return 0;
+}
+
 int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cfg,
 			const char *user, const char *lang, const char *csrf,
 			const char *notice, long long notice_id, long long now)
@@ -637,6 +684,8 @@ int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cf
 	sbuf_addf(out, "<h1>%s</h1>", u->title);
 	if (notice)
 		dashboard_notice(out, lang, notice, notice_id);
+	if (alerts_box(&p, now) < 0)
+		return -1;
 
 	sbuf_addf(out, "<section id=\"pending\"><h2>%s</h2><div class=\"scroll\"><table>"
 		  "<tbody>", u->pending);
@@ -713,7 +762,8 @@ const char *dashboard_css(void)
 	"border-color:#c53030}button.link{background:none;border:none;color:#fff;"
 	"text-decoration:underline}header button{background:#fff}.actions{white-space:nowrap}"
 	".actions form+form{margin-left:.4em}.notice{background:#ebf8ff;border:1px solid #90cdf4;"
-	"padding:.5em .8em;border-radius:4px}.error{color:#c53030}.empty{color:#4a5568}"
+	"padding:.5em .8em;border-radius:4px}.warning{background:#fffaf0;border:2px solid #c05621}"
+	".error{color:#c53030}.empty{color:#4a5568}"
 	".login{max-width:22em;margin:4em auto;background:#fff;padding:1.5em;border:1px solid "
 	"#e2e8f0;border-radius:6px}.login label{display:block;margin:.6em 0}.login input{display:"
 	"block;width:100%;padding:.45em;margin-top:.2em;font:inherit}.login button{width:100%;"

@@ -2,6 +2,7 @@
 /* SQL for bounces, complaints, their counts and the suppression list (db_bounce.h). */
 #include "budbringer/db_bounce.h"
 #include "budbringer/db_gdpr.h"
+#include "budbringer/mail_provider.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
 #include "db_dialect.h"
@@ -395,7 +396,7 @@ int db_bounce_hold_batch(struct db *db, struct bounce_hold *h, size_t n)
 
 		for (size_t i = 0; i < n; i++)
 			if (h[i].campaign_id == c) {
-				h[i].reason = "campaign email paused: bounce or complaint rate past its threshold";
+				h[i].reason = BOUNCE_PAUSE_REASON;
 				paused_too[i] = true;
 			}
 	}
@@ -458,6 +459,198 @@ int db_bounce_alerts_after(struct db *db, long long after,
 		ret = error("sql: %s", db_errmsg(db));
 	db_reset(st);
 	return ret;
+}
+
+/* Email out and what came back, grouped by KEY (a dialect fragment of
+ * the message m); soft and complaints from the bounces of each message. */
+#define REPUTATION(KEY) \
+	"SELECT " KEY " AS k," \
+	" CAST(sum(CASE WHEN m.state IN ('sent', 'delivered', 'bounced') THEN 1 ELSE 0 END) AS BIGINT)," \
+	" CAST(sum(CASE WHEN m.state = 'bounced' THEN 1 ELSE 0 END) AS BIGINT)," \
+	" CAST(coalesce(sum(b.complaints), 0) AS BIGINT), CAST(coalesce(sum(b.soft), 0) AS BIGINT)" \
+	" FROM messages m LEFT JOIN (SELECT message_id," \
+	"  sum(CASE WHEN kind = 'complaint' AND outcome = 'complaint' THEN 1 ELSE 0 END) AS complaints," \
+	"  sum(CASE WHEN kind = 'temporary' AND outcome IN ('counted', 'suppressed') THEN 1 ELSE 0 END) AS soft" \
+	"  FROM bounces WHERE message_id IS NOT NULL AND at >= ?1 GROUP BY message_id) b" \
+	"  ON b.message_id = m.id" \
+	" WHERE m.channel = 'email' AND m.created_at >= ?1" \
+	" AND (CAST(?2 AS BIGINT) = 0 OR m.campaign_id = ?2) GROUP BY k ORDER BY k"
+#define BY_DAY(D) REPUTATION(D##LOCAL_DAY("m.created_at"))
+#define BY_DOMAIN(D) REPUTATION(D##EMAIL_DOMAIN("m.recipient"))
+
+static int reputation_each(struct db *db, const struct db_sql *q, long long campaign_id,
+			   long long since, int (*cb)(const struct bounce_group_row *, void *),
+			   void *arg)
+{
+	struct db_stmt *st = db_prepare_dialect(db, q);
+	int rc, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, since);
+	db_bind_int64(st, 2, campaign_id);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *k = db_column_text(st, 0);
+		struct bounce_group_row r = {
+			.key = k ? k : "",
+			.r = { .out = db_column_int64(st, 1), .bounced = db_column_int64(st, 2),
+			       .complaints = db_column_int64(st, 3), .soft = db_column_int64(st, 4) },
+		};
+		if ((ret = cb(&r, arg)) != 0)
+			break;
+	}
+	if (rc != DB_ROW && rc != DB_DONE)
+		ret = error("sql: %s", db_errmsg(db));
+	db_reset(st);
+	return ret;
+}
+
+int db_bounce_by_day(struct db *db, long long campaign_id, long long since,
+		     int (*cb)(const struct bounce_group_row *, void *), void *arg)
+{
+	static const struct db_sql q = DB_DIALECTS(BY_DAY);
+
+	return reputation_each(db, &q, campaign_id, since, cb, arg);
+}
+
+struct provider_sum {
+	char name[128];
+	struct bounce_rates r;
+};
+struct provider_acc {
+	struct provider_sum *v;
+	size_t n, cap;
+};
+
+static int add_domain(const struct bounce_group_row *row, void *arg)
+{
+	struct provider_acc *a = arg;
+	const char *name = mail_provider_of(row->key);
+	struct provider_sum *p = NULL;
+
+	for (size_t i = 0; i < a->n && !p; i++)
+		if (!strcmp(a->v[i].name, name))
+			p = &a->v[i];
+	if (!p) {
+		if (a->n == a->cap)
+			a->v = xrealloc(a->v, (a->cap = a->cap * 2 + 16) * sizeof(*a->v));
+		p = &a->v[a->n++];
+		memset(p, 0, sizeof(*p));
+		(void)bsnprintf(p->name, sizeof(p->name), "%s", name); /* cut: still its group */
+	}
+	p->r.out += row->r.out;
+	p->r.bounced += row->r.bounced;
+	p->r.complaints += row->r.complaints;
+	p->r.soft += row->r.soft;
+	return 0;
+}
+
+static int by_out(const void *a, const void *b)
+{
+	const struct provider_sum *x = a, *y = b;
+
+	if (x->r.out != y->r.out)
+		return x->r.out > y->r.out ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int db_bounce_by_provider(struct db *db, long long campaign_id, long long since, int top,
+			  int (*cb)(const struct bounce_group_row *, void *), void *arg)
+{
+	static const struct db_sql q = DB_DIALECTS(BY_DOMAIN);
+	struct provider_acc a = { 0 };
+	struct bounce_group_row other = { .key = "other" };
+	int ret;
+
+	if ((ret = reputation_each(db, &q, campaign_id, since, add_domain, &a)) != 0)
+		goto out;
+	if (a.n)
+		qsort(a.v, a.n, sizeof(*a.v), by_out);
+	for (size_t i = 0; i < a.n && ret == 0; i++) {
+		struct bounce_group_row row = { .key = a.v[i].name, .r = a.v[i].r };
+
+		if (top > 0 && i >= (size_t)top) {
+			other.r.out += row.r.out;
+			other.r.bounced += row.r.bounced;
+			other.r.complaints += row.r.complaints;
+			other.r.soft += row.r.soft;
+			continue;
+		}
+		ret = cb(&row, arg);
+	}
+	if (ret == 0 && top > 0 && a.n > (size_t)top)
+		ret = cb(&other, arg);
+out:
+	free(a.v);
+	return ret;
+}
+
+int db_bounce_resume_campaign(struct db *db, long long campaign_id, const char *actor,
+			      long long now, int *requeued)
+{
+	static const char unpause[] =
+		"UPDATE bounce_alerts SET paused = 0 WHERE campaign_id = ?1 AND paused = 1";
+	static const char held[] =
+		"SELECT id FROM messages WHERE campaign_id = ?1 AND channel = 'email'"
+		" AND state = 'suppressed' AND reason = ?2";
+	struct message_change ch = { .to = "queued", .now = now,
+				     .detail = "campaign email resumed by staff" };
+	struct db_stmt *st;
+	long long *ids = NULL;
+	size_t n = 0, cap = 0;
+	char subject[48], detail[64];
+	int rc;
+
+	*requeued = 0;
+	if (db_begin(db) < 0)
+		return -1;
+	if (!(st = db_prepare(db, unpause)))
+		goto fail;
+	db_bind_int64(st, 1, campaign_id);
+	if (db_exec_stmt(db, st) < 0)
+		goto fail;
+	if (!db_changes(db)) {
+		db_rollback(db);
+		return 1;
+	}
+	if (!(st = db_prepare(db, held)))
+		goto fail;
+	db_bind_int64(st, 1, campaign_id);
+	db_bind_text(st, 2, BOUNCE_PAUSE_REASON);
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (n == cap)
+			ids = xrealloc(ids, (cap = cap * 2 + 64) * sizeof(*ids));
+		ids[n++] = db_column_int64(st, 0);
+	}
+	db_reset(st);
+	if (rc != DB_DONE) {
+		error("sql: %s", db_errmsg(db));
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *why = NULL;
+		int u = db_message_unwanted(db, ids[i], &why);
+
+		if (u < 0)
+			goto fail;
+		if (u == 1) /* consent gone or address suppressed meanwhile: stays */
+			continue;
+		if ((rc = db_message_transition(db, ids[i], "suppressed", &ch)) < 0)
+			goto fail;
+		if (rc == 0)
+			(*requeued)++;
+	}
+	if (bsnprintf(subject, sizeof(subject), "campaign:%lld", campaign_id) < 0 ||
+	    bsnprintf(detail, sizeof(detail), "requeued=%d", *requeued) < 0 ||
+	    db_audit(db, now, actor, "campaign.resume_email", subject, detail) < 0)
+		goto fail;
+	free(ids);
+	return db_commit(db) < 0 ? -1 : 0;
+fail:
+	free(ids);
+	db_rollback(db);
+	*requeued = 0;
+	return -1;
 }
 
 int db_bounce_outcomes_each(struct db *db,

@@ -66,6 +66,10 @@
 #define SQLITE_CONTAINS(a, b) "instr(" a ", " b ") > 0"
 #define PG_CONTAINS(a, b) "strpos(" a ", " b ") > 0"
 
+/* The domain of an email address a, lower case ("" when it has no @). */
+#define SQLITE_EMAIL_DOMAIN(a) "lower(substr(" a ", instr(" a ", '@') + 1))"
+#define PG_EMAIL_DOMAIN(a) "lower(substr(" a ", strpos(" a ", '@') + 1))"
+
 /* The local calendar day (YYYY-MM-DD) and year of unix time t. */
 #define SQLITE_LOCAL_DAY(t) "date(" t ", 'unixepoch', 'localtime')"
 #define PG_LOCAL_DAY(t) "to_char(to_timestamp(" t "), 'YYYY-MM-DD')"

@@ -52,7 +52,7 @@ static int prepare_tables(struct db *db)
 		" person TEXT NOT NULL, channel TEXT NOT NULL, lang TEXT, band TEXT NOT NULL,"
 		" PRIMARY KEY (metric, person, channel));"
 		"CREATE TEMP TABLE IF NOT EXISTS report_messages(channel TEXT, lang TEXT, band TEXT,"
-		" sent INTEGER, delivered INTEGER, cost INTEGER);"
+		" sent INTEGER, delivered INTEGER, bounced INTEGER, complaints INTEGER, cost INTEGER);"
 		"DELETE FROM report_people; DELETE FROM report_messages";
 
 	/* Not cached: a temp table must exist before statements naming it compile. */
@@ -132,7 +132,9 @@ static int gather_messages(struct db *db, long long from, long long to)
 {
 	/* "sent": accepted by the gateway or SMTP server — sent, delivered, or
 	 * failed or bounced later by a delivery report or a bounce (it has the
-	 * provider's id; a 5xx in the SMTP session leaves none). */
+	 * provider's id; a 5xx in the SMTP session leaves none). "delivered"
+	 * never counts a bounced message; "bounced" (hard bounces, the 5xx in
+	 * the session too) and "complaints" (messages reported as spam) do. */
 #define MESSAGES(D) \
 		"INSERT INTO report_messages SELECT m.channel, coalesce(s.lang, x.lang, m.lang)," \
 		" CASE WHEN s.id IS NOT NULL THEN " BAND(D##LOCAL_YEAR("m.created_at"), "s.birth_year") \
@@ -140,9 +142,13 @@ static int gather_messages(struct db *db, long long from, long long to)
 		" sum(CASE WHEN m.state IN ('sent', 'delivered') OR (m.state IN ('failed', 'bounced')" \
 		"  AND m.provider_msgid IS NOT NULL) THEN 1 ELSE 0 END)," \
 		" sum(CASE WHEN m.state = 'delivered' THEN 1 ELSE 0 END)," \
+		" sum(CASE WHEN m.state = 'bounced' THEN 1 ELSE 0 END)," \
+		" sum(CASE WHEN k.message_id IS NOT NULL THEN 1 ELSE 0 END)," \
 		" sum(coalesce(m.cost_milli, 0))" \
 		" FROM messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id" \
 		" LEFT JOIN erased_subscribers x ON x.id = m.erased_id" \
+		" LEFT JOIN (SELECT DISTINCT message_id FROM bounces WHERE kind = 'complaint'" \
+		"  AND outcome = 'complaint' AND message_id IS NOT NULL) k ON k.message_id = m.id" \
 		" WHERE m.kind = 'campaign' AND m.created_at >= ?1 AND m.created_at < ?2" \
 		" GROUP BY 1, 2, 3"
 	static const struct db_sql sql = DB_DIALECTS(MESSAGES);
@@ -195,9 +201,10 @@ int db_report_each(struct db *db, long long from, long long to, int start_year, 
 	static const char msgs[] =
 		"SELECT m.metric, d.dim, CASE d.dim WHEN 'total' THEN '' WHEN 'band' THEN r.band"
 		"  WHEN 'lang' THEN r.lang ELSE r.channel END,"
-		" sum(CASE m.metric WHEN 'sent' THEN r.sent WHEN 'cost' THEN r.cost ELSE r.delivered END)"
+		" sum(CASE m.metric WHEN 'sent' THEN r.sent WHEN 'delivered' THEN r.delivered"
+		"  WHEN 'bounced' THEN r.bounced WHEN 'cost' THEN r.cost ELSE r.complaints END)"
 		" FROM report_messages r, (SELECT 'sent' AS metric UNION ALL SELECT 'delivered'"
-		"  UNION ALL SELECT 'cost') m,"
+		"  UNION ALL SELECT 'bounced' UNION ALL SELECT 'complaints' UNION ALL SELECT 'cost') m,"
 		" (SELECT 'total' AS dim UNION ALL SELECT 'band' UNION ALL SELECT 'lang'"
 		"  UNION ALL SELECT 'channel') d GROUP BY 1, 2, 3";
 	static const char campaigns[] =

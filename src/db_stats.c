@@ -6,10 +6,10 @@
 #include "budbringer/db_stats.h"
 #include "budbringer/log.h"
 #include "db_dialect.h"
-#include "db_dialect.h"
 
 #include <limits.h>
 #include <string.h>
+#include <time.h>
 
 static int metric_outcome(const char *kind, const char *outcome, long long n, void *arg)
 {
@@ -33,6 +33,74 @@ static int metric_campaign(const struct bounce_campaign_row *r, void *arg)
 	return 0;
 }
 
+/* A label value as Prometheus reads it: \ " and newlines escaped. */
+static void label_value(struct sbuf *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			sbuf_addch(out, '\\');
+		if (*v == '\n')
+			sbuf_addstr(out, "\\n");
+		else
+			sbuf_addch(out, *v);
+	}
+}
+
+struct reputation_metric {
+	struct sbuf *out;
+	const char *label;   /* provider or day */
+};
+
+static int metric_reputation(const struct bounce_group_row *r, void *arg)
+{
+	const struct reputation_metric *m = arg;
+	static const char *const names[] = { "out", "hard_bounces", "complaints",
+		"hard_bounce_rate", "complaint_rate" };
+	double out_n = r->r.out > 0 ? (double)r->r.out : 1.0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		sbuf_addf(m->out, "budbringer_email_%s_by_%s{%s=\"", names[i], m->label, m->label);
+		label_value(m->out, r->key);
+		if (i == 0)
+			sbuf_addf(m->out, "\"} %lld\n", r->r.out);
+		else if (i == 1)
+			sbuf_addf(m->out, "\"} %lld\n", r->r.bounced);
+		else if (i == 2)
+			sbuf_addf(m->out, "\"} %lld\n", r->r.complaints);
+		else
+			sbuf_addf(m->out, "\"} %.6f\n", r->r.out ? (double)(i == 3 ? r->r.bounced
+									 : r->r.complaints) / out_n : 0.0);
+	}
+	return 0;
+}
+
+/* Per email provider over 30 days and per local day over 7: what the big
+ * receivers judge the sender by. */
+static int reputation_metrics(struct db *db, struct sbuf *out)
+{
+	struct reputation_metric by_provider = { out, "provider" }, by_day = { out, "day" };
+	long long now = (long long)time(NULL);
+
+	sbuf_addstr(out, "# HELP budbringer_email_out_by_provider Email made in the last 30 days"
+		      " that went out (sent, delivered or bounced), by the recipient's provider;"
+		      " hard bounces, complaints and their rates the same.\n"
+		      "# TYPE budbringer_email_out_by_provider gauge\n"
+		      "# TYPE budbringer_email_hard_bounces_by_provider gauge\n"
+		      "# TYPE budbringer_email_complaints_by_provider gauge\n"
+		      "# TYPE budbringer_email_hard_bounce_rate_by_provider gauge\n"
+		      "# TYPE budbringer_email_complaint_rate_by_provider gauge\n");
+	if (db_bounce_by_provider(db, 0, now - 30 * 86400LL, 15, metric_reputation, &by_provider) < 0)
+		return -1;
+	sbuf_addstr(out, "# HELP budbringer_email_out_by_day Email out per local day it was made"
+		      " (the last 7 days); hard bounces, complaints and their rates the same.\n"
+		      "# TYPE budbringer_email_out_by_day gauge\n"
+		      "# TYPE budbringer_email_hard_bounces_by_day gauge\n"
+		      "# TYPE budbringer_email_complaints_by_day gauge\n"
+		      "# TYPE budbringer_email_hard_bounce_rate_by_day gauge\n"
+		      "# TYPE budbringer_email_complaint_rate_by_day gauge\n");
+	return db_bounce_by_day(db, 0, now - 7 * 86400LL, metric_reputation, &by_day);
+}
+
 /* Bounces and complaints: every report read by outcome, and the rates of
  * each campaign that had any (hard bounces and complaints per email out). */
 static int bounce_metrics(struct db *db, struct sbuf *out)
@@ -49,7 +117,9 @@ static int bounce_metrics(struct db *db, struct sbuf *out)
 		      "# TYPE budbringer_campaign_hard_bounce_rate gauge\n"
 		      "# HELP budbringer_campaign_complaint_rate Complaints per email out of a campaign.\n"
 		      "# TYPE budbringer_campaign_complaint_rate gauge\n");
-	return db_bounce_campaigns_each(db, 0, metric_campaign, out);
+	if (db_bounce_campaigns_each(db, 0, metric_campaign, out) < 0)
+		return -1;
+	return reputation_metrics(db, out);
 }
 
 int db_metrics(struct db *db, struct sbuf *out)

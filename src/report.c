@@ -9,10 +9,10 @@
 #include <time.h>
 
 const char *const report_metric_codes[REPORT_METRICS] = { "active_start", "active_end",
-	"signups", "optouts", "sent", "delivered", "campaigns", "cost_milli" };
+	"signups", "optouts", "sent", "delivered", "bounced", "complaints", "campaigns", "cost_milli" };
 /* The metric names db_report_each() gives. */
 static const char *const cell_metrics[REPORT_METRICS] = { "active_start", "active_end",
-	"signups", "optouts", "sent", "delivered", "campaigns", "cost" };
+	"signups", "optouts", "sent", "delivered", "bounced", "complaints", "campaigns", "cost" };
 
 static struct report_row *row(struct report *r, const char *dim, const char *key)
 {

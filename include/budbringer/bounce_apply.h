@@ -15,6 +15,10 @@
  *   permanent: sent/delivered/unknown/sending -> bounced (the server's
  *              words as reason, an event) + address suppressed (bounce);
  *              already bounced or failed                 -> settled
+ *   given up:  permanent with a 4.x.x status (the MTA's queue lifetime
+ *              ran out on temporary failures): the message bounced as
+ *              above, the address counted as a temporary bounce (the row's
+ *              kind), not suppressed at once           -> counted / suppressed
  *   temporary: counted for the address; soft_limit of them within
  *              soft_days suppress it (bounce)            -> counted / suppressed;
  *              a message already bounced or failed       -> settled
@@ -39,6 +43,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "budbringer/bounce.h"
 #include "budbringer/config.h"
@@ -73,6 +78,7 @@ struct bounce_result {
 	int paused_messages;               /* queued email suppressed by a pause */
 	bool unsubscribed;                 /* complaint: a subscriber's consent withdrawn */
 	bool suppressed;                   /* permanent: the address was suppressed */
+	bool gave_up;                      /* permanent 4.x.x: message bounced, address counted */
 	/* Thresholds crossed by this report (recorded once ever per campaign). */
 	bool alert_hard, alert_complaint, paused;
 	char hard_rate[16], complaint_rate[16]; /* "2.4%", set with the alert */
@@ -97,6 +103,11 @@ int bounce_apply(struct db *db, const struct bounce_rules *rules, const struct b
  * ("550 5.1.1 no such user") for message msg_id, as a report for
  * bounce_apply(via "smtp"). */
 void bounce_report_from_smtp(long long msg_id, const char *answer, struct bounce_report *out);
+
+/* "raw:" and the SHA-256 (hex) of a mail: the fallback_key that knows a
+ * mail naming no message of ours when it comes a second time. out[4] is
+ * '\0' when the digest failed. */
+void bounce_raw_key(const char *mail, size_t len, char out[70]);
 
 /* "bounced", "counted", … as stored in bounces.outcome; "none" for none. */
 const char *bounce_outcome_name(enum bounce_outcome o);

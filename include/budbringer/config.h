@@ -221,6 +221,18 @@ struct config {
 		int soft_days;         /* … within this many days */
 		int alert_min;         /* campaign email out before its rates can warn */
 		bool pause_at_threshold; /* a campaign past a threshold sends no more email */
+		/* A mailbox read for bounces (bounce_imap.h); url "" = none. */
+		struct cfg_bounce_imap {
+			char *url;              /* imaps://host[:port][/folder] */
+			char *user;
+			char *password_file;    /* the password alone, mode 600 */
+			char *folder;           /* to read; default the URL's path, else INBOX */
+			char *processed_folder; /* handled mail moved there; "" = marked \Seen only */
+			char *ca_file;          /* "" = the system's CAs */
+			int interval;           /* seconds between reads */
+			int timeout;            /* seconds for the connection and each answer */
+			bool allow_plaintext;   /* imap:// (loopback tests only) */
+		} imap;
 	} bounces;
 
 	struct cfg_keyword *keywords;

@@ -64,6 +64,9 @@ long long db_bounce_soft_count(struct db *db, const char *address_sha256, long l
 int db_bounce_suppress(struct db *db, const char *address, const char *reason,
 		       const char *source, long long now);
 
+/* The reason of campaign email the pause at a threshold suppressed. */
+#define BOUNCE_PAUSE_REASON "campaign email paused: bounce or complaint rate past its threshold"
+
 /* A campaign's email figures for its rates. */
 struct bounce_rates {
 	long long out;         /* email the server took or refused: sent + delivered + bounced */
@@ -115,6 +118,35 @@ int db_bounce_alerts_after(struct db *db, long long after,
 			   int (*cb)(long long campaign_id, const char *kind, const char *rate,
 				     bool paused, long long at, void *),
 			   void *arg);
+/*
+ * Reputation: email out and what came back, for email created since
+ * `since` (of one campaign, or all with campaign_id 0), grouped by the
+ * local day the message was made ("2026-12-08", oldest first) or by the
+ * recipient's email provider (mail_provider.h: gmail, outlook, yahoo,
+ * icloud, any other domain as it is; the most email first, the ones past
+ * the first `top` summed as "other"). soft counts soft bounces that
+ * counted toward suppression; complaints those that unsubscribed.
+ */
+struct bounce_group_row {
+	const char *key;
+	struct bounce_rates r;
+};
+int db_bounce_by_day(struct db *db, long long campaign_id, long long since,
+		     int (*cb)(const struct bounce_group_row *, void *), void *arg);
+int db_bounce_by_provider(struct db *db, long long campaign_id, long long since, int top,
+			  int (*cb)(const struct bounce_group_row *, void *), void *arg);
+
+/*
+ * Staff resume the email of a campaign paused at a threshold, in one
+ * transaction with its audit row (campaign.resume_email, actor): its
+ * alerts stop holding it (they stay recorded, so the same threshold does
+ * not pause it again), and its email suppressed by the pause is queued
+ * again unless db_message_unwanted() says no (consent withdrawn, address
+ * suppressed meanwhile). 0 resumed with *requeued set; 1 not paused; -1 error.
+ */
+int db_bounce_resume_campaign(struct db *db, long long campaign_id, const char *actor,
+			      long long now, int *requeued);
+
 /* Rows of the bounces table by (kind, outcome), for /metrics. */
 int db_bounce_outcomes_each(struct db *db,
 			    int (*cb)(const char *kind, const char *outcome, long long n, void *),

@@ -5,10 +5,10 @@
 /*
  * The evaluation figures the volunteering policy asks for, per period:
  * subscribers (active at start and end, sign-ups, opt-outs) and campaign
- * messages (sent, delivered), each by age band, language and channel,
- * and campaigns per association; the SMS cost of the period's campaign
- * messages (metric "cost", thousandths, cost.h) by the same dimensions
- * and by association. Erased people count through their
+ * messages (sent, delivered, bounced, complaints), each by age band,
+ * language and channel, and campaigns per association; the SMS cost of
+ * the period's campaign messages (metric "cost", thousandths, cost.h) by
+ * the same dimensions and by association. Erased people count through their
  * anonymous erased_subscribers row.
  *
  * Age bands: age is the year of the moment in question minus the birth

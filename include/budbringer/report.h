@@ -19,9 +19,10 @@
 
 enum report_metric {
 	REPORT_START, REPORT_END, REPORT_SIGNUPS, REPORT_OPTOUTS, REPORT_SENT, REPORT_DELIVERED,
-	REPORT_CAMPAIGNS, REPORT_COST, REPORT_METRICS
+	REPORT_BOUNCED, REPORT_COMPLAINTS, REPORT_CAMPAIGNS, REPORT_COST, REPORT_METRICS
 };
-/* "active_start", …, "campaigns", "cost_milli": the CSV and JSON names. */
+/* "active_start", …, "bounced", "complaints", "campaigns", "cost_milli":
+ * the CSV and JSON names. */
 extern const char *const report_metric_codes[REPORT_METRICS];
 
 struct report_row {

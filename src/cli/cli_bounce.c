@@ -17,7 +17,6 @@
 #include "budbringer/bounce_apply.h"
 #include "budbringer/log.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,33 +57,13 @@ static int read_all(FILE *f, size_t max, char **out, size_t *len)
 	return 0;
 }
 
-/* "raw:" and the SHA-256 of the mail: how a mail naming no message of ours
- * is known again when the MTA hands it over a second time. */
-static void raw_key(const char *mail, size_t len, char out[70])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	memcpy(out, "raw:", 4);
-	if (!EVP_Digest(mail, len, md, &n, EVP_sha256(), NULL) || n != 32) {
-		out[4] = '\0';
-		return;
-	}
-	for (unsigned i = 0; i < 32; i++) {
-		out[4 + 2 * i] = hex[md[i] >> 4];
-		out[5 + 2 * i] = hex[md[i] & 15];
-	}
-	out[68] = '\0';
-}
-
 static void say(const struct cli *c, const struct bounce_report *r, const struct bounce_result *res,
 		const struct bounce_rules *rules)
 {
 	const char *what = r->kind == BOUNCE_COMPLAINT ? r->feedback_type : r->status;
 
 	if (c->json) {
-		cli_print_json(json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:b, s:b}",
+		cli_print_json(json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:b, s:b, s:b}",
 					 "outcome", bounce_outcome_name(res->outcome),
 					 "kind", bounce_kind_name(r->kind),
 					 "message", (json_int_t)res->message_id,
@@ -92,7 +71,7 @@ static void say(const struct cli *c, const struct bounce_report *r, const struct
 					 "status", r->status, "reason", r->reason,
 					 "soft_count", (json_int_t)res->soft_count,
 					 "alert", res->alert_hard || res->alert_complaint,
-					 "paused", res->paused));
+					 "paused", res->paused, "gave_up", res->gave_up));
 		return;
 	}
 	switch (res->outcome) {
@@ -105,13 +84,14 @@ static void say(const struct cli *c, const struct bounce_report *r, const struct
 				       : "address kept (the refusal was not about the address)");
 		break;
 	case BOUNCE_OUT_COUNTED:
-		printf("soft bounce counted: message %lld (%s), %lld of %d in %d days\n",
-		       res->message_id, r->status, res->soft_count, rules->soft_limit,
-		       rules->soft_days);
+		printf("soft bounce counted: message %lld (%s)%s, %lld of %d in %d days\n",
+		       res->message_id, r->status, res->gave_up ? " bounced, given up after retries" : "",
+		       res->soft_count, rules->soft_limit, rules->soft_days);
 		break;
 	case BOUNCE_OUT_SUPPRESSED:
-		printf("soft bounce: message %lld (%s), address suppressed (bounce) after %lld in %d days\n",
-		       res->message_id, r->status, res->soft_count, rules->soft_days);
+		printf("soft bounce: message %lld (%s)%s, address suppressed (bounce) after %lld in %d days\n",
+		       res->message_id, r->status, res->gave_up ? " bounced, given up after retries" : "",
+		       res->soft_count, rules->soft_days);
 		break;
 	case BOUNCE_OUT_COMPLAINT:
 		printf("complaint: message %lld (%s), %saddress suppressed (complaint)\n",
@@ -201,7 +181,7 @@ int cli_cmd_bounce(struct cli *c, int argc, char **argv)
 			"MTA for a retry\n", c->prog);
 		goto out;
 	}
-	raw_key(mail, len, key);
+	bounce_raw_key(mail, len, key);
 	if (bounce_apply(c->db, &rules, &r, "mail", key[4] ? key : NULL, cli_now(), &res) < 0) {
 		fprintf(stderr, "%s: bounce: the database cannot take it now; the mail stays with the "
 			"MTA for a retry\n", c->prog);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* campaign create | list | show | approve | cancel. */
+/* campaign create | list | show | approve | cancel | resume-email. */
 #include "cli.h"
 #include "budbringer/campaign.h"
 #include "budbringer/cost.h"
+#include "budbringer/db_bounce.h"
 #include "budbringer/gsm.h"
 
 #include <getopt.h>
@@ -18,7 +19,7 @@
 	"         [--lang ar,tr] [--interest CODE …] [--text LANG=TEXT …] [--at TIME]\n" \
 	"         [--text-file LANG=FILE …] [--idempotency-key KEY] [--dry-run]\n" \
 	"         [--fallback-email | --no-fallback-email]\n" \
-	"       campaign list | show ID | approve ID | cancel ID"
+	"       campaign list | show ID | approve ID | cancel ID | resume-email ID"
 
 static const char *whoami(void)
 {
@@ -514,6 +515,18 @@ int cli_cmd_campaign(struct cli *c, int argc, char **argv)
 		if (ret)
 			return cli_fail(c, "campaign %lld does not exist or is already finished", id);
 		printf("campaign %lld cancelled\n", id);
+		return 0;
+	}
+	if (!strcmp(argv[1], "resume-email")) {
+		int requeued = 0;
+
+		ret = db_bounce_resume_campaign(c->db, id, whoami(), cli_now(), &requeued);
+		if (ret < 0)
+			return 1;
+		if (ret)
+			return cli_fail(c, "campaign %lld's email is not paused", id);
+		printf("campaign %lld: email resumed by %s, %d message%s queued again; "
+		       "recorded in the audit log\n", id, whoami(), requeued, requeued == 1 ? "" : "s");
 		return 0;
 	}
 	return cli_usage(c, USAGE);

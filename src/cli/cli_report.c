@@ -19,7 +19,8 @@
 	"usage: report --from YYYY-MM-DD --to YYYY-MM-DD [--csv] [--html FILE] [--json]"
 
 static const char *const metric_titles[REPORT_METRICS] = { "active at start", "active at end",
-	"sign-ups", "opt-outs", "messages sent", "delivered", "campaigns", "SMS cost" };
+	"sign-ups", "opt-outs", "messages sent", "delivered", "bounced", "complaints", "campaigns",
+	"SMS cost" };
 
 static const char *label(const struct report_row *x, char *buf, size_t n)
 {
@@ -46,8 +47,8 @@ static void print_table(const struct report *r, const struct config *cfg)
 	bool assoc_header = false;
 
 	printf("Evaluation report %s \xe2\x80\x93 %s (%s)\n\n", r->from, r->to, cfg->timezone);
-	printf("%-24s %8s %8s %8s %8s %9s %9s %6s\n", "", "start", "end", "sign-ups", "opt-outs",
-	       "sent", "delivered", "rate");
+	printf("%-24s %8s %8s %8s %8s %9s %9s %6s %8s %7s\n", "", "start", "end", "sign-ups",
+	       "opt-outs", "sent", "delivered", "rate", "bounced", "compl.");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_row *x = &r->rows[i];
 		if (!strcmp(x->dim, "association")) {
@@ -63,9 +64,10 @@ static void print_table(const struct report *r, const struct config *cfg)
 		       x->v[REPORT_START], x->v[REPORT_END], x->v[REPORT_SIGNUPS], x->v[REPORT_OPTOUTS], x->v[REPORT_SENT],
 		       x->v[REPORT_DELIVERED]);
 		if (x->v[REPORT_SENT])
-			printf(" %5.1f%%\n", 100.0 * rate(x));
+			printf(" %5.1f%%", 100.0 * rate(x));
 		else
-			printf(" %6s\n", "-");
+			printf(" %6s", "-");
+		printf(" %8lld %7lld\n", x->v[REPORT_BOUNCED], x->v[REPORT_COMPLAINTS]);
 	}
 	if (!assoc_header)
 		printf("\nno campaigns in this period\n");
@@ -73,7 +75,8 @@ static void print_table(const struct report *r, const struct config *cfg)
 	printf("\nSMS cost of the period's campaign messages: %s %s\n", buf, cfg->sms.currency);
 	printf("\nstart/end: people with consent on some channel; by channel a person counts once per "
 	       "channel.\nsent: campaign messages accepted by the gateway or mail server; rate = "
-	       "delivered / sent.\n");
+	       "delivered / sent.\nbounced: refused for good by the receiving server (never delivered); "
+	       "compl.: reported as spam by the recipient.\n");
 }
 
 static void print_csv(const struct report *r, const struct config *cfg)

@@ -12,7 +12,8 @@
  * delivery reports). Bounces and complaints per campaign come from the
  * bounces table (db_bounce.h): hard_bounce_rate = bounced / (sent +
  * delivered + bounced) of the campaign's email, complaint_rate the same
- * for complaints.
+ * for complaints. The same per local day and per email provider
+ * (mail_provider.h) for the last --days days (default 30).
  */
 #include "cli.h"
 #include "budbringer/bounce_apply.h"
@@ -228,6 +229,45 @@ static void print_bounces(json_t *by)
 	       BOUNCE_COMPLAINT_RATE_PCT);
 }
 
+/* A day's or a provider's email out and what came back, as a JSON row. */
+static int collect_group(const struct bounce_group_row *r, void *arg)
+{
+	double out = r->r.out > 0 ? (double)r->r.out : 1.0;
+
+	json_array_append_new(arg, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o}",
+		"key", r->key, "email_out", (json_int_t)r->r.out,
+		"hard_bounces", (json_int_t)r->r.bounced, "soft_bounces", (json_int_t)r->r.soft,
+		"complaints", (json_int_t)r->r.complaints,
+		"hard_bounce_rate", r->r.out ? json_real((double)r->r.bounced / out) : json_null(),
+		"complaint_rate", r->r.out ? json_real((double)r->r.complaints / out) : json_null()));
+	return 0;
+}
+
+static void print_reputation(const char *title, const char *first, json_t *rows)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_array_size(rows))
+		return;
+	printf("\n%s\n", title);
+	printf("%-22s %9s %8s %8s %10s %9s %9s\n", first, "email out", "hard", "soft", "complaints",
+	       "hard %", "compl. %");
+	json_array_foreach(rows, i, v) {
+		const json_t *hr = json_object_get(v, "hard_bounce_rate");
+		const json_t *cr = json_object_get(v, "complaint_rate");
+		bool warn = (json_is_real(hr) && 100.0 * json_real_value(hr) > BOUNCE_HARD_RATE_PCT) ||
+			    (json_is_real(cr) && 100.0 * json_real_value(cr) > BOUNCE_COMPLAINT_RATE_PCT);
+
+		printf("%-22.22s %9lld %8lld %8lld %10lld",
+		       json_string_value(json_object_get(v, "key")), get_int(v, "email_out"),
+		       get_int(v, "hard_bounces"), get_int(v, "soft_bounces"), get_int(v, "complaints"));
+		print_pct(hr);
+		print_pct(cr);
+		printf("%s\n", warn ? "  past a threshold" : "");
+	}
+}
+
 static void print_group(const char *title, const char *first, json_t *group, const char *cur)
 {
 	const char *k;
@@ -289,18 +329,33 @@ static void print_costs(json_t *costs, const char *cur)
 int cli_cmd_stats(struct cli *c, int argc, char **argv)
 {
 	struct stats_acc a;
-	long long id = 0;
-	json_t *out, *bounces, *costs;
+	long long id = 0, days = 30, since;
+	json_t *out, *bounces, *costs, *by_day, *by_provider;
+	char title[96];
 	int ret;
 
-	if (argc == 3 && !strcmp(argv[1], "--campaign")) {
-		if ((id = cli_parse_id(argv[2])) < 0)
-			return cli_usage(c, "--campaign '%s' is not an id", argv[2]);
-	} else if (argc != 1) {
-		return cli_usage(c, "usage: stats [--campaign ID] [--json]");
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--campaign") && i + 1 < argc) {
+			if ((id = cli_parse_id(argv[++i])) < 0)
+				return cli_usage(c, "--campaign '%s' is not an id", argv[i]);
+		} else if (!strcmp(argv[i], "--days") && i + 1 < argc) {
+			if ((days = cli_parse_id(argv[++i])) < 1 || days > 3660)
+				return cli_usage(c, "--days '%s' is not a number of days (1-3660)", argv[i]);
+		} else {
+			return cli_usage(c, "usage: stats [--campaign ID] [--days N] [--json]");
+		}
 	}
 	if ((ret = cli_open(c)))
 		return ret;
+	since = cli_now() - days * 86400;
+	by_day = json_array();
+	by_provider = json_array();
+	if (db_bounce_by_day(c->db, id, since, collect_group, by_day) < 0 ||
+	    db_bounce_by_provider(c->db, id, since, 15, collect_group, by_provider) < 0) {
+		json_decref(by_day);
+		json_decref(by_provider);
+		return 1;
+	}
 	a.overall = new_figures();
 	a.by_channel = json_object();
 	a.by_lang = json_object();
@@ -312,6 +367,8 @@ int cli_cmd_stats(struct cli *c, int argc, char **argv)
 	    (!id && db_cost_by_association(c->db, 0, 0, collect_cost, costs) < 0)) {
 		json_decref(costs);
 		json_decref(bounces);
+		json_decref(by_day);
+		json_decref(by_provider);
 		json_decref(a.overall);
 		json_decref(a.by_channel);
 		json_decref(a.by_lang);
@@ -327,10 +384,18 @@ int cli_cmd_stats(struct cli *c, int argc, char **argv)
 		print_table(a.overall, a.by_channel, a.by_lang, a.campaigns, c->cfg.sms.currency);
 		print_costs(costs, c->cfg.sms.currency);
 		print_bounces(bounces);
+		(void)bsnprintf(title, sizeof(title), "email reputation by day (last %lld days, by the "
+				"day the email was made)", days);
+		print_reputation(title, "day", by_day);
+		(void)bsnprintf(title, sizeof(title), "email reputation by provider (last %lld days)", days);
+		print_reputation(title, "provider", by_provider);
 	}
 	out = json_pack("{s:o, s:o, s:o}", "overall", a.overall, "by_channel", a.by_channel,
 			"by_lang", a.by_lang);
 	json_object_set_new(out, "bounces_by_campaign", bounces);
+	json_object_set_new(out, "bounces_by_day", by_day);
+	json_object_set_new(out, "bounces_by_provider", by_provider);
+	json_object_set_new(out, "days", json_integer(days));
 	json_object_set_new(out, "currency", json_string(c->cfg.sms.currency));
 	if (id)
 		json_decref(costs);

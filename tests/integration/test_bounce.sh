@@ -159,6 +159,30 @@ assert_contains "$(curl -s "$BB_URL/metrics")" 'budbringer_bounces_total{kind="p
 assert_contains "$(curl -s "$BB_URL/metrics")" "budbringer_campaign_complaints{campaign=\"$c1\"} 1" \
 	"/metrics: complaints per campaign"
 
+# Reputation per email provider and per day (both campaigns' email).
+stats=$(bb --json stats)
+assert_eq "example.org|2|1" "$(echo "$stats" | "$BB_PYTHON" -c 'import json,sys
+p = json.load(sys.stdin)["bounces_by_provider"]
+print("|".join(str(x) for x in (p[0]["key"], p[0]["hard_bounces"], p[0]["complaints"])) if len(p) == 1 else p)')" \
+	"stats: one provider (example.org) with two hard bounces and one complaint"
+assert_match "$(echo "$stats" | "$BB_PYTHON" -c 'import json,sys
+d = json.load(sys.stdin)["bounces_by_day"]
+print("|".join(str(x) for x in (d[-1]["key"], d[-1]["hard_bounces"], d[-1]["complaints"], d[-1]["soft_bounces"])))')" \
+	'^20[0-9]{2}-[01][0-9]-[0-3][0-9]\|2\|1\|3$' "stats: today's email with two hard bounces, one complaint, three soft bounces"
+assert_contains "$(bb stats)" "email reputation by provider (last 30 days)" "stats: the provider table"
+metrics=$(curl -s "$BB_URL/metrics")
+assert_match "$metrics" 'budbringer_email_hard_bounces_by_provider\{provider="example.org"\} 2' \
+	"/metrics: hard bounces by provider"
+assert_match "$metrics" 'budbringer_email_complaints_by_day\{day="20[0-9-]{8}"\} 1' "/metrics: complaints by day"
+report=$(bb --json report --from "$(date +%F)" --to "$(date +%F)")
+assert_eq "2|1" "$(echo "$report" | "$BB_PYTHON" -c 'import json,sys
+t = [r for r in json.load(sys.stdin)["rows"] if r["dimension"] == "total"][0]
+print("%d|%d" % (t["bounced"], t["complaints"]))')" "report: two bounced campaign messages and one complaint"
+assert_contains "$(bb report --from "$(date +%F)" --to "$(date +%F)")" "compl." "report table: bounced and complaints columns"
+bb campaign resume-email "$c1" >"$TEST_TMPDIR/out.txt" 2>&1
+assert_eq 1 "$?" "resume-email of a campaign that is not paused: exit 1"
+assert_contains "$(cat "$TEST_TMPDIR/out.txt")" "is not paused" "resume-email: says it is not paused"
+
 # The database cannot take it: EX_TEMPFAIL, then the same mail is taken.
 bb_stop
 ok1=$(msg "$c1" ok1)

@@ -103,7 +103,7 @@ printf -v want_cost '%d.%02d' $(( (sms_cost + 5) / 1000 )) $(( ((sms_cost + 5) /
 assert_contains "$(bb stats --campaign "$auto")" " $want_cost" "stats --campaign shows the campaign's cost ($want_cost)"
 today=$(date +%F)
 csv=$(bb report --from "$(date +%Y)-01-01" --to "$today" --csv)
-assert_match "$csv" ",association,Randers Roklub,0,0,0,0,0,0,1,,$want_cost" "the report's CSV has the cost per association"
+assert_match "$csv" ",association,Randers Roklub,0,0,0,0,0,0,0,0,1,,$want_cost" "the report's CSV has the cost per association"
 dry=$(bb campaign create --opportunity "$opp" --channels sms --dry-run --text "da=Kom og hjælp: {url}" \
 	--text "tr=Gönüllü şimdi: {url}")
 assert_contains "$dry" "warning: tr: UCS-2" "the dry run warns that the Turkish text is UCS-2"
@@ -319,7 +319,7 @@ assert_match "$(cat "$TEST_TMPDIR/csv.head")" "Content-Type: text/csv; charset=u
 assert_match "$(cat "$TEST_TMPDIR/csv.head")" "Content-Disposition: attachment; filename=\"evaluering-$year-01-01-$today.csv\"" \
 	"… a download"
 assert_eq "efbbbf" "$(head -c 3 "$TEST_TMPDIR/page.csv" | od -An -tx1 | tr -d ' \n')" "… starting with the UTF-8 BOM"
-assert_eq "from;to;dimension;key;active_start;active_end;signups;optouts;sent;delivered;campaigns;delivery_rate;sms_cost_DKK" \
+assert_eq "from;to;dimension;key;active_start;active_end;signups;optouts;sent;delivered;bounced;complaints;campaigns;delivery_rate;sms_cost_DKK" \
 	"$(head -1 "$TEST_TMPDIR/page.csv" | tail -c +4 | tr -d '\r')" "… semicolons between the columns"
 assert_eq "$(wc -l < "$TEST_TMPDIR/page.csv")" "$(grep -c $'\r$' "$TEST_TMPDIR/page.csv")" "… CRLF at every line's end"
 { printf '\xef\xbb\xbf'; bb report --from "$year-01-01" --to "$today" --csv | sed 's/,/;/g; s/\./,/g; s/$/\r/'; } > "$TEST_TMPDIR/cli.csv"

@@ -168,9 +168,9 @@ assert_contains "$(bb stats --campaign "$camp")" "by channel" "stats --campaign"
 
 # ------------------------------------------------------------- report ---
 csvout=$(bb report --from "$year-01-01" --to "$today" --csv)
-assert_contains "$csvout" "from,to,dimension,key,active_start,active_end,signups,optouts,sent,delivered,campaigns,delivery_rate,sms_cost_DKK" "report CSV header"
-assert_contains "$csvout" "$year-01-01,$today,total,,0,4,4,0,5,2,0,0.4000" "report totals: 4 sign-ups, 5 sent, 2 delivered"
-assert_contains "$csvout" ",association,Randers Roklub,0,0,0,0,0,0,1," "campaigns per association"
+assert_contains "$csvout" "from,to,dimension,key,active_start,active_end,signups,optouts,sent,delivered,bounced,complaints,campaigns,delivery_rate,sms_cost_DKK" "report CSV header"
+assert_contains "$csvout" "$year-01-01,$today,total,,0,4,4,0,5,2,0,0,0,0.4000" "report totals: 4 sign-ups, 5 sent, 2 delivered, no bounces or complaints"
+assert_contains "$csvout" ",association,Randers Roklub,0,0,0,0,0,0,0,0,1," "campaigns per association"
 assert_contains "$csvout" ",lang,ar,0,1,1,0,2," "report by language: Sara's SMS and email"
 b1=$((year - 2008)); b2=$((year - 2010))
 want_young=$(( (b1 >= 15 && b1 <= 25) + (b2 >= 15 && b2 <= 25) ))

@@ -400,6 +400,43 @@ static void test_keywords_loaded(void **state)
 	cfg_free(&cfg);
 }
 
+static void test_bounce_imap(void **state)
+{
+	struct config cfg;
+	(void)state;
+	assert_null(load(MINIMAL, &cfg));
+	assert_string_equal(cfg.bounces.imap.url, "");
+	cfg_free(&cfg);
+	assert_null(load(MINIMAL "bounces = { imap = { url = \"imaps://outlook.office365.com/INBOX\";"
+			 " user = \"bounce@randers.dk\"; password_file = \"/etc/budbringer/imap.pass\";"
+			 " processed_folder = \"Budbringer/Handled\"; }; };\n", &cfg));
+	assert_string_equal(cfg.bounces.imap.folder, "INBOX");
+	assert_int_equal(cfg.bounces.imap.interval, 300);
+	assert_int_equal(cfg.bounces.imap.timeout, 30);
+	assert_false(cfg.bounces.imap.allow_plaintext);
+	cfg_free(&cfg);
+	expect_error(MINIMAL "bounces = { imap = { url = \"https://x.dk/\"; user = \"u\";"
+		     " password_file = \"/p\"; }; };\n", "is not an imaps:// URL");
+	expect_error(MINIMAL "bounces = { imap = { url = \"imap://127.0.0.1:1143/\"; user = \"u\";"
+		     " password_file = \"/p\"; }; };\n", "is plain imap://");
+	expect_error(MINIMAL "bounces = { imap = { url = \"imaps://x.dk/\";"
+		     " password_file = \"/p\"; }; };\n", "bounces.imap.user: missing");
+	expect_error(MINIMAL "bounces = { imap = { url = \"imaps://x.dk/\"; user = \"u\"; }; };\n",
+		     "bounces.imap.password_file: missing");
+	expect_error(MINIMAL "bounces = { imap = { url = \"imaps://x.dk/\"; user = \"u\";"
+		     " password_file = \"p\"; }; };\n", "must be an absolute path");
+	expect_error(MINIMAL "bounces = { imap = { url = \"imaps://x.dk/\"; user = \"u\";"
+		     " password_file = \"/p\"; folder = \"a\\\"b\"; }; };\n", "is not a folder name");
+	expect_error(MINIMAL "bounces = { imap = { url = \"imaps://x.dk/INBOX\"; user = \"u\";"
+		     " password_file = \"/p\"; processed_folder = \"INBOX\"; }; };\n", "would be read again");
+	expect_error(MINIMAL "bounces = { imap = { url = \"imaps://x.dk/\"; user = \"u\";"
+		     " password_file = \"/p\"; interval = 1; }; };\n", "out of range 10..86400");
+	assert_null(load(MINIMAL "bounces = { imap = { url = \"imap://127.0.0.1:1143/Bounces\"; user = \"u\";"
+			 " password_file = \"/p\"; allow_plaintext = true; }; };\n", &cfg));
+	assert_string_equal(cfg.bounces.imap.folder, "Bounces");
+	cfg_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_auth_needs_tls),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_keywords_loaded),
+		cmocka_unit_test(test_bounce_imap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,11 +107,51 @@ static void test_masked_text(void **state)
 	expect_masked("", "");
 }
 
+/* Campaign alerts of the last 30 days in a warning box, escaped. */
+static void test_alerts_box(void **state)
+{
+	struct testdb tdb;
+	struct config cfg;
+	struct sbuf err = SBUF_INIT, page = SBUF_INIT;
+	struct db *db = testdb_open(&tdb);
+	long long now = 1800000000;
+
+	(void)state;
+	if (testcfg_load(conf_text, &cfg, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_int_equal(dashboard_main_page(&page, db, &cfg, "anna", "da", "csrf", NULL, 0, now), 0);
+	assert_null(strstr(page.buf, "id=\"alerts\""));
+	sbuf_reset(&page);
+	seed(db, "INSERT INTO bounce_alerts(campaign_id, kind, at, rate, paused) VALUES"
+		 " (7, 'hard_bounce', 1799990200, '2.40% " HOSTILE_SQL "', 1)");
+	seed(db, "INSERT INTO bounce_alerts(campaign_id, kind, at, rate, paused) VALUES"
+		 " (8, 'complaint', 1700000000, '0.50%', 0)");
+	assert_int_equal(dashboard_main_page(&page, db, &cfg, "anna", "da", "csrf", NULL, 0, now), 0);
+	assert_non_null(strstr(page.buf, "<section id=\"alerts\" class=\"warning\" role=\"alert\">"));
+	assert_non_null(strstr(page.buf, "href=\"/dashboard/campaigns/7\""));
+	assert_non_null(strstr(page.buf, "h\xc3\xa5rde afvisninger 2.40% " ESCAPED));
+	assert_non_null(strstr(page.buf, "budbringer campaign resume-email 7"));
+	assert_null(strstr(page.buf, HOSTILE));
+	/* Older than 30 days: not shown. */
+	assert_null(strstr(page.buf, "campaigns/8"));
+	/* Before the first section. */
+	assert_true(strstr(page.buf, "id=\"alerts\"") < strstr(page.buf, "id=\"pending\""));
+	sbuf_reset(&page);
+	assert_int_equal(dashboard_main_page(&page, db, &cfg, "anna", "en", "csrf", NULL, 0, now), 0);
+	assert_non_null(strstr(page.buf, "Warning: bounces and complaints"));
+	assert_non_null(strstr(page.buf, "hard bounces 2.40%"));
+	sbuf_release(&page);
+	sbuf_release(&err);
+	cfg_free(&cfg);
+	testdb_close(&tdb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostile_values_escaped),
 		cmocka_unit_test(test_masked_text),
+		cmocka_unit_test(test_alerts_box),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include "budbringer/bounce_apply.h"
 #include "budbringer/db_bounce.h"
+#include "budbringer/mail_provider.h"
 #include "testutil.h"
 
 static struct testdb tdb;
@@ -282,6 +283,35 @@ static void test_soft_bounces_suppress_at_limit(void **state)
 			       " AND outcome IN ('counted', 'suppressed')"), 3);
 }
 
+/* Postfix's DSN once the queue lifetime ran out on 4xx answers: Action
+ * failed, Status 4.2.0. The message is bounced; the address only counts. */
+static void test_given_up_counts_soft(void **state)
+{
+	struct db *db = *state;
+	long long s = subscriber(db, "g@example.org");
+	long long m = message(db, s, "g@example.org", CHANNEL_EMAIL, "sent");
+	struct bounce_report r = report(BOUNCE_TEMPORARY, m, "4.2.0");
+	struct bounce_result res;
+
+	/* The delay warning first, then the failure with the same status. */
+	assert_int_equal(apply(db, &r, NULL, &res, 1000), 0);
+	assert_int_equal(res.outcome, BOUNCE_OUT_COUNTED);
+	r.kind = BOUNCE_PERMANENT;
+	assert_int_equal(apply(db, &r, NULL, &res, 1001), 0);
+	assert_int_equal(res.outcome, BOUNCE_OUT_COUNTED);
+	assert_true(res.gave_up);
+	assert_int_equal(res.soft_count, 2);
+	expect_text(qt(db, "SELECT state FROM messages WHERE id = %lld", m), "bounced");
+	suppression_is(db, "g@example.org", NULL);
+	expect_text(qt(db, "SELECT kind || ',' || outcome FROM bounces WHERE message_id = %lld"
+			   " ORDER BY id DESC LIMIT 1", m), "temporary,counted");
+	/* A second copy of the failure counts once. */
+	assert_int_equal(apply(db, &r, NULL, &res, 1002), 0);
+	assert_int_equal(res.outcome, BOUNCE_OUT_DUPLICATE);
+	assert_int_equal(q(db, "SELECT count(*) FROM message_events WHERE message_id = %lld"
+			      " AND state = 'bounced'", m), 1);
+}
+
 static void test_soft_window(void **state)
 {
 	struct db *db = *state;
@@ -428,6 +458,7 @@ static void test_rates_warn_once_and_pause(void **state)
 	struct bounce_report r;
 	struct bounce_result res;
 	const char *why;
+	int requeued = 0;
 
 	for (int i = 0; i < 21; i++) {
 		assert_int_equal(bsnprintf(addr, sizeof(addr), "r%d@example.org", i), 0);
@@ -457,6 +488,106 @@ static void test_rates_warn_once_and_pause(void **state)
 	assert_true(res.alert_complaint);
 	assert_string_equal(res.complaint_rate, "5.00%");
 	assert_int_equal(scalar(db, "SELECT count(*) FROM bounce_alerts WHERE campaign_id = 1"), 2);
+	/* Staff resume it: the alerts stop holding it, the held email is
+	 * queued again, once, audited; the alerts stay recorded. */
+	assert_int_equal(db_bounce_resume_campaign(db, 1, "anna", 300, &requeued), 0);
+	assert_int_equal(requeued, 1);
+	expect_text(qt(db, "SELECT state FROM messages WHERE id = %lld", queued), "queued");
+	assert_int_equal(db_bounce_hold_reason(db, 1, "new@example.org", &why), 0);
+	expect_text(qt(db, "SELECT actor || ' ' || subject || ' ' || detail FROM audit_log"
+			   " WHERE action = 'campaign.resume_email'"), "anna campaign:1 requeued=1");
+	assert_int_equal(db_bounce_resume_campaign(db, 1, "anna", 301, &requeued), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM bounce_alerts WHERE campaign_id = 1"), 2);
+	/* A later bounce past the same threshold does not pause it again. */
+	r = report(BOUNCE_PERMANENT, m[4], "5.1.1");
+	assert_int_equal(apply(db, &r, &ru, &res, 302), 0);
+	assert_false(res.paused);
+	assert_int_equal(db_bounce_hold_reason(db, 1, "new@example.org", &why), 0);
+}
+
+struct rows {
+	char keys[8][32];
+	struct bounce_rates r[8];
+	int n;
+};
+
+static int take_row(const struct bounce_group_row *row, void *arg)
+{
+	struct rows *rs = arg;
+
+	assert_true(rs->n < 8);
+	assert_int_equal(bsnprintf(rs->keys[rs->n], sizeof(rs->keys[0]), "%s", row->key), 0);
+	rs->r[rs->n++] = row->r;
+	return 0;
+}
+
+/* Rates per email provider (gmail's two domains are one) and per day. */
+static void test_reputation_by_provider_and_day(void **state)
+{
+	static const char *const to[] = { "a@gmail.com", "b@googlemail.com", "c@GMAIL.com",
+		"d@hotmail.dk", "e@mail.dk", "f@mail.dk", "g@live.com", "h@stofanet.dk" };
+	struct db *db = *state;
+	struct bounce_report r;
+	struct bounce_result res;
+	struct rows rs = { .n = 0 };
+	long long m[8];
+
+	for (int i = 0; i < 8; i++)
+		m[i] = message(db, subscriber(db, to[i]), to[i], CHANNEL_EMAIL, "sent");
+	r = report(BOUNCE_PERMANENT, m[0], "5.1.1");
+	assert_int_equal(apply(db, &r, NULL, &res, 1000), 0);
+	r = report(BOUNCE_COMPLAINT, m[3], "");
+	assert_int_equal(apply(db, &r, NULL, &res, 1001), 0);
+	r = report(BOUNCE_TEMPORARY, m[4], "4.2.2");
+	assert_int_equal(apply(db, &r, NULL, &res, 1002), 0);
+	assert_int_equal(db_bounce_by_provider(db, 0, 0, 3, take_row, &rs), 0);
+	/* The most email first; past the top 3 summed as other. */
+	assert_int_equal(rs.n, 4);
+	assert_string_equal(rs.keys[0], "gmail");
+	assert_int_equal(rs.r[0].out, 3);
+	assert_int_equal(rs.r[0].bounced, 1);
+	assert_string_equal(rs.keys[1], "mail.dk");
+	assert_int_equal(rs.r[1].out, 2);
+	assert_int_equal(rs.r[1].soft, 1);
+	assert_string_equal(rs.keys[2], "outlook");
+	assert_int_equal(rs.r[2].out, 2);
+	assert_int_equal(rs.r[2].complaints, 1);
+	assert_string_equal(rs.keys[3], "other");
+	assert_int_equal(rs.r[3].out, 1);
+	/* One campaign only, and a window that starts after the messages. */
+	rs.n = 0;
+	assert_int_equal(db_bounce_by_provider(db, 99, 0, 0, take_row, &rs), 0);
+	assert_int_equal(rs.n, 0);
+	assert_int_equal(db_bounce_by_day(db, 0, 1000, take_row, &rs), 0);
+	assert_int_equal(rs.n, 0);
+	assert_int_equal(db_bounce_by_day(db, 0, 0, take_row, &rs), 0);
+	assert_int_equal(rs.n, 1);
+	/* created_at 100: the first of January 1970, or its eve west of Greenwich */
+	assert_true(!strcmp(rs.keys[0], "1970-01-01") || !strcmp(rs.keys[0], "1969-12-31"));
+	assert_int_equal(rs.r[0].out, 8);
+	assert_int_equal(rs.r[0].bounced, 1);
+	assert_int_equal(rs.r[0].complaints, 1);
+	assert_int_equal(rs.r[0].soft, 1);
+}
+
+static void test_mail_provider(void **state)
+{
+	(void)state;
+	assert_string_equal(mail_provider_of("gmail.com"), "gmail");
+	assert_string_equal(mail_provider_of("googlemail.com"), "gmail");
+	assert_string_equal(mail_provider_of("hotmail.co.uk"), "outlook");
+	assert_string_equal(mail_provider_of("outlook.dk"), "outlook");
+	assert_string_equal(mail_provider_of("live.dk"), "outlook");
+	assert_string_equal(mail_provider_of("msn.com"), "outlook");
+	assert_string_equal(mail_provider_of("yahoo.dk"), "yahoo");
+	assert_string_equal(mail_provider_of("ymail.com"), "yahoo");
+	assert_string_equal(mail_provider_of("me.com"), "icloud");
+	assert_string_equal(mail_provider_of("mail.dk"), "mail.dk");
+	assert_string_equal(mail_provider_of("randers.dk"), "randers.dk");
+	assert_string_equal(mail_provider_of("hotmail"), "hotmail");
+	assert_string_equal(mail_provider_of("hotmail."), "hotmail.");
+	assert_string_equal(mail_provider_of(""), "(none)");
+	assert_string_equal(mail_provider_of(NULL), "(none)");
 }
 
 static void test_names(void **state)
@@ -474,6 +605,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_counts_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmatched_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_soft_bounces_suppress_at_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_given_up_counts_soft, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_soft_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complaint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_keeps_stop, setup, teardown),
@@ -482,6 +614,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_refusal_keeps_address, setup, teardown),
 		cmocka_unit_test(test_which_statuses_name_the_address),
 		cmocka_unit_test_setup_teardown(test_rates_warn_once_and_pause, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reputation_by_provider_and_day, setup, teardown),
+		cmocka_unit_test(test_mail_provider),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
