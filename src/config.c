@@ -642,7 +642,7 @@ static void load_bounce_imap(struct loader *ld, const config_setting_t *b, struc
 	get_str(ld, g, "folder", "", &im->folder);
 	get_str(ld, g, "processed_folder", "", &im->processed_folder);
 	get_str(ld, g, "ca_file", "", &im->ca_file);
-	get_int(ld, g, "interval", 300, 10, 86400, &im->interval);
+	get_int(ld, g, "interval", 300, 2, 86400, &im->interval);
 	get_int(ld, g, "timeout", 30, 1, 600, &im->timeout);
 	get_bool(ld, g, "allow_plaintext", false, &im->allow_plaintext);
 	check_abs_path(ld, g, "password_file", im->password_file);

@@ -40,7 +40,7 @@ BB_EMAIL="provider = \"smtp\"; from = \"frivillig@$DOMAIN\"; domain = \"$DOMAIN\
   smtp = { host = \"127.0.0.1\"; port = $SMTP_PORT; starttls = \"disabled\"; timeout = 5; connections = 1; };"
 BB_ROOT_EXTRA="bounces = { soft_limit = 3; soft_days = 15; alert_min = 1000;
   imap = { url = \"imaps://127.0.0.1:$DOVECOT_PORT/INBOX\"; user = \"bounces\"; password_file = \"$PASSFILE\";
-           ca_file = \"$DOVECOT_CA\"; processed_folder = \"Budbringer/Handled\"; interval = 10; timeout = 10; }; };"
+           ca_file = \"$DOVECOT_CA\"; processed_folder = \"Budbringer/Handled\"; interval = 3; timeout = 10; }; };"
 bb_config
 bb init >/dev/null || die "budbringer init failed"
 for a in hard1 hard2 soft1 complain1 ok1 late1; do
@@ -48,7 +48,7 @@ for a in hard1 hard2 soft1 complain1 ok1 late1; do
 		die "subscriber add $a"
 done
 bb_start
-assert_contains "$(grep 'imap bounce reader ready' "$BB_LOG")" "folder=INBOX processed_folder=Budbringer/Handled interval=10s" \
+assert_contains "$(grep 'imap bounce reader ready' "$BB_LOG")" "folder=INBOX processed_folder=Budbringer/Handled interval=3s" \
 	"the reader starts with its settings (and no password in the log)"
 
 opp=$(bb --json opportunity add --title "da=Frivillige søges" --summary "da=Hjælp til løbet." \
@@ -84,7 +84,7 @@ assert_eq "* STATUS INBOX (MESSAGES 7 UNSEEN 7)" "$(dovecot_imap 'STATUS INBOX (
 wait_until "[ \$(grep -c 'imap: login to .* refused' '$BB_LOG') -ge 2 ]" 40 "$BB_PID" ||
 	fail "no two refused logins in the log"
 assert_contains "$(grep 'imap: login' "$BB_LOG" | head -1)" \
-	"login to 'imaps://127.0.0.1:$DOVECOT_PORT/INBOX' as 'bounces' refused: check bounces.imap.user and the password in '$PASSFILE'; trying again in 10s" \
+	"login to 'imaps://127.0.0.1:$DOVECOT_PORT/INBOX' as 'bounces' refused: check bounces.imap.user and the password in '$PASSFILE'; trying again in 3s" \
 	"a wrong password: the log names the server, the user and the password file"
 assert_eq 0 "$(grep -c -- "$IMAP_PASS\|not-the-password" "$BB_LOG")" "no password in the log"
 assert_eq 0 "$(bb_sql "SELECT count(*) FROM bounces")" "a wrong password: nothing handled"
