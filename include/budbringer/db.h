@@ -367,6 +367,7 @@ struct message_change {
 	const char *to;
 	const char *provider, *provider_msgid, *reason, *detail;
 	bool count_attempt;
+	bool uncount_attempt;      /* gives back the claim's attempt: it never left (wire.h) */
 	long long not_before;      /* 0 = leave */
 	long long now;
 	/* Into `sending`: the daemon that holds the claim and until when
@@ -383,6 +384,22 @@ int db_message_transition(struct db *db, long long id, const char *from,
  * db_cluster.h) become 'queued' for idempotent providers (listed,
  * NULL-terminated) and 'unknown' for the rest. Returns count. */
 int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now);
+/* What the wire journal of the daemon that held a message says (wire.h). */
+enum db_recover_verdict {
+	DB_RECOVER_UNSURE,    /* may have gone out: the rule above */
+	DB_RECOVER_NOT_SENT,  /* never left: `queued`, its attempt given back */
+	DB_RECOVER_REFUSED,   /* the provider answered no: `queued`, a normal attempt */
+	DB_RECOVER_ACCEPTED,  /* the provider said yes: `sent`, with its id */
+};
+/* claimed_by 0: held by no daemon. provider_msgid (size n) gets the
+ * provider's id for DB_RECOVER_ACCEPTED ("" = none). */
+typedef enum db_recover_verdict db_recover_judge(long long claimed_by, long long msg_id,
+						 char *provider_msgid, size_t n, void *arg);
+/* As db_message_recover(), each message settled by judge's verdict
+ * (judge NULL: all unsure). Returns how many moved, -1 on error. *unknown
+ * (may be NULL) gets how many of them became `unknown`. */
+int db_message_recover_with(struct db *db, const char *const *idempotent_providers,
+			    db_recover_judge *judge, void *arg, long long now, int *unknown);
 /* Cancels the still-queued messages of a campaign. Returns the count. */
 int db_message_cancel_queued(struct db *db, long long campaign_id, const char *reason,
 			     long long now);
