@@ -123,6 +123,9 @@ const char *db_errmsg(struct db *db);
 /* Rows changed by the last INSERT, UPDATE or DELETE. */
 int db_changes(struct db *db);
 
+/* Prepared statements executed on this connection so far (each first
+ * db_step() after a reset counts one): for tests that count queries. */
+unsigned long long db_statements_run(const struct db *db);
 /* Parameters count from 1, columns from 0, as in both engines. */
 int db_param_count(struct db_stmt *st);
 int db_bind_int64(struct db_stmt *st, int idx, long long v);
