@@ -339,6 +339,9 @@ int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_b
 
 /* Campaign messages (not suppressed/cancelled) to the subscriber since `since`. */
 int db_campaign_messages_since(struct db *db, long long subscriber_id, long long since);
+/* The same for ids[0..n) in one statement: counts[i] for ids[i]. */
+int db_campaign_messages_since_each(struct db *db, const long long *ids, size_t n, long long since,
+				    int *counts);
 
 /* ---- db_message.c: messages and their events ----------------------------- */
 
