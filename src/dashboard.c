@@ -290,14 +290,13 @@ struct page {
 static int add_campaign_state(long long id, const char *state, long long n, void *arg)
 {
 	struct page *p = arg;
-	struct campaign_funnel *cf = p->n_funnels ? &p->funnels[p->n_funnels - 1] : NULL;
+	struct campaign_funnel *cf = NULL;
 
-	if (!cf || cf->id != id) {
-		for (size_t i = 0; i < p->n_funnels; i++)
-			if (p->funnels[i].id == id)
-				cf = &p->funnels[i];
-	}
-	if (!cf || cf->id != id) {
+	/* Rows come grouped by campaign: the last one is the likely match. */
+	for (size_t i = p->n_funnels; i-- > 0 && !cf;)
+		if (p->funnels[i].id == id)
+			cf = &p->funnels[i];
+	if (!cf) {
 		if (p->n_funnels == p->cap_funnels) {
 			p->cap_funnels = p->cap_funnels * 2 + 32;
 			p->funnels = xrealloc(p->funnels, p->cap_funnels * sizeof(*p->funnels));
