@@ -44,6 +44,15 @@ struct expand_ctx {
 	int rows;
 	struct campaign_dry_run *dry;
 	struct expand_filter filter;
+	/* The dry run's page of matches, counted once their caps are read
+	 * in one statement (dry_page_flush). */
+	struct dry_row {
+		long long id;
+		const char *lang;          /* the rendered language, in x->rs */
+		bool want[CHANNEL_COUNT];
+		char *addr[CHANNEL_COUNT];  /* the phone and address wanted */
+	} *page;
+	size_t n_page, cap_page;
 };
 
 enum dry_count { DRY_MATCHED, DRY_CAPPED, DRY_SUPPRESSED };
@@ -75,7 +84,6 @@ static int expand_row(const struct expand_row *r, void *arg)
 	char *interests[MODEL_MAX_INTERESTS + 1];
 	bool want[CHANNEL_COUNT] = { false, false };
 	const struct rendered *rd;
-	bool capped = false;
 	int ret = 0;
 
 	x->last_id = r->id;
@@ -104,27 +112,63 @@ static int expand_row(const struct expand_row *r, void *arg)
 	rd = render_pick(x->rs, x->cfg, r->lang);
 	if (!rd)
 		goto out;
-	if (x->cfg->campaigns.frequency_cap > 0) {
-		int recent = db_campaign_messages_since(x->db, r->id, x->now - WEEK);
-		if (recent < 0) {
-			ret = -1;
-			goto out;
-		}
-		capped = recent >= x->cfg->campaigns.frequency_cap;
+	if (x->n_page == x->cap_page) {
+		x->cap_page = x->cap_page * 2 + 64;
+		x->page = xrealloc(x->page, x->cap_page * sizeof(*x->page));
 	}
-	for (int ch = 0; ch < CHANNEL_COUNT && !ret; ch++) {
-		const char *addr = ch == CHANNEL_SMS ? r->phone : r->email;
-
-		if (!want[ch])
-			continue;
-		/* The outbox would suppress it when due (a bounced address). */
-		if (!capped && db_is_suppressed(x->db, addr, channel_name((enum channel)ch)))
-			count_dry(x->dry, rd->lang, (enum channel)ch, DRY_SUPPRESSED);
-		else
-			count_dry(x->dry, rd->lang, (enum channel)ch, capped ? DRY_CAPPED : DRY_MATCHED);
-	}
+	x->page[x->n_page++] = (struct dry_row){ .id = r->id, .lang = rd->lang,
+		.want = { want[CHANNEL_SMS], want[CHANNEL_EMAIL] },
+		.addr = { want[CHANNEL_SMS] ? xstrdup(r->phone) : NULL,
+			  want[CHANNEL_EMAIL] ? xstrdup(r->email) : NULL } };
 out:
 	model_free_vec(interests);
+	return ret;
+}
+
+/* Counts the page's matches, reading the frequency cap of the whole page
+ * in one statement (it was one per subscriber). */
+static int dry_page_flush(struct expand_ctx *x)
+{
+	int cap = x->cfg->campaigns.frequency_cap, ret = 0;
+	long long *ids = NULL;
+	int *recent = NULL;
+	struct db_suppressed_q *sup;
+
+	if (cap > 0 && x->n_page) {
+		ids = xcalloc(x->n_page, sizeof(*ids));
+		recent = xcalloc(x->n_page, sizeof(*recent));
+		for (size_t i = 0; i < x->n_page; i++)
+			ids[i] = x->page[i].id;
+		ret = db_campaign_messages_since_each(x->db, ids, x->n_page, x->now - WEEK, recent);
+	}
+	/* The outbox would suppress one when due (a bounced address): the
+	 * page's addresses are looked up in one statement too. */
+	sup = xcalloc(x->n_page * CHANNEL_COUNT + 1, sizeof(*sup));
+	for (size_t i = 0; i < x->n_page; i++)
+		for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+			sup[i * CHANNEL_COUNT + (size_t)ch] = (struct db_suppressed_q){
+				.address = x->page[i].addr[ch], .channel = channel_name((enum channel)ch) };
+	if (!ret && x->n_page)
+		ret = db_suppressed_batch(x->db, sup, x->n_page * CHANNEL_COUNT);
+	for (size_t i = 0; i < x->n_page && !ret; i++)
+		for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
+			bool capped = cap > 0 && recent[i] >= cap;
+
+			if (!x->page[i].want[ch])
+				continue;
+			if (!capped && sup[i * CHANNEL_COUNT + (size_t)ch].suppressed)
+				count_dry(x->dry, x->page[i].lang, (enum channel)ch, DRY_SUPPRESSED);
+			else
+				count_dry(x->dry, x->page[i].lang, (enum channel)ch,
+					  capped ? DRY_CAPPED : DRY_MATCHED);
+		}
+	free(sup);
+	for (size_t i = 0; i < x->n_page; i++)
+		for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+			free(x->page[i].addr[ch]);
+	x->n_page = 0;
+	free(ids);
+	free(recent);
 	return ret;
 }
 
@@ -522,6 +566,7 @@ enum campaign_create_result campaign_dry_run(struct db *db, const struct config 
 	enum campaign_create_result ret = build_campaign(db, cfg, rq, now, &c, &o, err);
 	long long cursor = 0;
 
+	memset(&x, 0, sizeof(x));
 	memset(out, 0, sizeof(*out));
 	if (ret != CAMPAIGN_CREATED)
 		return ret;
@@ -557,13 +602,17 @@ enum campaign_create_result campaign_dry_run(struct db *db, const struct config 
 			break;
 		x.rows = 0;
 		if (db_expand_candidates(db, cursor, cfg->campaigns.expand_batch, &x.filter,
-					 expand_row, &x) != 0) {
+					 expand_row, &x) != 0 || dry_page_flush(&x) < 0) {
 			ret = CAMPAIGN_ERROR;
 			goto out;
 		}
 		cursor = x.last_id;
 	} while (x.rows == cfg->campaigns.expand_batch);
 out:
+	for (size_t i = 0; i < x.n_page; i++)	/* a page an error left behind */
+		for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+			free(x.page[i].addr[ch]);
+	free(x.page);
 	campaign_release(&c);
 	opportunity_release(&o);
 	return ret;

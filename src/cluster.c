@@ -3,6 +3,7 @@
 #include "budbringer/cluster.h"
 #include "budbringer/db_cluster.h"
 #include "budbringer/log.h"
+#include "budbringer/wire.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -14,6 +15,10 @@ struct cluster {
 	long long id;
 	long long last_beat;
 	int daemons;
+	/* This daemon's wire journal, kept across reloads: each new outbox
+	 * takes it over (outbox_set_wire), so slots the old one left in use
+	 * are never handed out again nor forgotten. */
+	struct wire *wire;
 };
 
 static int join(struct cluster *c, long long now)
@@ -25,6 +30,8 @@ static int join(struct cluster *c, long long now)
 	if (db_daemon_register(c->db, host, (long long)getpid(), now, &c->id) < 0)
 		return -1;
 	outbox_set_daemon(c->ob, c->id);
+	if (!c->wire)
+		c->wire = wire_ref(outbox_wire(c->ob));
 	log_info("joined the service daemon=%lld host=%s", c->id, host);
 	return 0;
 }
@@ -103,6 +110,7 @@ void cluster_tick(struct cluster *c, long long now)
 void cluster_set_outbox(struct cluster *c, struct outbox *ob)
 {
 	c->ob = ob;
+	outbox_set_wire(ob, c->wire);
 	outbox_set_daemon(ob, c->id);
 	if (c->daemons > 0)
 		outbox_set_daemons(ob, c->daemons);
@@ -119,5 +127,6 @@ void cluster_leave(struct cluster *c)
 		return;
 	if (db_daemon_leave(c->db, c->id) < 0)
 		log_warn("cannot leave the daemon registry daemon=%lld", c->id);
+	wire_unref(c->wire);
 	free(c);
 }

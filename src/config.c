@@ -1094,7 +1094,7 @@ static void load_callbacks(struct loader *ld, const config_setting_t *root, stru
 
 static void load_root(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const allowed[] = { "database", "database_password_file", "log_level", "poll_interval",
+	static const char *const allowed[] = { "database", "database_password_file", "journal_directory", "log_level", "poll_interval",
 		"default_country", "min_age", "languages", "fallback", "secret_key", "timezone",
 		"retention_days", "pending_signup_days", "user", "http", "interests", "templates", "campaigns", "sms", "email",
 		"bounces", "keywords", "staff", "callbacks", "links", NULL };
@@ -1118,6 +1118,9 @@ static void load_root(struct loader *ld, const config_setting_t *root, struct co
 	}
 	get_str(ld, root, "database_password_file", "", &cfg->database_password_file);
 	check_abs_path(ld, root, "database_password_file", cfg->database_password_file);
+	/* The wire journal's directory (wire.h); "" = beside a SQLite file. */
+	get_str(ld, root, "journal_directory", "", &cfg->journal_directory);
+	check_abs_path(ld, root, "journal_directory", cfg->journal_directory);
 	get_str(ld, root, "log_level", "info", &cfg->log_level);
 	if (log_level_parse(cfg->log_level, &lvl) < 0)
 		problem(ld, config_setting_get_member(root, "log_level"), NULL,
@@ -1243,6 +1246,7 @@ void cfg_free(struct config *cfg)
 	free(cfg->bounces.imap.folder);
 	free(cfg->bounces.imap.processed_folder);
 	free(cfg->bounces.imap.ca_file);
+	free(cfg->journal_directory);
 	free(cfg->log_level);
 	free(cfg->default_country);
 	for (char **l = cfg->languages; *l; l++)

@@ -4,6 +4,7 @@
 #include "budbringer/clock.h"
 #include "budbringer/log.h"
 #include "budbringer/sbuf.h"
+#include "budbringer/wire.h"
 
 #include <curl/curl.h>
 #include <sys/socket.h>
@@ -24,11 +25,13 @@ struct slot {
 	char error[CURL_ERROR_SIZE];
 	bool (*allow_address)(const struct sockaddr *sa, size_t len);
 	bool refused;
+	struct wire_slot *wire;      /* the message's journal slot, or NULL */
 };
 
 struct cmulti {
 	CURLM *multi;
 	size_t finished;     /* over all pools, not yet taken */
+	struct wire *wire;   /* the outbox's wire journal (not owned), or NULL */
 };
 
 struct cmulti_pool {
@@ -76,6 +79,32 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	/* A gateway's answer is a few bytes; keep the start of anything longer. */
 	sbuf_add(&s->resp, ptr, n < room ? n : room);
 	return n;
+}
+
+/*
+ * The wire journal's mark for HTTP (wire.h): libcurl calls this once the
+ * connection is up (new or reused) and just before it writes the first
+ * byte of the request; a failed connect never gets here, so such a
+ * message is known not to have left. Called again if libcurl retries on
+ * a fresh connection: the mark stays.
+ */
+#if LIBCURL_VERSION_NUM >= 0x075000
+static int on_prereq(void *arg, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+		     int conn_local_port)
+{
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	wire_out(((struct slot *)arg)->wire);
+	return CURL_PREREQFUNC_OK;
+}
+#endif
+
+void cmulti_set_wire(struct cmulti *m, struct wire *w)
+{
+	if (m)
+		m->wire = w;
 }
 
 static void slot_finish(struct slot *s, CURLcode result)
@@ -160,6 +189,7 @@ static void slot_clear(struct slot *s)
 	s->headers = NULL;
 	sbuf_reset(&s->resp);
 	s->error[0] = '\0';
+	s->wire = NULL;
 	s->state = SLOT_IDLE;
 }
 
@@ -241,6 +271,12 @@ static int setup_easy(struct cmulti_pool *p, struct slot *s, const struct cmulti
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->error);
+#if LIBCURL_VERSION_NUM >= 0x075000
+	if (s->wire) {
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, s);
+	}
+#endif
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "budbringer");
 	/* A gateway never needs to redirect us; following could leak credentials. */
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -279,6 +315,11 @@ int cmulti_pool_start(struct cmulti_pool *p, const struct cmulti_request *req)
 	if (!s->easy && !(s->easy = curl_easy_init()))
 		return error("cannot create a libcurl handle");
 	s->tag = req->tag;
+	/* HTTP providers tag a request with its message id (provider.h). */
+	s->wire = wire_find(p->m->wire, req->tag);
+#if LIBCURL_VERSION_NUM < 0x075000
+	wire_out(s->wire);	/* no PREREQFUNCTION: on the wire from now, as before */
+#endif
 	if (setup_easy(p, s, req) < 0) {
 		slot_clear(s);
 		return error("cannot set up the request for %s", req->method);

@@ -7,6 +7,7 @@
 #include "budbringer/cost.h"
 #include "budbringer/dashboard.h"
 #include "budbringer/db_bounce.h"
+#include "budbringer/db_dashboard.h"
 #include "budbringer/db_stats.h"
 #include "budbringer/html.h"
 
@@ -370,7 +371,35 @@ struct page {
 	const char *csrf;
 	int n_pending, n_campaigns;
 	bool pending_pass;
+	/* The listed campaigns' funnels, read for the whole page at once
+	 * (db_dashboard_overview_counts): one statement, not one a campaign. */
+	struct campaign_funnel {
+		long long id;
+		struct funnel f;
+	} *funnels;
+	size_t n_funnels, cap_funnels;
 };
+
+static int add_campaign_state(long long id, const char *state, long long n, void *arg)
+{
+	struct page *p = arg;
+	struct campaign_funnel *cf = NULL;
+
+	/* Rows come grouped by campaign: the last one is the likely match. */
+	for (size_t i = p->n_funnels; i-- > 0 && !cf;)
+		if (p->funnels[i].id == id)
+			cf = &p->funnels[i];
+	if (!cf) {
+		if (p->n_funnels == p->cap_funnels) {
+			p->cap_funnels = p->cap_funnels * 2 + 32;
+			p->funnels = xrealloc(p->funnels, p->cap_funnels * sizeof(*p->funnels));
+		}
+		cf = &p->funnels[p->n_funnels++];
+		memset(cf, 0, sizeof(*cf));
+		cf->id = id;
+	}
+	return add_state(state, NULL, n, &cf->f);
+}
 
 static void action_form(struct page *p, const char *action, long long id, const char *label,
 			const char *cls)
@@ -420,8 +449,9 @@ static int campaign_row(const struct campaign_summary *c, void *arg)
 	struct chart_part parts[5];
 
 	memset(&f, 0, sizeof(f));
-	if (db_message_counts(p->db, c->id, add_state, &f) < 0)
-		return -1;
+	for (size_t i = 0; i < p->n_funnels; i++)
+		if (p->funnels[i].id == c->id)
+			f = p->funnels[i].f;
 	p->n_campaigns++;
 	for (int i = 0; i < 5; i++) {
 		parts[i].name = p->u->states[i];
@@ -699,8 +729,13 @@ int dashboard_main_page(struct sbuf *out, struct db *db, const struct config *cf
 	sbuf_addf(out, "<section id=\"campaigns\"><h2>%s</h2><div class=\"scroll\"><table>"
 		  "<thead><tr><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>", u->campaigns,
 		  u->campaign, u->status, u->total);
-	if (db_campaign_summaries(db, CAMPAIGNS_SHOWN, campaign_row, &p) < 0)
+	if (db_dashboard_overview_counts(db, CAMPAIGNS_SHOWN, add_campaign_state, &p) < 0 ||
+	    db_campaign_summaries(db, CAMPAIGNS_SHOWN, campaign_row, &p) < 0) {
+		free(p.funnels);
 		return -1;
+	}
+	free(p.funnels);
+	p.funnels = NULL;
 	sbuf_addstr(out, "</tbody></table></div>");
 	if (!p.n_campaigns)
 		sbuf_addf(out, "<p class=\"empty\">%s</p>", u->no_campaigns);

@@ -662,12 +662,23 @@ void db_finalize(struct db_stmt *st)
 
 int db_step(struct db_stmt *st)
 {
+	/* One execution: the first step after a reset (tests count them). */
+	if (!st->stepping) {
+		st->stepping = true;
+		st->db->executed++;
+	}
 	return st->db->eng->step(st);
 }
 
 void db_reset(struct db_stmt *st)
 {
+	st->stepping = false;
 	st->db->eng->reset(st);
+}
+
+unsigned long long db_statements_run(const struct db *db)
+{
+	return db->executed;
 }
 
 int db_exec_stmt(struct db *db, struct db_stmt *st)

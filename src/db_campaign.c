@@ -453,6 +453,63 @@ int db_campaign_messages_since(struct db *db, long long subscriber_id, long long
 	return n;
 }
 
+/*
+ * db_campaign_messages_since() for a page of subscribers (the dry run's
+ * frequency cap, issue 17 item 5): one statement per page instead of one
+ * per subscriber, the same EXISTS-then-count rule for each id.
+ */
+int db_campaign_messages_since_each(struct db *db, const long long *ids, size_t n, long long since,
+				    int *counts)
+{
+#define RECENT_WHERE \
+	" FROM messages WHERE subscriber_id = s.sid AND created_at >= ?2" \
+	" AND kind = 'campaign' AND state NOT IN ('suppressed', 'cancelled')"
+#define EACH(ids) \
+	"SELECT s.sid, CASE WHEN EXISTS (SELECT 1" RECENT_WHERE ")" \
+	" THEN (SELECT count(DISTINCT campaign_id)" RECENT_WHERE ") ELSE 0 END FROM (" ids ") s"
+	static const struct db_sql sql = {
+		.sqlite = EACH("SELECT CAST(value AS INTEGER) AS sid FROM json_each(?1)"),
+		.postgresql = EACH("SELECT CAST(value AS bigint) AS sid"
+				   " FROM json_array_elements_text(CAST(?1 AS json)) AS j(value)"),
+	};
+#undef EACH
+#undef RECENT_WHERE
+	struct sbuf j = SBUF_INIT;
+	struct db_stmt *st;
+	size_t next = 0;
+	int rc, ret = 0;
+
+	memset(counts, 0, n * sizeof(*counts));
+	if (!n)
+		return 0;
+	sbuf_addch(&j, '[');
+	for (size_t i = 0; i < n; i++)
+		sbuf_addf(&j, "%s%lld", i ? "," : "", ids[i]);
+	sbuf_addch(&j, ']');
+	if (!(st = db_prepare_dialect(db, &sql))) {
+		sbuf_release(&j);
+		return -1;
+	}
+	db_bind_textn(st, 1, j.buf, j.len);
+	db_bind_int64(st, 2, since);
+	/* Rows come in the array's order in practice: the search starts
+	 * after the last match, so a page costs one pass. */
+	while ((rc = db_step(st)) == DB_ROW) {
+		long long id = db_column_int64(st, 0);
+
+		for (size_t t = 0; t < n; t++, next = (next + 1) % n)
+			if (ids[next] == id) {
+				counts[next] = db_column_int(st, 1);
+				break;
+			}
+	}
+	if (rc != DB_DONE)
+		ret = error("cannot count recent campaign messages: %s", db_errmsg(db));
+	db_reset(st);
+	sbuf_release(&j);
+	return ret;
+}
+
 int db_campaign_approve(struct db *db, long long id, const char *who, long long now)
 {
 	static const char sql[] =

@@ -101,6 +101,27 @@ static int walk_end(struct db *db, struct db_stmt *st, int rc, int ret)
 	return ret;
 }
 
+int db_dashboard_overview_counts(struct db *db, int limit,
+				 int (*cb)(long long campaign_id, const char *state, long long n,
+					   void *), void *arg)
+{
+	/* The campaigns of db_campaign_summaries(), by the same rule. */
+	static const char sql[] =
+		"SELECT campaign_id, state, count(*) FROM messages WHERE campaign_id IN"
+		" (SELECT id FROM campaigns WHERE status = 'pending_approval'"
+		"  OR id IN (SELECT id FROM campaigns ORDER BY id DESC LIMIT ?1))"
+		" GROUP BY campaign_id, state";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc = DB_DONE, ret = 0;
+
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, limit);
+	while (!ret && (rc = db_step(st)) == DB_ROW)
+		ret = cb(db_column_int64(st, 0), db_column_text(st, 1), db_column_int64(st, 2), arg);
+	return walk_end(db, st, ret ? DB_ROW : rc, ret);
+}
+
 int db_dashboard_campaign_head(struct db *db, long long id, const char *lang,
 			       int (*cb)(const struct campaign_head *, void *), void *arg)
 {

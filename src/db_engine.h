@@ -16,6 +16,7 @@
 /* What every engine's statement starts with. */
 struct db_stmt {
 	struct db *db;
+	bool stepping;   /* stepped since its last reset (db_statements_run) */
 };
 
 struct db_engine {
@@ -92,6 +93,7 @@ struct db {
 	/* HMAC key of the suppression list, derived from secret_key. */
 	unsigned char address_key[32];
 	bool has_address_key;
+	unsigned long long executed;  /* statements run (db_statements_run) */
 };
 
 #endif

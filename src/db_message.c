@@ -141,7 +141,7 @@ void db_bind_change(struct db_stmt *st, const struct message_change *ch)
 	db_bind_text(st, 3, ch->provider);
 	db_bind_text(st, 4, ch->provider_msgid);
 	db_bind_text(st, 5, ch->reason);
-	db_bind_int(st, 6, ch->count_attempt ? 1 : 0);
+	db_bind_int(st, 6, ch->count_attempt ? 1 : ch->uncount_attempt ? -1 : 0);
 	db_bind_int64(st, 7, ch->not_before);
 	if (ch->claimed_by)
 		db_bind_int64(st, 10, ch->claimed_by);
@@ -178,17 +178,49 @@ int db_message_transition(struct db *db, long long id, const char *from,
 	return db_callback_message_event(db, id, ch->to, ch->now) < 0 ? -1 : 0;
 }
 
-int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now)
+/* The change a recovered message gets, by its journal's verdict. */
+static void recover_change(enum db_recover_verdict v, bool idem, const char *msgid,
+			   struct message_change *ch)
+{
+	switch (v) {
+	case DB_RECOVER_NOT_SENT:
+		ch->to = "queued";
+		ch->uncount_attempt = true;
+		ch->detail = "claimed but not yet sent when the daemon stopped (wire journal); queued again";
+		break;
+	case DB_RECOVER_REFUSED:
+		ch->to = "queued";
+		ch->detail = "the provider had refused it when the daemon stopped (wire journal); queued again";
+		break;
+	case DB_RECOVER_ACCEPTED:
+		ch->to = "sent";
+		ch->provider_msgid = msgid[0] ? msgid : NULL;
+		ch->detail = "accepted by the provider before the daemon stopped (wire journal)";
+		break;
+	case DB_RECOVER_UNSURE:
+	default:
+		ch->to = idem ? "queued" : "unknown";
+		ch->detail = idem ? "in flight at restart; retried with the same idempotency key"
+				  : "in flight when the daemon stopped; not resent automatically";
+		break;
+	}
+}
+
+int db_message_recover_with(struct db *db, const char *const *idempotent_providers,
+			    db_recover_judge *judge, void *arg, long long now, int *unknown)
 {
 	static const char sql[] =
-		"SELECT id, provider FROM messages WHERE state = 'sending' AND (claimed_by IS NULL"
+		"SELECT id, provider, coalesce(claimed_by, 0) FROM messages WHERE state = 'sending'"
+		" AND (claimed_by IS NULL"
 		" OR NOT EXISTS (SELECT 1 FROM daemons d WHERE d.id = messages.claimed_by))";
 	struct db_stmt *st;
-	long long *ids = NULL;
+	long long *ids = NULL, *by = NULL;
 	bool *retry = NULL;
 	size_t n = 0, cap = 0;
-	int ret = -1;
+	int ret = -1, unk = 0;
 
+	if (unknown)
+		*unknown = 0;
 	if (!(st = db_prepare(db, sql)))
 		return -1;
 	while (db_step(st) == DB_ROW) {
@@ -200,9 +232,11 @@ int db_message_recover(struct db *db, const char *const *idempotent_providers, l
 		if (n == cap) {
 			cap = cap * 2 + 16;
 			ids = xrealloc(ids, cap * sizeof(*ids));
+			by = xrealloc(by, cap * sizeof(*by));
 			retry = xrealloc(retry, cap * sizeof(*retry));
 		}
 		ids[n] = db_column_int64(st, 0);
+		by[n] = db_column_int64(st, 2);
 		retry[n++] = idem;
 	}
 	db_reset(st);
@@ -213,12 +247,13 @@ int db_message_recover(struct db *db, const char *const *idempotent_providers, l
 	if (db_begin(db) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct message_change ch = {
-			.to = retry[i] ? "queued" : "unknown",
-			.detail = retry[i] ? "in flight at restart; retried with the same idempotency key"
-					   : "in flight when the daemon stopped; not resent automatically",
-			.now = now,
-		};
+		char msgid[128] = "";
+		enum db_recover_verdict v =
+			judge ? judge(by[i], ids[i], msgid, sizeof(msgid), arg) : DB_RECOVER_UNSURE;
+		struct message_change ch = { .now = now };
+
+		recover_change(v, retry[i], msgid, &ch);
+		unk += !strcmp(ch.to, "unknown");
 		if (db_message_transition(db, ids[i], "sending", &ch) < 0) {
 			db_rollback(db);
 			goto out;
@@ -227,10 +262,18 @@ int db_message_recover(struct db *db, const char *const *idempotent_providers, l
 	if (db_commit(db) < 0)
 		goto out;
 	ret = (int)n;
+	if (unknown)
+		*unknown = unk;
 out:
 	free(ids);
+	free(by);
 	free(retry);
 	return ret;
+}
+
+int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now)
+{
+	return db_message_recover_with(db, idempotent_providers, NULL, NULL, now, NULL);
 }
 
 int db_message_attempts(struct db *db, long long id)

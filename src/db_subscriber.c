@@ -220,6 +220,55 @@ static int suppression_row(struct db *db, const char *hash, const char *channel)
 	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
+#define SUPPRESSED_IN(D) \
+	"SELECT address_sha256, channel FROM suppressions" \
+	" WHERE address_sha256 IN (" D##JSON_VALUES("?1") ")"
+
+int db_suppressed_batch(struct db *db, struct db_suppressed_q *q, size_t n)
+{
+	static const struct db_sql sql = DB_DIALECTS(SUPPRESSED_IN);
+	char (*keyed)[65] = xcalloc(n ? n : 1, sizeof(*keyed));
+	char (*plain)[65] = xcalloc(n ? n : 1, sizeof(*plain));
+	struct sbuf hashes = SBUF_INIT;
+	struct db_stmt *st;
+	int rc = DB_DONE, ret = -1;
+
+	sbuf_addch(&hashes, '[');
+	for (size_t i = 0; i < n; i++) {
+		q[i].suppressed = false;
+		if (!q[i].address)
+			continue;
+		db_suppression_hash(db, q[i].address, keyed[i]);
+		db_address_hash(q[i].address, plain[i]);
+		sbuf_addf(&hashes, "%s\"%s\",\"%s\"", hashes.len > 1 ? "," : "", keyed[i], plain[i]);
+	}
+	sbuf_addch(&hashes, ']');
+	if (hashes.len > 2) {
+		if (!(st = db_prepare_dialect(db, &sql)))
+			goto out;
+		db_bind_text(st, 1, hashes.buf);
+		while ((rc = db_step(st)) == DB_ROW) {
+			const char *h = db_column_text(st, 0), *ch = db_column_text(st, 1);
+
+			for (size_t i = 0; i < n && h && ch; i++)
+				if (q[i].address && !strcmp(ch, q[i].channel) &&
+				    (!strcmp(h, keyed[i]) || !strcmp(h, plain[i])))
+					q[i].suppressed = true;
+		}
+		db_reset(st);
+		if (rc != DB_DONE) {
+			error("sql: %s", db_errmsg(db));
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(keyed);
+	free(plain);
+	sbuf_release(&hashes);
+	return ret;
+}
+
 bool db_is_suppressed(struct db *db, const char *address, const char *channel)
 {
 	/* A row from before the list was keyed: rewritten to the keyed form

@@ -13,7 +13,9 @@
 #include "budbringer/provider.h"
 #include "budbringer/quiet.h"
 #include "budbringer/token.h"
+#include "budbringer/wire.h"
 
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,10 +68,98 @@ struct outbox {
 	long long daemon_id;
 	int daemons;
 	long long claimed[CHANNEL_COUNT]; /* handed to providers by this daemon, ever */
+	/* What is in flight and whether it went on the wire (wire.h): in
+	 * memory until the daemon has an id, then this daemon's journal file
+	 * (shared with the next outbox after a reload). */
+	struct wire *wire;
+	bool wire_full_noted;
 };
 
 static int record_result(struct outbox *ob, const struct send_result *r, struct provider *p,
 			 long long now);
+
+/* ---- the wire journal (wire.h) ------------------------------------------ */
+
+/* Slots enough for everything the providers can hold at once, twice over
+ * (a reload's new outbox shares the table while the old one's last
+ * messages may still hold slots). */
+static size_t wire_slots_needed(struct outbox *ob)
+{
+	size_t n = OUTBOX_BATCH;
+
+	for (size_t i = 0; i <= ob->n_sms; i++) {
+		struct provider *p = i < ob->n_sms ? ob->sms[i] : ob->mail;
+
+		if (p)
+			n += p->ops->capacity(p);
+	}
+	return n * 2 < 256 ? 256 : n * 2;
+}
+
+/* Where journals live: journal_directory, else beside a SQLite database;
+ * PostgreSQL without journal_directory has none (the old rule). */
+static const char *wire_dir(const struct outbox *ob, char *buf, size_t n)
+{
+	const struct config *cfg = ob->cfg;
+
+	if (cfg->journal_directory && *cfg->journal_directory)
+		return cfg->journal_directory;
+	if (!cfg->database || db_target_is_postgresql(cfg->database) ||
+	    bsnprintf(buf, n, "%s", cfg->database) < 0)
+		return NULL;
+	return dirname(buf);
+}
+
+/* Gives the table to whoever marks it: the providers and the multi handle. */
+static void wire_use(struct outbox *ob, struct wire *w)
+{
+	wire_unref(ob->wire);
+	ob->wire = w;
+	for (size_t i = 0; i < ob->n_sms; i++)
+		ob->sms[i]->wire = w;
+	if (ob->mail)
+		ob->mail->wire = w;
+	cmulti_set_wire(ob->http, w);
+}
+
+static void wire_setup(struct outbox *ob)
+{
+	wire_use(ob, wire_open(NULL, NULL, 0, wire_slots_needed(ob), NULL));
+}
+
+void outbox_set_wire(struct outbox *ob, struct wire *w)
+{
+	/* Only before this outbox has sent anything (a reload, a start). */
+	if (w && w != ob->wire && !wire_in_use(ob->wire))
+		wire_use(ob, wire_ref(w));
+}
+
+struct wire *outbox_wire(const struct outbox *ob)
+{
+	return ob->wire;
+}
+
+/* The daemon has its id: its journal file replaces the table in memory. */
+static void wire_to_file(struct outbox *ob)
+{
+	char buf[4096];
+	const char *dir = wire_dir(ob, buf, sizeof(buf));
+	struct sbuf err = SBUF_INIT;
+	struct wire *w;
+
+	if (wire_is_file(ob->wire) || wire_in_use(ob->wire))
+		return;	/* a re-join keeps the journal it has */
+	if (!dir) {
+		log_info("no journal_directory: messages in flight at a crash become unknown");
+		return;
+	}
+	w = wire_open(dir, ob->cfg->database, ob->daemon_id, wire_slots_needed(ob), &err);
+	if (w)
+		wire_use(ob, w);
+	else
+		log_warn("%s: messages in flight at a crash become unknown", err.buf);
+	sbuf_release(&err);
+}
 
 static struct outbox *outbox_alloc(struct db *db, const struct config *cfg)
 {
@@ -89,6 +179,7 @@ struct outbox *outbox_new_with(struct db *db, const struct config *cfg, struct p
 
 	ob->sms[ob->n_sms++] = sms;
 	ob->mail = mail;
+	wire_setup(ob);
 	return ob;
 }
 
@@ -116,6 +207,7 @@ struct outbox *outbox_new(struct db *db, const struct config *cfg, struct sbuf *
 	ob->mail = provider_new(cfg->email.provider, cfg->email.provider, cfg, NULL, err);
 	if (!ob->mail)
 		goto fail;
+	wire_setup(ob);
 	return ob;
 fail:
 	outbox_free(ob);
@@ -139,6 +231,8 @@ void outbox_free(struct outbox *ob)
 			i++;
 		if (i == ob->n_res && db_commit(ob->db) == 0) {
 			log_batch_flush(&ob->log);
+			for (size_t k = 0; k < ob->n_res; k++)
+				wire_release(ob->wire, ob->res[k].msg_id);
 			ob->n_res = 0;
 		} else {
 			db_rollback(ob->db);
@@ -152,6 +246,9 @@ void outbox_free(struct outbox *ob)
 		provider_free(ob->sms[i]);
 	provider_free(ob->mail);
 	cmulti_free(ob->http);
+	/* Slots of messages still out stay taken: the journal keeps saying
+	 * where they were for whoever settles them. */
+	wire_unref(ob->wire);
 	log_batch_release(&ob->log);
 	free(ob);
 }
@@ -237,11 +334,80 @@ int outbox_next_wait(const struct outbox *ob, int idle_ms)
 	return ob->last_changed > 0 ? 0 : idle_ms;
 }
 
+/* Journals of dead daemons opened during one recovery. */
+struct judge_ctx {
+	struct outbox *ob;
+	const char *dir;
+	long long ids[16];
+	struct wire_view *views[16];
+	size_t n;
+};
+
+static struct wire_view *view_of(struct judge_ctx *jc, long long daemon)
+{
+	for (size_t i = 0; i < jc->n; i++)
+		if (jc->ids[i] == daemon)
+			return jc->views[i];
+	if (jc->n == sizeof(jc->ids) / sizeof(jc->ids[0]))
+		return NULL;	/* more dead daemons than that: the rest by the old rule */
+	jc->ids[jc->n] = daemon;
+	jc->views[jc->n] = wire_view_open(jc->dir, jc->ob->cfg->database, daemon);
+	return jc->views[jc->n++];
+}
+
+static enum db_recover_verdict verdict_of(enum wire_state st, bool dead)
+{
+	switch (st) {
+	case WIRE_ACCEPTED:
+		return DB_RECOVER_ACCEPTED;
+	case WIRE_REFUSED:
+		return DB_RECOVER_REFUSED;
+	case WIRE_OUT:
+		return DB_RECOVER_UNSURE;
+	case WIRE_HANDED:
+	case WIRE_FREE:
+	default:
+		/* Not on the wire yet: certain only once its holder is dead. */
+		return dead ? DB_RECOVER_NOT_SENT : DB_RECOVER_UNSURE;
+	}
+}
+
+/*
+ * The verdict for one message held by a daemon that is gone. Our own (we
+ * are leaving, outbox_free): our table in memory, trusted for answers
+ * only — a provider thread may still be sending the rest. Another
+ * daemon's: its journal, when it can be trusted (wire_view_open).
+ */
+static enum db_recover_verdict judge(long long claimed_by, long long msg_id, char *msgid,
+				     size_t n, void *arg)
+{
+	struct judge_ctx *jc = arg;
+	struct outbox *ob = jc->ob;
+	struct wire_view *v;
+
+	if (!claimed_by)
+		return DB_RECOVER_UNSURE;
+	if (claimed_by == ob->daemon_id || claimed_by == wire_daemon(ob->wire)) {
+		struct wire_slot *s = wire_find(ob->wire, msg_id);
+		enum wire_state st = wire_slot_state(s);
+
+		if (st == WIRE_ACCEPTED)
+			wire_slot_msgid(s, msgid, n);
+		return st == WIRE_ACCEPTED ? DB_RECOVER_ACCEPTED
+		       : st == WIRE_REFUSED ? DB_RECOVER_REFUSED : DB_RECOVER_UNSURE;
+	}
+	if (!(v = view_of(jc, claimed_by)))
+		return DB_RECOVER_UNSURE;
+	return verdict_of(wire_view_get(v, msg_id, msgid, n), true);
+}
+
 int outbox_recover(struct outbox *ob, long long now)
 {
 	const char *idem[MAX_PROVIDERS + 2];
+	char buf[4096];
+	struct judge_ctx jc = { .ob = ob, .dir = wire_dir(ob, buf, sizeof(buf)) };
 	size_t n = 0;
-	int rc;
+	int rc, unknown = 0;
 
 	for (size_t i = 0; i < ob->n_sms; i++)
 		if (ob->sms[i]->idempotent)
@@ -249,9 +415,14 @@ int outbox_recover(struct outbox *ob, long long now)
 	if (ob->mail->idempotent)
 		idem[n++] = ob->mail->name;
 	idem[n] = NULL;
-	rc = db_message_recover(ob->db, idem, now);
+	rc = db_message_recover_with(ob->db, idem, judge, &jc, now, &unknown);
+	/* Settled: their journals go (kept when the settling failed). */
+	for (size_t i = 0; i < jc.n; i++)
+		wire_view_close(jc.views[i], rc >= 0);
 	if (rc > 0)
-		log_warn("recovered %d messages that were in flight when the daemon stopped", rc);
+		log_warn("recovered %d messages that were in flight when the daemon stopped; "
+			 "unknown=%d (may have gone out), the rest settled from the wire journal",
+			 rc, unknown);
 	return rc;
 }
 
@@ -263,6 +434,7 @@ long long outbox_claimed(const struct outbox *ob, enum channel chan)
 void outbox_set_daemon(struct outbox *ob, long long id)
 {
 	ob->daemon_id = id;
+	wire_to_file(ob);
 }
 
 void outbox_set_daemons(struct outbox *ob, int n)
@@ -526,8 +698,10 @@ static int record_result(struct outbox *ob, const struct send_result *r, struct 
 				       r->msg_id, p->name, unwanted);
 			return db_message_transition(ob->db, r->msg_id, "sending", &ch) < 0 ? -1 : 0;
 		}
-		attempts = db_message_attempts(ob->db, r->msg_id);
-		if (attempts < 0)
+		/* Known since the claim (wire.h): no query per temporary failure.
+		 * The database only for a message claimed by an earlier outbox. */
+		attempts = wire_attempts(ob->wire, r->msg_id);
+		if (attempts < 0 && (attempts = db_message_attempts(ob->db, r->msg_id)) < 0)
 			return -1;
 		if (attempts >= max) {
 			/* Out of attempts after a lost answer: it may have arrived. */
@@ -586,8 +760,13 @@ static void gather(struct outbox *ob, int wait_ms)
 		got = p->ops->poll(p, wait, ob->res + ob->n_res, OUTBOX_BATCH - ob->n_res);
 		if (got == OUTBOX_BATCH - ob->n_res)
 			ob->again = true;	/* more answers may be waiting */
-		for (size_t k = 0; k < got; k++)
+		for (size_t k = 0; k < got; k++) {
+			const struct send_result *r = &ob->res[ob->n_res + k];
+
 			ob->res_p[ob->n_res + k] = p;
+			/* Until the turn commits, the journal holds the answer. */
+			wire_answer(wire_find(ob->wire, r->msg_id), r->status, r->provider_msgid);
+		}
 		ob->n_res += got;
 		*busy -= got < *busy ? got : *busy;
 		ob->in_flight -= got < ob->in_flight ? got : ob->in_flight;
@@ -738,6 +917,12 @@ static int claim(struct outbox *ob, enum channel chan, long long now, struct cla
 	return changed;
 }
 
+/* The provider marks its messages on the wire itself (provider.h). */
+static bool marks_wire(const struct outbox *ob, const struct provider *p)
+{
+	return p->ops->marks_wire || (p->ops->uses_http && ob->http && p->http == ob->http);
+}
+
 /* Hands claimed (and committed) messages to their providers. */
 static int submit(struct outbox *ob, enum channel chan, long long now, struct claim *c)
 {
@@ -751,6 +936,21 @@ static int submit(struct outbox *ob, enum channel chan, long long now, struct cl
 
 		if (!p)
 			continue;
+		/* Its journal slot before any provider sees it (wire.h). */
+		o.wire = wire_claim(ob->wire, m->id, m->attempts + 1);
+		if (!o.wire) {
+			struct message_change back = { .to = "queued", .provider = p->name,
+				.uncount_attempt = true, .detail = "in-flight table full", .now = now };
+
+			if (!ob->wire_full_noted)
+				log_warn("wire journal full (%zu in flight): messages wait; a restart "
+					 "sizes it anew", wire_in_use(ob->wire));
+			ob->wire_full_noted = true;
+			db_message_transition(ob->db, m->id, "sending", &back);
+			continue;
+		}
+		if (!marks_wire(ob, p))
+			wire_out(o.wire);	/* from now on it may be out, as before */
 		if (chan == CHANNEL_SMS) {
 			o.coding = gsm_coding_name(c->gi[i].coding);
 			o.segments = (int)c->gi[i].segments;
@@ -765,6 +965,7 @@ static int submit(struct outbox *ob, enum channel chan, long long now, struct cl
 			struct message_change back = { .to = "queued", .provider = p->name,
 				.detail = "provider busy", .now = now };
 			db_message_transition(ob->db, m->id, "sending", &back);
+			wire_release(ob->wire, m->id);
 			if (p->rate > 0)
 				p->tokens += rate_cost(p, c->gi[i].segments);
 		} else {
@@ -832,6 +1033,8 @@ static int turn(struct outbox *ob, long long now, int wait_ms, bool claim_new)
 		goto fail;
 	log_batch_flush(&ob->log);
 	note_health(ob, now);
+	for (size_t i = 0; i < ob->n_res; i++)
+		wire_release(ob->wire, ob->res[i].msg_id);
 	ob->n_res = 0;
 	if (ob->failed_turns) {
 		log_info("outbox: recording again after %d failed attempts", ob->failed_turns);

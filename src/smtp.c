@@ -103,6 +103,7 @@ static void shared_unref(struct smtp_shared *sh)
 	}
 	if (sh->store)
 		X509_STORE_free(sh->store);
+	wire_unref(sh->wire);
 	free(sh->results);
 	free(sh->workers);
 	free(sh->host); free(sh->port); free(sh->server); free(sh->helo);
@@ -170,6 +171,9 @@ void smtp_finish(struct smtp_shared *sh, struct smtp_job *j, enum send_status st
 	for (char *p = r.detail; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = ' ';
+	/* Before the result is posted: a crash from here on finds the answer
+	 * in the journal (wire.h), however long the daemon takes to poll. */
+	wire_answer(j->wire, st, r.provider_msgid);
 	/* A long session keeps its jobs until it ends: keep them small. */
 	job_drop_text(j);
 	pthread_mutex_lock(&sh->lock);
@@ -389,6 +393,7 @@ static int smtp_submit(struct provider *p, const struct outbound *o)
 	j->url = copy_in(&w, m->url, n[3]);
 	j->unsub = copy_in(&w, o->unsubscribe_url, n[4]);
 	j->msg_id = m->id;
+	j->wire = o->wire;
 	if (bsnprintf(j->lang, sizeof(j->lang), "%s", m->lang) < 0)
 		j->lang[0] = '\0';
 	if (bsnprintf(j->kind, sizeof(j->kind), "%s", m->kind) < 0)
@@ -401,6 +406,8 @@ static int smtp_submit(struct provider *p, const struct outbound *o)
 		return -1;
 	}
 	sh->wake_fd = p->wake_fd;
+	if (!sh->wire && p->wire)
+		sh->wire = wire_ref(p->wire);
 	if (sh->tail)
 		sh->tail->next = j;
 	else
@@ -541,7 +548,8 @@ static void smtp_withdraw(struct provider *p, const long long *ids, size_t n)
 }
 
 const struct provider_ops smtp_mail_ops = {
-	.type = "smtp", .channel = CHANNEL_EMAIL, .init = smtp_init, .submit = smtp_submit,
+	.type = "smtp", .channel = CHANNEL_EMAIL, .marks_wire = true, .init = smtp_init,
+	.submit = smtp_submit,
 	.poll = smtp_poll, .capacity = smtp_capacity, .waiting = smtp_waiting,
 	.withdraw = smtp_withdraw,
 	.free = smtp_free,

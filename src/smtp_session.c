@@ -368,10 +368,15 @@ static void on_event(smtp_session_t s, int event, void *arg, ...)
 	}
 	case SMTP_EV_MESSAGEDATA:
 		/* After 354 libESMTP writes the whole message and its final
-		 * dot in one go; from here a lost answer leaves its fate open. */
+		 * dot in one go; from here a lost answer leaves its fate open.
+		 * Its first call for a message, before the first header goes
+		 * out, is the wire journal's mark (wire.h): up to here the
+		 * server cannot have the message. */
 		j = smtp_message_get_application_data(va_arg(ap, smtp_message_t));
-		if (j)
+		if (j && !j->data_sent) {
+			wire_out(j->wire);
 			j->data_sent = true;
+		}
 		break;
 	case SMTP_EV_MESSAGESENT:
 		j = smtp_message_get_application_data(va_arg(ap, smtp_message_t));

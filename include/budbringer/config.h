@@ -131,6 +131,7 @@ struct config {
 	bool has_secrets;        /* a password, token or key is set */
 	char *database;          /* a file (SQLite) or a postgresql:// URI */
 	char *database_password_file; /* PostgreSQL's password, or "" */
+	char *journal_directory; /* wire journals (wire.h); "" = beside a SQLite file, none on PostgreSQL */
 	char *log_level;
 	int poll_interval;
 	char *default_country;

@@ -65,6 +65,12 @@ struct cmulti_response {
 
 typedef void cmulti_done_fn(const struct cmulti_response *r, void *arg);
 
+/* The outbox's wire journal (wire.h; m does not own it; NULL = none):
+ * each request whose tag has a slot there is marked on the wire when
+ * libcurl starts writing it. */
+struct wire;
+void cmulti_set_wire(struct cmulti *m, struct wire *w);
+
 /* Returns NULL (logged) when libcurl cannot be set up. */
 struct cmulti *cmulti_new(void);
 void cmulti_free(struct cmulti *m);

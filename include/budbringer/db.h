@@ -123,6 +123,9 @@ const char *db_errmsg(struct db *db);
 /* Rows changed by the last INSERT, UPDATE or DELETE. */
 int db_changes(struct db *db);
 
+/* Prepared statements executed on this connection so far (each first
+ * db_step() after a reset counts one): for tests that count queries. */
+unsigned long long db_statements_run(const struct db *db);
 /* Parameters count from 1, columns from 0, as in both engines. */
 int db_param_count(struct db_stmt *st);
 int db_bind_int64(struct db_stmt *st, int idx, long long v);
@@ -230,6 +233,13 @@ int db_consent_each(struct db *db, long long subscriber_id,
 		    int (*cb)(const struct consent_row *, void *), void *arg);
 /* True when the address (E.164 or email) is on the suppression list. */
 bool db_is_suppressed(struct db *db, const char *address, const char *channel);
+/* db_is_suppressed for a batch, read only and in one statement (the dry
+ * run's page): each q[i].suppressed set. 0, or -1 on a database error. */
+struct db_suppressed_q {
+	const char *address, *channel;
+	bool suppressed;		/* out */
+};
+int db_suppressed_batch(struct db *db, struct db_suppressed_q *q, size_t n);
 int db_suppress(struct db *db, const char *address, const char *channel, const char *reason,
 		const char *source, long long now);
 int db_unsuppress(struct db *db, const char *address, const char *channel);
@@ -343,6 +353,9 @@ int db_expand_batch(struct db *db, const struct expand_batch *b, struct expand_b
 
 /* Campaign messages (not suppressed/cancelled) to the subscriber since `since`. */
 int db_campaign_messages_since(struct db *db, long long subscriber_id, long long since);
+/* The same for ids[0..n) in one statement: counts[i] for ids[i]. */
+int db_campaign_messages_since_each(struct db *db, const long long *ids, size_t n, long long since,
+				    int *counts);
 
 /* ---- db_message.c: messages and their events ----------------------------- */
 
@@ -374,6 +387,7 @@ struct message_change {
 	const char *to;
 	const char *provider, *provider_msgid, *reason, *detail;
 	bool count_attempt;
+	bool uncount_attempt;      /* gives back the claim's attempt: it never left (wire.h) */
 	long long not_before;      /* 0 = leave */
 	long long now;
 	/* Into `sending`: the daemon that holds the claim and until when
@@ -395,6 +409,22 @@ int db_message_transition(struct db *db, long long id, const char *from,
  * db_cluster.h) become 'queued' for idempotent providers (listed,
  * NULL-terminated) and 'unknown' for the rest. Returns count. */
 int db_message_recover(struct db *db, const char *const *idempotent_providers, long long now);
+/* What the wire journal of the daemon that held a message says (wire.h). */
+enum db_recover_verdict {
+	DB_RECOVER_UNSURE,    /* may have gone out: the rule above */
+	DB_RECOVER_NOT_SENT,  /* never left: `queued`, its attempt given back */
+	DB_RECOVER_REFUSED,   /* the provider answered no: `queued`, a normal attempt */
+	DB_RECOVER_ACCEPTED,  /* the provider said yes: `sent`, with its id */
+};
+/* claimed_by 0: held by no daemon. provider_msgid (size n) gets the
+ * provider's id for DB_RECOVER_ACCEPTED ("" = none). */
+typedef enum db_recover_verdict db_recover_judge(long long claimed_by, long long msg_id,
+						 char *provider_msgid, size_t n, void *arg);
+/* As db_message_recover(), each message settled by judge's verdict
+ * (judge NULL: all unsure). Returns how many moved, -1 on error. *unknown
+ * (may be NULL) gets how many of them became `unknown`. */
+int db_message_recover_with(struct db *db, const char *const *idempotent_providers,
+			    db_recover_judge *judge, void *arg, long long now, int *unknown);
 /* Cancels the still-queued messages of a campaign. Returns the count. */
 int db_message_cancel_queued(struct db *db, long long campaign_id, const char *reason,
 			     long long now);

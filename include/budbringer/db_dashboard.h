@@ -32,6 +32,16 @@ int db_dashboard_session_delete(struct db *db, const char *token_sha256);
 /* Removes expired sessions; returns how many, -1 on error. */
 int db_dashboard_session_purge(struct db *db, long long now);
 
+/* ---- the overview ---- */
+
+/* Message counts by campaign and state for the campaigns the overview
+ * lists (db_campaign_summaries(): the newest `limit` and those waiting
+ * for approval), in one statement for the page instead of one per
+ * campaign. Campaigns without messages give no row. */
+int db_dashboard_overview_counts(struct db *db, int limit,
+				 int (*cb)(long long campaign_id, const char *state, long long n,
+					   void *), void *arg);
+
 /* ---- the campaign page ---- */
 
 /* What the campaigns table does not hold: the opportunity's title (in

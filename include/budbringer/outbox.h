@@ -14,9 +14,14 @@
  *
  * The move to `sending` is committed *before* the provider sees the
  * message. If the process dies after that, the message is found in
- * `sending` at start-up and becomes `unknown` (never resent blindly) —
- * unless its provider is idempotent (it deduplicates by our message id),
- * in which case it goes back to `queued` and is retried with the same id.
+ * `sending` at start-up and settled by this daemon's wire journal
+ * (wire.h): `queued` again (attempt given back) when it had not yet
+ * gone on the wire, `sent` when the provider had already said yes, and
+ * `unknown` (never resent blindly) only when it may be out with its
+ * answer lost — unless its provider is idempotent (it deduplicates by our
+ * message id), in which case it goes back to `queued` and is retried
+ * with the same id. Without a usable journal every such message is
+ * settled by that last rule.
  *
  * Providers of one channel are tried in priority order; one that fails
  * `failover_after` times in a row rests for `cooldown` seconds and the
@@ -85,6 +90,13 @@ void outbox_set_wake(struct outbox *ob, int fd);
 void outbox_set_daemon(struct outbox *ob, long long id);
 void outbox_set_daemons(struct outbox *ob, int n);
 int outbox_sync_rests(struct outbox *ob, long long now);
+/* The table of messages in flight (wire.h). outbox_set_daemon() makes it
+ * this daemon's journal file; after a reload the new outbox takes the
+ * same one with outbox_set_wire() (before its first step; a reference is
+ * taken), so nothing the old one left out is forgotten. */
+struct wire;
+void outbox_set_wire(struct outbox *ob, struct wire *w);
+struct wire *outbox_wire(const struct outbox *ob);
 /* Messages of a channel this daemon handed to a provider since it started. */
 long long outbox_claimed(const struct outbox *ob, enum channel chan);
 

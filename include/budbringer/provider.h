@@ -45,6 +45,9 @@ struct send_result {
 	bool rejected;
 };
 
+struct wire;
+struct wire_slot;
+
 /* What a provider gets: the message, ready to go. */
 struct outbound {
 	const struct message *msg;
@@ -52,6 +55,10 @@ struct outbound {
 	int segments;
 	const char *unsubscribe_url; /* email: signed link, may be NULL */
 	const char *sender;
+	/* Its slot in the wire journal (wire.h), or NULL: a provider with
+	 * marks_wire calls wire_out() on it when the message starts going out
+	 * and wire_answer() when its answer comes. */
+	struct wire_slot *wire;
 };
 
 struct provider;
@@ -61,6 +68,12 @@ struct provider_ops {
 	const char *type;
 	enum channel channel;
 	bool uses_http;   /* talks to its gateway through libcurl (p->http) */
+	/* Marks o->wire itself at the moment the message goes on the wire
+	 * (wire.h). Without it the outbox marks it when it hands it over,
+	 * which after a crash leaves it `unknown`, as before. An HTTP
+	 * provider on the outbox's shared multi handle needs no flag: the
+	 * handle marks each request whose tag is the message id. */
+	bool marks_wire;
 	/* Sets p->priv from the provider's config; -1 with a reason in err. */
 	int (*init)(struct provider *p, struct sbuf *err);
 	/* Takes a message. 0 accepted (result comes from poll), -1 cannot take
@@ -91,6 +104,9 @@ struct provider {
 	/* HTTP providers: the outbox's shared libcurl multi handle, set after
 	 * provider_new() and before the first submit; NULL = use their own. */
 	struct cmulti *http;
+	/* The outbox's wire journal, set like `http` (a provider whose threads
+	 * may outlive it takes a reference with wire_ref()); may be NULL. */
+	struct wire *wire;
 	/* The daemon loop's wake pipe (write end), set like `http`; -1 = none.
 	 * A provider that sets `wakes` in init writes a byte to it when
 	 * answers are ready, so the loop may sleep while its requests are out

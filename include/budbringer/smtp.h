@@ -56,6 +56,7 @@
 #include "budbringer/mime.h"
 #include "budbringer/provider.h"
 #include "budbringer/sbuf.h"
+#include "budbringer/wire.h"
 
 struct smtp_job {
 	struct smtp_job *next;
@@ -72,6 +73,7 @@ struct smtp_job {
 	smtp_message_t sm;
 	smtp_recipient_t sr;
 	bool data_sent;              /* the server said 354 and got the data */
+	struct wire_slot *wire;      /* its wire journal slot (wire.h), or NULL */
 	bool done;                   /* its result is posted */
 	bool rejected;               /* a 5xx to RCPT or to the data */
 };
@@ -107,6 +109,9 @@ struct smtp_shared {
 	long timeout_ms;
 	int per_session;
 	X509_STORE *store;           /* trusted CAs, loaded once; NULL without TLS */
+	/* The outbox's wire journal: a reference, so that a worker left in a
+	 * dead session may still mark its slots after the provider is gone. */
+	struct wire *wire;
 };
 
 /* ---- smtp.c: the queue, for the session code (worker threads) ---------- */

@@ -47,6 +47,9 @@ assert_cmd "grep -q 'configuration reloaded' '$BB_LOG'" "SIGHUP reloads the conf
 o2=$(opp Spejderne "Juleløb")
 wait_until "[ \$(bb_sql \"SELECT count(*) FROM campaigns WHERE opportunity_id = $o2\") -eq 1 ]" 10 "$BB_PID" ||
 	fail "the second opportunity got its automatic campaign"
+# Its expansion must be over, or its messages land between the two counts.
+wait_until "[ \$(bb_sql \"SELECT count(*) FROM campaigns WHERE opportunity_id = $o2 AND status IN ('scheduled', 'expanding')\") -eq 0 ]" 30 "$BB_PID" ||
+	fail "the automatic campaign was expanded"
 before=$(bb_sql "SELECT count(*) FROM messages")
 dry=$(bb --json campaign create --opportunity "$o2" --channels sms --age 15-20 --lang da,ar \
 	--text "ar=تعال وساعد في سباق عيد الميلاد {url}" --dry-run)

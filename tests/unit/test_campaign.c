@@ -390,6 +390,45 @@ static void test_expansion_agrees_with_dry_run(void **state)
 	sbuf_release(&err);
 }
 
+/* Statements a dry run takes over the subscribers there are now. */
+static unsigned long long dry_run_statements(struct fixture *f, long long opp, long long now)
+{
+	struct campaign_request rq = { .kind = "staff", .channels = { true, true }, .min_age = -1,
+				       .max_age = -1, .created_by = "t", .opportunity_id = opp };
+	struct campaign_dry_run d;
+	struct sbuf err = SBUF_INIT;
+	unsigned long long before = db_statements_run(f->db);
+
+	assert_int_equal(campaign_dry_run(f->db, &f->cfg, &rq, now, true, &d, &err), CAMPAIGN_CREATED);
+	render_set_release(&d.rendered);
+	sbuf_release(&err);
+	return db_statements_run(f->db) - before;
+}
+
+/* Issue 17, item 5: the dry run reads the frequency cap and the
+ * suppression list once per page of expand_batch (10) subscribers, not
+ * once per subscriber: 180 more subscribers are 18 more pages, each its
+ * candidates, its caps and its suppressions. */
+static void test_dry_run_caps_per_page(void **state)
+{
+	struct fixture *f = *state;
+	long long now = time(NULL), opp = opportunity(f, -1, -1, "sport", false);
+	unsigned long long twenty = 0, two_hundred;
+	char phone[16], email[32];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(phone, sizeof(phone), "+4551%06d", i);
+		snprintf(email, sizeof(email), "q%d@example.dk", i);
+		sub(f, phone, email, "da", 20, NULL);
+		if (i == 19)
+			twenty = dry_run_statements(f, opp, now);
+	}
+	two_hundred = dry_run_statements(f, opp, now);
+	print_message("dry run statements: 20 subscribers %llu, 200 subscribers %llu\n", twenty,
+		      two_hundred);
+	assert_int_equal(two_hundred - twenty, 18 * 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +443,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_cancel_approve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_request_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expansion_agrees_with_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_caps_per_page, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

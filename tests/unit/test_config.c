@@ -430,7 +430,7 @@ static void test_bounce_imap(void **state)
 	expect_error(MINIMAL "bounces = { imap = { url = \"imaps://x.dk/INBOX\"; user = \"u\";"
 		     " password_file = \"/p\"; processed_folder = \"INBOX\"; }; };\n", "would be read again");
 	expect_error(MINIMAL "bounces = { imap = { url = \"imaps://x.dk/\"; user = \"u\";"
-		     " password_file = \"/p\"; interval = 1; }; };\n", "out of range 10..86400");
+		     " password_file = \"/p\"; interval = 1; }; };\n", "out of range 2..86400");
 	assert_null(load(MINIMAL "bounces = { imap = { url = \"imap://127.0.0.1:1143/Bounces\"; user = \"u\";"
 			 " password_file = \"/p\"; allow_plaintext = true; }; };\n", &cfg));
 	assert_string_equal(cfg.bounces.imap.folder, "Bounces");

@@ -146,12 +146,84 @@ static void test_alerts_box(void **state)
 	testdb_close(&tdb);
 }
 
+/* The total shown in campaign id's row of the overview, -1 when none. */
+static long long row_total(const char *page, long long id)
+{
+	char tag[64];
+	const char *row, *t, *end, *sp;
+
+	snprintf(tag, sizeof(tag), "<tr data-campaign=\"%lld\" data-status", id);
+	if (!(row = strstr(page, tag)) || !(t = strstr(row, "class=\"n-total\">")) ||
+	    !(end = strstr(t, "</span>")))
+		return -1;
+	for (sp = end; sp > t && sp[-1] != ' '; sp--)
+		;
+	return strtoll(sp, NULL, 10);
+}
+
+/* Statements the overview takes with the campaigns there are now. */
+static unsigned long long overview_statements(struct db *db, const struct config *cfg,
+					      struct sbuf *page)
+{
+	unsigned long long before = db_statements_run(db);
+
+	sbuf_reset(page);
+	assert_int_equal(dashboard_main_page(page, db, cfg, "anna", "da", "csrf", NULL, 0,
+					     1800000000), 0);
+	return db_statements_run(db) - before;
+}
+
+/* Issue 17, item 5: the overview's funnels come from one statement for
+ * the page, however many campaigns it lists (it was one a campaign). */
+static void test_overview_counts_per_page(void **state)
+{
+	struct testdb tdb;
+	struct config cfg;
+	struct sbuf err = SBUF_INIT, page = SBUF_INIT, sql = SBUF_INIT;
+	struct db *db = testdb_open(&tdb);
+	unsigned long long three = 0, fifteen;
+
+	(void)state;
+	if (testcfg_load(conf_text, &cfg, &err) < 0)
+		fail_msg("%s", err.buf);
+	seed(db, "INSERT INTO opportunities(id, status, updated_at) VALUES (1, 'published', 'x')");
+	for (int c = 1; c <= 15; c++) {
+		sbuf_reset(&sql);
+		sbuf_addf(&sql, "INSERT INTO campaigns(id, kind, opportunity_id, status, channels,"
+			  " send_at, valid_until, created_by, created_at, updated_at) VALUES (%d,"
+			  " 'staff', 1, 'done', 'sms', 1799990000, 1899990000, 't', 1799990000,"
+			  " 1799990000)", c);
+		seed(db, sql.buf);
+		for (int m = 0; m < c; m++) {
+			sbuf_reset(&sql);
+			sbuf_addf(&sql, "INSERT INTO messages(campaign_id, kind, channel, recipient, lang,"
+				  " state, not_before, created_at, updated_at) VALUES (%d, 'campaign',"
+				  " 'sms', '+45%08d', 'da', '%s', 1799990000, 1799990000, 1799990000)",
+				  c, c * 100 + m, m % 2 ? "sent" : "failed");
+			seed(db, sql.buf);
+		}
+		if (c == 3)
+			three = overview_statements(db, &cfg, &page);
+	}
+	fifteen = overview_statements(db, &cfg, &page);
+	print_message("overview statements: 3 campaigns %llu, 15 campaigns %llu\n", three, fifteen);
+	assert_int_equal(three, fifteen);
+	for (int c = 1; c <= 15; c++)
+		assert_int_equal(row_total(page.buf, c), c);	/* each row its own funnel */
+	sbuf_release(&page);
+	sbuf_release(&sql);
+	sbuf_release(&err);
+	cfg_free(&cfg);
+	testdb_close(&tdb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostile_values_escaped),
 		cmocka_unit_test(test_masked_text),
 		cmocka_unit_test(test_alerts_box),
+		cmocka_unit_test(test_overview_counts_per_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -208,6 +208,40 @@ static void test_temporary_then_failed(void **state)
 	expect(f, id, "failed");                             /* max_attempts = 3 */
 }
 
+/* Statements of the turn that records n temporary failures. */
+static unsigned long long tempfail_turn(struct fixture *f, int n, long long t)
+{
+	unsigned long long before;
+
+	for (int i = 0; i < n; i++)
+		queue(f, "reply", 0, 0);
+	assert_true(outbox_step(f->ob, t, 0) >= 0);	/* claim and submit */
+	before = db_statements_run(f->tdb.db);
+	assert_true(outbox_collect(f->ob, t, 0) == n); /* record the answers only */
+	return db_statements_run(f->tdb.db) - before;
+}
+
+/* Issue 17, item 5: a temporary failure no longer reads the message's
+ * attempts back (the outbox knows them since the claim, wire.h). What is
+ * left per message: the still-wanted check, its UPDATE and its event
+ * (4 statements a failure before). */
+static void test_tempfail_reads_no_attempts(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long long one, twenty;
+
+	fakes[CHANNEL_SMS].answer = SEND_TEMPFAIL;
+	one = tempfail_turn(f, 1, NOW);
+	memset(&fakes[CHANNEL_SMS], 0, sizeof(fakes[CHANNEL_SMS]));
+	fakes[CHANNEL_SMS].answer = SEND_TEMPFAIL;
+	twenty = tempfail_turn(f, 20, NOW + 1);
+	print_message("statements recording 1 temporary failure: %llu, 20: %llu\n", one, twenty);
+	assert_int_equal((twenty - one) % 19, 0);
+	assert_int_equal((twenty - one) / 19, 3);
+	assert_int_equal(scalar(f->tdb.db, "SELECT count(*) FROM messages WHERE state = 'queued'"
+				" AND attempts = 1"), 21);
+}
+
 static void test_permanent_fails_at_once(void **state)
 {
 	struct fixture *f = *state;
@@ -282,6 +316,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sent_only_after_the_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_temporary_then_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permanent_fails_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tempfail_reads_no_attempts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_answer_is_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_never_handed_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_hours_hold_campaigns_not_replies, setup_in_quiet,
