@@ -11,6 +11,7 @@
 #include "budbringer/cost.h"
 #include "budbringer/db_dashboard.h"
 #include "budbringer/gsm.h"
+#include "budbringer/db_links.h"
 #include "budbringer/html.h"
 #include "budbringer/model.h"
 
@@ -28,7 +29,7 @@ struct camp_ui {
 		*by_band, *total, *failures, *no_failures, *reason, *count, *rate, *rate_per, *minutes,
 		*no_rate, *texts, *no_texts, *lang, *channel, *coding, *parts, *chars,
 		*messages, *template, *subject, *no_reason, *actions, *none_yet, *cost, *no_cost,
-		*cost_note, *because_of;
+		*cost_note, *because_of, *clicks, *clicks_note, *prefetches, *per_sent;
 	const char *bands[4];
 };
 
@@ -49,6 +50,9 @@ static const struct camp_ui camp_da = {
 	.actions = "Handlinger", .none_yet = "Ingen beskeder endnu.", .cost = "Pris",
 	.no_cost = "Ingen SMS sendt endnu.",
 	.cost_note = "SMS sendt \xc3\x97 dele \xc3\x97 udbyderens pris pr. del, da beskeden blev sendt.",
+	.clicks = "Klik p\xc3\xa5 korte links", .prefetches = "Forh\xc3\xa5ndsvisninger",
+	.per_sent = "Klik pr. sendt",
+	.clicks_note = "T\xc3\xa6lles pr. kampagne, kanal og sprog \xe2\x80\x94 aldrig pr. person.",
 	.because_of = "UCS-2 (2\xe2\x80\x93" "3 gange prisen) p\xc3\xa5 grund af:",
 	.bands = { "under 15", "15\xe2\x80\x93" "25", "26+", "ukendt alder" },
 };
@@ -69,6 +73,8 @@ static const struct camp_ui camp_en = {
 	.no_reason = "(no reason)", .actions = "Actions", .none_yet = "No messages yet.",
 	.cost = "Cost", .no_cost = "No SMS sent yet.",
 	.cost_note = "SMS sent \xc3\x97 parts \xc3\x97 the provider's price per part when it was sent.",
+	.clicks = "Short-link clicks", .prefetches = "Link previews", .per_sent = "Clicks per sent",
+	.clicks_note = "Counted per campaign, channel and language \xe2\x80\x94 never per person.",
 	.because_of = "UCS-2 (2\xe2\x80\x93" "3 times the cost) because of:",
 	.bands = { "under 15", "15\xe2\x80\x93" "25", "26+", "age unknown" },
 };
@@ -378,6 +384,51 @@ static int cost_section(struct camp_page *p, struct db *db, const struct config 
 	return 0;
 }
 
+static int click_cb(const struct link_row *l, void *arg)
+{
+	struct camp_page *p = arg;
+
+	p->n++;
+	sbuf_addstr(p->out, "<tr><th scope=\"row\">");
+	html_escape(p->out, l->lang ? l->lang : "-");
+	sbuf_addstr(p->out, "</th><td>");
+	html_escape(p->out, l->channel ? l->channel : "-");
+	sbuf_addf(p->out, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
+		  "<td class=\"num\">", l->clicks, l->prefetches);
+	if (l->sent > 0)
+		sbuf_addf(p->out, "%.2f", (double)l->clicks / (double)l->sent);
+	else
+		sbuf_addch(p->out, '-');
+	sbuf_addstr(p->out, "</td></tr>\n");
+	return 0;
+}
+
+/* Short-link clicks (links.shorten), per channel and language: there are
+ * none per person to show. Nothing when the campaign has no short link. */
+static int clicks_section(struct camp_page *p, struct db *db, long long id)
+{
+	const struct camp_ui *u = p->u;
+	struct sbuf rows = SBUF_INIT, *page = p->out;
+
+	p->n = 0;
+	p->out = &rows;
+	if (db_link_each(db, id, click_cb, p) < 0) {
+		p->out = page;
+		sbuf_release(&rows);
+		return -1;
+	}
+	p->out = page;
+	if (p->n)
+		sbuf_addf(page, "<section id=\"clicks\"><h2>%s</h2><div class=\"scroll\"><table>"
+			  "<thead><tr><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+			  "<th scope=\"col\" class=\"num\">%s</th><th scope=\"col\" class=\"num\">%s</th>"
+			  "<th scope=\"col\" class=\"num\">%s</th></tr></thead><tbody>%s</tbody></table>"
+			  "</div><p><small>%s</small></p></section>\n", u->clicks, u->lang, u->channel,
+			  u->clicks, u->prefetches, u->per_sent, rows.buf, u->clicks_note);
+	sbuf_release(&rows);
+	return 0;
+}
+
 static int head_cb(const struct campaign_head *h, void *arg)
 {
 	struct camp_page *p = arg;
@@ -552,7 +603,7 @@ int dashboard_campaign_page(struct sbuf *out, struct db *db, const struct config
 	if (!p->n)
 		sbuf_addf(out, "<p class=\"empty\">%s</p>", u->no_texts);
 	sbuf_addstr(out, "</section>\n");
-	if (cost_section(p, db, cfg, id) < 0)
+	if (cost_section(p, db, cfg, id) < 0 || clicks_section(p, db, id) < 0)
 		goto out;
 	dashboard_page_end(out);
 	ret = 0;

@@ -340,14 +340,10 @@ static const char *held_for(const char *why)
 	       !strcmp(why, "complaint") ? "address suppressed (complaint)" : "address suppressed";
 }
 
-/* db_bounce_hold_batch's two statements: the campaigns (a JSON array of
- * ids) whose email is paused, and the suppression rows of a JSON array of
- * address hashes. */
+/* The campaigns (a JSON array of ids) whose email is paused; the other
+ * statement of db_bounce_hold_batch is db_suppressed_batch's. */
 #define PAUSED_IN(D) \
 	"SELECT DISTINCT campaign_id FROM bounce_alerts WHERE paused = 1 AND " D##ID_IN("campaign_id", "?1")
-#define LISTED_IN(D) \
-	"SELECT address_sha256, reason FROM suppressions WHERE channel = 'email'" \
-	" AND address_sha256 IN (" D##JSON_VALUES("?1") ")"
 
 int db_bounce_hold_reason(struct db *db, long long campaign_id, const char *recipient,
 			  const char **reason)
@@ -363,31 +359,24 @@ int db_bounce_hold_reason(struct db *db, long long campaign_id, const char *reci
 
 int db_bounce_hold_batch(struct db *db, struct bounce_hold *h, size_t n)
 {
-	static const struct db_sql paused = DB_DIALECTS(PAUSED_IN), listed = DB_DIALECTS(LISTED_IN);
-	struct sbuf ids = SBUF_INIT, hashes = SBUF_INIT;
-	char (*keyed)[65] = xcalloc(n ? n : 1, sizeof(*keyed));
-	char (*plain)[65] = xcalloc(n ? n : 1, sizeof(*plain));
-	bool *paused_too = xcalloc(n ? n : 1, sizeof(*paused_too));
+	static const struct db_sql paused = DB_DIALECTS(PAUSED_IN);
+	struct db_suppressed_q *q = xcalloc(n ? n : 1, sizeof(*q));
+	struct sbuf ids = SBUF_INIT;
 	struct db_stmt *st;
 	int rc = DB_DONE, ret = -1;
 
 	sbuf_addch(&ids, '[');
-	sbuf_addch(&hashes, '[');
 	for (size_t i = 0; i < n; i++) {
 		h[i].reason = NULL;
 		sbuf_addf(&ids, "%s%lld", i ? "," : "", h[i].campaign_id > 0 ? h[i].campaign_id : 0);
-		if (!h[i].recipient)
-			continue;
-		db_suppression_hash(db, h[i].recipient, keyed[i]);
-		db_address_hash(h[i].recipient, plain[i]);
-		sbuf_addf(&hashes, "%s\"%s\",\"%s\"", hashes.len > 1 ? "," : "", keyed[i], plain[i]);
+		q[i] = (struct db_suppressed_q){ .address = h[i].recipient, .channel = "email" };
 	}
 	sbuf_addch(&ids, ']');
-	sbuf_addch(&hashes, ']');
 	if (!n) {
 		ret = 0;
 		goto out;
 	}
+	/* The pause says it first; then the suppression list. */
 	if (!(st = db_prepare_dialect(db, &paused)))
 		goto out;
 	db_bind_text(st, 1, ids.buf);
@@ -395,44 +384,23 @@ int db_bounce_hold_batch(struct db *db, struct bounce_hold *h, size_t n)
 		long long c = db_column_int64(st, 0);
 
 		for (size_t i = 0; i < n; i++)
-			if (h[i].campaign_id == c) {
+			if (h[i].campaign_id == c)
 				h[i].reason = BOUNCE_PAUSE_REASON;
-				paused_too[i] = true;
-			}
 	}
 	db_reset(st);
-	if (rc != DB_DONE)
-		goto sql;
-	if (!(st = db_prepare_dialect(db, &listed)))
+	if (rc != DB_DONE) {
+		error("sql: %s", db_errmsg(db));
 		goto out;
-	db_bind_text(st, 1, hashes.buf);
-	while ((rc = db_step(st)) == DB_ROW) {
-		const char *hash = db_column_text(st, 0), *why = db_column_text(st, 1);
-
-		/* The pause says it first; then, as db_suppression_reason, the
-		 * keyed hash's row before the plain one's. */
-		for (size_t i = 0; i < n && hash && why; i++) {
-			bool k = !strcmp(hash, keyed[i]);
-
-			if (!h[i].recipient || paused_too[i] || (!k && strcmp(hash, plain[i])))
-				continue;
-			if (k || !h[i].reason)
-				h[i].reason = held_for(why);
-		}
 	}
-	db_reset(st);
-	if (rc != DB_DONE)
-		goto sql;
+	if (db_suppressed_batch(db, q, n) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!h[i].reason && q[i].suppressed)
+			h[i].reason = held_for(q[i].reason);
 	ret = 0;
-	goto out;
-sql:
-	error("sql: %s", db_errmsg(db));
 out:
-	free(keyed);
-	free(plain);
-	free(paused_too);
+	free(q);
 	sbuf_release(&ids);
-	sbuf_release(&hashes);
 	return ret;
 }
 

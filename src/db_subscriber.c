@@ -221,7 +221,7 @@ static int suppression_row(struct db *db, const char *hash, const char *channel)
 }
 
 #define SUPPRESSED_IN(D) \
-	"SELECT address_sha256, channel FROM suppressions" \
+	"SELECT address_sha256, channel, reason FROM suppressions" \
 	" WHERE address_sha256 IN (" D##JSON_VALUES("?1") ")"
 
 int db_suppressed_batch(struct db *db, struct db_suppressed_q *q, size_t n)
@@ -236,6 +236,7 @@ int db_suppressed_batch(struct db *db, struct db_suppressed_q *q, size_t n)
 	sbuf_addch(&hashes, '[');
 	for (size_t i = 0; i < n; i++) {
 		q[i].suppressed = false;
+		q[i].reason[0] = '\0';
 		if (!q[i].address)
 			continue;
 		db_suppression_hash(db, q[i].address, keyed[i]);
@@ -249,11 +250,18 @@ int db_suppressed_batch(struct db *db, struct db_suppressed_q *q, size_t n)
 		db_bind_text(st, 1, hashes.buf);
 		while ((rc = db_step(st)) == DB_ROW) {
 			const char *h = db_column_text(st, 0), *ch = db_column_text(st, 1);
+			const char *why = db_column_text(st, 2);
 
-			for (size_t i = 0; i < n && h && ch; i++)
-				if (q[i].address && !strcmp(ch, q[i].channel) &&
-				    (!strcmp(h, keyed[i]) || !strcmp(h, plain[i])))
-					q[i].suppressed = true;
+			for (size_t i = 0; i < n && h && ch; i++) {
+				bool k = !strcmp(h, keyed[i]);
+
+				if (!q[i].address || strcmp(ch, q[i].channel) || (!k && strcmp(h, plain[i])))
+					continue;
+				if ((k || !q[i].suppressed) &&
+				    bsnprintf(q[i].reason, sizeof(q[i].reason), "%s", why ? why : "") < 0)
+					q[i].reason[0] = '\0';
+				q[i].suppressed = true;
+			}
 		}
 		db_reset(st);
 		if (rc != DB_DONE) {

@@ -234,10 +234,13 @@ int db_consent_each(struct db *db, long long subscriber_id,
 /* True when the address (E.164 or email) is on the suppression list. */
 bool db_is_suppressed(struct db *db, const char *address, const char *channel);
 /* db_is_suppressed for a batch, read only and in one statement (the dry
- * run's page): each q[i].suppressed set. 0, or -1 on a database error. */
+ * run's page, the outbox's due email): each q[i].suppressed set, with the
+ * suppression's reason (the keyed row's before a pre-key one's). 0, or -1
+ * on a database error. */
 struct db_suppressed_q {
 	const char *address, *channel;
 	bool suppressed;		/* out */
+	char reason[16];		/* out: "stop", "bounce", "complaint", … */
 };
 int db_suppressed_batch(struct db *db, struct db_suppressed_q *q, size_t n);
 int db_suppress(struct db *db, const char *address, const char *channel, const char *reason,

@@ -25,7 +25,10 @@ kannel_start "$TEST_TMPDIR/kannel" || die "kannel did not start"
 BB_SMS_PROVIDERS="{ name = \"kannel\"; type = \"kannel\"; url = \"$KANNEL_SENDSMS_URL\";
 	username = \"$KANNEL_USER\"; password = \"$KANNEL_PASS\"; dlr_mask = 0;
 	concurrency = 2; connect_timeout = 2; timeout = 5; }"
-BB_ROOT_EXTRA='links = { shorten = true; };'
+PASSWORD="kort link 2026"
+HASH=$(printf '%s\n' "$PASSWORD" | "$BB_BIN/budbringer" hash-password) || die "hash-password"
+BB_ROOT_EXTRA="links = { shorten = true; };
+staff = ( { user = \"anna\"; password_hash = \"$HASH\"; lang = \"en\"; } );"
 BB_CAMPAIGNS='frequency_cap = 0; valid_hours = 48;'
 bb_config
 bb init >/dev/null || die "budbringer init failed"
@@ -104,6 +107,16 @@ assert_contains "$report" "all ages" "and by the campaign's age range"
 assert_eq "code,campaign_id,channel,lang,target,clicks,prefetches,created_at" \
 	"$(bb_sql_json 'SELECT * FROM links' | "$BB_PYTHON" -c 'import json, sys; print(",".join(json.load(sys.stdin)[0]))')" \
 	"the links table has no subscriber, number or address column"
+# The campaign page shows them too, per channel and language.
+jar=$TEST_TMPDIR/jar
+csrf=$(curl -s -c "$jar" "$BB_URL/dashboard/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+curl -s -o /dev/null -b "$jar" -c "$jar" "$BB_URL/dashboard/login" --data-urlencode "user=anna" \
+	--data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$csrf"
+page=$(curl -s -b "$jar" "$BB_URL/dashboard/campaigns/$(bb_sql "SELECT campaign_id FROM links WHERE code = '$code'")")
+assert_contains "$page" '<section id="clicks"><h2>Short-link clicks</h2>' "the campaign page has a clicks section"
+assert_match "$(tr -d '\n' <<<"$page" | sed 's/.*<section id="clicks">//; s/<\/section>.*//')" \
+	'<th scope="row">da</th><td>sms</td><td class="num">3</td><td class="num">3</td><td class="num">1\.50</td>' \
+	"… with the clicks, the previews and the clicks per SMS sent of the Danish link"
 
 # ---- 4. validity -------------------------------------------------------------------
 # Kannel 1.4.5 logs no validity (its access-log-format has no escape for
