@@ -106,9 +106,20 @@ integration: all
 	@tests/integration/run.sh
 
 # The same suite with the daemon on PostgreSQL (a private cluster per script).
-.PHONY: integration-pg
+.PHONY: integration-pg integration-both browser-deps
 integration-pg: all
 	@BB_ENGINE=postgresql tests/integration/run.sh
+
+# Both passes at once (make check): see tests/integration/run-both.sh. The
+# browser tests' npm packages come first, so two passes never install them
+# together.
+integration-both: all browser-deps
+	@tests/integration/run-both.sh
+
+browser-deps:
+	@[ -f tests/browser/node_modules/playwright-core/package.json ] && \
+	 [ -f tests/browser/node_modules/axe-core/axe.min.js ] || \
+	 (cd tests/browser && npm ci --no-audit --no-fund)
 
 # libFuzzer harnesses (clang): `make fuzz` explores for FUZZ_TIME seconds
 # each; `fuzz-check` (part of check) replays the committed corpus only.
@@ -149,8 +160,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory unit-asan
 	$(Q)$(MAKE) --no-print-directory fuzz-check
 	$(Q)$(MAKE) --no-print-directory lint
-	$(Q)$(MAKE) --no-print-directory integration
-	$(Q)$(MAKE) --no-print-directory integration-pg
+	$(Q)$(MAKE) --no-print-directory integration-both
 
 run: deps all
 	@scripts/demo.sh
