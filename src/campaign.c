@@ -52,6 +52,7 @@ struct expand_ctx {
 		bool want[CHANNEL_COUNT];
 		char *addr[CHANNEL_COUNT];  /* the phone and address wanted */
 	} *page;
+	int listed;                        /* suppressions exist: -1 not asked yet */
 	size_t n_page, cap_page;
 };
 
@@ -148,7 +149,10 @@ static int dry_page_flush(struct expand_ctx *x)
 		for (int ch = 0; ch < CHANNEL_COUNT; ch++)
 			sup[i * CHANNEL_COUNT + (size_t)ch] = (struct db_suppressed_q){
 				.address = x->page[i].addr[ch], .channel = channel_name((enum channel)ch) };
-	if (!ret && x->n_page)
+	/* An empty list (a new service, the benches) costs no hashing. */
+	if (!ret && x->n_page && x->listed < 0)
+		ret = (x->listed = db_suppressions_any(x->db)) < 0 ? -1 : 0;
+	if (!ret && x->n_page && x->listed)
 		ret = db_suppressed_batch(x->db, sup, x->n_page * CHANNEL_COUNT);
 	for (size_t i = 0; i < x->n_page && !ret; i++)
 		for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
@@ -589,6 +593,7 @@ enum campaign_create_result campaign_dry_run(struct db *db, const struct config 
 	x.year = model_year(now);
 	x.now = now;
 	x.dry = out;
+	x.listed = -1;
 	out->send_at = c.send_at;
 	if (quiet_now(cfg, c.send_at)) {
 		out->quiet_held[CHANNEL_SMS] = true;

@@ -224,6 +224,21 @@ static int suppression_row(struct db *db, const char *hash, const char *channel)
 	"SELECT address_sha256, channel, reason FROM suppressions" \
 	" WHERE address_sha256 IN (" D##JSON_VALUES("?1") ")"
 
+int db_suppressions_any(struct db *db)
+{
+	static const char sql[] = "SELECT 1 FROM suppressions LIMIT 1";
+	struct db_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return error("sql: %s", db_errmsg(db));
+	return rc == DB_ROW;
+}
+
 int db_suppressed_batch(struct db *db, struct db_suppressed_q *q, size_t n)
 {
 	static const struct db_sql sql = DB_DIALECTS(SUPPRESSED_IN);

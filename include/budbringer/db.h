@@ -243,6 +243,8 @@ struct db_suppressed_q {
 	char reason[16];		/* out: "stop", "bounce", "complaint", … */
 };
 int db_suppressed_batch(struct db *db, struct db_suppressed_q *q, size_t n);
+/* Whether the suppression list holds anything: 1, 0, or -1 on error. */
+int db_suppressions_any(struct db *db);
 int db_suppress(struct db *db, const char *address, const char *channel, const char *reason,
 		const char *source, long long now);
 int db_unsuppress(struct db *db, const char *address, const char *channel);
