@@ -11,7 +11,7 @@
 #   kannel_mo 4512345678 1234 "JA"              # smsbox GETs our /sms/inbound
 #   kannel_stop
 #
-# Topology (see /work/shared/PEERS.md): link "mt" is a fakesmsc that only
+# Topology (see ../shared/PEERS.md (next to the checkout)): link "mt" is a fakesmsc that only
 # prints what it receives (MT messages, in $KANNEL_MT_LOG); link "mo" is a
 # fakesmsc in interactive mode reading MO lines from a FIFO. allowed-smsc-id
 # on "mo" keeps all MT traffic on "mt". The fake SMSC creates successful DLRs
