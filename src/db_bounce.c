@@ -310,27 +310,14 @@ out:
 int db_suppression_reason(struct db *db, const char *address, const char *channel, char *reason,
 			  size_t n)
 {
-	static const char sql[] =
-		"SELECT reason FROM suppressions WHERE address_sha256 IN (?1, ?2) AND channel = ?3"
-		" ORDER BY CASE WHEN address_sha256 = ?1 THEN 0 ELSE 1 END LIMIT 1";
-	struct db_stmt *st = db_prepare(db, sql);
-	char keyed[65], plain[65];
-	int rc;
+	/* The batch of one: the keyed-before-plain rule lives there. */
+	struct db_suppressed_q q = { .address = address, .channel = channel };
 
-	if (!st)
+	if (db_suppressed_batch(db, &q, 1) < 0)
 		return -1;
-	db_suppression_hash(db, address, keyed);
-	db_address_hash(address, plain);
-	db_bind_text(st, 1, keyed);
-	db_bind_text(st, 2, plain);
-	db_bind_text(st, 3, channel);
-	rc = db_step(st);
-	if (rc == DB_ROW)
-		copy(reason, n, db_column_text(st, 0));
-	db_reset(st);
-	if (rc == DB_ROW)
-		return 1;
-	return rc == DB_DONE ? 0 : error("sql: %s", db_errmsg(db));
+	if (q.suppressed)
+		copy(reason, n, q.reason);
+	return q.suppressed;
 }
 
 /* The words of a suppression's reason for the message it holds. */
